@@ -756,14 +756,17 @@ const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
 /**
  * pack.releaseNameOverride.<chart name>: the name of the Helm release Palette installs that chart as (docs:
  * create an add-on profile). Helm's install refuses a name that is not a lowercase DNS name of at most 53
- * characters, whatever the chart. A Palette macro (`{{ ... }}`) is replaced before: not judged.
+ * characters, whatever the chart. Judged as trimmed; not judged: empty or blank (no override), not a
+ * string, or holding a Palette macro (`{{ ... }}`, replaced before).
  */
 function releaseNameFindings(doc: unknown, positions: YamlCheck['keyPositions']): Finding[] {
   const pack = isObject(doc) ? doc['pack'] : undefined;
   const overrides = isObject(pack) ? pack['releaseNameOverride'] : undefined;
   if (!isObject(overrides)) return [];
   return Object.entries(overrides).flatMap(([chart, name]): Finding[] => {
-    if (typeof name !== 'string' || name.includes('{{') || (name.length <= 53 && RELEASE_NAME.test(name))) return [];
+    // Empty (no override, likely) or blank: not judged; spaces around a name Palette may trim.
+    const trimmed = typeof name === 'string' ? name.trim() : '';
+    if (trimmed === '' || trimmed.includes('{{') || (trimmed.length <= 53 && RELEASE_NAME.test(trimmed))) return [];
     const path = formatPath(['pack', 'releaseNameOverride', chart]);
     return [
       {
@@ -772,7 +775,7 @@ function releaseNameFindings(doc: unknown, positions: YamlCheck['keyPositions'])
         file: PACK_FILES.values,
         path,
         ...at(positions.get(path) ?? positions.get('pack.releaseNameOverride')),
-        message: `${path} ${JSON.stringify(name)} is no Helm release name (lowercase letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit, at most 53 characters): Palette installs chart ${chart} as that release, and Helm refuses it ("invalid release name, must match regex ... and the length must not be longer than 53"), so every deploy fails; use ${JSON.stringify(kubernetesName(name).slice(0, 53).replace(/-+$/, ''))}`,
+        message: `${path} ${JSON.stringify(name)} is no Helm release name (lowercase letters, digits, "-" and ".", each dot-separated part starting and ending with a letter or digit, at most 53 characters): Palette installs chart ${chart} as that release, and Helm refuses it ("invalid release name, must match regex ... and the length must not be longer than 53"), so every deploy fails; use ${JSON.stringify(kubernetesName(trimmed).slice(0, 53).replace(/-+$/, ''))}`,
       },
     ];
   });
@@ -783,21 +786,24 @@ const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * pack.namespace: Palette deploys the pack into it and creates it when it does not exist (docs: profile
- * customization), so a name the Kubernetes API refuses for a Namespace fails every deploy. A Palette macro
- * (`{{ ... }}`) is replaced before: not judged; nor a value that is not a string.
+ * customization), so a name the Kubernetes API refuses for a Namespace fails every deploy. Judged as
+ * trimmed; not judged: empty or blank, not a string (null, a number), or holding a Palette macro (`{{ ... }}`,
+ * replaced before). An alias is judged as the string it names, as Go's YAML reader resolves it.
  */
 function namespaceFinding(doc: unknown, positions: YamlCheck['keyPositions']): Finding | undefined {
   const pack = isObject(doc) ? doc['pack'] : undefined;
   const namespace = isObject(pack) ? pack['namespace'] : undefined;
-  if (typeof namespace !== 'string' || namespace === '' || namespace.includes('{{')) return undefined;
-  if (namespace.length <= 63 && NAMESPACE_NAME.test(namespace)) return undefined;
+  // Empty (Palette's default namespace, likely) or blank: not judged; spaces around a name Palette may trim.
+  const name = typeof namespace === 'string' ? namespace.trim() : '';
+  if (name === '' || name.includes('{{')) return undefined;
+  if (name.length <= 63 && NAMESPACE_NAME.test(name)) return undefined;
   return {
     severity: 'error',
     rule: 'values-namespace-invalid',
     file: PACK_FILES.values,
     path: 'pack.namespace',
     ...at(positions.get('pack.namespace')),
-    message: `pack.namespace ${JSON.stringify(namespace)} is no name Kubernetes takes for a namespace (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters): Palette creates the namespace the pack deploys into, and the Kubernetes API refuses this one ("metadata.name: Invalid value: ${JSON.stringify(namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-' ..."), so every deploy fails; use ${JSON.stringify(kubernetesName(namespace))}`,
+    message: `pack.namespace ${JSON.stringify(namespace)} is no name Kubernetes takes for a namespace (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters): Palette creates the namespace the pack deploys into, and the Kubernetes API refuses this one ("metadata.name: Invalid value: ${JSON.stringify(namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-' ..."), so every deploy fails; use ${JSON.stringify(kubernetesName(name))}`,
   };
 }
 

@@ -751,11 +751,12 @@ describe('validatePack accepts what real packs do', () => {
     }
   });
 
-  it('accepts a pack.namespace set by a Palette macro, or 63 characters long, and release names Helm takes', async () => {
-    for (const namespace of ['"cluster-{{ .spectro.system.cluster.uid }}"', 'a'.repeat(63), 'web-1']) {
+  it('accepts a pack.namespace set by a Palette macro, 63 characters long or not judged, and release names Helm takes or not judged', async () => {
+    // Not judged: empty or blank (a default), null, a number, spaces around a good name (Palette may trim them).
+    for (const namespace of ['"cluster-{{ .spectro.system.cluster.uid }}"', 'a'.repeat(63), 'web-1', '""', '"  "', '~', '123', '" web "']) {
       const dir = await freshPack();
-      // With release names Helm takes: 53 characters, dots, a macro.
-      const releases = `  releaseNameOverride:\n    web: ${'r'.repeat(53)}\n    api: api.v2\n    db: "{{ .spectro.var.db }}"\n`;
+      // With release names Helm takes (53 characters, dots) or not judged (a macro, empty, null, a number, spaces around).
+      const releases = `  releaseNameOverride:\n    web: ${'r'.repeat(53)}\n    api: api.v2\n    db: "{{ .spectro.var.db }}"\n    a: ""\n    b: ~\n    c: 123\n    d: " web-b "\n`;
       await putFile(dir, 'values.yaml', VALID_VALUES.replace('  namespace: web\n', `  namespace: ${namespace}\n${releases}`));
       const report = await validatePack(dir, { strict: true });
       expect(ownFindings(report.findings), namespace).toEqual([]);
