@@ -681,8 +681,14 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
     let kind = published.get(k);
     if (kind === undefined) {
       const ask = options.publishedValues;
-      const signal = AbortSignal.any([AbortSignal.timeout(Math.max(1, deadline - clock.now())), ...(options.signal === undefined ? [] : [options.signal])]);
+      // A timer of its own, cleared once the read ends, not AbortSignal.timeout: inside AbortSignal.any, Node 20 lets
+      // a garbage collection take the timeout signal, which then never fires (nodejs/node#57736): the read was held
+      // until --request-timeout, far past --palette-timeout.
+      const late = new AbortController();
+      const timer = setTimeout(() => late.abort(), Math.max(1, deadline - clock.now()));
+      const signal = AbortSignal.any([late.signal, ...(options.signal === undefined ? [] : [options.signal])]);
       kind = ask === undefined ? Promise.resolve(undefined) : ask(ref, signal).then((v) => (signal.aborted ? 'late' : v), () => (signal.aborted ? 'late' : undefined));
+      void kind.finally(() => clearTimeout(timer));
       published.set(k, kind);
     }
     return kind;
