@@ -233,25 +233,33 @@ function boundedStsHandler(ecrHandler: () => HttpHandlerLike, timeoutMs: number)
       if (options.abortSignal?.aborted === true) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
       const controller = new AbortController();
       inFlight.add(controller);
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs), ...(options.abortSignal === undefined ? [] : [options.abortSignal])]);
+      // A timer of its own on the controller, not AbortSignal.timeout: inside AbortSignal.any, Node 20 lets a garbage
+      // collection take a timeout signal, which then never fires (nodejs/node#57736).
+      const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+      timer.unref();
+      const settled = () => {
+        clearTimeout(timer);
+        inFlight.delete(controller);
+      };
+      const signal = options.abortSignal === undefined ? controller.signal : AbortSignal.any([controller.signal, options.abortSignal]);
       let answered: { response?: { body?: unknown } };
       try {
         answered = (await ecrHandler().handle(request, { ...options, abortSignal: signal })) as { response?: { body?: unknown } };
       } catch (err) {
-        inFlight.delete(controller);
+        settled();
         throw err;
       }
       // The answer's body is read after this returns: it stays in flight, and is cut, until it ends.
       const body = answered.response?.body;
       if (!(body instanceof Readable) || body.destroyed) {
-        inFlight.delete(controller);
+        settled();
         return answered;
       }
       const cut = () => body.destroy(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
       if (signal.aborted) cut();
       else signal.addEventListener('abort', cut, { once: true });
       body.once('close', () => {
-        inFlight.delete(controller);
+        settled();
         signal.removeEventListener('abort', cut);
       });
       return answered;
