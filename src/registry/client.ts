@@ -396,20 +396,24 @@ export class RegistryClient {
     return new URL(`${this.originText}/v2/${repository}/${rest}`);
   }
 
-  /** `HEAD /v2/<repo>/blobs/<digest>`. */
-  async blobExists(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+  /** A request about one blob of `repository` (`/v2/<repo>/blobs/<digest>`), with the scope a push or a pull of it has. */
+  private blobCall(repository: string, digest: Digest, signal: AbortSignal | undefined, call: Pick<CallSpec, 'method' | 'expect'> & Partial<CallSpec>): CallSpec {
     parseDigest(digest);
     const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
-    const spec: CallSpec = {
-      method: 'HEAD',
+    return {
       url: this.repoUrl(repository, `blobs/${digest}`),
-      expect: [200, 404],
       scopes: this.scopesFor(repository, intent),
       repository,
       intent,
       subject: `blob ${digest}`,
       ...(signal ? { signal } : {}),
+      ...call,
     };
+  }
+
+  /** `HEAD /v2/<repo>/blobs/<digest>`. */
+  async blobExists(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const spec = this.blobCall(repository, digest, signal, { method: 'HEAD', expect: [200, 404] });
     return this.request(spec, async (res) => {
       await discardBody(res);
       return res.status === 200;
@@ -424,20 +428,7 @@ export class RegistryClient {
    * blob, of which a bounded part is read before the connection is dropped (discardBody).
    */
   async blobServed(repository: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
-    parseDigest(digest);
-    const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
-    const spec: CallSpec = {
-      method: 'GET',
-      url: this.repoUrl(repository, `blobs/${digest}`),
-      headers: { range: 'bytes=0-0' },
-      expect: [200, 206, 404],
-      scopes: this.scopesFor(repository, intent),
-      repository,
-      intent,
-      subject: `blob ${digest}`,
-      followRedirects: true,
-      ...(signal ? { signal } : {}),
-    };
+    const spec = this.blobCall(repository, digest, signal, { method: 'GET', headers: { range: 'bytes=0-0' }, expect: [200, 206, 404], followRedirects: true });
     return this.request(spec, async (res) => {
       await discardBody(res);
       return res.status !== 404;
