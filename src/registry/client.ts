@@ -396,19 +396,16 @@ export class RegistryClient {
     return new URL(`${this.originText}/v2/${repository}/${rest}`);
   }
 
+  /** What every call on one thing of `repository` carries: its URL (`/v2/<repo>/<rest>`), the token scopes of `intent`, and the subject messages name. */
+  private repoCall(repository: string, rest: string, subject: string, intent: Intent, signal: AbortSignal | undefined): Omit<CallSpec, 'method' | 'expect'> {
+    return { url: this.repoUrl(repository, rest), scopes: this.scopesFor(repository, intent), repository, intent, subject, ...(signal ? { signal } : {}) };
+  }
+
   /** A request about one blob of `repository` (`/v2/<repo>/blobs/<digest>`), with the scope a push or a pull of it has. */
   private blobCall(repository: string, digest: Digest, signal: AbortSignal | undefined, call: Pick<CallSpec, 'method' | 'expect'> & Partial<CallSpec>): CallSpec {
     parseDigest(digest);
     const intent: Intent = this.pushRepositories.has(repository) ? 'push' : 'pull';
-    return {
-      url: this.repoUrl(repository, `blobs/${digest}`),
-      scopes: this.scopesFor(repository, intent),
-      repository,
-      intent,
-      subject: `blob ${digest}`,
-      ...(signal ? { signal } : {}),
-      ...call,
-    };
+    return { ...this.repoCall(repository, `blobs/${digest}`, `blob ${digest}`, intent, signal), ...call };
   }
 
   /** `HEAD /v2/<repo>/blobs/<digest>`. */
@@ -794,14 +791,7 @@ export class RegistryClient {
   /** What every call on one manifest carries: its URL, the token scopes of `intent`, and the subject messages name. */
   private manifestCall(repository: string, reference: string, intent: Intent, signal: AbortSignal | undefined): Omit<CallSpec, 'method' | 'expect'> {
     validateReference(reference);
-    return {
-      url: this.repoUrl(repository, `manifests/${reference}`),
-      scopes: this.scopesFor(repository, intent),
-      repository,
-      intent,
-      subject: `manifest ${reference}`,
-      ...(signal ? { signal } : {}),
-    };
+    return this.repoCall(repository, `manifests/${reference}`, `manifest ${reference}`, intent, signal);
   }
 
   /** A manifest read (GET or HEAD), accepting every manifest type. */
