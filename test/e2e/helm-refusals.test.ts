@@ -1,7 +1,6 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { expectRun, runCli } from '../support/cli.js';
+import { describe, it } from 'vitest';
+import { expectPushRefusedInvalid, expectRun, validateThenPush } from '../support/cli.js';
 import { appendedTgz, putFile, tgz } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, writeValidPack, writeValidPackPerCase } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -57,13 +56,9 @@ const CASES = [
 
 /** validate exits 1 with `stdout` after the pack's FAILED line; push exits 1 and writes no pack into `layout`. */
 async function expectRefused(dir: string, layout: string, stdout: string[]): Promise<void> {
-  const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
+  const { validate, push } = await validateThenPush(dir, layout);
   expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, ...stdout] });
-
-  const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
-  expect(push.code).toBe(1);
-  expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
-  await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
+  await expectPushRefusedInvalid(push, layout);
 }
 
 describe('chart archives Helm refuses to load or install', () => {

@@ -1,7 +1,6 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectRun, runCli } from '../support/cli.js';
+import { expectPushRefusedInvalid, expectRun, validateThenPush } from '../support/cli.js';
 import { putFile, tgz } from '../support/files.js';
 import { VALID_VALUES, packJsonWith, writeValidPackPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
@@ -66,13 +65,10 @@ describe("mistakes Palette's install fails on", () => {
   it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says, refused }) => {
     const dir = join(w.root, `case-${i}`);
     const layout = join(w.root, `layout-${i}`);
-    const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
-    const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
+    const { validate, push } = await validateThenPush(dir, layout);
     if (refused) {
       expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, `  error   ${says}`, '0 passed, 1 failed (1 error, 0 warnings)'] });
-      expect(push.code).toBe(1);
-      expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
-      await expect(access(join(layout, 'spectro-packs/archive/web'))).rejects.toThrow();
+      await expectPushRefusedInvalid(push, layout);
     } else {
       expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, `  warning ${says}`, '1 passed, 0 failed (0 errors, 1 warning)'] });
       expect(push.code).toBe(0);

@@ -302,3 +302,17 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** `packpub validate <dir>`, then `packpub push <dir> --oci-layout <layout>`, as a user runs them (no colour). */
+export async function validateThenPush(dir: string, layout: string): Promise<{ validate: CliRun; push: CliRun }> {
+  const validate = await runCli(['validate', dir], { env: { NO_COLOR: '1' } });
+  const push = await runCli(['push', dir, '--oci-layout', layout], { env: { NO_COLOR: '1' } });
+  return { validate, push };
+}
+
+/** push refused the pack web:1.0.0 as invalid: exit 1, said so, and `layout` holds nothing of it. */
+export async function expectPushRefusedInvalid(push: CliRun, layout: string): Promise<void> {
+  expect(push.code).toBe(1);
+  expect(push.stdout + push.stderr).toContain('INVALID web:1.0.0: 1 error(s) in validation');
+  expect(existsSync(join(layout, 'spectro-packs/archive/web'))).toBe(false);
+}
