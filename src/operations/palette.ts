@@ -256,16 +256,17 @@ async function projectBeforeTrigger(client: PaletteClient, registry: ResolvedPal
 
 /**
  * With a project (--palette-project): Palette's own read of it at tenant scope (GET /v1/projects/{uid}); one it does
- * not know (404) is the error, whatever its pack calls answer. Before, that rested on the pack reads alone: a registry
- * with no pack yet, with Palette answering the project's pack calls 404, was found only after publishing and the sync
- * (exit 3), and a Palette answering them at tenant scope would have shown the packs (exit 0). A 403 (the key may not
- * read projects) or an odd answer tells nothing: the pack reads decide.
+ * not know (404, and its list of projects does not name it: PaletteClient.projectKnown) is the error, whatever its pack
+ * calls answer. Before, that rested on the pack reads alone: a registry with no pack yet, with Palette answering the
+ * project's pack calls 404, was found only after publishing and the sync (exit 3), and a Palette answering them at
+ * tenant scope would have shown the packs (exit 0). A 403 (the key may not read projects), a 404 the list does not
+ * confirm (a key that may use the project but not read it), or an odd answer tells nothing: the pack reads decide.
  */
 async function unknownProject(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline: number, ask: UntilAnswered): Promise<PackpubError | undefined> {
   const project = client.projectUid;
   if (project === undefined) return undefined;
   const known = await ask('project', () => client.projectKnown(project, deadline));
-  return known === false ? wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404)`) : undefined;
+  return known === false ? wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404, and Palette's list of projects does not name it)`) : undefined;
 }
 
 /**

@@ -493,16 +493,32 @@ export class PaletteClient {
   }
 
   /**
-   * GET /v1/projects/{uid} at tenant scope (Palette's user service, as its Go SDK's GetProjectByUID; not in the
-   * subset packpub's pack and registry calls use): whether Palette knows the project. True for an answer naming it,
-   * false for a 404 (no such project, ResourceNotFound); undefined when it tells nothing (a 403: the key may not read
-   * projects; or an answer not as expected), for the caller to judge by the pack reads instead.
+   * GET /v1/projects/{uid} at tenant scope (Palette's user service, as its Go SDK's GetProject; not in the subset
+   * packpub's pack and registry calls use): whether Palette knows the project. True for an answer naming it; undefined
+   * when it tells nothing (a 403: the key may not read projects; or an answer not as expected), for the caller to judge
+   * by the pack reads instead. A 404 alone is not enough: a key may use a project it may not read (a role with
+   * packRegistry but not project permissions, as Palette's Cluster Profile roles are), and what Palette answers such a
+   * key is not documented. So a 404 is false only when Palette's list of the key's projects (GET
+   * /v1/dashboard/projects/metadata, what Palette's Terraform provider finds its project in) answers without it; a
+   * list naming it is true, and a list refused or not as expected tells nothing.
    */
   async projectKnown(uid: string, deadline?: number): Promise<boolean | undefined> {
     const res = await this.call<unknown>('GET', `/v1/projects/${encodeURIComponent(uid)}`, { what: `read project ${uid}`, allow: [400, 403, 404], deadline });
-    if (res.status === 404) return false;
+    if (res.status === 404) return this.projectListed(uid, deadline);
     if (res.status !== 200 || !isObject(res.body) || !isObject(res.body['metadata'])) return undefined;
     return res.body['metadata']['uid'] === uid ? true : undefined;
+  }
+
+  /** Whether Palette's list of projects (GET /v1/dashboard/projects/metadata, tenant scope) names `uid`; undefined when it tells nothing. */
+  private async projectListed(uid: string, deadline?: number): Promise<boolean | undefined> {
+    const res = await this.call<unknown>('GET', '/v1/dashboard/projects/metadata', { what: 'list projects', allow: [400, 403, 404], deadline });
+    if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
+    const uids: unknown[] = [];
+    for (const item of res.body['items'] as unknown[]) {
+      if (!isObject(item) || !isObject(item['metadata']) || typeof item['metadata']['uid'] !== 'string') return undefined;
+      uids.push(item['metadata']['uid']);
+    }
+    return uids.includes(uid);
   }
 
   private bucket(path: string): TokenBucket {

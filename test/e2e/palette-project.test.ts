@@ -226,7 +226,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const missing = await runCli(['push', w.packs.nosuch, ...at(), '--palette-sync', '--palette-project', 'p-nosuch'], { env: env() });
     expect(missing.code, missing.stderr).toBe(2);
     // Palette's read of the project itself answers 404: said first, whatever its pack calls answer.
-    expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404)')}${NOTHING}\n`);
+    expect(missing.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404, and Palette\'s list of projects does not name it)')}${NOTHING}\n`);
     expect(await listedVersions(at(), env())).not.toContain('proj-nosuch:1.0.0');
     expect(requestsSince(from).triggers).toBe(0);
     // A key that may not read projects (403): the pack reads tell it, as before.
@@ -273,7 +273,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     from = w.palette.requests.length;
     const sync = await runCli(['palette', 'sync', 'proj-nosuch:1.0.0', ...at(), '--palette-project', 'p-nosuch'], { env: env() });
     expect(sync.code, sync.stderr).toBe(2);
-    expect(sync.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404)')}\n`);
+    expect(sync.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404, and Palette\'s list of projects does not name it)')}\n`);
     expect(requestsSince(from).triggers).toBe(0);
   });
 
@@ -286,11 +286,40 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       const from = w.palette.requests.length;
       const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-ghost'], { env: env() });
       expect(run.code, run.stderr).toBe(2);
-      expect(run.stderr).toContain(`error: ${cannotShow('p-ghost', 'Palette has no project with that uid (reading project p-ghost answered 404)')}${NOTHING}\n`);
+      expect(run.stderr).toContain(`error: ${cannotShow('p-ghost', 'Palette has no project with that uid (reading project p-ghost answered 404, and Palette\'s list of projects does not name it)')}${NOTHING}\n`);
       expect(await listedVersions(at(), env())).not.toContain('proj-ghost:1.0.0');
       expect(requestsSince(from).triggers).toBe(0);
     } finally {
       w.palette.unknownProjectStatus = 404;
+    }
+  });
+
+  it('a key that may use a project but not read it (a Cluster Profile role: packRegistry permissions, none on projects), its project read answered 404: not refused, published and confirmed, exit 0 (was: exit 2 "Palette has no project with that uid")', async () => {
+    const key = `apikey-${Math.random().toString(36).slice(2)}-profiles`;
+    w.palette.keys[key] = { role: 'tenant-admin', projects: ['p-all'], readsProjects: false };
+    w.palette.projectReadDenial = 404;
+    try {
+      for (const [version, listRefused] of [['1.0.0', false], ['1.1.0', true]] as const) {
+        // Palette's list of the key's projects names it; refused, it tells nothing, and the pack reads decide as before.
+        w.palette.projectListRefused = listRefused;
+        const pack = await writePack(join(w.root, `unreadable-${version}`), { name: 'proj-unreadable', version });
+        const from = w.palette.requests.length;
+        const run = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'p-all'], { env: { ...env(), SPECTROCLOUD_APIKEY: key } });
+        expect(run.code, run.stderr).toBe(0);
+        const packUid = w.palette.registries.get(w.uid)?.index.get('proj-unreadable')?.get(version)?.packUid;
+        expect(packUid).toMatch(/^[0-9a-f]{24}$/);
+        expect(run.stdout).toContain(`visible in Palette proj-unreadable:${version} (packUid ${packUid})\n`);
+        expect(await listedVersions(at(), env())).toContain(`proj-unreadable:${version}`);
+        expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/projects' || r.prefix === '/v1/dashboard').map((r) => `${r.path} ${r.status} ${r.projectUid ?? 'tenant'}`)).toEqual([
+          '/v1/projects/p-all 404 tenant',
+          `/v1/dashboard/projects/metadata ${listRefused ? 403 : 200} tenant`,
+        ]);
+        expect(requestsSince(from).triggers).toBe(1);
+      }
+    } finally {
+      delete w.palette.keys[key];
+      w.palette.projectReadDenial = 403;
+      w.palette.projectListRefused = false;
     }
   });
 
@@ -344,7 +373,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const unknown = await runCli(['push', pack, ...empty, '--palette-sync', '--palette-project', 'p-nosuch', '--json'], { env: env() });
     expect(unknown.code, unknown.stderr).toBe(2);
     expect(unknown.stdout).toBe('');
-    expect(unknown.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404)').replace('project-lab', 'empty-lab')}${NOTHING}\n`);
+    expect(unknown.stderr).toContain(`error: ${cannotShow('p-nosuch', 'Palette has no project with that uid (reading project p-nosuch answered 404, and Palette\'s list of projects does not name it)').replace('project-lab', 'empty-lab')}${NOTHING}\n`);
     const list = await runCli(['list', ...empty, '--json'], { env: env() });
     expect(list.code === 0 ? (JSON.parse(list.stdout) as { packs: unknown[] }).packs : []).toEqual([]);
     expect(requestsSince(from).triggers).toBe(0);
@@ -354,7 +383,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     const before = w.palette.requests.length;
     const sync = await runCli(['palette', 'sync', 'proj-empty:1.0.0', ...empty, '--palette-project', 'p-nosuch'], { env: env() });
     expect(sync.code, sync.stderr).toBe(2);
-    expect(sync.stderr).toContain('error: Palette project p-nosuch (--palette-project) cannot show the packs of registry empty-lab: Palette has no project with that uid (reading project p-nosuch answered 404)\n');
+    expect(sync.stderr).toContain('error: Palette project p-nosuch (--palette-project) cannot show the packs of registry empty-lab: Palette has no project with that uid (reading project p-nosuch answered 404, and Palette\'s list of projects does not name it)\n');
     expect(requestsSince(before).triggers).toBe(0);
     // A project Palette knows that shows no pack of the registry yet (its first publish) is not refused: published, confirmed after the sync.
     w.palette.projects?.set('p-new', undefined);

@@ -32,7 +32,9 @@ import { load as loadYaml } from 'js-yaml';
  *     and (`repeatContinue`) a server that hands out the same continue token forever;
  *   - an outage (`outage`): every request answered 503 (or 429), with a Retry-After when given;
  *   - projects (`projects`): pack calls with an unknown ProjectUid refused, and a project that does not show
- *     a registry's packs; a project read (GET /v1/projects/{uid}) answers 404 for a uid it does not know;
+ *     a registry's packs; a project read (GET /v1/projects/{uid}) answers 404 for a uid it does not know; the list of
+ *     projects (GET /v1/dashboard/projects/metadata, what Palette's Terraform provider finds its project in) names the
+ *     projects the key's user is in (a tenant admin's: every one);
  *   - the pack search (h): one item per pack name with the registries (this scope shows) listing it and each one's
  *     latest version, filtered by registryUid and name, sorted by name, in pages of at most 50 (listmeta.continue).
  */
@@ -41,8 +43,14 @@ export const PALETTE_SUBSET_FILE = fileURLToPath(new URL('../../../shared/refere
 
 export interface PaletteKey {
   role: 'tenant-admin' | 'project';
-  /** Project uids a project-scoped key may use. */
+  /** Project uids a project-scoped key may use (and, for either role, the projects the key's user holds a role in). */
   projects?: string[];
+  /**
+   * false: the key's roles hold no `project.get` (Palette's Cluster Profile roles, in a project or at tenant scope, give
+   * packRegistry get/list and nothing on projects: librarium user-management/palette-rbac), so its project read (GET
+   * /v1/projects/{uid}) is answered `projectReadDenial`; it may still use its projects' packs.
+   */
+  readsProjects?: boolean;
 }
 
 /** How Palette reaches one registry host of a test lab. */
@@ -229,6 +237,13 @@ export interface PaletteStandin {
   unknownProjectStatus: 403 | 404 | 'ignore';
   /** A project read (GET /v1/projects/{uid}) is refused (403), as for a key whose role may not read projects. */
   projectReadsRefused: boolean;
+  /**
+   * What a key whose roles may not read projects (PaletteKey.readsProjects false) gets for a project read: 403 (the
+   * default), or 404 as a Palette hiding what a key may not see would answer (undocumented).
+   */
+  projectReadDenial: 403 | 404;
+  /** The list of projects (GET /v1/dashboard/projects/metadata) is refused (403). */
+  projectListRefused: boolean;
   /** The largest number of requests to one prefix within any 1-second window. */
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
@@ -466,6 +481,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     projects: undefined,
     unknownProjectStatus: 404,
     projectReadsRefused: false,
+    projectReadDenial: 403,
+    projectListRefused: false,
     outage: undefined,
     fault: undefined,
     maxPerSecond(prefix) {
@@ -677,8 +694,19 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     if (req.method === 'GET' && (m = /^\/v1\/projects\/([^/]+)$/.exec(path)) !== null) {
       const asked = decodeURIComponent(m[1] ?? '');
       if (standin.projectReadsRefused || (key.role !== 'tenant-admin' && !(key.projects ?? []).includes(asked))) return error(403, 'Forbidden', 'User is not authorized to access the resource');
+      if (key.readsProjects === false) {
+        return standin.projectReadDenial === 404 ? error(404, 'ResourceNotFound', 'Resource not found') : error(403, 'Forbidden', 'User is not authorized to access the resource');
+      }
       if (projects !== undefined && !projects.has(asked)) return error(404, 'ResourceNotFound', 'Resource not found');
       return answer(200, { metadata: { uid: asked, name: asked }, spec: {}, status: {} });
+    }
+    // The projects the key's user is in (a tenant admin reading projects: every project Palette knows), by uid and name.
+    if (req.method === 'GET' && path === '/v1/dashboard/projects/metadata') {
+      if (standin.projectListRefused) return error(403, 'Forbidden', 'User is not authorized to access the resource');
+      const own = key.projects ?? [];
+      const all = key.role === 'tenant-admin' && key.readsProjects !== false ? [...new Set([...(projects?.keys() ?? []), ...own])] : own;
+      const listed = all.filter((p) => projects === undefined || projects.has(p));
+      return answer(200, { items: listed.map((p) => ({ metadata: { uid: p, name: p } })) });
     }
     if (req.method === 'GET' && path === '/v1/registries/oci/summary') {
       const all = [...registries.values()];
