@@ -146,7 +146,8 @@ export class OciLayoutStore implements ArtifactStore {
       }
       bytes = await readRegular(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      // ENOTDIR: the layout's folder, or one on its way, is a file: no index there either (a write says why).
+      if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
       throw err;
     }
     if (earlier?.bytes.equals(bytes) === true) {

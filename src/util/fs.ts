@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { PackpubError } from '../errors.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { localWriteError } from './local-write.js';
@@ -130,12 +131,13 @@ export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
 export async function makeDirs(path: string, options: { mode?: number } = {}): Promise<string | undefined> {
   const missing: string[] = [];
   for (let at = resolve(path); ; at = dirname(at)) {
+    // ENOTDIR: a folder on the way is a file, found further up.
     const found = await stat(at).then(
       (st) => st,
-      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)),
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : Promise.reject(err)),
     );
     if (found !== undefined) {
-      if (!found.isDirectory()) await mkdir(at); // throws what mkdir -p would (EEXIST)
+      if (!found.isDirectory()) throw await notAFolder(path, at);
       break;
     }
     missing.push(at);
@@ -148,7 +150,23 @@ export async function makeDirs(path: string, options: { mode?: number } = {}): P
       first ??= dir;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // Another process made it first; or it is a link to nothing, which mkdir -p stops at too ("File exists").
+      if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true) throw await notAFolder(path, dir);
     }
   }
   return first;
+}
+
+/**
+ * A folder to be made (`path`) that cannot be, since `at` on its way is there and is no folder: a file, or a symbolic
+ * link to nothing. As LOCAL_WRITE naming both (was: EEXIST or ENOTDIR as they came: "a bug in packpub", or a bare
+ * "ENOENT ... mkdir" for each pack pushed into `--oci-layout` naming a link to a folder not made yet).
+ */
+async function notAFolder(path: string, at: string): Promise<PackpubError> {
+  const link = await readlink(at).catch(() => undefined);
+  const gone = link !== undefined && (await stat(at).catch(() => undefined)) === undefined;
+  const what = link === undefined ? 'is not a folder' : `is a symbolic link to ${link}, which ${gone ? 'does not exist' : 'is not a folder'}`;
+  return new PackpubError('LOCAL_WRITE', `cannot create the folder ${path}: ${resolve(path) === at ? 'it' : at} ${what}`, {
+    hint: link === undefined ? 'move that file aside, or write elsewhere (--oci-layout, -o)' : 'create the folder the link names, or remove the link, or write elsewhere (--oci-layout, -o)',
+  });
 }
