@@ -722,17 +722,24 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   // acted on), it is asked for again once that run has ended: a run that started before the push never sees the packs.
   let runningAtTrigger = !settledBefore;
   let conflict: string | undefined;
+  let last = before;
   const why = stale.length === 0 ? undefined : `Palette lists ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''} from an earlier artifact, since deleted, and keeps its digest unless forced`;
   const trigger = async (again: boolean): Promise<void> => {
-    conflict = (await untilAnswered('sync', () => client.triggerSync(registry.uid, registry.flavour, forced, deadline)))?.conflict;
-    if (conflict !== undefined) options.onEvent?.({ type: 'palette-sync-waiting', reason: `Palette did not start a sync of ${registry.name} (409: ${conflict}); asking again once the sync running ends` });
+    const refused = await untilAnswered('sync', () => client.triggerSync(registry.uid, registry.flavour, forced, deadline));
+    // A 409 says a sync runs; another refusal (400, 423 ...) is read so only when the sync status shows one running:
+    // the status read last (before the first request), else read now.
+    if (refused !== undefined && refused.status !== 409 && syncPhase(last.status) !== 'running') {
+      const now = await untilAnswered('', () => client.syncStatus(registry.uid, registry.flavour, deadline));
+      if (syncPhase(now.status) !== 'running') throw refused.error;
+    }
+    conflict = refused?.conflict;
+    if (conflict !== undefined) options.onEvent?.({ type: 'palette-sync-waiting', reason: `Palette did not start a sync of ${registry.name} (${conflict}); asking again once the sync running ends` });
     else options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }), ...(again ? { again } : {}) });
   };
   await trigger(false);
 
   // Wait for a sync that ran after the trigger: a done/failed status with an older lastRunTime is the
   // previous run's (palette-api.md 3.3).
-  let last = before;
   let lastShown = '';
   // The packs confirmed so far (visible, or not visible for good), and how the sync ended when it was seen to.
   const results = new Map<string, PalettePackVisibility>();
@@ -743,7 +750,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   for (;;) {
     if (clock.now() >= deadline) {
       const waited = Math.round((clock.now() - started) / 1000);
-      const refused = conflict === undefined ? '' : `; Palette refused to start one (409: ${conflict})`;
+      const refused = conflict === undefined ? '' : `; Palette refused to start one (${conflict})`;
       // A word packpub does not know is waited on as pending: say so, rather than leave "did not finish" unexplained.
       const unknown = isKnownSyncStatus(last.status) ? '' : `; packpub does not know status "${last.status ?? ''}" as done or failed (it knows Success, Completed, Failed, Error, as Terraform's provider), so it waited on it`;
       // A status that never left the run before the request (no pending or running seen, no later run time): the

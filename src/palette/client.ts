@@ -100,6 +100,8 @@ class PaletteRetryable extends RegistryError {
     super('PALETTE', what, { retryable: true, status: init.status, retryAfterMs: init.retryAfterMs, cause: init.cause });
   }
 }
+/** What a sync request may be refused with while a sync runs (undocumented): told from another refusal by the sync status. */
+const SYNC_REFUSALS = [400, 409, 412, 422, 423];
 /** Items a page of the pack search holds at most (the spec's default and maximum `limit`). */
 const SEARCH_PAGE = 50;
 /** Pages of one list call at most (50 items each: 50 000 registries). */
@@ -340,19 +342,19 @@ export class PaletteClient {
   }
 
   /**
-   * (e) POST /v1/registries/oci/{uid}/basic|ecr/sync?forceSync= -> 202: undefined. A 409 (what Palette answers while a
-   * sync runs is undocumented, palette-api.md 5) is returned as Palette's words, for the caller to wait and ask again.
+   * (e) POST /v1/registries/oci/{uid}/basic|ecr/sync?forceSync= -> 202: undefined. What Palette answers while a sync
+   * runs is undocumented (palette-api.md 5; neither its Go SDK nor its Terraform provider asks for a sync then): a
+   * refusal that may say so (400, 409, 412, 422, 423) is returned with Palette's words (`conflict`, "409: <message>")
+   * and the error it is otherwise (`error`), for the caller to tell by the sync status whether a sync runs.
    */
-  async triggerSync(uid: string, flavour: PaletteRegistryFlavour, force: boolean, deadline?: number): Promise<{ conflict: string } | undefined> {
-    const res = await this.call<PaletteErrorBody>('POST', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync`, {
-      what: `sync registry ${uid}`,
-      query: { forceSync: force },
-      deadline,
-      allow: [409],
-    });
-    if (res.status !== 409) return undefined;
-    const said = isObject(res.body) && typeof res.body['message'] === 'string' ? redactText(res.body['message']).slice(0, 300) : '';
-    return { conflict: said === '' ? 'no message' : said };
+  async triggerSync(uid: string, flavour: PaletteRegistryFlavour, force: boolean, deadline?: number): Promise<{ status: number; conflict: string; error: PackpubError } | undefined> {
+    const what = `sync registry ${uid}`;
+    const path = `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync`;
+    const res = await this.call<PaletteErrorBody>('POST', path, { what, query: { forceSync: force }, deadline, allow: SYNC_REFUSALS });
+    if (!SYNC_REFUSALS.includes(res.status)) return undefined;
+    const body = isObject(res.body) ? (res.body as PaletteErrorBody) : undefined;
+    const said = typeof body?.message === 'string' ? redactText(body.message).slice(0, 300) : '';
+    return { status: res.status, conflict: `${res.status}: ${said === '' ? 'no message' : said}`, error: this.errorFor(res.status, body, '', path, what) };
   }
 
   // (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status

@@ -61,6 +61,44 @@ describe('a sync already running when packpub asks for one', () => {
     expect(w.packRegistry()?.index.get('hello')?.has('2.0.0')).toBe(true);
   });
 
+  it('refused with 400 or 423 while the sync status shows one running: waited for and asked again, exit 0 (was: exit 1 after publishing, "Palette could not sync registry")', async () => {
+    for (const [status, version] of [[400, '3.0.0'], [423, '3.1.0']] as const) {
+      const pack = await writePack(join(w.root, `hello-${version}`), { name: 'hello', version });
+      const asked = w.packRegistry()?.syncRequests.length ?? 0;
+      w.palette.busySyncs = status;
+      try {
+        await syncRunningElsewhere();
+        const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast], { env: w.env });
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        expect(run.stderr).toContain(`palette: Palette did not start a sync of lab (${status}: registry lab sync is already in progress); asking again once the sync running ends`);
+        expect(run.stdout).toMatch(new RegExp(`visible in Palette hello:${version.replace(/\./g, '\\.')} \\(packUid [0-9a-f]{24}\\)`));
+      } finally {
+        w.palette.busySyncs = 'restart';
+      }
+      expect(w.packRegistry()?.syncRequests.slice(asked).map((r) => r.busy ?? 'started')).toEqual(['started', status, 'started']);
+      expect(w.packRegistry()?.index.get('hello')?.has(version)).toBe(true);
+    }
+  });
+
+  it('refused with 400 while no sync runs: exit 1 at once with Palette\'s words, as before (not waited on)', async () => {
+    const pack = await writePack(join(w.root, 'hello-3.2.0'), { name: 'hello', version: '3.2.0' });
+    const asked = w.packRegistry()?.syncRequests.length ?? 0;
+    w.palette.fault = { method: 'POST', path: /\/sync$/, status: 400 };
+    try {
+      const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain(`Palette could not sync registry ${w.uid} (400 BadRequest): injected 400`);
+      expect(run.stderr).not.toContain('asking again once the sync running ends');
+    } finally {
+      w.palette.fault = undefined;
+    }
+    // Published, never synced: the one request was refused.
+    expect(w.palette.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sync')).at(-1)?.status).toBe(400);
+    expect(w.packRegistry()?.syncRequests.length).toBe(asked);
+    expect(w.packRegistry()?.index.get('hello')?.has('3.2.0')).toBe(false);
+    expect((await runCli(['list', ...w.at, 'hello', '--json'], { env: w.env })).stdout).toContain('3.2.0');
+  });
+
   it('refused (409) for ever: exit 3 at --palette-timeout, saying Palette refused to start one', async () => {
     w.palette.busySyncs = 409;
     w.palette.hangSyncs = true;

@@ -93,7 +93,7 @@ export interface StoredRegistry {
   /** name -> version -> indexed entry. */
   index: Map<string, Map<string, IndexedPack>>;
   /** Every sync request: forceSync flag and when; `busy`: it came while a sync ran and was answered as busySyncs says. */
-  syncRequests: { force: boolean; at: number; busy?: 'ignore' | 409 }[];
+  syncRequests: { force: boolean; at: number; busy?: 'ignore' | 400 | 409 | 423 }[];
   run?: SyncRun;
   /** Packs a sync saw with a new digest but kept the cached one (not forced). */
   staleVersions: string[];
@@ -200,9 +200,10 @@ export interface PaletteStandin {
   /**
    * What a sync request gets while a sync of the registry is running (undocumented, palette-api.md 5 "Sync already
    * running"): `restart` (the default) starts it again from the registry as it is now; `ignore` answers 202 and lets
-   * the running one finish, which never sees what was pushed after it started; 409 answers a v1Error SyncInProgress.
+   * the running one finish, which never sees what was pushed after it started; 409 answers a v1Error SyncInProgress;
+   * 400 and 423 answer a v1Error saying a sync is in progress with that status (Palette's own code for it is not public).
    */
-  busySyncs: 'restart' | 'ignore' | 409;
+  busySyncs: 'restart' | 'ignore' | 400 | 409 | 423;
   /**
    * While true, a sync indexes the versions it finds without their values: Palette lists them, each with an empty
    * `packValues[].values` (what the upload script of palette-api.md checks for, as a sync that failed to read the
@@ -225,7 +226,7 @@ export interface PaletteStandin {
    * are answered `status` with a v1Error body, or their connection is dropped (`reset`). With `afterActing`, the
    * stand-in first does what the request asks, as Palette behind a gateway that fails after Palette acted.
    */
-  fault: { method: string; path: RegExp; status: 500 | 502 | 503 | 504 | 'reset'; afterActing?: boolean; times?: number } | undefined;
+  fault: { method: string; path: RegExp; status: 400 | 500 | 502 | 503 | 504 | 'reset'; afterActing?: boolean; times?: number } | undefined;
   /**
    * Projects Palette knows, each with the uids of the registries whose packs it shows (undefined: every
    * registry). Unset (the default): any ProjectUid is taken and shows every registry. A pack call with a
@@ -754,7 +755,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
         const busy = standin.busySyncs;
         if (reg.run !== undefined && !reg.run.settled && busy !== 'restart') {
           reg.syncRequests.push({ force, at: now(), busy });
-          return busy === 409 ? error(409, 'SyncInProgress', `registry ${reg.name} sync is already in progress`) : answer(202);
+          if (busy === 'ignore') return answer(202);
+          return error(busy, { 400: 'BadRequest', 409: 'SyncInProgress', 423: 'Locked' }[busy], `registry ${reg.name} sync is already in progress`);
         }
         startSync(reg, force);
         // The sync's snapshot of the registry is taken before the 202: a pack pushed after this answer is
@@ -846,7 +848,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     const record = requests.at(-1) as PaletteRequestRecord;
     record.status = fault.status === 'reset' ? 0 : fault.status;
     if (fault.status === 'reset') res.socket?.destroy();
-    else v1Error(res, fault.status, 'InternalError', `injected ${fault.status}`);
+    else v1Error(res, fault.status, fault.status === 400 ? 'BadRequest' : 'InternalError', `injected ${fault.status}`);
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const fault = faultFor(req);
