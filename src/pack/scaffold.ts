@@ -76,7 +76,8 @@ export interface ChartValuesBlock {
 
 /**
  * Indent a chart's values.yaml under `charts.<key>` by adding the same prefix to every non-empty line.
- * A uniform prefix keeps block scalars, comments and flow collections meaning what they meant.
+ * A uniform prefix keeps block scalars, comments and flow collections meaning what they meant. Blanks at a
+ * line's end are kept: in a `|` block they are part of the value (aws-for-fluent-bit's `Health_Check On `).
  * A leading `---` (and `%` directives) are dropped; a second document is refused, as Helm reads one.
  */
 export function indentChartValues(text: string, spaces: number): { text: string; empty: boolean } {
@@ -106,10 +107,10 @@ export function indentChartValues(text: string, spaces: number): { text: string;
       seenContent = true;
       empty = false;
     }
-    out.push(line.trim() === '' ? '' : pad + line.replace(/\s+$/, ''));
+    out.push(line === '' ? '' : pad + line);
   }
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  while (out.length > 0 && out[0] === '') out.shift();
+  while (out.length > 0 && out[out.length - 1]!.trim() === '') out.pop();
+  while (out.length > 0 && out[0]!.trim() === '') out.shift();
   return { text: out.join('\n'), empty };
 }
 

@@ -63,6 +63,13 @@ describe('indentChartValues', () => {
     );
   });
 
+  it('keeps blanks at the end of lines and blank-only lines, which a | block holds as its value', () => {
+    const source = 'conf: |\n  On \n   \n  5\t\nnext: 1\n';
+    const { text } = indentChartValues(source, 4);
+    expect(text).toBe('    conf: |\n      On \n       \n      5\t\n    next: 1');
+    expect((load(`charts:\n  x:\n${text}\n`) as { charts: { x: unknown } }).charts.x).toEqual(load(source));
+  });
+
   it('reports a values file with only comments as empty, and refuses a second YAML document', () => {
     expect(indentChartValues('# nothing to set\n\n', 4)).toEqual({ text: '    # nothing to set', empty: true });
     const err = (() => {
