@@ -263,6 +263,8 @@ export function paletteKeyId(key: string): string {
 }
 
 const MASK = '**********';
+/** How Palette's Go models write a time never set (strfmt.DateTime's zero value; the fields are not pointers, so omitempty keeps them). */
+const ZERO_TIME = '0001-01-01T00:00:00.000Z';
 
 function mask(spec: StoredSpec): StoredSpec {
   const copy = JSON.parse(JSON.stringify(spec)) as StoredSpec;
@@ -447,7 +449,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       flavour,
       name,
       spec,
-      sync: { status: '', message: '', isSyncSupported: spec['isSyncSupported'] !== false, ...sync },
+      sync: { status: '', message: '', lastRunTime: ZERO_TIME, lastSyncedTime: ZERO_TIME, isSyncSupported: spec['isSyncSupported'] !== false, ...sync },
       index: new Map(),
       syncRequests: [],
       staleVersions: [],
