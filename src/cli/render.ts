@@ -370,10 +370,14 @@ export class CopyRenderer {
   }
 }
 
-/** One line per version of a delete plan or run: `deleted hello:1.0.0: <reference> (sha256:...)` and why not, when not. */
-export function describeDeleteResult(r: DeleteResult, dryRun: boolean): string {
+/**
+ * One line per version of a delete plan or run: `deleted hello:1.0.0: <reference> (sha256:...)` and why not, when not.
+ * A planned untag names the tags the manifest stays under once the run is done: not those `named` in the same call.
+ */
+export function describeDeleteResult(r: DeleteResult, dryRun: boolean, named: ReadonlySet<string> = new Set()): string {
   const id = `${r.name}:${r.version}`;
-  const keep = r.otherTags === undefined || r.otherTags.length === 0 ? '' : r.otherTags.join(', ');
+  const kept = r.status === 'planned' ? (r.otherTags ?? []).filter((t) => !named.has(`${r.name}:${t}`)) : (r.otherTags ?? []);
+  const keep = kept.join(', ');
   switch (r.status) {
     case 'deleted':
       return `deleted ${id}: ${r.reference} (${r.digest ?? '-'}), manifest included`;
@@ -397,6 +401,11 @@ export function isDeleteProblem(r: DeleteResult, ignoreMissing: boolean): boolea
   return !['deleted', 'untagged', 'planned'].includes(r.status) && !(r.status === 'missing' && ignoreMissing);
 }
 
+/** The versions a delete names, as `<name>:<version>`. */
+export function namedInDelete(results: readonly DeleteResult[]): Set<string> {
+  return new Set(results.map((r) => `${r.name}:${r.version}`));
+}
+
 /** One delete result as a line (problems on stderr, the rest on stdout). */
 export function renderDeleteResult(io: CliIo, r: DeleteResult, dryRun: boolean, ignoreMissing: boolean): void {
   writeLine(isDeleteProblem(r, ignoreMissing) ? io.stderr : io.stdout, describeDeleteResult(r, dryRun));
@@ -407,7 +416,8 @@ export function renderDeleteResult(io: CliIo, r: DeleteResult, dryRun: boolean, 
  * was done, one line naming what was deleted and what was not.
  */
 export function renderDeleteReport(io: CliIo, report: DeleteReport, shown: ReadonlySet<DeleteResult> = new Set()): void {
-  for (const r of report.results) if (!shown.has(r)) renderDeleteResult(io, r, report.dryRun, report.ignoreMissing);
+  const named = namedInDelete(report.results);
+  for (const r of report.results) if (!shown.has(r)) writeLine(isDeleteProblem(r, report.ignoreMissing) ? io.stderr : io.stdout, describeDeleteResult(r, report.dryRun, named));
   const done = report.results.filter((r) => r.status === 'deleted' || r.status === 'untagged');
   const notDone = report.results.filter((r) => isDeleteProblem(r, report.ignoreMissing));
   if (notDone.length === 0) return;

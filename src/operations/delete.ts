@@ -253,7 +253,9 @@ export async function applyDelete(target: DeletableTarget, plan: DeletePlan, opt
       removed.add(v.ref.version);
       gone.set(v.repository, removed);
       const { plan: _plan, ...rest } = r;
-      done(v, { ...rest, status: manifestScope || present.length === 0 ? 'deleted' : 'untagged' });
+      // Untagged: the tags it stays under now, not those this run removed before it (the plan saw them). A manifest
+      // deleted keeps the tags seen then, which went with it.
+      done(v, manifestScope ? { ...rest, status: 'deleted' } : { ...rest, otherTags: present, status: present.length === 0 ? 'deleted' : 'untagged' });
     } catch (err) {
       done(v, { ...r, status: 'failed', error: errorOf(err) });
       stopped = true;

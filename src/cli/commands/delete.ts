@@ -47,7 +47,7 @@ export const deleteCommand: CommandSpec = {
     const json = args['json'] === true;
     const ignoreMissing = args['ignoreMissing'] === true;
     const started = Date.now();
-    const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, renderDeleteReport, renderDeleteResult }, { stopAtOnce, withInterrupt }] = await Promise.all([
+    const [{ deleteReportJson }, { describeDeleteResult, isDeleteProblem, namedInDelete, renderDeleteReport, renderDeleteResult }, { stopAtOnce, withInterrupt }] = await Promise.all([
       import('../report.js'),
       import('../render.js'),
       import('../signals.js'),
@@ -106,7 +106,7 @@ export const deleteCommand: CommandSpec = {
       else if (!plan.ready || force || planned.summary.planned === 0) report = await apply();
       else {
         // On a terminal: show exactly what goes, say why it matters, and take only an explicit yes.
-        for (const r of planned.results) writeLine(ctx.io.stderr, describeDeleteResult(r, false));
+        for (const r of planned.results) writeLine(ctx.io.stderr, describeDeleteResult(r, false, namedInDelete(planned.results)));
         writeLine(ctx.io.stderr, `warning: ${PALETTE_DELETE_WARNING}.`);
         const yes = await confirm(ctx.io, `Delete ${planned.summary.planned} version(s) from ${target.display}?`);
         report = yes ? await apply() : deleteReportOf(plan, (r) => (r.status === 'planned' ? cancelled(r, 'not confirmed') : r));
