@@ -5,7 +5,7 @@ import { connect as netConnect } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBin } from '../support/cli.js';
+import { runBin, runCli } from '../support/cli.js';
 import { startEcrPackWorld } from '../support/ecr-proxy.js';
 import { startForwardProxy } from '../support/forward-proxy.js';
 import { listenOnLoopback } from '../support/loopback.js';
@@ -18,9 +18,11 @@ import { makeTestCertificates } from '../support/tls.js';
 /*
  * The AWS SDK's calls through HTTPS_PROXY (src/net/proxy.ts awsRequestHandler): the SDK reads no proxy variable
  * itself, so before, GetAuthorizationToken, CreateRepository and STS AssumeRole went direct and failed on a runner
- * that reaches AWS only through a proxy. The real SDK (the built CLI as a process, so NODE_EXTRA_CA_CERTS is read
- * as Node starts) calls `https://api.ecr.test` and `https://sts.test`: names only the proxy stand-in knows, which
- * answers their CONNECT itself with TLS (the test CA) and hands what is inside to the plain-HTTP ECR stand-in.
+ * that reaches AWS only through a proxy. The real SDK calls `https://api.ecr.test` and `https://sts.test`: names
+ * only the proxy stand-in knows, which answers their CONNECT itself with TLS (the test CA) and hands what is inside
+ * to the plain-HTTP ECR stand-in. A run that trusts the test CA through NODE_EXTRA_CA_CERTS (read as Node starts)
+ * is a process of the built CLI; one that trusts it through --ca-file or AWS_CA_BUNDLE, or needs no trust, runs
+ * the same CLI code in-process (runCli; the fake AWS identity is in the process environment, startEcrPackWorld).
  * The registry (ECR's front of a real docker-registry) is plain HTTP here (--plain-http, no HTTP_PROXY): direct.
  */
 
@@ -64,12 +66,25 @@ describe('the AWS API through a forward proxy', () => {
         ...env,
       },
     });
+  /**
+   * The same push in-process, without NODE_EXTRA_CA_CERTS: `env` is the run's, except AWS_ENDPOINT_URL_STS, which
+   * the SDK reads from the process environment (there for the run, put back after).
+   */
+  const runHere = async (base: string, env: Record<string, string>, extra: string[] = [], endpoint = 'https://api.ecr.test') => {
+    const { AWS_ENDPOINT_URL_STS: sts, ...own } = env;
+    if (sts !== undefined) process.env['AWS_ENDPOINT_URL_STS'] = sts;
+    try {
+      return await runCli(['push', w.pack, '--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', endpoint, '--json', ...extra], { env: { ...w.env(), ...own } });
+    } finally {
+      delete process.env['AWS_ENDPOINT_URL_STS'];
+    }
+  };
   const held = (base: string) => skopeoInspectRaw(`${w.registry.host}/${base}/spectro-packs/archive/hello:1.0.0`);
 
   it('a proxy that is down: exit 1 naming it and the ECR API host; no repository created, nothing published', async () => {
     const down = `127.0.0.1:${await freePort()}`;
     const calls = w.standin.calls.length;
-    const refused = await run('down', { HTTPS_PROXY: `http://${down}` });
+    const refused = await runHere('down', { HTTPS_PROXY: `http://${down}` });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`the proxy ${down} (HTTPS_PROXY) refused the connection (on the way to api.ecr.test:443)`);
     expect(w.standin.calls.length).toBe(calls);
@@ -92,7 +107,7 @@ describe('the AWS API through a forward proxy', () => {
   it('an https:// proxy whose CA is given as --ca-file (not NODE_EXTRA_CA_CERTS): the ECR calls trust it as the registry does; exit 0, the pack published', async () => {
     const before = w.tlsProxy.requests.length;
     // Was: exit 1, every ECR call refused on the proxy's certificate, though the registry's connections trusted the file.
-    const pushed = await run('tlsproxy', { HTTPS_PROXY: w.tlsProxy.url, NODE_EXTRA_CA_CERTS: '', AWS_ENDPOINT_URL_STS: 'https://sts.test' }, ['--ca-file', w.certs.caFile, '--aws-role-arn', ROLE]);
+    const pushed = await runHere('tlsproxy', { HTTPS_PROXY: w.tlsProxy.url, AWS_ENDPOINT_URL_STS: 'https://sts.test' }, ['--ca-file', w.certs.caFile, '--aws-role-arn', ROLE]);
     expect(pushed.code, pushed.stderr).toBe(0);
     expect((JSON.parse(pushed.stdout) as { results: Array<{ status: string }> }).results.map((r) => r.status)).toEqual(['published']);
     const tunnels = w.tlsProxy.requests.slice(before);
@@ -102,7 +117,7 @@ describe('the AWS API through a forward proxy', () => {
     await held('tlsproxy');
 
     // Without the file, the proxy's certificate is refused: exit 1 naming it, nothing created.
-    const refused = await run('tlsnoca', { HTTPS_PROXY: w.tlsProxy.url, NODE_EXTRA_CA_CERTS: '' });
+    const refused = await runHere('tlsnoca', { HTTPS_PROXY: w.tlsProxy.url });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`the proxy ${w.tlsProxy.host} (HTTPS_PROXY, over TLS) has a TLS certificate packpub could not verify`);
     expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('tlsnoca/'))).toEqual([]);
@@ -112,7 +127,7 @@ describe('the AWS API through a forward proxy', () => {
     const calls = w.standin.calls.length;
     const endpoint = `https://${w.tlsFront.host}`;
     // Was: exit 1, the ECR calls refused on the front's certificate (the SDK trusted Node's roots only).
-    const pushed = await run('tlsfront', { NODE_EXTRA_CA_CERTS: '' }, ['--ca-file', w.certs.caFile], endpoint);
+    const pushed = await runHere('tlsfront', {}, ['--ca-file', w.certs.caFile], endpoint);
     expect(pushed.code, pushed.stderr).toBe(0);
     expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('tlsfront/')).sort()).toEqual(['tlsfront/spectro-packs/archive', 'tlsfront/spectro-packs/archive/hello']);
     expect(w.standin.calls.slice(calls).map((c) => c.op)).toEqual(expect.arrayContaining(['GetAuthorizationToken', 'CreateRepository']));
@@ -122,12 +137,12 @@ describe('the AWS API through a forward proxy', () => {
   it('AWS_CA_BUNDLE, as the aws CLI reads it, is trusted for the ECR calls (the SDK reads no such variable); a bundle that cannot be read is named', async () => {
     const endpoint = `https://${w.tlsFront.host}`;
     // Was: exit 1, the front's certificate refused: only the aws CLI read the variable.
-    const pushed = await run('cabundle', { NODE_EXTRA_CA_CERTS: '', AWS_CA_BUNDLE: w.certs.caFile }, [], endpoint);
+    const pushed = await runHere('cabundle', { AWS_CA_BUNDLE: w.certs.caFile }, [], endpoint);
     expect(pushed.code, pushed.stderr).toBe(0);
     expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('cabundle/')).sort()).toEqual(['cabundle/spectro-packs/archive', 'cabundle/spectro-packs/archive/hello']);
     await held('cabundle');
 
-    const missing = await run('cabundlemissing', { NODE_EXTRA_CA_CERTS: '', AWS_CA_BUNDLE: '/nonexistent/packpub-test/ca.pem' }, [], endpoint);
+    const missing = await runHere('cabundlemissing', { AWS_CA_BUNDLE: '/nonexistent/packpub-test/ca.pem' }, [], endpoint);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('cannot read AWS_CA_BUNDLE /nonexistent/packpub-test/ca.pem: ');
     expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('cabundlemissing/'))).toEqual([]);
@@ -144,7 +159,7 @@ describe('the AWS API through a forward proxy', () => {
     await held('role');
 
     const tunnelled = w.proxy.requests.length;
-    const bypass = await run('bypass', { HTTPS_PROXY: w.proxy.url, NO_PROXY: '.test' });
+    const bypass = await runHere('bypass', { HTTPS_PROXY: w.proxy.url, NO_PROXY: '.test' });
     expect(bypass.code).toBe(1);
     expect(bypass.stderr).toContain('cannot reach the ECR API at https://api.ecr.test (ENOTFOUND)');
     expect(w.proxy.requests.length).toBe(tunnelled);
