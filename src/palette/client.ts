@@ -372,7 +372,7 @@ export class PaletteClient {
     return status.message === undefined ? status : { ...status, message: redactText(status.message) };
   }
 
-  // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 (not indexed yet)
+  // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 or an empty answer (not indexed yet)
   async packTags(name: string, registryUid: string, deadline?: number): Promise<PalettePackTags | undefined> {
     const answer = await this.packTagsIn('project', name, registryUid, deadline);
     if (answer.refused !== undefined) throw answer.refused;
@@ -393,6 +393,9 @@ export class PaletteClient {
       const said = isObject(body) && typeof body['message'] === 'string' ? { message: body['message'] } : undefined;
       return { refused: this.errorFor(403, said, '', path, what, scope === 'project' ? this.projectUid : undefined) };
     }
+    // As Palette's Go SDK reads (g): a 200 with no body, or `null`, is an entity with no tags (its readResponse lets
+    // io.EOF pass), which Terraform's provider reads as "no pack found": not listed yet. It ended the run, exit 1.
+    if (res.body === undefined || res.body === null) return {};
     const body = this.expectObject(res.body, what, false);
     const tags = body['tags'] ?? [];
     if (!Array.isArray(tags) || !(tags as unknown[]).every(isObject)) throw this.unexpected(what, 'tags is not a list of tags');

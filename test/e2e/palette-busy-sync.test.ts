@@ -174,3 +174,29 @@ describe('a sync that does not finish within --palette-timeout', () => {
     }
   });
 });
+
+/*
+ * A pack read (g) of a pack Palette lists no version of yet, answered 200 with no body or `null` (the answer for an
+ * unknown pack is undocumented): Palette's Go SDK reads either as an entity with no tags, which its Terraform provider
+ * takes for "no pack found". packpub ended the run there, exit 1, "unexpected shape: the body is empty", after publishing.
+ */
+describe('a pack read answered 200 with no body or null before the pack is listed', () => {
+  it('is read as not listed yet: the sync runs and the pack is confirmed, exit 0 (was: exit 1 after publishing)', async () => {
+    for (const [answer, name] of [['empty', 'hello-empty'], ['null', 'hello-null']] as const) {
+      const pack = await writePack(join(w.root, name), { name, version: '1.0.0' });
+      const from = w.palette.requests.length;
+      w.palette.unknownPackAnswer = answer;
+      try {
+        const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast], { env: w.env });
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        const packUid = w.packRegistry()?.index.get(name)?.get('1.0.0')?.packUid;
+        expect(packUid).toMatch(/^[0-9a-f]{24}$/);
+        expect(run.stdout).toContain(`visible in Palette ${name}:1.0.0 (packUid ${packUid})\n`);
+      } finally {
+        w.palette.unknownPackAnswer = 404;
+      }
+      // Read before the sync (answered 200 with nothing), then after it (listed).
+      expect(w.palette.requests.slice(from).filter((r) => r.path.startsWith(`/v1/packs/${name}/`)).map((r) => r.status)).toEqual([200, 200]);
+    }
+  });
+});

@@ -236,6 +236,11 @@ export interface PaletteStandin {
    */
   projects: Map<string, Set<string> | undefined> | undefined;
   unknownProjectStatus: 403 | 404 | 'ignore';
+  /**
+   * What a pack read (g) of a pack the registry lists no version of gets: 404 ResourceNotFound (the default), or 200
+   * with no body or `null` (undocumented; Palette's Go SDK reads either as an entity with no tags).
+   */
+  unknownPackAnswer: 404 | 'empty' | 'null';
   /** A project read (GET /v1/projects/{uid}) is refused (403), as for a key whose role may not read projects. */
   projectReadsRefused: boolean;
   /**
@@ -485,6 +490,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     unknownProjectStatus: 404,
     projectReadsRefused: false,
     projectReadDenial: 403,
+    unknownPackAnswer: 404,
     projectListRefused: false,
     outage: undefined,
     fault: undefined,
@@ -775,6 +781,11 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       const reg = registries.get(m[2] ?? '');
       const name = decodeURIComponent(m[1] ?? '');
       const versions = reg?.index.get(name);
+      if (reg !== undefined && (versions === undefined || versions.size === 0) && standin.unknownPackAnswer !== 404) {
+        record.status = 200;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(standin.unknownPackAnswer === 'null' ? 'null' : '');
+      }
       if (reg === undefined || versions === undefined || versions.size === 0 || !shows(reg.uid)) return error(404, 'ResourceNotFound', 'Resource not found');
       const entries = [...versions.entries()];
       return answer(200, {
