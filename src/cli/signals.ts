@@ -41,6 +41,7 @@ export const SIGNAL_ECHO_MS = 500;
 type LedgerEvent =
   | { type: 'pack-start'; dir?: string; name: string; version: string; reference?: string }
   | { type: 'blob-upload-done'; name: string; version: string }
+  | { type: 'manifest-start'; name: string; version: string }
   | { type: 'pack-done'; result: LedgerResult }
   | { type: 'validated'; dir: string; report: { pack?: { name: string; version: string } | undefined } }
   | { type: string };
@@ -99,6 +100,13 @@ export class RunLedger<R extends LedgerResult = LedgerResult> {
   /** Results expected (packs x targets), when known. */
   total = 0;
 
+  /**
+   * `writing`: the event after which a pack's tag may be on its way. Push's `blob-upload-done` comes once per pack, for
+   * its layer, right before its manifest; copy's comes once per blob (the `{}` config first), so copy says
+   * `manifest-start` (was: a version abandoned while its layer was still downloading said "perhaps copied").
+   */
+  constructor(private readonly writing: 'blob-upload-done' | 'manifest-start' = 'blob-upload-done') {}
+
   /** The run's pack folders and targets: an abandoned run can then name the packs that never started. */
   expect(packs: readonly string[], targets: readonly string[]): void {
     this.packs = packs;
@@ -113,7 +121,7 @@ export class RunLedger<R extends LedgerResult = LedgerResult> {
       const key = `${event.name}:${event.version}`;
       this.inFlight.add(key);
       this.started.set(key, { dir: 'dir' in event ? event.dir : undefined, reference: 'reference' in event ? event.reference : undefined });
-    } else if (event.type === 'blob-upload-done' && 'name' in event) {
+    } else if (event.type === this.writing && 'name' in event) {
       const key = `${event.name}:${event.version}`;
       if (this.inFlight.has(key)) this.tagging.add(key);
       this.uploaded.add(key);

@@ -84,6 +84,8 @@ export type CopyEvent =
   // The blob events of push (push-report.ts): one vocabulary, one status line for both.
   | BlobUploadProgress
   | BlobUploadDone
+  /** Every blob of the version is at the destination and its manifest (the tag) is being written: from here an abandoned run may have copied it. */
+  | { type: 'manifest-start'; name: string; version: string }
   /** Once per selected version, also for versions not started after a stop. */
   | { type: 'pack-done'; result: CopyResult };
 

@@ -464,6 +464,7 @@ async function copyOne(
         },
       });
     }
+    ctx.emit({ type: 'manifest-start', name: item.name, version: item.version });
     const put = await pushManifestOwed(to.store, dstRepo, item.version, fetched.bytes, fetched.descriptor.mediaType, { ifTagHolds: expected });
     const written = put.digest;
     copiedBytes += put.resentBytes;

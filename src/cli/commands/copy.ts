@@ -78,7 +78,7 @@ export const copyCommand: CommandSpec = {
   const renderer = json || jsonLines ? undefined : new CopyRenderer(ctx.io);
   let from: Awaited<ReturnType<typeof openTarget>> | undefined;
   let to: Awaited<ReturnType<typeof openTarget>> | undefined;
-  const ledger = new RunLedger<CopyResult>();
+  const ledger = new RunLedger<CopyResult>('manifest-start');
   const startedAt = Date.now();
   let selected: Array<Pick<CopyResult, 'name' | 'version' | 'source' | 'destination'>> = [];
   // --json-lines: the versions a result line was printed for as they finished.
