@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBin } from '../support/cli.js';
+import { runBin, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { sharedRegistry } from '../support/registry.js';
 import { stage } from '../support/stage.js';
@@ -32,8 +32,9 @@ describe('NODE_OPTIONS=--jitless', () => {
       "error: this Node.js runs without WebAssembly (--jitless), which packpub's HTTP client needs: its HTTP parser (llhttp, in undici) is WebAssembly\n" +
         'hint: run packpub without --jitless (check NODE_OPTIONS); validate, build and push --oci-layout need no network and run with it\n',
     );
-    // Nothing reached the registry: without --jitless, the same list finds no pack there.
-    const list = await runBin(['list', '--registry', at, '--json'], { cwd: root });
+    // Nothing reached the registry: without --jitless, the same list finds no pack there (in-process: what it
+    // checks is the registry, not a process).
+    const list = await runCli(['list', '--registry', at, '--json'], { cwd: root });
     expect(list.code, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { packs: unknown[] }).packs).toEqual([]);
 
