@@ -266,7 +266,9 @@ async function unknownProject(client: PaletteClient, registry: ResolvedPaletteRe
   const project = client.projectUid;
   if (project === undefined) return undefined;
   const known = await ask('project', () => client.projectKnown(project, deadline));
-  return known === false ? wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404, and Palette's list of projects does not name it)`) : undefined;
+  if (known?.known !== false) return undefined;
+  const named = known.uidOfName === undefined ? '' : `; its project named "${project}" has uid ${known.uidOfName}`;
+  return wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404, and Palette's list of projects does not name it${named})`, undefined, known.uidOfName);
 }
 
 /**
@@ -481,9 +483,15 @@ function isOwnEntity(entity: { name?: string; registryUid?: string }, name: stri
 }
 
 /** The project check's error: the pack reads of `--palette-project` cannot show this registry's packs. */
-function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: string, cause?: unknown): PackpubError {
+function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: string, cause?: unknown, uidOfName?: string): PackpubError {
   // Palette's uids are lowercase hexadecimal: a capital or a space is a name, such as every tenant's "Default" project.
-  const named = /[A-Z\s]/.test(project) ? `"${project}" reads as a project's name, and --palette-project takes the project's uid, not its name: ` : '';
+  // Palette's list of projects naming one so (`uidOfName`): its uid, to pass instead.
+  const named =
+    uidOfName !== undefined
+      ? `--palette-project takes the project's uid, not its name: pass --palette-project ${uidOfName} (project "${project}"); `
+      : /[A-Z\s]/.test(project)
+        ? `"${project}" reads as a project's name, and --palette-project takes the project's uid, not its name: `
+        : '';
   return new PackpubError('USAGE', `Palette project ${project} (--palette-project) cannot show the packs of registry ${registry.name}: ${why}`, {
     hint: `${named}check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml), that the key's user belongs to it and that registry ${registry.name} is available there; without a project packpub confirms the packs at tenant scope`,
     ...(cause === undefined ? {} : { cause }),

@@ -499,31 +499,37 @@ export class PaletteClient {
 
   /**
    * GET /v1/projects/{uid} at tenant scope (Palette's user service, as its Go SDK's GetProject; not in the subset
-   * packpub's pack and registry calls use): whether Palette knows the project. True for an answer naming it; undefined
+   * packpub's pack and registry calls use): whether Palette knows the project: `known: true` for an answer naming it; undefined
    * when it tells nothing (a 403: the key may not read projects; or an answer not as expected), for the caller to judge
    * by the pack reads instead. A 404 alone is not enough: a key may use a project it may not read (a role with
    * packRegistry but not project permissions, as Palette's Cluster Profile roles are), and what Palette answers such a
-   * key is not documented. So a 404 is false only when Palette's list of the key's projects (GET
+   * key is not documented. So a 404 is `known: false` only when Palette's list of the key's projects (GET
    * /v1/dashboard/projects/metadata, what Palette's Terraform provider finds its project in) answers without it; a
-   * list naming it is true, and a list refused or not as expected tells nothing.
+   * list naming it is `known: true`, and a list refused or not as expected tells nothing.
    */
-  async projectKnown(uid: string, deadline?: number): Promise<boolean | undefined> {
+  async projectKnown(uid: string, deadline?: number): Promise<{ known: true } | { known: false; uidOfName?: string } | undefined> {
     const res = await this.call<unknown>('GET', `/v1/projects/${encodeURIComponent(uid)}`, { what: `read project ${uid}`, allow: [400, 403, 404], deadline });
     if (res.status === 404) return this.projectListed(uid, deadline);
     if (res.status !== 200 || !isObject(res.body) || !isObject(res.body['metadata'])) return undefined;
-    return res.body['metadata']['uid'] === uid ? true : undefined;
+    return res.body['metadata']['uid'] === uid ? { known: true } : undefined;
   }
 
-  /** Whether Palette's list of projects (GET /v1/dashboard/projects/metadata, tenant scope) names `uid`; undefined when it tells nothing. */
-  private async projectListed(uid: string, deadline?: number): Promise<boolean | undefined> {
+  /**
+   * Whether Palette's list of projects (GET /v1/dashboard/projects/metadata, tenant scope) names `uid`; undefined when
+   * it tells nothing. Not named: `uidOfName`, the uid of the one project named `uid` (ignoring case), when one is: a
+   * project given by its name ("Default", as Terraform's provider takes it), told its uid.
+   */
+  private async projectListed(uid: string, deadline?: number): Promise<{ known: true } | { known: false; uidOfName?: string } | undefined> {
     const res = await this.call<unknown>('GET', '/v1/dashboard/projects/metadata', { what: 'list projects', allow: [400, 403, 404], deadline });
     if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
-    const uids: unknown[] = [];
+    const listed: { uid: string; name: unknown }[] = [];
     for (const item of res.body['items'] as unknown[]) {
       if (!isObject(item) || !isObject(item['metadata']) || typeof item['metadata']['uid'] !== 'string') return undefined;
-      uids.push(item['metadata']['uid']);
+      listed.push({ uid: item['metadata']['uid'], name: item['metadata']['name'] });
     }
-    return uids.includes(uid);
+    if (listed.some((p) => p.uid === uid)) return { known: true };
+    const named = listed.filter((p) => typeof p.name === 'string' && p.name.toLowerCase() === uid.toLowerCase());
+    return named.length === 1 ? { known: false, uidOfName: redactText((named[0] as { uid: string }).uid).slice(0, 100) } : { known: false };
   }
 
   private bucket(path: string): TokenBucket {

@@ -330,6 +330,24 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     expect(run.stderr).toMatch(/^error: Palette project Default \(--palette-project\) cannot show the packs of registry project-lab: .*; nothing was published/m);
     expect(run.stderr).toContain(`hint: "Default" reads as a project's name, and --palette-project takes the project's uid, not its name: ${hint.slice('hint: '.length)}`);
     expect(await listedVersions(at(), env())).not.toContain('proj-by-name:1.0.0');
+    // Palette's list of projects names one "Default" (the key's user is in it): the message and hint give its uid.
+    const uid = 'a1b2c3d4e5f6a7b8c9d0e1f2';
+    w.palette.projects?.set(uid, undefined);
+    w.palette.projectNames.set(uid, 'Default');
+    try {
+      const named = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'Default'], { env: env() });
+      expect(named.code, named.stderr).toBe(2);
+      expect(named.stderr).toContain(`error: ${cannotShow('Default', `Palette has no project with that uid (reading project Default answered 404, and Palette's list of projects does not name it; its project named "Default" has uid ${uid})`)}${NOTHING}\n`);
+      expect(named.stderr).toContain(`hint: --palette-project takes the project's uid, not its name: pass --palette-project ${uid} (project "Default"); ${hint.slice('hint: '.length)}`);
+      expect(await listedVersions(at(), env())).not.toContain('proj-by-name:1.0.0');
+      // Given that uid, the same push publishes and confirms the pack there.
+      const byUid = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', uid], { env: env() });
+      expect(byUid.code, byUid.stderr).toBe(0);
+      expect(byUid.stdout).toMatch(/^visible in Palette proj-by-name:1\.0\.0 \(packUid [0-9a-f]{24}\)$/m);
+    } finally {
+      w.palette.projects?.delete(uid);
+      w.palette.projectNames.delete(uid);
+    }
   });
 
   it('a registry Palette lists no pack through yet, and a project uid Palette refuses (403): exit 2 before publishing, from a pack of another registry read there (was: published, then exit 3)', async () => {
@@ -347,7 +365,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       expect(run.code, run.stderr).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(
-        /^error: Palette project p-nosuch \(--palette-project\) cannot show the packs of registry empty-lab: Palette refused a pack read there \(the Palette API key may not read pack proj-[a-z]+ in project p-nosuch \(403\): User is not authorized to access the resource\); nothing was published \(push --palette-sync checks Palette first\)$/m,
+        /^error: Palette project p-nosuch \(--palette-project\) cannot show the packs of registry empty-lab: Palette refused a pack read there \(the Palette API key may not read pack proj-[a-z-]+ in project p-nosuch \(403\): User is not authorized to access the resource\); nothing was published \(push --palette-sync checks Palette first\)$/m,
       );
       expect(run.stderr).toContain(`${hint}, that the key's user belongs to it and that registry empty-lab is available there; without a project packpub confirms the packs at tenant scope; ${WITHOUT}\n`);
       const list = await runCli(['list', ...empty, '--json'], { env: env() });
@@ -356,7 +374,7 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       expect(made.triggers).toBe(0);
       // The registry's search in the project (refused, 403) and at tenant scope (none), one of every registry at tenant
       // scope, and its pack read in the project (refused too).
-      expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs' || r.prefix === '/v1/projects').map((r) => `${r.path.replace(/^\/v1\/packs\/proj-[a-z]+\//, '/v1/packs/P/')} ${r.projectUid ?? 'tenant'}`)).toEqual([
+      expect(w.palette.requests.slice(from).filter((r) => r.prefix === '/v1/packs' || r.prefix === '/v1/projects').map((r) => `${r.path.replace(/^\/v1\/packs\/proj-[a-z-]+\//, '/v1/packs/P/')} ${r.projectUid ?? 'tenant'}`)).toEqual([
         '/v1/projects/p-nosuch tenant',
         '/v1/packs/search p-nosuch',
         '/v1/packs/search tenant',

@@ -250,6 +250,8 @@ export interface PaletteStandin {
   projectReadDenial: 403 | 404;
   /** The list of projects (GET /v1/dashboard/projects/metadata) is refused (403). */
   projectListRefused: boolean;
+  /** Projects' names by uid, as the project read and list give them (default: the uid). */
+  projectNames: Map<string, string>;
   /** The largest number of requests to one prefix within any 1-second window. */
   maxPerSecond(prefix: string): number;
   /** Requests answered 429. */
@@ -492,6 +494,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     projectReadDenial: 403,
     unknownPackAnswer: 404,
     projectListRefused: false,
+    projectNames: new Map(),
     outage: undefined,
     fault: undefined,
     maxPerSecond(prefix) {
@@ -707,7 +710,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
         return standin.projectReadDenial === 404 ? error(404, 'ResourceNotFound', 'Resource not found') : error(403, 'Forbidden', 'User is not authorized to access the resource');
       }
       if (projects !== undefined && !projects.has(asked)) return error(404, 'ResourceNotFound', 'Resource not found');
-      return answer(200, { metadata: { uid: asked, name: asked }, spec: {}, status: {} });
+      return answer(200, { metadata: { uid: asked, name: standin.projectNames.get(asked) ?? asked }, spec: {}, status: {} });
     }
     // The projects the key's user is in (a tenant admin reading projects: every project Palette knows), by uid and name.
     if (req.method === 'GET' && path === '/v1/dashboard/projects/metadata') {
@@ -715,7 +718,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       const own = key.projects ?? [];
       const all = key.role === 'tenant-admin' && key.readsProjects !== false ? [...new Set([...(projects?.keys() ?? []), ...own])] : own;
       const listed = all.filter((p) => projects === undefined || projects.has(p));
-      return answer(200, { items: listed.map((p) => ({ metadata: { uid: p, name: p } })) });
+      return answer(200, { items: listed.map((p) => ({ metadata: { uid: p, name: standin.projectNames.get(p) ?? p } })) });
     }
     if (req.method === 'GET' && path === '/v1/registries/oci/summary') {
       const all = [...registries.values()];
