@@ -749,6 +749,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       const b = body as { metadata?: { name?: string }; spec?: StoredSpec };
       if (b.metadata?.name === undefined || b.spec === undefined) return error(400, 'BadRequest', 'metadata.name and spec are required');
       if ([...registries.values()].some((r) => r.name === b.metadata?.name)) return error(409, 'DuplicateRegistryName', `registry ${b.metadata.name} already exists`);
+      // "The Palette API requires base_content_path when synchronization is enabled" (Terraform's provider, resource_registry_oci_ecr.go).
+      if (b.spec['isSyncSupported'] === true && String(b.spec['baseContentPath'] ?? '').trim() === '') return error(400, 'BadRequest', 'baseContentPath is required when sync is enabled');
       const id = addRegistry(flavour, b.metadata.name, b.spec);
       if (url.searchParams.get('skipPackSync') !== 'true') startSync(registries.get(id) as StoredRegistry, false);
       return answer(201, { uid: id });
