@@ -43,8 +43,8 @@ async function readEntry(entry: AsyncIterable<unknown>): Promise<Buffer> {
 }
 
 /** Read a layer to its end (the store verifies its digest): a failure to read it, or a digest that does not match, is thrown. */
-async function drainBlob(target: ReadableTarget, resolved: ResolvedPack): Promise<void> {
-  for await (const chunk of await target.store.fetchBlob(resolved.repository, resolved.layer)) void chunk;
+export async function drainBlob(target: ReadableTarget, resolved: ResolvedPack, signal?: AbortSignal): Promise<void> {
+  for await (const chunk of await target.store.fetchBlob(resolved.repository, resolved.layer, signal)) void chunk;
 }
 
 /**

@@ -182,6 +182,14 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   } catch (err) {
     // Given up through the signal (an interrupt, a caller's deadline): the request or extraction in flight ends at once.
     if (options.signal?.aborted === true) throw interrupted(ref);
+    // gunzip or tar refused the bytes before the blob's end, where the store checks its digest: other bytes than the
+    // digest names (a layout file damaged at its size, a proxy's) fail so too, and were called "not valid gzip".
+    // Read the blob through once more, as inspect does: a digest that does not match is the cause to tell.
+    if (isPackpubError(err, 'UNSAFE_ARCHIVE')) {
+      await (await import('./inspect.js')).drainBlob(target, resolved, options.signal).catch((cause: unknown) => {
+        throw options.signal?.aborted === true ? interrupted(ref) : cause;
+      });
+    }
     // A full disk while extracting names the folder asked for, not the staging folder beside it.
     throw localWriteError(isPackpubError(err, 'LOCAL_WRITE') ? err.cause : err, outDir);
   } finally {

@@ -48,6 +48,20 @@ async function held(path: string, size?: number): Promise<boolean> {
   return info !== undefined && info.isFile() && (size === undefined || info.size === size);
 }
 
+/** Whether the regular file at `path` holds exactly `bytes` (a manifest: small). */
+async function holdsBytes(path: string, bytes: Buffer): Promise<boolean> {
+  if (!(await held(path, bytes.length))) return false;
+  return (await readRegular(path).catch(() => undefined))?.equals(bytes) === true;
+}
+
+/**
+ * What to do with a layout file that does not hold what its name says (emptied by a host crash, cut short by a copy
+ * of the layout killed mid-file, or damaged at its size, which a re-run cannot tell from whole without reading it).
+ */
+function damagedHint(path: string): string {
+  return `the layout's file ${path} is damaged (a crash, or a copy of the layout cut short): remove it, then push or copy the version into the layout again, which writes it anew`;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -219,7 +233,7 @@ export class OciLayoutStore implements ArtifactStore {
       throw err;
     }
     if (sha256Digest(bytes) !== entry.digest) {
-      throw new PackpubError('DIGEST_MISMATCH', `manifest blob ${entry.digest} in ${this.dir(repository)} does not match its digest`);
+      throw new PackpubError('DIGEST_MISMATCH', `manifest blob ${entry.digest} in ${this.dir(repository)} does not match its digest`, { hint: damagedHint(this.blobPath(repository, entry.digest)) });
     }
     // The bytes' own type: an index entry naming another is written again under it by copy (manifest.ts manifestMediaType).
     return { descriptor: { mediaType: manifestMediaType(bytes, entry.mediaType), digest: entry.digest, size: bytes.length }, bytes };
@@ -229,12 +243,16 @@ export class OciLayoutStore implements ArtifactStore {
     const digest = sha256Digest(bytes);
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, digest);
-    if (!(await held(path, bytes.length))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
+    // Compared whole (a manifest is small): one damaged on the disk at the same size is written again too.
+    const place = async () => {
+      if (!(await holdsBytes(path, bytes))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
+    };
+    await place();
     await this.updateIndex(repository, async (index) => {
       // Under the lock, where a delete removes the blobs no tag references any more (the `{}` config every version
       // shares among them): what this manifest names must still be there when the tag is written, not only when
       // the uploads found it (review s21 F3: a delete of another version in between left the tag over a removed config).
-      if (!(await held(path, bytes.length))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
+      await place();
       const gone = await this.missingBlobs(repository, bytes);
       if (gone !== undefined) {
         throw new PackpubError('REGISTRY', `blob ${gone} of ${this.reference(repository, reference)} was removed by another run (a delete) while this one wrote it; nothing was tagged`, {
@@ -246,8 +264,11 @@ export class OciLayoutStore implements ArtifactStore {
         if (!index.manifests.some((m) => m.digest === digest)) index.manifests.push(descriptor);
         return;
       }
-      // Checked under the index lock: no other process can write this tag between the check and the write.
-      const current = this.findEntry(index, reference)?.digest ?? null;
+      // Checked under the index lock: no other process can write this tag between the check and the write. An entry
+      // whose manifest file is gone holds nothing, as getManifest reads it (a damaged one removed by hand, as its hint
+      // says): the version is written again (was: push called it "created by another publisher during this run").
+      const entry = this.findEntry(index, reference);
+      const current = entry === undefined || (isDigest(entry.digest) && !(await exists(this.blobPath(repository, entry.digest)))) ? null : entry.digest;
       if (options.ifTagHolds !== undefined && current !== options.ifTagHolds && current !== digest) {
         throw new PackpubError(
           'CONFLICT',
@@ -298,7 +319,7 @@ export class OciLayoutStore implements ArtifactStore {
     }
     // A file of the layout that does not hold what its name says: damaged on this disk (a host crash, a copy of the
     // layout killed mid-file), not served by anyone.
-    const hint = `the layout's file ${path} is damaged (a crash, or a copy of the layout cut short): push or copy the version into it again, which rewrites it`;
+    const hint = damagedHint(path);
     return verified(handle.createReadStream(), descriptor, { hint });
   }
 

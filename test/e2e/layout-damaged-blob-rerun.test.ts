@@ -57,7 +57,7 @@ describe('a re-run over an OCI layout blob that is emptied or cut short', () => 
     // Was: "the registry or something between served other content", for a file of this disk.
     expectRun(await runCli(['pull', `oci:${layout}/${REPO}:1.0.0`, '-o', out], { env: w.env }), {
       code: 1,
-      stderr: [`hint: the layout's file ${layer} is damaged (a crash, or a copy of the layout cut short): push or copy the version into it again`],
+      stderr: [`hint: the layout's file ${layer} is damaged (a crash, or a copy of the layout cut short): remove it, then push or copy the version into the layout again`],
     });
     expect(existsSync(out)).toBe(false);
   });
