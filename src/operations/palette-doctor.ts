@@ -5,6 +5,7 @@ import { connectionMismatch, endpointHasScheme, endpointParts, flavourForHost, i
 import type { PackTarget } from '../targets/open.js';
 import {
   matchingRegistries,
+  paletteProjectProblem,
   paletteRegistrySpec,
   pathInEndpoint,
   registriesOnHost,
@@ -49,7 +50,7 @@ export interface PaletteSettings {
 }
 
 export interface DoctorFinding {
-  /** Stable id for scripts: base-path, reachable, credentials, listing, base-repository, palette-access, palette-registry, palette-provider, palette-endpoint, palette-auth-type, palette-base-path, palette-sync, palette-validate. */
+  /** Stable id for scripts: base-path, reachable, credentials, listing, base-repository, palette-access, palette-registry, palette-provider, palette-endpoint, palette-auth-type, palette-base-path, palette-sync, palette-project, palette-validate. */
   check: string;
   ok: boolean;
   message: string;
@@ -80,6 +81,20 @@ export interface DoctorOptions {
   registry?: string;
   /** Credentials Palette will use; sent to Palette's validation (never printed). */
   credentials?: PaletteRegistryCredentials;
+}
+
+/** The palette-project finding: push --palette-sync's project check on the registry serving the target. */
+async function projectCheck(client: PaletteClient, registry: PaletteRegistryDetails): Promise<DoctorFinding> {
+  const project = client.projectUid ?? '';
+  try {
+    const problem = await paletteProjectProblem(client, registry);
+    if (problem === undefined) {
+      return { check: 'palette-project', ok: true, message: `Palette project ${project} (--palette-project): nothing found that keeps it from showing the packs of registry ${registry.summary.metadata.name}` };
+    }
+    return { check: 'palette-project', ok: false, message: problem.message, ...(problem.hint === undefined ? {} : { fix: problem.hint }) };
+  } catch (err) {
+    return { check: 'palette-project', ok: false, message: `checking Palette project ${project} failed: ${errorMessage(err)}`, ...(isPackpubError(err) && err.hint !== undefined ? { fix: err.hint } : {}) };
+  }
 }
 
 export function paletteSettings(target: PaletteTargetRef): PaletteSettings {
@@ -299,6 +314,9 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
       if (serving.length === 1) {
         const d = serving[0] as PaletteRegistryDetails;
         findings.push({ check: 'palette-registry', ok: true, message: `Palette registry ${d.summary.metadata.name} (${d.summary.metadata.uid}) serves ${target.host}/${base}` });
+        // With a project: what push --palette-sync checks before publishing. Doctor said all was well where push then
+        // refused the project (exit 2): the project was not looked at.
+        if (client.projectUid !== undefined) findings.push(await projectCheck(client, d));
       } else if (serving.length === 0) {
         findings.push({
           check: 'palette-registry',

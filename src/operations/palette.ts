@@ -241,6 +241,14 @@ async function projectBeforePublish(client: PaletteClient, registry: ResolvedPal
 }
 
 /**
+ * palette doctor with a project (--palette-project): push --palette-sync's check before publishing
+ * (projectBeforePublish), on the one registry serving the target: the error push would refuse with, else undefined.
+ */
+export async function paletteProjectProblem(client: PaletteClient, registry: PaletteRegistryDetails): Promise<PackpubError | undefined> {
+  return projectBeforePublish(client, toResolved(registry));
+}
+
+/**
  * palette sync, before its trigger: projectBeforePublish's check, unless the first pack's read in the project (`read`,
  * already made by wrongProjectBefore) shows the pack there, which says the project shows the registry.
  */

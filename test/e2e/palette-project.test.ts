@@ -113,6 +113,26 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     );
   });
 
+  it('palette doctor with --palette-project makes push\'s project check: FAIL palette-project, exit 1, for a project that does not show the registry (was: no problems found, exit 0, and push then refused it)', async () => {
+    const from = w.palette.requests.length;
+    const hidden = await runCli(['palette', 'doctor', ...at(), '--palette-project', 'p-hidden'], { env: env() });
+    expect(hidden.code, hidden.stdout + hidden.stderr).toBe(1);
+    expect(hidden.stdout).toContain(`  FAIL  palette-project: ${cannotShow('p-hidden', 'Palette lists proj-first through that registry at tenant scope, but not in the project')}\n`);
+    expect(hidden.stdout).toContain(`        fix: ${hint.slice('hint: '.length)}`);
+    expect(hidden.stdout).toContain('1 problem found');
+    const shown = await runCli(['palette', 'doctor', ...at(), '--palette-project', 'p-all', '--json'], { env: env() });
+    expect(shown.code, shown.stdout + shown.stderr).toBe(0);
+    const report = JSON.parse(shown.stdout) as { findings: { check: string; ok: boolean; message: string }[] };
+    expect(report.findings.filter((f) => f.check === 'palette-project')).toEqual([
+      { check: 'palette-project', ok: true, message: 'Palette project p-all (--palette-project): nothing found that keeps it from showing the packs of registry project-lab' },
+    ]);
+    // Without a project, no such check; doctor asks Palette for no sync either way.
+    const plain = await runCli(['palette', 'doctor', ...at(), '--json'], { env: env() });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect((JSON.parse(plain.stdout) as { findings: { check: string }[] }).findings.map((f) => f.check)).not.toContain('palette-project');
+    expect(requestsSince(from).triggers).toBe(0);
+  });
+
   it('a project that does not show the registry, the search telling nothing, first version of a pack: exit 3 one poll after the sync, each pack naming the project', async () => {
     const from = w.palette.requests.length;
     const run = await searchShowingNothing(() => runCli(['push', w.packs.fresh, ...at(), '--palette-sync', '--palette-project', 'p-hidden'], { env: env() }));
