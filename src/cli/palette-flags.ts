@@ -27,7 +27,7 @@ const PALETTE_FLAGS: OwnFlags = {
     },
     'palette-project': {
       type: 'string',
-      describe: `Project uid for pack reads (default: palette.project of the target, else env ${PALETTE_ENV.project}); registries are always read at tenant scope. A project that cannot show the registry's packs ends push --palette-sync before publishing and palette sync before its sync (exit 2) when Palette's pack reads can tell or Palette knows no project of that uid, else after the sync (exit 3)`,
+      describe: `Project uid for pack reads (default: palette.project of the target, else env ${PALETTE_ENV.project}); registries are always read at tenant scope. A project that cannot show the registry's packs ends push --palette-sync before publishing and palette sync before its sync (exit 2) when Palette's pack reads can tell or Palette knows no project of that uid, else after the sync (exit 3); palette doctor makes the same check (palette-project); palette register takes none`,
     },
     'palette-registry': {
       type: 'string',

@@ -262,6 +262,7 @@ describe('Palette flags that would be ignored are refused before anything is pub
       [['palette', 'doctor', ...at('drybase'), '--force-sync'], '--force-sync applies to palette sync, not palette doctor: it would be ignored'],
       [['palette', 'sync', ...at('drybase'), '--palette-registry-name', 'x'], '--palette-registry-name applies to palette register, not palette sync: it would be ignored'],
       [['palette', 'register', ...at('drybase'), '--palette-registry', 'dry-lab'], '--palette-registry applies to palette sync and doctor, not palette register: it would be ignored'],
+      [['palette', 'register', ...at('drybase'), '--palette-project', 'p1'], '--palette-project applies to palette sync and doctor, not palette register: it would be ignored'],
       [['palette', 'register', ...at('drybase'), '--palette-ecr-external-id', 'ext'], '--palette-ecr-external-id needs --palette-ecr-role-arn: without a role it would be ignored'],
     ];
     for (const [argv, message] of cases) {

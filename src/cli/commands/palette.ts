@@ -320,6 +320,8 @@ function refuseFlagsOfOtherActions(args: Args, action: string): void {
     ['paletteEcrExternalId', '--palette-ecr-external-id', ['register', 'doctor']],
     // register creates the registry; choosing an existing one is for sync and doctor.
     ['paletteRegistry', '--palette-registry', ['sync', 'doctor']],
+    // Registries belong to the tenant: register looks at no project.
+    ['paletteProject', '--palette-project', ['sync', 'doctor']],
   ];
   for (const [key, flag, actions] of only) {
     if (args[key] === undefined || args[key] === false || actions.includes(action)) continue;
