@@ -38,6 +38,13 @@ function parseNameAndVersion(text: string): PackRef {
   if (at === -1) return parsePackRef(text);
   const name = text.slice(0, at);
   if (name === '') throw new PackpubError('USAGE', `"${shown(text)}" names no pack`, { hint: 'write <name>@sha256:<digest>, or <name>:<version>' });
+  // `name:version@sha256:...` (as crane and Renovate pin): was "pack name "name:version" has an invalid path component".
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) {
+    throw new PackpubError('USAGE', `"${shown(text)}" names both a version (${shown(name.slice(colon + 1))}) and a digest: packpub takes one of them`, {
+      hint: `write ${shown(name.slice(0, colon))}@${shown(text.slice(at + 1))} for that content, or ${shown(name)} for what the version holds now`,
+    });
+  }
   validateRepositoryPath(name, 'pack name');
   return { name, version: parseDigest(text.slice(at + 1)) };
 }

@@ -2,10 +2,18 @@ import { declareCopyFlags, declareOwnFlags, numberFlag, type OwnFlags } from '..
 import { PackpubError } from '../../errors.js';
 import type { CopyResult } from '../../operations/copy-report.js';
 import type { CommandSpec } from '../context.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, writeLine } from '../io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, printable, writeLine } from '../io.js';
 
 function parseRefArg(ref: string | undefined, all: boolean): { name?: string; version?: string } {
   if (ref === undefined || ref === '') return {};
+  // A digest names no version to write at the destination (was: "pack name "x@sha256" has an invalid path component").
+  const at = ref.indexOf('@');
+  if (at !== -1) {
+    const name = ref.slice(0, at);
+    throw new PackpubError('USAGE', `"${printable(ref)}" names a digest: copy takes <name>:<version>, the tag it writes at the destination`, {
+      hint: `find the version holding that content with packpub list ${printable(name.split(':')[0] ?? name)} --registry <source>, then copy <name>:<version>`,
+    });
+  }
   const colon = ref.lastIndexOf(':');
   if (colon === -1) {
     if (!all) {
