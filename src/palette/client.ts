@@ -499,9 +499,9 @@ export class PaletteClient {
 
   /**
    * GET /v1/projects/{uid} at tenant scope (Palette's user service, as its Go SDK's GetProject; not in the subset
-   * packpub's pack and registry calls use): whether Palette knows the project: `known: true` for an answer naming it; undefined
-   * when it tells nothing (a 403: the key may not read projects; or an answer not as expected), for the caller to judge
-   * by the pack reads instead. A 404 alone is not enough: a key may use a project it may not read (a role with
+   * packpub's pack and registry calls use): whether Palette knows the project: `known: true` for an answer naming it;
+   * undefined when it tells nothing (a 403: the key may not read projects; or an answer not as expected), for the
+   * caller to judge by the pack reads instead. A 404 alone is not enough: a key may use a project it may not read (a role with
    * packRegistry but not project permissions, as Palette's Cluster Profile roles are), and what Palette answers such a
    * key is not documented. So a 404 is `known: false` only when Palette's list of the key's projects (GET
    * /v1/dashboard/projects/metadata, what Palette's Terraform provider finds its project in) answers without it; a
