@@ -6,7 +6,7 @@ import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
-import type { Credential, CredentialProvider } from './types.js';
+import { unanswered, type Credential, type CredentialProvider } from './types.js';
 import { isDeadTempName, makeDirs, outputPlace, removeOldFiles, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
@@ -293,7 +293,7 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
           // amazon-ecr-credential-helper configured for an ECR host (a CI image's or a laptop's config) but not installed:
           // it would mint the token from the AWS SDK's default chain, as packpub's own ECR provider after this one does.
           if (helper.helper === 'ecr-login' && isEcrHost(host) && ((err as { cause?: { code?: string } }).cause?.code === 'ENOENT')) return undefined;
-          throw err;
+          throw err instanceof PackpubError && err.code === 'CREDENTIALS' ? unanswered(err) : err;
         }
       }
       const found = findAuthEntry(config, host);

@@ -36,3 +36,20 @@ export interface CredentialProvider {
    */
   invalidate?(host: string): void;
 }
+
+/**
+ * Errors of a credential source that could not answer (a Docker config's credential helper not installed, failing,
+ * hanging, printing no answer): a registry that asks no credentials needs none of it, as ORAS asks a helper only when
+ * challenged. The auth session then goes on anonymous and gives this error as the answer to a 401 or 403.
+ */
+const UNANSWERED = new WeakSet<object>();
+
+/** `err`, marked as a credential source that could not answer (see isUnanswered). */
+export function unanswered<T extends object>(err: T): T {
+  UNANSWERED.add(err);
+  return err;
+}
+
+export function isUnanswered(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && UNANSWERED.has(err);
+}

@@ -4,7 +4,7 @@ import { discardBody, TransportLayer, withBufferedBody, type HttpRequest, type H
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
 import { basicAuthorization, fetchToken, TokenCache, type TokenCredentials } from './token.js';
-import { ANONYMOUS, type Credential, type CredentialProvider } from '../../credentials/types.js';
+import { ANONYMOUS, isUnanswered, type Credential, type CredentialProvider } from '../../credentials/types.js';
 
 /*
  * Challenge-driven auth for one registry host, as oras-go's auth.Client: send anonymously first; on 401
@@ -67,6 +67,8 @@ export class AuthSession extends TransportLayer {
   private generation = 0;
   /** The credential resolved by the last early renewal (not renewed early again). */
   private renewedCredential: Credential | undefined;
+  /** Why the credential source gave none (a credential helper that could not answer): the answer to a 401 or 403. */
+  private unanswered: unknown;
 
   constructor(options: AuthSessionOptions) {
     super(options.transport);
@@ -90,12 +92,22 @@ export class AuthSession extends TransportLayer {
     let current = this.credential;
     if (current === undefined) {
       current = this.provider.resolve(this.host).then((c) => {
+        this.unanswered = undefined;
         const cred = c ?? ANONYMOUS;
         registerSecret(cred.password);
         registerSecret(cred.identityToken);
         registerSecret(cred.registryToken);
         if (this.credential === current && cred.expiresAt === undefined) this.settled = cred;
         return cred;
+      }, (err: unknown) => {
+        // A credential helper that cannot answer (not installed: a Docker Desktop config on a CI runner; failing,
+        // hung): anonymous until the registry asks for credentials, which then gets this error (it stopped every
+        // command, also against a registry that asks none).
+        if (!isUnanswered(err)) throw err;
+        this.debug?.(`auth: no credentials for ${this.host} (${err instanceof Error ? err.message : String(err)}): anonymous unless the registry asks`);
+        this.unanswered = err;
+        if (this.credential === current) this.settled = ANONYMOUS;
+        return ANONYMOUS;
       });
       this.credential = current;
       current.catch(() => {
@@ -266,13 +278,24 @@ export class AuthSession extends TransportLayer {
     const cred = this.settled;
     // A settled credential the provider cannot renew, or none at all, is never found expired: the exchange's answer
     // as it is, without the async frame of the renewal below (one per request: issue 16).
-    if (cred !== undefined && (!hasSecret(cred) || this.provider.invalidate === undefined)) return this.exchange(req, cred);
+    if (cred !== undefined && (!hasSecret(cred) || this.provider.invalidate === undefined)) {
+      return this.unanswered === undefined ? this.exchange(req, cred) : this.exchange(req, cred).then((res) => this.askedWithoutAnswer(res));
+    }
     return this.sendRenewing(req);
+  }
+
+  /** A 401 or 403 where the credential source could not answer: its error is the cause (the body is dropped). */
+  private async askedWithoutAnswer(res: AuthedResponse): Promise<AuthedResponse> {
+    const err = this.unanswered;
+    if (err === undefined || (res.status !== 401 && res.status !== 403)) return res;
+    await discardBody(res);
+    throw err;
   }
 
   private async sendRenewing(req: AuthedRequest): Promise<AuthedResponse> {
     const gen = this.generation;
     const cred = this.settled ?? (await this.getCredential());
+    if (this.unanswered !== undefined) return this.askedWithoutAnswer(await this.exchange(req, cred));
     const res = await this.exchange(req, cred);
     if (!hasSecret(cred) || this.provider.invalidate === undefined || (res.status !== 400 && res.status !== 401 && res.status !== 403)) return res;
     // ECR: an expired token is `DENIED ... Your authorization token has expired` (400 on ECR Public).
