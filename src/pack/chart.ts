@@ -12,7 +12,7 @@ import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYaml
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
-import { eachValuesReferencePath, eachValuesReferencePathOfAscii } from './template-refs.js';
+import { eachValuesReferencePath, eachValuesReferencePathOfAscii, unconditionalRequired, type RequiredValue } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
 import { checkYamlText, isContentDocument } from './yaml-source.js';
@@ -119,6 +119,11 @@ export interface HelmChart {
    * `merged` (how many later documents' values it reads).
    */
   helm4Values?: { refused: string } | { merged: number };
+  /**
+   * The `required` calls on `.Values` paths its templates (not partials) run on every render
+   * (template-refs.ts unconditionalRequired), at most 20, with the template's path below `templates/`.
+   */
+  requiredValues?: Array<RequiredValue & { file: string }>;
 }
 
 export interface ChartReadOptions {
@@ -228,6 +233,7 @@ interface ChartSlot {
    */
   earlier?: Array<{ field: TextField; text: string }>;
   templateRefs?: Set<string>;
+  requiredValues?: Array<RequiredValue & { file: string }>;
   /** This subchart's crds/ files Helm's install cannot apply (HelmChart.crdRefusals). */
   crdRefusals?: Array<CrdRefusal & { file: string }>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
@@ -264,6 +270,13 @@ function addTemplateRefs(slot: ChartSlot, text: string | AsciiBytes, file: strin
   const partial = base.startsWith('_') && !base.endsWith('.tpl');
   if (typeof text === 'string') eachValuesReferencePath(text, add, undefined, partial);
   else eachValuesReferencePathOfAscii(text.ascii, add, undefined, partial);
+  // Helm renders no partial (`_*`) on its own: only its defines, through the templates that include them.
+  if (!base.startsWith('_') && (typeof text === 'string' ? text.includes('required') : text.ascii.includes('required'))) {
+    const at = file.replace(/\\/g, '/').lastIndexOf('/templates/');
+    const rel = at === -1 ? base : file.replace(/\\/g, '/').slice(at + '/templates/'.length);
+    const found = (slot.requiredValues ??= []);
+    for (const r of unconditionalRequired(typeof text === 'string' ? text : text.ascii.toString('latin1'))) if (found.length < 20) found.push({ ...r, file: rel });
+  }
 }
 
 /** A template's bytes known to be ASCII, read in pieces (eachValuesReferencePathOfAscii) rather than made one string. */
@@ -1011,6 +1024,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
     ...(slot.schema === undefined ? {} : { valuesSchemaText: slot.schema }),
     ...(slot.crdRefusals === undefined ? {} : { crdRefusals: slot.crdRefusals }),
+    ...(slot.requiredValues === undefined || slot.requiredValues.length === 0 ? {} : { requiredValues: slot.requiredValues }),
     dependencies: parseDependencies(dependencies),
     subcharts,
     // Split only when asked for: the deep checks read the dotted paths (templateReferences).

@@ -437,3 +437,69 @@ export function foreignTemplateField(text: string): string | undefined {
   }
   return undefined;
 }
+
+/** A `required` call on a `.Values` path that a template runs on every render (unconditionalRequired). */
+export interface RequiredValue {
+  /** Key path after `.Values`. */
+  path: string[];
+  /** The message `required` fails with, as written in the template (its quotes removed). */
+  message: string;
+  line: number;
+  column: number;
+}
+
+/** A Go string or raw string literal, as a template writes `required`'s message. */
+const GO_STRING = '("(?:[^"\\\\\\n]|\\\\.)*"|`[^`]*`)';
+const VALUES_PATH = '\\$?\\.Values((?:\\.[A-Za-z_][A-Za-z0-9_]*)+)';
+/** Where the path ends: the action's end, a blank, `)` or `|` (a `.` or another character would make it another path). */
+const PATH_END = '(?=\\s|\\)|\\||$)';
+/** `required "msg" .Values.a.b`: the call, wherever it stands in the action (Go evaluates every argument of a function). */
+const REQUIRED_CALL = new RegExp(`(?:^|[\\s(|])required\\s+${GO_STRING}\\s+${VALUES_PATH}${PATH_END}`, 'g');
+/** `.Values.a.b | required "msg"`: the path as the whole first command of a pipeline (at the action's start, after `(` or `:=`/`=`). */
+const REQUIRED_PIPE = new RegExp(`(?:^|\\(|:?=)\\s*${VALUES_PATH}\\s*\\|\\s*required\\s+${GO_STRING}${PATH_END}`, 'g');
+
+/**
+ * The `required` calls on `.Values` paths that a template runs whenever it is rendered: in an action at its
+ * top level, outside every `if`, `with`, `range`, `define` and `block` body (so no condition decides it), in
+ * an action holding no `and`/`or` (which stop evaluating their arguments early since Go 1.18). Helm renders
+ * every template of a chart that is not a partial (pkg/engine: a `_` file only through its defines), and
+ * `required` fails on a nil value or an empty string (pkg/engine/funcs.go), so such a call whose value is
+ * unset or empty fails every install ("execution error at (chart/templates/x.yaml:L:C): <message>").
+ */
+export function unconditionalRequired(text: string): RequiredValue[] {
+  const found: RequiredValue[] = [];
+  let depth = 0;
+  let lines: LineIndex | undefined;
+  for (let open = text.indexOf('{{'); open !== -1; open = text.indexOf('{{', open + 2)) {
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) break;
+    let body = text.slice(open + 2, close).trim();
+    if (body.startsWith('-')) body = body.slice(1).trim();
+    if (body.endsWith('-')) body = body.slice(0, -1).trim();
+    if (body.startsWith('/*')) {
+      const end = text.indexOf('*/', open + 2);
+      open = end === -1 ? close : Math.max(close, end);
+      continue;
+    }
+    const keyword = /^[a-z]+/.exec(body)?.[0] ?? '';
+    if (keyword === 'end') depth = Math.max(0, depth - 1);
+    else if (BLOCK.has(keyword)) depth++;
+    else if (depth === 0 && keyword !== 'else' && body.includes('required') && !/(?:^|[\s(])(?:and|or)\s/.test(body)) {
+      const start = text.indexOf(body, open);
+      for (const [re, pathAt, messageAt] of [[REQUIRED_CALL, 2, 1], [REQUIRED_PIPE, 1, 2]] as const) {
+        re.lastIndex = 0;
+        for (let m = re.exec(body); m !== null; m = re.exec(body)) {
+          const literal = m[messageAt] ?? '';
+          lines ??= new LineIndex(text);
+          found.push({
+            path: (m[pathAt] ?? '').slice(1).split('.'),
+            message: literal.startsWith('`') ? literal.slice(1, -1) : literal.slice(1, -1).replace(/\\(.)/g, '$1'),
+            ...lines.position(start + m.index + m[0].indexOf('required')),
+          });
+        }
+      }
+    }
+    open = close;
+  }
+  return found;
+}

@@ -1132,6 +1132,13 @@ function authorMistake(keyword: string, set: unknown): boolean {
   return AUTHOR_MISTAKES.has(keyword) || (NUMBER_MISTAKES.has(keyword) && (typeof set === 'number' || typeof set === 'boolean'));
 }
 
+/** The pack's values.yaml as read, and the values it gives a chart (its `charts.<chart name>`; undefined: none). */
+function packValuesOf(valuesText: string): { check: ReturnType<typeof checkYamlText> | undefined; given: (chart: HelmChart) => unknown } {
+  const check = valuesText.trim() === '' ? undefined : checkYamlText(valuesText, PACK_FILES.values);
+  const packValues = check?.ok === true ? check.documents[0] : undefined;
+  return { check, given: (chart) => (isMap(packValues) && isMap(packValues['charts']) ? packValues['charts'][chart.name] : undefined) };
+}
+
 /**
  * Findings for the charts pack.json lists whose values.schema.json Helm would refuse the install with,
  * given the pack's values.yaml text (`charts.<chart name>` is what Palette passes the chart) and its
@@ -1144,12 +1151,11 @@ function authorMistake(keyword: string, set: unknown): boolean {
 export async function valuesSchemaFindings(charts: readonly ReadChart[], valuesText: string, schemaText: string | undefined): Promise<Finding[]> {
   const judged = charts.filter((c) => holdsSchema(c.chart));
   if (judged.length === 0) return [];
-  const check = valuesText.trim() === '' ? undefined : checkYamlText(valuesText, PACK_FILES.values);
-  const packValues = check?.ok === true ? check.documents[0] : undefined;
+  const { check, given: givenTo } = packValuesOf(valuesText);
   const inputs = userInputs(schemaText);
   const findings: Finding[] = [];
   for (const { rel, chart } of judged) {
-    const given = isMap(packValues) && isMap(packValues['charts']) ? packValues['charts'][chart.name] : undefined;
+    const given = givenTo(chart);
     const asked = (keys: readonly string[]): boolean => {
       const dotted = ['charts', chart.name, ...keys].join('.');
       return inputs.some((k) => k === dotted || k.startsWith(`${dotted}.`) || dotted.startsWith(`${k}.`));
@@ -1256,11 +1262,10 @@ function crdRefusingSubcharts(chart: HelmChart, names: string[] = []): Array<{ a
 export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: string): Finding[] {
   const judged = charts.filter((c) => holdsCrdRefusal(c.chart));
   if (judged.length === 0) return [];
-  const check = valuesText.trim() === '' ? undefined : checkYamlText(valuesText, PACK_FILES.values);
-  const packValues = check?.ok === true ? check.documents[0] : undefined;
+  const { check, given: givenTo } = packValuesOf(valuesText);
   const findings: Finding[] = [];
   for (const { rel, chart } of judged) {
-    const given = isMap(packValues) && isMap(packValues['charts']) ? packValues['charts'][chart.name] : undefined;
+    const given = givenTo(chart);
     const refusals = subchartCrdRefusals(chart, given);
     for (const r of refusals) {
       const sub = r.chart.split('/').slice(1).join('/');
@@ -1285,6 +1290,66 @@ export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: st
           message: `Helm cannot install this chart once its subchart ${name} is enabled: Helm then applies the subchart's ${r.file} as it is, never rendered, and cannot read it ("failed to install CRD ${r.file}"): ${r.why}; ${r.hint}. The values as published leave the subchart out (or a Palette macro decides), but a user can turn it on (${turnOn}) in Palette's values editor`,
         });
       }
+    }
+  }
+  return findings;
+}
+
+/**
+ * The top chart's values as Helm renders its templates with them, in each Helm 3 era (the chart's values.yaml
+ * with `given` over it, coalesced, subcharts and imports applied); undefined when they cannot be judged here.
+ */
+function renderedValues(chart: HelmChart, given: unknown): Values[] | undefined {
+  const start = isMap(given) ? given : {};
+  try {
+    const root = nodeOf(chart);
+    return ERAS.filter((era) => era.importsOnly !== true || importsAny(root)).map((era) => {
+      const tree = enabledTree(root, chart.name, () => start, '', era, new Map());
+      return coalesce(tree, copy(start) as Values, false, era, (t) => valuesOf(t, era));
+    });
+  } catch (err) {
+    if (err instanceof NotJudged) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Warnings for the charts pack.json lists whose templates run `required` on a value, whatever the values
+ * (HelmChart.requiredValues), that the values as published leave unset, null or empty in every Helm 3 era:
+ * Helm's install then stops (`execution error at (<chart>/templates/<file>:<line>:<col>): <message>`), as
+ * `required` fails on nil or "" (pkg/engine/funcs.go). A warning, as the chart-values-schema rule says of a
+ * value the user is to fill in (a password, a cluster name); nothing for a value the pack's schema.yaml lists
+ * (Palette asks the user for it) or a Palette macro (a `{{` text is not empty).
+ */
+export function requiredValueFindings(charts: readonly ReadChart[], valuesText: string, schemaText: string | undefined): Finding[] {
+  if (!charts.some((c) => c.chart.requiredValues !== undefined)) return [];
+  const pack = packValuesOf(valuesText);
+  const inputs = userInputs(schemaText);
+  return charts.flatMap(({ rel, chart }) => requiredValueFindingsOf(rel, chart, pack, inputs));
+}
+
+function requiredValueFindingsOf(rel: string, chart: HelmChart, pack: ReturnType<typeof packValuesOf>, inputs: readonly string[]): Finding[] {
+  const findings: Finding[] = [];
+  const { check } = pack;
+  const given = pack.given(chart);
+  const eras = chart.requiredValues === undefined ? undefined : renderedValues(chart, given);
+  if (eras !== undefined) {
+    const seen = new Set<string>();
+    for (const r of chart.requiredValues ?? []) {
+      const dotted = ['charts', chart.name, ...r.path].join('.');
+      if (seen.has(dotted) || inputs.some((k) => k === dotted || dotted.startsWith(`${k}.`))) continue;
+      if (!eras.every((values) => { const v = valueAt(values, r.path); return v === undefined || v === null || v === ''; })) continue;
+      seen.add(dotted);
+      const set = given === undefined ? undefined : valueAt(given, r.path);
+      const now = valueAt(eras[0], r.path);
+      const state = now === undefined ? 'unset' : now === null ? 'null' : 'empty';
+      findings.push({
+        severity: 'warning',
+        rule: 'chart-required-value',
+        file: set === undefined ? rel : PACK_FILES.values,
+        ...(set === undefined ? {} : located(formatPath(['charts', chart.name, ...r.path]), check?.keyPositions)),
+        message: `chart "${chart.name}" of ${rel} requires .Values.${r.path.join('.')} on every install (templates/${r.file} line ${r.line}: required "${r.message}"), and the values as published leave it ${state}, so Helm's install fails ("execution error at (${chart.name}/templates/${r.file}:${r.line}:${r.column - 1}): ${r.message}"): set ${dotted} in values.yaml, or list it in schema.yaml for Palette to ask the user`,
+      });
     }
   }
   return findings;
