@@ -82,6 +82,8 @@ interface CallOptions {
 interface CallResult<T> {
   status: number;
   body: T | undefined;
+  /** An allowed error status's body as sent, for a message when it is not JSON. */
+  text?: string;
 }
 
 /**
@@ -354,7 +356,7 @@ export class PaletteClient {
     if (!SYNC_REFUSALS.includes(res.status)) return undefined;
     const body = isObject(res.body) ? (res.body as PaletteErrorBody) : undefined;
     const said = typeof body?.message === 'string' ? redactText(body.message).slice(0, 300) : '';
-    return { status: res.status, conflict: `${res.status}: ${said === '' ? 'no message' : said}`, error: this.errorFor(res.status, body, '', path, what) };
+    return { status: res.status, conflict: `${res.status}: ${said === '' ? 'no message' : said}`, error: this.errorFor(res.status, body, res.text ?? '', path, what) };
   }
 
   // (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status
@@ -686,7 +688,7 @@ export class PaletteClient {
       return { status, body: parsed };
     }
     // An allowed error status: Palette's error body (v1Error), when it is JSON, for the caller's message.
-    if (options.allow?.includes(status)) return { status, body: parseJson<T>(text) };
+    if (options.allow?.includes(status)) return { status, body: parseJson<T>(text), text };
     throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
   }
 

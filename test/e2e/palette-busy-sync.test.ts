@@ -81,22 +81,25 @@ describe('a sync already running when packpub asks for one', () => {
   });
 
   it('refused with 400 while no sync runs: exit 1 at once with Palette\'s words, as before (not waited on)', async () => {
-    const pack = await writePack(join(w.root, 'hello-3.2.0'), { name: 'hello', version: '3.2.0' });
-    const asked = w.packRegistry()?.syncRequests.length ?? 0;
-    w.palette.fault = { method: 'POST', path: /\/sync$/, status: 400 };
-    try {
-      const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast], { env: w.env });
-      expect(run.code, run.stdout + run.stderr).toBe(1);
-      expect(run.stderr).toContain(`Palette could not sync registry ${w.uid} (400 BadRequest): injected 400`);
-      expect(run.stderr).not.toContain('asking again once the sync running ends');
-    } finally {
-      w.palette.fault = undefined;
+    // Palette's v1Error, or a body that is not JSON (its text said as it came).
+    for (const [version, text, said] of [['3.2.0', undefined, '(400 BadRequest): injected 400'], ['3.3.0', 'sync refused', '(400): sync refused']] as const) {
+      const pack = await writePack(join(w.root, `hello-${version}`), { name: 'hello', version });
+      const asked = w.packRegistry()?.syncRequests.length ?? 0;
+      w.palette.fault = { method: 'POST', path: /\/sync$/, status: 400, ...(text === undefined ? {} : { text }) };
+      try {
+        const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast], { env: w.env });
+        expect(run.code, run.stdout + run.stderr).toBe(1);
+        expect(run.stderr).toContain(`Palette could not sync registry ${w.uid} ${said}\n`);
+        expect(run.stderr).not.toContain('asking again once the sync running ends');
+      } finally {
+        w.palette.fault = undefined;
+      }
+      // Published, never synced: the one request was refused.
+      expect(w.palette.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sync')).at(-1)?.status).toBe(400);
+      expect(w.packRegistry()?.syncRequests.length).toBe(asked);
+      expect(w.packRegistry()?.index.get('hello')?.has(version) ?? false).toBe(false);
+      expect((await runCli(['list', ...w.at, 'hello', '--json'], { env: w.env })).stdout).toContain(version);
     }
-    // Published, never synced: the one request was refused.
-    expect(w.palette.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sync')).at(-1)?.status).toBe(400);
-    expect(w.packRegistry()?.syncRequests.length).toBe(asked);
-    expect(w.packRegistry()?.index.get('hello')?.has('3.2.0')).toBe(false);
-    expect((await runCli(['list', ...w.at, 'hello', '--json'], { env: w.env })).stdout).toContain('3.2.0');
   });
 
   it('refused (409) for ever: exit 3 at --palette-timeout, saying Palette refused to start one', async () => {
