@@ -1,4 +1,4 @@
-import { copyFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import semver from 'semver';
@@ -92,6 +92,24 @@ async function ensureWritableDir(dir: string, force: boolean): Promise<void> {
       hint: 'give a new or empty folder, or add --force to write into it (files with the same names are replaced)',
     });
   }
+}
+
+/**
+ * `init --force` replaces the files of init's names; one of them (or the manifests/ or charts/ folder) that is a
+ * symbolic link is refused before anything is written: init wrote where it led, a file outside the folder replaced
+ * (exit 0, and the pack then failed validate on the link).
+ */
+async function refuseLinks(dir: string, rels: readonly string[]): Promise<void> {
+  const links: string[] = [];
+  for (const rel of rels) {
+    const path = join(dir, rel);
+    if ((await lstat(path).catch(() => undefined))?.isSymbolicLink() === true) links.push(`${rel} (to ${await readlink(path).catch(() => '?')})`);
+  }
+  if (links.length === 0) return;
+  const one = links.length === 1;
+  throw new PackpubError('USAGE', `${dir}: ${links.join(', ')} ${one ? 'is a symbolic link' : 'are symbolic links'}; init --force replaces files there, and would write where ${one ? 'it leads' : 'they lead'}`, {
+    hint: `remove ${one ? 'the link' : 'the links'} (or give another folder), then run init again; nothing was written`,
+  });
 }
 
 /**
@@ -262,6 +280,10 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
 
   // Checked before anything is written; folders are created only once the content is ready.
   await ensureWritableDir(dir, options.force === true);
+  const fromChart = chart !== undefined && options.fromChart !== undefined ? chart : undefined;
+  const given = options.fromChart === undefined ? '' : basename(resolve(options.fromChart));
+  const chartRel = fromChart === undefined ? undefined : `charts/${!chartIsDir && isChartArchiveName(given) ? given : `${fromChart.name}-${fromChart.version ?? version}.tgz`}`;
+  if (options.force === true) await refuseLinks(dir, [PACK_FILES.packJson, PACK_FILES.values, PACK_FILES.readme, PACK_FILES.logo, ...(chartRel === undefined ? ['manifests', `manifests/${name}.yaml`] : ['charts', chartRel])]);
   const files: string[] = [];
   const write = async (rel: string, data: string | Buffer): Promise<void> => {
     await writeFileAtomic(join(dir, rel), data);
@@ -274,11 +296,9 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
   let manifestKey: string | undefined;
   let valuesText: string;
 
-  if (chart !== undefined && options.fromChart !== undefined) {
+  if (chart !== undefined && options.fromChart !== undefined && chartRel !== undefined) {
     const source = resolve(options.fromChart);
-    const given = basename(source);
-    const fileName = !chartIsDir && isChartArchiveName(given) ? given : `${chart.name}-${chart.version ?? version}.tgz`;
-    const rel = `charts/${fileName}`;
+    const rel = chartRel;
     images = chartImages(chart);
     valuesText = valuesYamlText({
       displayName,
