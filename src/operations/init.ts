@@ -145,7 +145,14 @@ function packVersion(version: string, fromChart: boolean): string {
     validateTag(version, 'pack version');
   } catch (err) {
     if (err instanceof PackpubError) {
-      throw new PackpubError('USAGE', err.message, { hint: fromChart ? 'pass --version with a valid version such as 1.2.3' : (err.hint ?? ''), cause: err });
+      const plus = withoutBuildSign(version);
+      const hint =
+        plus !== undefined
+          ? `pass --version ${plus} (a tag cannot hold "+"; Helm's own OCI push writes it as "_", which Palette cannot order as a version)`
+          : fromChart
+            ? 'pass --version with a valid version such as 1.2.3'
+            : (err.hint ?? '');
+      throw new PackpubError('USAGE', err.message, { hint, cause: err });
     }
     throw err;
   }
@@ -163,6 +170,23 @@ function packVersion(version: string, fromChart: boolean): string {
     });
   }
   return version;
+}
+
+/**
+ * A version with semver build metadata (`104.3.0+up1.3.0`, as Rancher's charts are versioned) as a pre-release
+ * an OCI tag can hold and Palette can order (`104.3.0-up1.3.0`; after an existing pre-release, `.`), or undefined.
+ */
+function withoutBuildSign(version: string): string | undefined {
+  const at = version.indexOf('+');
+  if (at <= 0 || version.indexOf('+', at + 1) !== -1) return undefined;
+  const core = version.slice(0, at);
+  const guess = `${core}${core.includes('-') ? '.' : '-'}${version.slice(at + 1)}`;
+  try {
+    validateTag(guess);
+  } catch {
+    return undefined;
+  }
+  return goSemverProblem(guess) === undefined && !/^v/i.test(guess) ? guess : undefined;
 }
 
 /**

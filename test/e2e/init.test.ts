@@ -72,6 +72,25 @@ describe('packpub init', () => {
     expect(existsSync(join(work, 'bad'))).toBe(false);
   });
 
+  it('refuses a chart version with build metadata (Rancher\'s 104.3.0+up1.3.0) naming the version to pass, which then validates', async () => {
+    const tgz = join(work, 'charts-in', 'sriov-104.3.0+up1.3.0.tgz');
+    await writeTgz(tgz, {
+      'sriov/Chart.yaml': 'apiVersion: v2\nname: sriov\nversion: 104.3.0+up1.3.0\n',
+      'sriov/values.yaml': 'image: example/sriov:1.3.0\n',
+    });
+    const r = await runCli(['init', 'sriov-pack', '--from-chart', tgz], { cwd: work });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'error: pack version "104.3.0+up1.3.0" is not a valid OCI tag: "+" is not allowed\nhint: pass --version 104.3.0-up1.3.0 (a tag cannot hold "+"; Helm\'s own OCI push writes it as "_", which Palette cannot order as a version)\n',
+    );
+    expect(existsSync(join(work, 'sriov-pack'))).toBe(false);
+    const given = await runCli(['init', 'sriov-pack', '--from-chart', tgz, '--version', '104.3.0-up1.3.0'], { cwd: work });
+    expect(given.code, given.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(work, 'sriov-pack', 'pack.json'), 'utf8'))).toMatchObject({ name: 'sriov', version: '104.3.0-up1.3.0', charts: ['charts/sriov-104.3.0+up1.3.0.tgz'] });
+    const v = await runCli(['validate', 'sriov-pack', '--strict'], { cwd: work });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+  });
+
   it('builds a pack from a chart and lists the images to review on stderr', async () => {
     const r = await runCli(['init', 'shop-pack', '--from-chart', chartTgz, '--addon-type', 'app services'], { cwd: work });
     expect(r.code).toBe(0);

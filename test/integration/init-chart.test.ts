@@ -203,7 +203,7 @@ describe('initPack --from-chart', () => {
     await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: deps\nversion: 1.0.0+build.5\ndependencies:\n  - name: redis\n    version: 18.0.0\n    repository: https://charts.example.com\n' });
     const err = await initPack({ dir: join(work, 'deps-pack'), fromChart: dir }).catch((e: unknown) => e);
     expect(isPackpubError(err, 'USAGE')).toBe(true);
-    expect((err as { hint?: string }).hint).toBe('pass --version with a valid version such as 1.2.3');
+    expect((err as { hint?: string }).hint).toBe('pass --version 1.0.0-build.5 (a tag cannot hold "+"; Helm\'s own OCI push writes it as "_", which Palette cannot order as a version)');
     const result = await initPack({ dir: join(work, 'deps-pack'), fromChart: dir, version: '1.0.0-build.5' });
     expect(result.notes).toContainEqual(expect.stringContaining('the chart depends on "redis" 18.0.0, which is not in its charts/ folder: run `helm dependency build`'));
   });
