@@ -99,11 +99,14 @@ export const pushCommand: CommandSpec = {
  * inside the pack, one more level each time (review s21 F7). Refused before anything runs, unless the pack's
  * .packignore leaves the folder out.
  */
-async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string): Promise<void> {
+async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string, cacheDir: string | undefined): Promise<void> {
   const { pathWithin, realAsFarAsItExists } = await import('../../util/fs.js');
-  const layouts = targetOptions.filter((o) => o.registry === undefined).map((o) => resolve(cwd, o.ociLayout ?? DEFAULT_OCI_LAYOUT));
-  for (const layout of layouts) {
-    const real = await realAsFarAsItExists(layout);
+  const layouts = targetOptions.filter((o) => o.registry === undefined).map((o) => ({ path: resolve(cwd, o.ociLayout ?? DEFAULT_OCI_LAYOUT), what: 'the OCI layout', fix: 'give --oci-layout a folder outside the pack (or run from the folder above it)' }));
+  // packpub's own cache folder (HOME or XDG_CACHE_HOME the pack folder, as in a container whose HOME is the checkout):
+  // its index and compiled code went into the archive, published with exit 0 once the version changed.
+  const cache = cacheDir === undefined ? [] : [{ path: resolve(cwd, cacheDir), what: "packpub's cache folder", fix: 'set PACKPUB_CACHE_DIR to a folder outside the pack, or pass --no-cache, and remove that folder from the pack if it is there' }];
+  for (const { path, what, fix } of [...layouts, ...cache]) {
+    const real = await realAsFarAsItExists(path);
     for (const pack of packs) {
       const rel = pathWithin(pack, real);
       if (rel === undefined) continue;
@@ -111,8 +114,8 @@ async function refuseLayoutInPack(packs: readonly string[], targetOptions: reado
         const { packignoreLeavesOut } = await import('../../archive/walk.js');
         if (await packignoreLeavesOut(pack, rel)) continue;
       }
-      throw new PackpubError('USAGE', `the OCI layout ${layout} is inside the pack folder ${pack}: every push would put it into the pack's archive`, {
-        hint: `give --oci-layout a folder outside the pack (or run from the folder above it), or leave it out of the pack with a line "${rel === '' ? '<folder>' : rel.split(sep)[0]}/" in its .packignore`,
+      throw new PackpubError('USAGE', `${what} ${path} is inside the pack folder ${pack}: every push would put it into the pack's archive`, {
+        hint: `${fix}, or leave it out of the pack with a line "${rel === '' ? '<folder>' : rel.split(sep)[0]}/" in its .packignore`,
       });
     }
   }
@@ -172,7 +175,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const palette = paletteSync ? await import('../palette-options.js') : undefined;
   palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
-  await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd);
+  await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd, args['cache'] === false ? undefined : (await import('../../operations/archive-cache.js')).defaultCacheDir(ctx.io.env));
   // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
   const linesPrinted = new Set<string>();
   // An abandoned run's reports (--json, --json-lines, the CI outputs), saying interrupted: `ledger`'s packs as it saw

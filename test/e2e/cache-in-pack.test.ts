@@ -1,0 +1,51 @@
+import { existsSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { layoutHoldings } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * packpub's cache folder inside the pack folder being pushed (HOME the pack folder, as in a container whose HOME is
+ * the checkout, and `packpub push .`): the walk archived ~/.cache/packpub, its index (other packs' paths and
+ * digests) and its compiled code. The next push of the unchanged pack was a CONFLICT, and the next version was
+ * published with it inside, 1 MiB and more, exit 0. Now refused before anything runs, as an OCI layout inside the
+ * pack is, unless the pack's .packignore leaves it out; --no-cache does not use the folder.
+ */
+
+const w = setup(async (stack) => {
+  const root = await stack.tempDir();
+  return { root, pack: await writePack(join(root, 'cached'), { name: 'cached', version: '1.0.0' }) };
+});
+
+describe("packpub's cache folder inside the pack folder being pushed", () => {
+  it('is refused, exit 2, nothing written to the target or the pack (was: archived with the pack)', async () => {
+    const layout = join(w.root, 'refused');
+    const env = { HOME: w.pack, PACKPUB_CACHE_DIR: undefined };
+    expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: w.pack, env }), {
+      code: 2,
+      stdout: '',
+      stderr: [`packpub's cache folder ${join(w.pack, '.cache', 'packpub')} is inside the pack folder ${w.pack}: every push would put it into the pack's archive`, 'set PACKPUB_CACHE_DIR to a folder outside the pack, or pass --no-cache', 'a line ".cache/" in its .packignore'],
+    });
+    expect(existsSync(layout)).toBe(false);
+    expect(await readdir(w.pack)).not.toContain('.cache');
+    // --no-cache: the folder is neither read nor written.
+    expectRun(await runCli(['push', '.', '--oci-layout', layout, '--no-cache'], { cwd: w.pack, env }), { code: 0, stdout: ['published cached:1.0.0'] });
+    expect(await readdir(w.pack)).not.toContain('.cache');
+  });
+
+  it('left out by .packignore: published without it, and the next push finds the pack unchanged', async () => {
+    const layout = join(w.root, 'ignored');
+    const env = { HOME: w.pack, PACKPUB_CACHE_DIR: undefined };
+    await writeFile(join(w.pack, '.packignore'), '.cache/\n');
+    expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: w.pack, env }), { code: 0, stdout: ['published cached:1.0.0'] });
+    expect(existsSync(join(w.pack, '.cache', 'packpub'))).toBe(true);
+    expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: w.pack, env }), { code: 0, stdout: ['unchanged cached:1.0.0'] });
+    expect((await layoutHoldings(layout)).problems).toEqual([]);
+    const out = join(w.root, 'pulled');
+    expectRun(await runCli(['pull', 'cached:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
+    expect(await readdir(out)).not.toContain('.cache');
+  });
+});
