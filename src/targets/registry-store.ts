@@ -7,6 +7,7 @@ import { formatReference, validateRepositoryPath } from '../oci/reference.js';
 import { RegistryClient, type ClientDeps } from '../registry/client.js';
 import { PackpubError } from '../errors.js';
 import { isRegistryError, readBounded } from '../registry/errors.js';
+import { isTokenRefusal } from '../registry/auth/token.js';
 import type { RegistryConnectionOptions } from './options.js';
 import type { ArtifactStore, DeleteScope, DeleteTagRequest, FetchedManifest, PushBlobOptions, StoreKind } from './artifact-store.js';
 
@@ -67,7 +68,7 @@ export async function openGenericRegistryStore(options: RegistryConnectionOption
  * found ... is <host> an OCI registry?", which sent users after a registry that works. Tag lists work there: the pack by name.
  */
 function noCatalog(err: unknown, location: string): PackpubError | undefined {
-  if (isPackpubError(err, 'AUTH') && err.message.startsWith('credentials rejected by ')) {
+  if (isPackpubError(err, 'AUTH') && (err.message.startsWith('credentials rejected by ') || isTokenRefusal(err))) {
     // GitLab gives the catalog scope to its administrators only (gitlab-foss!14751; never on GitLab.com): a developer's
     // good token was told "credentials rejected ... check the user name and password". Wrong credentials read the same.
     return new PackpubError('AUTH', `${location} refused its repository catalog (GET /v2/_catalog) to these credentials: some registries (GitLab) show it to administrators only, and wrong credentials read the same`, {

@@ -1,7 +1,7 @@
 import { PackpubError } from '../../errors.js';
-import { errorFromNetwork, errorFromResponse, readBounded, RegistryError, unreachableHandedOut } from '../errors.js';
+import { errorFromNetwork, errorFromResponse, parseOciErrors, readBounded, RegistryError, unreachableHandedOut } from '../errors.js';
 import type { HttpResponse, HttpTransport } from '../http.js';
-import { redactUrl, registerSecret } from '../../util/redact.js';
+import { redactText, redactUrl, registerSecret } from '../../util/redact.js';
 import { mergeScopes } from './challenge.js';
 
 /*
@@ -147,6 +147,7 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   }
   if (res.status !== 200) {
     const sentCredentials = credentials !== undefined && (credentials.identityToken !== undefined || credentials.username !== undefined);
+    if (res.status === 403 && sentCredentials) throw tokenRefused(realm, scopes, body, method, res.url);
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError('AUTH', sentCredentials ? `credentials rejected by ${realm.host}` : `token service ${realm.host} requires credentials`, {
         method,
@@ -173,6 +174,30 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   registerSecret(parsed.token);
   registerSecret(parsed.refreshToken);
   return parsed;
+}
+
+/**
+ * A token service's 403 to credentials it was given: it took them (a wrong password is its 401) and refuses the access
+ * asked, as GHCR answers a token without the packages write right, GitLab a user without registry access and
+ * DigitalOcean a token without write scope. It read "credentials rejected by <realm>: check the user name and
+ * password", sending the user after a password that was good. Its OCI error, if any, is said.
+ */
+function tokenRefused(realm: URL, scopes: readonly string[], body: Buffer, method: string, url: URL): RegistryError {
+  const said = parseOciErrors(body)[0];
+  const detail = said === undefined ? '' : `: ${said.code}${said.message === '' ? '' : ` ${redactText(said.message.slice(0, 200))}`}`;
+  const asked = scopes.length === 0 ? 'the registry' : scopes.join(' ');
+  const push = scopes.some((s) => /:[^:]*\bpush\b[^:]*$/.test(s));
+  return new RegistryError('AUTH', `token service ${realm.host} refused these credentials a token for ${asked} (403${detail})`, {
+    method,
+    url,
+    status: 403,
+    hint: `the account lacks the access asked${push ? ' (publishing needs push rights on the repository; an access token, its write scope)' : ''}, or its credentials are not taken there: check its rights there, then the user name and password (or token)`,
+  });
+}
+
+/** A token service's refusal of the access asked to credentials it was given (tokenRefused). */
+export function isTokenRefusal(err: unknown): boolean {
+  return err instanceof RegistryError && err.code === 'AUTH' && err.status === 403 && err.message.startsWith('token service ');
 }
 
 function splitScope(scope: string): { resource: string; actions: string[] } {

@@ -1,0 +1,72 @@
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { listenOnLoopback, sendJson } from '../support/loopback.js';
+import { writePack } from '../support/packs.js';
+import { startRegistry } from '../support/registry.js';
+import { tokenHoldings } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
+import { startTokenServer } from '../support/token-server.js';
+
+/*
+ * A token service that refuses the access asked with 403 to credentials it takes (GHCR to a token without the packages
+ * write right, GitLab to a user without registry access, DigitalOcean to a read-only token), in front of a real registry
+ * in token mode: the same account reads (list) and is refused a push token. It read "credentials rejected by <realm>:
+ * check the user name and password", for a password that was good.
+ */
+
+const DENIED = { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] };
+
+const w = setup(async (stack) => {
+  const token = stack.add(await startTokenServer({ users: { writer: 'writer-password-1', reader: 'reader-password-1' } }));
+  // The realm the registry names: 403 to `reader` for any push scope and the catalog, the rest answered by the token server.
+  const realm = stack.add(
+    await listenOnLoopback(
+      createServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://realm.invalid');
+        const user = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /i, ''), 'base64').toString('utf8').split(':')[0];
+        if (user === 'reader' && url.searchParams.getAll('scope').some((s) => /:[^:]*push[^:]*$/.test(s) || s.startsWith('registry:catalog:'))) return sendJson(res, 403, DENIED);
+        void fetch(`${token.realm}${url.search}`, { headers: req.headers.authorization === undefined ? {} : { authorization: req.headers.authorization } }).then(async (answer) => {
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+        });
+      }),
+    ),
+  );
+  const registry = stack.add(await startRegistry({ auth: 'token', token: { ...token, realm: `${realm.url}/service/token` } }));
+  const root = await stack.tempDir('packpub-token-403-');
+  await writePack(join(root, 'v1'), { name: 'hello', version: '1.0.0' });
+  await writePack(join(root, 'v2'), { name: 'hello', version: '2.0.0' });
+  return { token, realm, registry, root };
+});
+
+const as = (user: string, password: string) => ({ env: { PACKPUB_USERNAME: user, PACKPUB_PASSWORD: password, DOCKER_CONFIG: join(w.root, 'no-docker') } });
+
+describe('a token service refusing the access asked (403) to credentials it takes', () => {
+  it('push: exit 1 saying the token service refused a push token, not that the credentials were rejected; nothing written', async () => {
+    const target = `${w.registry.host}/base`;
+    expectRun(await runCli(['push', join(w.root, 'v1'), '--registry', target], as('writer', 'writer-password-1')), { code: 0 });
+    // The reader's credentials are good: it reads what the writer published.
+    expectRun(await runCli(['list', 'hello', '--registry', target], as('reader', 'reader-password-1')), { code: 0, stdout: ['1.0.0'] });
+
+    const run = await runCli(['push', join(w.root, 'v2'), '--registry', target], as('reader', 'reader-password-1'));
+    expectRun(run, {
+      code: 1,
+      stderr: [
+        `token service ${w.realm.host} refused these credentials a token for repository:base/spectro-packs/archive`,
+        '(403: DENIED requested access to the resource is denied)',
+        'the account lacks the access asked (publishing needs push rights on the repository',
+      ],
+    });
+    expect(run.stderr).not.toContain('credentials rejected');
+    expect(run.stderr).not.toContain('reader-password-1');
+    const held = await tokenHoldings(w.registry.url, w.token.tokenFor, 'base');
+    expect([...held.tags.keys()]).toEqual(['base/spectro-packs/archive/hello:1.0.0']);
+    expect(held.problems).toEqual([]);
+  });
+
+  it('list of every pack: the catalog refused so is said as such, with the way out (a pack by name)', async () => {
+    const run = await runCli(['list', '--registry', `${w.registry.host}/base`], as('reader', 'reader-password-1'));
+    expectRun(run, { code: 1, stderr: [`${w.registry.host} refused its repository catalog (GET /v2/_catalog) to these credentials`, 'list a pack by name'] });
+  });
+});
