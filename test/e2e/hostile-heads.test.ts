@@ -34,9 +34,11 @@ let n = 0;
 async function pushed(extraTags: string[] = [], name = `hd-${n++}`, version = '1.0.0', where = w.registry.host): Promise<{ name: string; digest: string }> {
   const dir = await writePack(join(w.root, `${name}-${version}-${n++}`), { name, version, files: { 'README.md': `# ${name}\n\n${where}\n` } });
   const target = where.startsWith('oci:') ? ['--oci-layout', where.slice(4)] : ['--registry', where];
-  const run = await runCli(['push', dir, ...target, '--no-cache', ...extraTags.flatMap((t) => ['--tag', t])]);
+  const run = await runCli(['push', dir, ...target, '--no-cache', '--json', ...extraTags.flatMap((t) => ['--tag', t])]);
   expect(run.code, run.stderr).toBe(0);
-  return { name, digest: (JSON.parse((await runCli(['inspect', `${name}:${version}`, ...target, '--json'])).stdout) as { manifest: { digest: string } }).manifest.digest };
+  const [result] = (JSON.parse(run.stdout) as { results: Array<{ status: string; digest: string }> }).results;
+  expect(result?.status).toBe('published');
+  return { name, digest: result?.digest ?? '' };
 }
 /** The digest hd-<name>:<tag> holds on the registry (its bytes hashed), or undefined. */
 async function held(name: string, tag: string, base = ''): Promise<string | undefined> {
