@@ -8,16 +8,22 @@ import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
 /*
- * packpub's cache folder inside the pack folder being pushed (HOME the pack folder, as in a container whose HOME is
+ * packpub's cache folder, or the --junit file, inside the pack folder being pushed (HOME the pack folder, as in a container whose HOME is
  * the checkout, and `packpub push .`): the walk archived ~/.cache/packpub, its index (other packs' paths and
  * digests) and its compiled code. The next push of the unchanged pack was a CONFLICT, and the next version was
  * published with it inside, 1 MiB and more, exit 0. Now refused before anything runs, as an OCI layout inside the
- * pack is, unless the pack's .packignore leaves it out; --no-cache does not use the folder.
+ * pack is, unless the pack's .packignore leaves it out; --no-cache does not use the folder. `cd pack && packpub push .
+ * --junit junit.xml` published the report's placeholder (written before the packs are built) inside the pack, exit 0,
+ * and the next push was a CONFLICT: refused the same way, and neither the placeholder nor the refusal is left there.
  */
 
 const w = setup(async (stack) => {
   const root = await stack.tempDir();
-  return { root, pack: await writePack(join(root, 'cached'), { name: 'cached', version: '1.0.0' }) };
+  return {
+    root,
+    pack: await writePack(join(root, 'cached'), { name: 'cached', version: '1.0.0' }),
+    reported: await writePack(join(root, 'reported'), { name: 'reported', version: '1.0.0' }),
+  };
 });
 
 describe("packpub's cache folder inside the pack folder being pushed", () => {
@@ -47,5 +53,25 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     const out = join(w.root, 'pulled');
     expectRun(await runCli(['pull', 'cached:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
     expect(await readdir(out)).not.toContain('.cache');
+  });
+
+  it('--junit inside the pack: refused, exit 2, no file left in the pack (was: published inside it); left out by .packignore, written', async () => {
+    const layout = join(w.root, 'junit-layout');
+    const before = (await readdir(w.reported)).sort();
+    expectRun(await runCli(['push', '.', '--oci-layout', layout, '--junit', 'junit.xml'], { cwd: w.reported }), {
+      code: 2,
+      stdout: '',
+      stderr: [`the JUnit report ${join(w.reported, 'junit.xml')} is inside the pack folder ${w.reported}`, 'give --junit a path outside the pack', 'a line "junit.xml" in its .packignore'],
+    });
+    expect((await readdir(w.reported)).sort()).toEqual(before);
+    expect(existsSync(layout)).toBe(false);
+    await writeFile(join(w.reported, '.packignore'), 'junit.xml\n');
+    for (const word of ['published', 'unchanged']) {
+      expectRun(await runCli(['push', '.', '--oci-layout', layout, '--junit', 'junit.xml'], { cwd: w.reported }), { code: 0, stdout: [`${word} reported:1.0.0`] });
+    }
+    expect(existsSync(join(w.reported, 'junit.xml'))).toBe(true);
+    const out = join(w.root, 'reported-pulled');
+    expectRun(await runCli(['pull', 'reported:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
+    expect(await readdir(out)).not.toContain('junit.xml');
   });
 });

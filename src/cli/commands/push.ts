@@ -7,7 +7,7 @@ import { DEFAULT_OCI_LAYOUT } from '../../targets/options.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
 import type { RunLedger as Ledger } from '../signals.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, writeLine } from '../io.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, userPath, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-flags.js';
 import { declareFlags, declareOwnFlags, numberFlag, PUSH_GROUPS, type OwnFlags } from '../target-flags.js';
 
@@ -87,11 +87,14 @@ export const pushCommand: CommandSpec = {
     } catch (err) {
       renderer?.stop();
       // A run refused (exit 2) or ended by an error before its reports: --junit and the job summary say why.
-      await (await import('../ci-output/index.js')).reportRefusal(ctx.io, 'push', args['junit'], err, started);
+      await (await import('../ci-output/index.js')).reportRefusal(ctx.io, 'push', err instanceof Error && JUNIT_IN_PACK.has(err) ? undefined : args['junit'], err, started);
       throw err;
     }
   },
 };
+
+/** Refusals of a --junit file inside a pack folder being pushed, which get no JUnit report there. */
+const JUNIT_IN_PACK = new WeakSet<object>();
 
 /**
  * An OCI layout target inside a pack folder being pushed (`cd pack && packpub push .` with the default ./oci-packs):
@@ -99,13 +102,17 @@ export const pushCommand: CommandSpec = {
  * inside the pack, one more level each time (review s21 F7). Refused before anything runs, unless the pack's
  * .packignore leaves the folder out.
  */
-async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string, cacheDir: string | undefined): Promise<void> {
+async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string, cacheDir: string | undefined, junit: string | undefined): Promise<void> {
   const { pathWithin, realAsFarAsItExists } = await import('../../util/fs.js');
   const layouts = targetOptions.filter((o) => o.registry === undefined).map((o) => ({ path: resolve(cwd, o.ociLayout ?? DEFAULT_OCI_LAYOUT), what: 'the OCI layout', fix: 'give --oci-layout a folder outside the pack (or run from the folder above it)' }));
   // packpub's own cache folder (HOME or XDG_CACHE_HOME the pack folder, as in a container whose HOME is the checkout):
   // its index and compiled code went into the archive, published with exit 0 once the version changed.
   const cache = cacheDir === undefined ? [] : [{ path: resolve(cwd, cacheDir), what: "packpub's cache folder", fix: 'set PACKPUB_CACHE_DIR to a folder outside the pack, or pass --no-cache, and remove that folder from the pack if it is there' }];
-  for (const { path, what, fix } of [...layouts, ...cache]) {
+  // --junit in the pack folder (`cd pack && packpub push . --junit junit.xml`): its placeholder, written before the
+  // packs are built, was published inside the pack (exit 0), and the next push of the unchanged pack was a CONFLICT.
+  const report = junit === undefined ? [] : [{ path: resolve(cwd, junit), what: 'the JUnit report', fix: 'give --junit a path outside the pack (e.g. ../junit.xml)', file: true }];
+  const folders: Array<{ path: string; what: string; fix: string; file?: boolean }> = [...layouts, ...cache, ...report];
+  for (const { path, what, fix, file } of folders) {
     const real = await realAsFarAsItExists(path);
     for (const pack of packs) {
       const rel = pathWithin(pack, real);
@@ -114,9 +121,18 @@ async function refuseLayoutInPack(packs: readonly string[], targetOptions: reado
         const { packignoreLeavesOut } = await import('../../archive/walk.js');
         if (await packignoreLeavesOut(pack, rel)) continue;
       }
-      throw new PackpubError('USAGE', `${what} ${path} is inside the pack folder ${pack}: every push would put it into the pack's archive`, {
-        hint: `${fix}, or leave it out of the pack with a line "${rel === '' ? '<folder>' : rel.split(sep)[0]}/" in its .packignore`,
+      const [first = '<folder>'] = rel === '' ? [] : rel.split(sep);
+      const refusal = new PackpubError('USAGE', `${what} ${path} is inside the pack folder ${pack}: every push would put it into the pack's archive`, {
+        hint: `${fix}, or leave it out of the pack with a line "${file === true && first === rel ? first : `${first}/`}" in its .packignore`,
       });
+      if (file === true) {
+        // Its refusal is not written there either, and the placeholder checkJunitPath put there is taken back: the
+        // next push would archive either.
+        JUNIT_IN_PACK.add(refusal);
+        const { readFile, rm } = await import('node:fs/promises');
+        if ((await readFile(path, 'utf8').catch(() => '')).includes('type="UNFINISHED"')) await rm(path, { force: true });
+      }
+      throw refusal;
     }
   }
 }
@@ -175,7 +191,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const palette = paletteSync ? await import('../palette-options.js') : undefined;
   palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
-  await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd, args['cache'] === false ? undefined : (await import('../../operations/archive-cache.js')).defaultCacheDir(ctx.io.env));
+  await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd, args['cache'] === false ? undefined : (await import('../../operations/archive-cache.js')).defaultCacheDir(ctx.io.env), junit === undefined ? undefined : userPath(ctx.io, junit));
   // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
   const linesPrinted = new Set<string>();
   // An abandoned run's reports (--json, --json-lines, the CI outputs), saying interrupted: `ledger`'s packs as it saw
