@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { errorMessage, isPackpubError } from '../errors.js';
 import { ChartError, chartValuesParse, readChart, subchartValueKeys, templateReferences, type HelmChart } from './chart.js';
+import { crdRefusal } from './chart-manifests.js';
 import { readTextLimited, realPathOf, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { PACK_FILES } from './model.js';
@@ -620,6 +621,17 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
     keys.add(key);
     const prefix = ['manifests', key];
     const text = await readPackFile(dir, rel, MAX_MANIFEST_BYTES);
+    const unusable = text === undefined || text.includes('{{') ? undefined : crdRefusal(Buffer.from(text), rel);
+    if (unusable !== undefined) {
+      // Read as Helm reads a crds/ file (never rendered): a manifest without a template action renders as it is.
+      findings.push({
+        severity: 'warning',
+        rule: 'manifest-not-kubernetes',
+        file: rel,
+        ...(/\bline (\d+)/.test(unusable.why) ? { line: Number(/\bline (\d+)/.exec(unusable.why)?.[1]) } : {}),
+        message: `${rel} is not a file of Kubernetes objects: ${unusable.why.replace('(Helm: ', '(')}; Palette applies each document of a manifest to the cluster, so the pack fails when it is deployed: fix the file, or leave it out of kubeManifests`,
+      });
+    }
     // A manifest holding another engine's templates (foreignTemplateField) reads that engine's .Values, not the pack's.
     const refs = text === undefined || foreignTemplateField(text) !== undefined ? [] : valuesReferences(text);
     const entry = manifestsKey.map === undefined ? undefined : mapEntry(manifestsKey.map, key, values.anchors);

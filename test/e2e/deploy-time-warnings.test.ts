@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, validateThenPush } from '../support/cli.js';
+import { putFile, tgz } from '../support/files.js';
+import { CHART_FILES, VALID_VALUES, writeValidPack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * Packs Helm and Kubernetes take apart only when the pack is deployed: a warning each, as the values a user
+ * fills in (or how Palette applies manifests) decide it; `validate --strict` fails, push publishes.
+ */
+
+interface Result {
+  dir: string;
+  passed: boolean;
+  findings: Array<{ severity: string; rule: string; file?: string; line?: number; message: string }>;
+}
+
+/** `validate --json` of every folder at once (exit 0: warnings only), by folder. */
+async function validateAll(dirs: readonly string[]): Promise<Map<string, Result>> {
+  const run = await runCli(['validate', '--json', ...dirs]);
+  expect(run.code, run.stderr).toBe(0);
+  return new Map((JSON.parse(run.stdout) as Result[]).map((r) => [r.dir, r]));
+}
+
+/** `validate --strict` fails on the warning (`says`), and push publishes the pack into a layout all the same. */
+async function expectWarnedYetPublished(dir: string, root: string, says: string): Promise<void> {
+  const strict = await runCli(['validate', '--strict', dir], { env: { NO_COLOR: '1' } });
+  expect(strict.code).toBe(1);
+  expect(strict.stdout + strict.stderr).toContain(says);
+  const layout = join(root, 'layout');
+  const { validate, push } = await validateThenPush(dir, layout);
+  expect(validate.code).toBe(0);
+  expect(push.code, push.stderr).toBe(0);
+  expect(existsSync(join(layout, 'spectro-packs/archive/web/index.json'))).toBe(true);
+}
+
+/**
+ * One describe: a valid pack per case, changed by `write`, all validated at once; a case with `says` has one
+ * warning (checked by `check`), the others none; the first case fails --strict (`strictSays`) yet is pushed.
+ */
+function describeCases<C extends { name: string; says?: unknown }>(title: string, cases: readonly C[], write: (dir: string, c: C) => Promise<void>, check: (finding: Result['findings'][number], c: C) => void, strictSays: string): void {
+  describe(title, () => {
+    const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-deploy-time-') }));
+    const dirs: string[] = [];
+    let results: Map<string, Result>;
+
+    beforeAll(async () => {
+      for (const [i, c] of cases.entries()) {
+        const dir = await writeValidPack(join(w.root, `case-${i}`));
+        await write(dir, c);
+        dirs.push(dir);
+      }
+      results = await validateAll(dirs);
+    });
+
+    it.each(cases.map((c, i) => [c.name, i] as const))('%s', (_name, i) => {
+      const c = cases[i]!;
+      const result = results.get(dirs[i]!)!;
+      expect(result.passed).toBe(true);
+      if (c.says === undefined) {
+        expect(result.findings, JSON.stringify(result.findings)).toEqual([]);
+        return;
+      }
+      expect(result.findings).toHaveLength(1);
+      check(result.findings[0]!, c);
+    });
+
+    it('fails validate --strict, and push still publishes the pack as it is', async () => {
+      await expectWarnedYetPublished(dirs[0]!, w.root, strictSays);
+    });
+  });
+}
+
+/*
+ * A chart template that runs `required` on a value at its top level (aws-load-balancer-controller's
+ * `{{ required "Chart cannot be installed without a valid clusterName!" .Values.clusterName }}`) fails every
+ * Helm install whose values leave it unset, null or "" (pkg/engine/funcs.go), whatever else they hold: a
+ * warning naming the template's line and the value to set, as for a value the user is to fill in.
+ */
+
+const DEPLOYMENT = [
+  'kind: Deployment',
+  'metadata:',
+  '  name: web',
+  'spec:',
+  '  cluster: {{ required "Chart cannot be installed without a valid clusterName!" .Values.clusterName | quote }}',
+  '',
+].join('\n');
+
+interface Case {
+  name: string;
+  /** The chart's files over CHART_FILES. */
+  chart?: Record<string, string>;
+  /** Lines added under charts.web in the pack's values.yaml. */
+  values?: string[];
+  schema?: string;
+  /** The message of the one warning, or undefined: no finding. */
+  says?: string[];
+  line?: number;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'unset in the chart and the pack: warned, naming the template line and the value',
+    says: [
+      'chart "web" of charts/web-1.0.0.tgz requires .Values.clusterName on every install (templates/deployment.yaml line 5: required "Chart cannot be installed without a valid clusterName!")',
+      'the values as published leave it empty, so Helm\'s install fails ("execution error at (web/templates/deployment.yaml:5:14): Chart cannot be installed without a valid clusterName!")',
+      'set charts.web.clusterName in values.yaml, or list it in schema.yaml for Palette to ask the user',
+    ],
+  },
+  { name: 'empty in the pack: warned at its line in values.yaml', values: ['clusterName: ""'], says: ['leave it empty'], line: 10 },
+  { name: 'null in the chart, as a pipeline: warned', chart: { 'web/values.yaml': 'replicas: 1\nclusterName: prod\ntoken: null\n', 'web/templates/secret.yaml': 'data:\n  token: {{ .Values.token | required "token is required" | b64enc }}\n' }, says: ['requires .Values.token', 'leave it null', '(web/templates/secret.yaml:2:28): token is required'] },
+  { name: 'set by the pack', values: ['clusterName: prod'] },
+  { name: 'set by a Palette macro', values: ['clusterName: "{{ .spectro.system.cluster.name }}"'] },
+  { name: 'false, which required takes', values: ['clusterName: false'] },
+  { name: 'listed in schema.yaml (Palette asks the user)', values: ['clusterName: ""'], schema: 'charts.web.clusterName:\n  schema: \'{{ required }}\'\n' },
+  { name: 'inside an if (a condition decides)', chart: { 'web/templates/deployment.yaml': `{{- if .Values.aws }}\n${DEPLOYMENT}{{- end }}\n` } },
+  { name: 'inside and/or (Go stops evaluating early)', chart: { 'web/templates/deployment.yaml': 'x: {{ or .Values.name (required "name" .Values.clusterName) }}\n' } },
+  { name: 'in a partial outside its defines (Helm never renders it)', chart: { 'web/templates/deployment.yaml': 'kind: Deployment\n', 'web/templates/_helpers.tpl': '{{ required "x" .Values.clusterName }}\n' } },
+];
+
+describeCases(
+  'a chart value its templates require on every install',
+  CASES,
+  async (dir, c) => {
+    const chart = { ...CHART_FILES, 'web/values.yaml': 'replicas: 1\nclusterName: ""\n', 'web/templates/deployment.yaml': DEPLOYMENT, ...c.chart };
+    await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
+    await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1\n', ['    replicas: 1', ...(c.values ?? []).map((l) => `    ${l}`), ''].join('\n')));
+    if (c.schema !== undefined) await putFile(dir, 'schema.yaml', c.schema);
+  },
+  (finding, c) => {
+    expect(finding).toMatchObject({ severity: 'warning', rule: 'chart-required-value', file: c.line === undefined ? 'charts/web-1.0.0.tgz' : 'values.yaml' });
+    if (c.line !== undefined) expect(finding.line).toBe(c.line);
+    for (const part of c.says ?? []) expect(finding.message).toContain(part);
+  },
+  '  warning charts/web-1.0.0.tgz: chart "web" of charts/web-1.0.0.tgz requires .Values.clusterName on every install',
+);
+
+/*
+ * A manifest of kubeManifests without a template action is applied as it is: each `---` document must be a
+ * Kubernetes object with a kind, as for a chart's crds/ file. A kustomize patch (a list), a values file, a
+ * kustomization.yaml or broken YAML listed there fails only when the pack is deployed: a warning, as
+ * Palette's manifest handling is not public. Real manifests (comment-only documents, Lists, CRLF) pass.
+ */
+
+const CONFIGMAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n';
+
+const MANIFESTS: Array<{ name: string; text: string; says?: string; line?: number }> = [
+  { name: 'a kustomize JSON patch (a list)', text: '- op: replace\n  path: /spec/minAvailable\n  value: 1\n', says: 'the document at line 1 is a list, not a Kubernetes object', line: 1 },
+  { name: 'a values file after an object', text: `${CONFIGMAP}---\n# values\nreplicas: 2\n`, says: 'the document at line 6 has no kind (Kubernetes: "Object \'Kind\' is missing")', line: 6 },
+  { name: 'a kustomization.yaml', text: 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - a.yaml\n', says: 'the document at line 1 is a kustomize file (kustomize.config.k8s.io/v1beta1 Kustomization), which no Kubernetes API serves ("resource mapping not found', line: 1 },
+  { name: 'broken YAML without kind', text: 'metadata:\n  name: a\n - b\n', says: 'line 3: not valid YAML', line: 3 },
+  { name: 'objects, a comment-only document, a List, CRLF', text: `# header\n---\n${CONFIGMAP}---\n# nothing here\n---\napiVersion: v1\nkind: List\nitems: []\n`.replace(/\n/g, '\r\n') },
+  { name: 'a template Palette renders first', text: 'kind: ConfigMap\ndata:\n  message: {{ .Values.message }}\n  other: [{{ x\n' },
+];
+
+describeCases(
+  'a manifest that is no file of Kubernetes objects',
+  MANIFESTS,
+  async (dir, c) => putFile(dir, 'manifests/extra.yaml', c.text),
+  (finding, c) => {
+    expect(finding).toMatchObject({ severity: 'warning', rule: 'manifest-not-kubernetes', file: 'manifests/extra.yaml', line: c.line });
+    expect(finding.message).toContain(`manifests/extra.yaml is not a file of Kubernetes objects: ${c.says}`);
+    expect(finding.message).toContain('Palette applies each document of a manifest to the cluster, so the pack fails when it is deployed: fix the file, or leave it out of kubeManifests');
+  },
+  '  warning manifests/extra.yaml:1: manifests/extra.yaml is not a file of Kubernetes objects',
+);
