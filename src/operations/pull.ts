@@ -190,6 +190,14 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
         throw options.signal?.aborted === true ? interrupted(ref) : cause;
       });
     }
+    // An entry whose path, under the staging folder, passes what the system takes (an archive's paths near 4096
+    // bytes): "a bug in packpub" before.
+    if (((isPackpubError(err, 'LOCAL_WRITE') ? err.cause : err) as NodeJS.ErrnoException | undefined)?.code === 'ENAMETOOLONG') {
+      throw new PackpubError('LOCAL_WRITE', `cannot extract ${resolved.reference} into ${outDir}: a path of its archive, under that folder, is longer than this system allows (ENAMETOOLONG)`, {
+        hint: 'pull into a folder with a shorter path (-o); an archive whose paths come near 4096 bytes cannot be extracted anywhere: ask its publisher to shorten them',
+        cause: err,
+      });
+    }
     // A full disk while extracting names the folder asked for, not the staging folder beside it.
     throw localWriteError(isPackpubError(err, 'LOCAL_WRITE') ? err.cause : err, outDir);
   } finally {

@@ -134,7 +134,7 @@ export async function makeDirs(path: string, options: { mode?: number } = {}): P
     // ENOTDIR: a folder on the way is a file, found further up.
     const found = await stat(at).then(
       (st) => st,
-      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : Promise.reject(err)),
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'ENOTDIR' ? undefined : Promise.reject(pathRefused(path, err))),
     );
     if (found !== undefined) {
       if (!found.isDirectory()) throw await notAFolder(path, at);
@@ -155,6 +155,17 @@ export async function makeDirs(path: string, options: { mode?: number } = {}): P
     }
   }
   return first;
+}
+
+/** A path the system refuses to follow (a link loop) or to take (too long): said as such (was "a bug in packpub"); others as they came. */
+function pathRefused(path: string, err: NodeJS.ErrnoException): unknown {
+  if (err.code === 'ELOOP') {
+    return new PackpubError('LOCAL_WRITE', `cannot create the folder ${path}: a symbolic link on its way leads back to itself (ELOOP)`, { hint: 'fix or remove that link, or write elsewhere (--oci-layout, -o)', cause: err });
+  }
+  if (err.code === 'ENAMETOOLONG') {
+    return new PackpubError('LOCAL_WRITE', `cannot create the folder ${path}: the path is longer than this system allows (ENAMETOOLONG)`, { hint: 'write to a folder with a shorter path (--oci-layout, -o)', cause: err });
+  }
+  return err;
 }
 
 /**
