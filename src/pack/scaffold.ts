@@ -109,7 +109,10 @@ export function indentChartValues(text: string, spaces: number): { text: string;
     }
     out.push(line === '' ? '' : pad + line);
   }
-  while (out.length > 0 && out[out.length - 1]!.trim() === '') out.pop();
+  // A block that keeps its trailing line breaks (`|+`, `>+`) holds the blank lines at the end: kept then.
+  const keeps = /(?:^|[\s:-])[|>](?:[1-9]?\+|\+[1-9])[ \t]*(?:#.*)?$/m.test(text);
+  if (keeps && out[out.length - 1] === '') out.pop(); // the file's last line break ends its last line
+  while (!keeps && out.length > 0 && out[out.length - 1]!.trim() === '') out.pop();
   while (out.length > 0 && out[0]!.trim() === '') out.shift();
   return { text: out.join('\n'), empty };
 }

@@ -104,19 +104,19 @@ describe('packpub init', () => {
     expect(v.code, v.stdout + v.stderr).toBe(0);
   });
 
-  it('keeps the blanks ending lines of a chart value block, which are part of the value (aws-for-fluent-bit)', async () => {
+  it('keeps the blanks ending lines of a chart value block, and the blank lines a |+ block ends with, which are part of the value (aws-for-fluent-bit)', async () => {
     const tgz = join(work, 'charts-in', 'bits-0.1.0.tgz');
     const block = 'HTTP_Server  On\nHealth_Check On \nHC_Period 5 \n';
     await writeTgz(tgz, {
       'bits/Chart.yaml': 'apiVersion: v2\nname: bits\nversion: 0.1.0\n',
-      'bits/values.yaml': `service:\n  extraService: |\n${block.replace(/^(?=.)/gm, '    ')}\n  port: 2020\nimage: example/bits:1.0.0\n`,
+      'bits/values.yaml': `service:\n  extraService: |\n${block.replace(/^(?=.)/gm, '    ')}\n  port: 2020\nimage: example/bits:1.0.0\ntail: |+\n  end\n\n\n`,
     });
     const r = await runCli(['init', 'bits-pack', '--from-chart', tgz], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('created pack bits:0.1.0 in bits-pack\n');
     const values = await readFile(join(work, 'bits-pack', 'values.yaml'), 'utf8');
     expect(values).toContain('        Health_Check On \n        HC_Period 5 \n');
-    expect((load(values) as { charts: { bits: unknown } }).charts.bits).toEqual({ service: { extraService: block, port: 2020 }, image: 'example/bits:1.0.0' });
+    expect((load(values) as { charts: { bits: unknown } }).charts.bits).toEqual({ service: { extraService: block, port: 2020 }, image: 'example/bits:1.0.0', tail: 'end\n\n\n' });
     const v = await runCli(['validate', 'bits-pack', '--strict'], { cwd: work });
     expect(v.code, v.stdout + v.stderr).toBe(0);
   });

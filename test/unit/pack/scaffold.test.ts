@@ -70,6 +70,14 @@ describe('indentChartValues', () => {
     expect((load(`charts:\n  x:\n${text}\n`) as { charts: { x: unknown } }).charts.x).toEqual(load(source));
   });
 
+  it('keeps the blank lines a block with keep chomping (|+) ends the file with, and drops them otherwise', () => {
+    for (const source of ['a: |+\n  x\n\n\n', 'a: >+2\n   x\n\n', 'a: |+ # kept\n  x\n\n# comment\n\n']) {
+      const { text } = indentChartValues(source, 4);
+      expect((load(`charts:\n  x:\n${text}\n`) as { charts: { x: unknown } }).charts.x).toEqual(load(source));
+    }
+    expect(indentChartValues('a: |\n  x\n\n\n', 4).text).toBe('    a: |\n      x');
+  });
+
   it('reports a values file with only comments as empty, and refuses a second YAML document', () => {
     expect(indentChartValues('# nothing to set\n\n', 4)).toEqual({ text: '    # nothing to set', empty: true });
     const err = (() => {
