@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -22,8 +22,11 @@ const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/many-cores.cjs',
 const PACKS = 16;
 
 const world = setup(async (stack) => {
-  // 16 x 600 kB of files: more than MIN_WORK_FOR_WORKERS, so the packs are worth workers.
+  // 16 x 600 kB of files: more than MIN_WORK_FOR_WORKERS (counted in file bytes), so the packs are worth
+  // workers. The payloads are zeros: how many workers start does not depend on what the files hold, and
+  // random bytes only cost the push deflating 9.6 MB that do not compress and the registry storing them.
   const work = await packTree(stack, PACKS, { prefix: 'many-cores', seed: 64, payloadBytes: [600_000, 600_000] });
+  await Promise.all(work.packs.map((p) => writeFile(join(p.dir, 'payload.bin'), Buffer.alloc(600_000))));
   const registry = await sharedRegistry();
   const log = join(work.root, 'workers.log');
   const env = { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_WORKERS_LOG: log };
