@@ -59,10 +59,11 @@ export default defineConfig({
     // code (test files, the product in-process) rather than a few hot loops: without them the workers' CPU is
     // ~15 % higher (same assertions; the code runs the same). Against other settings (40 test files, each
     // variant's run at the same time as the present flags', the workers' CPU by test/support/cpu-meter.ts): V8's
-    // default budget +13 %, 2x +6 %, 16x and 32x +3 %; --always-sparkplug, --no-flush-bytecode,
-    // --max-semi-space-size=32, --single-threaded-gc within ±3 % (the runs' noise). A profile of the whole
-    // suite (perf) finds the workers running much code a few times each: mostly Sparkplug code and V8's
-    // property-access builtins, little optimised code; GC ~8 %, compiling ~9 % (TurboFan threads included).
+    // default budget +6 % and +13 % (two rounds), 2x +6 %; 16x (+3 %, -2 %), 32x, --always-sparkplug,
+    // --no-flush-bytecode, --max-semi-space-size=32, --single-threaded-gc within ±3 % (the runs' noise). A
+    // profile of the whole suite (perf) finds the workers running much code a few times each: mostly Sparkplug
+    // code and V8's property-access builtins, little optimised code; GC ~8 %, compiling ~9 % (TurboFan threads
+    // included).
     execArgv: WORKER_FLAGS,
     // Most test files wait on processes and sockets (registries, the built CLI, proxies), not on a core:
     // more files than cores run at once (vitest's default on 2 cores is one file at a time). Three: a fourth
