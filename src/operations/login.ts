@@ -18,6 +18,7 @@ import { validateHost } from '../oci/reference.js';
 import { tokenSubject } from '../registry/auth/token.js';
 import { RegistryClient } from '../registry/client.js';
 import { discardBody } from '../registry/http.js';
+import { plainHttpRealm } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from '../targets/options.js';
 
 /*
@@ -114,6 +115,10 @@ export async function verifyCredentials(options: LoginOptions): Promise<boolean>
       await discardBody(res);
       return res.auth;
     });
+    if (auth.withheld === 'plain-http' && auth.realmHost !== undefined && client.url('/v2/').protocol === 'https:') {
+      const { message, hint } = plainHttpRealm(host, auth.realmHost);
+      throw new PackpubError('AUTH', `${message}, so they could not be checked`, { hint: `${hint}; nothing was saved` });
+    }
     if (auth.withheld !== undefined) {
       // Later commands would withhold them the same way: saving them would only hide the problem.
       throw new PackpubError('AUTH', `credentials for ${host} were not sent, so they could not be checked`, {

@@ -253,6 +253,19 @@ function loginAdvice(auth: AuthOutcome): string {
   return auth.source === 'login' ? '' : ', or run packpub login';
 }
 
+/**
+ * Credentials withheld from a token service the registry's Bearer challenge names on plain HTTP while the registry itself
+ * serves HTTPS (Harbor behind a TLS-terminating proxy with an http:// external_url): it read "not sent to <registry>
+ * over plain HTTP ... pass --plain-http", which turns the registry itself to HTTP and fails there. What is said, and how
+ * the registry is put right; packpub still sends no password unencrypted off this machine.
+ */
+export function plainHttpRealm(host: string, realmHost: string): { message: string; hint: string } {
+  return {
+    message: `credentials were not sent to the token service ${realmHost}: ${host} serves HTTPS but its Bearer challenge names that token service with a plain-HTTP (http://) address`,
+    hint: "the registry announces an http:// token service (Harbor: external_url in harbor.yml; distribution: auth.token.realm): make it announce https://, or report it to the registry owner; packpub sends no credentials over plain HTTP off this machine",
+  };
+}
+
 function passwordHint(auth: AuthOutcome): string {
   const from = auth.source === undefined || auth.source === 'login' ? '' : ` (they came from ${auth.source})`;
   return `check the user name and password${from}${loginAdvice(auth)}`;
@@ -338,6 +351,10 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
         ...base,
         hint: expiredHint(ctx.host, auth),
       });
+    }
+    if (auth?.withheld === 'plain-http' && auth.realmHost !== undefined && ctx.url.protocol === 'https:') {
+      const { message, hint } = plainHttpRealm(ctx.host, auth.realmHost);
+      return new RegistryError('AUTH', message, { ...base, hint });
     }
     if (auth?.withheld === 'plain-http') {
       return new RegistryError('AUTH', `credentials were not sent to ${ctx.host} over plain HTTP`, {
