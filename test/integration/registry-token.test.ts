@@ -176,6 +176,42 @@ describe('generic registry store against distribution with a Harbor-like token s
       await store.close();
     }
   });
+
+  it('a stale token refused is not replaced by another cached one covering the same scope (was: refused again, the push failed)', async () => {
+    // Two cached tokens cover the pack repository: its own, and the mount's (the base repository's pull besides). Both
+    // die early (the answer claims an hour); the second, sent after the first was refused, was refused too.
+    w.tokens.expiresIn = 2;
+    w.tokens.advertisedExpiresIn = 3600;
+    const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: admin() });
+    try {
+      const base = 'proj/twice/spectro-packs/archive';
+      const repo = `${base}/twice`;
+      await store.prepareRepository(base);
+      await store.prepareRepository(repo);
+      w.tokens.requests.length = 0;
+      const config = await pushBlob(store, base, EMPTY_CONFIG_BYTES, EMPTY_CONFIG.mediaType);
+      await pushBlob(store, repo, randomBytes(1000));
+      await store.pushBlob(repo, config, () => Readable.from([EMPTY_CONFIG_BYTES]), { mountFrom: base });
+      expect(w.tokens.requests.map((r) => r.scopes.join(' '))).toEqual([
+        `repository:${base}:pull,push`,
+        `repository:${repo}:pull,push`,
+        `repository:${repo}:pull,push repository:${base}:pull`,
+      ]);
+      const last = w.tokens.issuedTokens.at(-1) ?? '';
+      await waitFor(async () => !(await registryAccepts(w.registry, last)), 'the registry to refuse the tokens');
+      w.tokens.expiresIn = 300;
+      w.tokens.requests.length = 0;
+      w.proxy.clear();
+      const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
+      expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+      expect(w.proxy.count((r) => r.status === 401)).toBe(1);
+      expect(w.tokens.requests).toHaveLength(1);
+    } finally {
+      w.tokens.expiresIn = 300;
+      w.tokens.advertisedExpiresIn = undefined;
+      await store.close();
+    }
+  });
 });
 
 describe('token realm on another host name than the registry', () => {

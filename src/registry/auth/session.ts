@@ -164,7 +164,12 @@ export class AuthSession extends TransportLayer {
     if (bearer === undefined) return { outcome: NO_AUTH };
     const merged = mergeScopes(scopes);
     const key = TokenCache.key(bearer.realm.href, bearer.service, merged);
-    if (reject?.tokenKey !== undefined) this.tokens.delete(reject.tokenKey, reject.token);
+    if (reject?.tokenKey !== undefined) {
+      this.tokens.delete(reject.tokenKey, reject.token);
+      // Another cached token covering these scopes (a mount's, asked with the source's pull too) came from the same
+      // service around the same time: sent next, it was refused too, and the request failed with a fresh token to be had.
+      this.tokens.forgetCovering(bearer.realm.href, bearer.service, merged);
+    }
     const withheld = hasSecret(cred) ? this.withheldFor(bearer.realm) : undefined;
     const tokenCreds: TokenCredentials | undefined =
       withheld !== undefined || !hasSecret(cred)

@@ -273,6 +273,18 @@ export class TokenCache {
     return undefined;
   }
 
+  /**
+   * Forget every cached token covering `scopes` (getCovering's candidates): after the registry refused one, the others,
+   * fetched from the same service around the same time, are no better; a fresh one is asked instead.
+   */
+  forgetCovering(realm: string, service: string | undefined, scopes: readonly string[]): void {
+    const prefix = `${realm}|${service ?? ''}|`;
+    const wanted = mergeScopes(scopes);
+    for (const key of [...this.entries.keys()]) {
+      if (key.startsWith(prefix) && scopesCover(key.slice(prefix.length).split(' ').filter((s) => s !== ''), wanted)) this.entries.delete(key);
+    }
+  }
+
   /** Every fresh token cached (login looks at what the token service answered its credentials with). */
   fresh(): string[] {
     return [...this.entries.keys()].flatMap((key) => this.get(key) ?? []);
