@@ -17,14 +17,19 @@ import { setup } from '../support/stage.js';
 const KEY_A = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
 const KEY_B = 'arn:aws:kms:us-east-1:123456789012:key/99999999-8888-7777-6666-555555555555';
 
+const envIn = (root: string) => ({ HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-ecr-settings-');
   const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
   const other = await writePack(join(root, 'other-1.0.0'), { name: 'other', version: '1.0.0' });
-  return { ...(await startEcrWorld(stack, 'testAKIDSETTINGS')), root, pack, other };
+  // hello:1.0.0 in an OCI layout, the source of every copy below (a copy only reads it).
+  const layout = join(root, 'layout');
+  expect((await runCli(['push', pack, '--oci-layout', layout], { env: envIn(root) })).code).toBe(0);
+  return { ...(await startEcrWorld(stack, 'testAKIDSETTINGS')), root, pack, other, layout };
 });
 
-const env = () => ({ HOME: join(w.root, 'home'), DOCKER_CONFIG: join(w.root, 'docker'), SOURCE_DATE_EPOCH: '1700000000' });
+const env = () => envIn(w.root);
 const ecrArgs = (base: string) => ['--registry', `${w.host}/${base}`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];
 
 /** A pack repository made beforehand (by hand or another tool), with its own settings. */
@@ -167,8 +172,7 @@ describe('ECR settings asked for a pack repository that already exists', () => {
 
 describe('copy into an ECR pack repository that already exists', () => {
   it('the destination keeps other settings: copied with warnings in --json and on stderr; weaker encryption: refused', async () => {
-    const layout = join(w.root, 'layout');
-    expect((await runCli(['push', w.pack, '--oci-layout', layout], { env: env() })).code).toBe(0);
+    const layout = w.layout;
     existing('copied/spectro-packs/archive/hello', { imageTagMutability: 'IMMUTABLE' });
     const to = ['--to', `${w.host}/copied`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url];
     const run = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, ...to, '--ecr-tag-mutability', 'MUTABLE', '--json'], { env: env() });
@@ -190,8 +194,7 @@ describe('copy into an ECR pack repository that already exists', () => {
   });
 
   it('copy --dry-run: weaker encryption is a planned conflict saying the real run would refuse it, other settings the same warnings; nothing created', async () => {
-    const layout = join(w.root, 'layout-dry');
-    expect((await runCli(['push', w.pack, '--oci-layout', layout], { env: env() })).code).toBe(0);
+    const layout = w.layout;
     existing('copydry/spectro-packs/archive/hello', { imageTagMutability: 'IMMUTABLE' });
     const to = ['--from', `oci:${layout}`, '--to', `${w.host}/copydry`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url];
     const before = w.standin.calls.length;
@@ -345,8 +348,7 @@ describe('push --dry-run against ECR repositories with their own settings (what 
     expect(await tagsIn('drynobase/spectro-packs/archive/hello')).toEqual([]);
 
     // copy --dry-run into a missing repository: the same.
-    const layout = join(w.root, 'layout-drymiss');
-    expect((await runCli(['push', w.pack, '--oci-layout', layout], { env: env() })).code).toBe(0);
+    const layout = w.layout;
     const copy = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, '--to', `${w.host}/drymiss2`, '--resolve', w.resolve, '--to-plain-http', '--ecr-endpoint', w.standin.url, '--no-create-repositories', '--dry-run'], { env: env() });
     expect(copy.code).toBe(1);
     expect(copy.stderr).toContain(`ECR repository drymiss2/spectro-packs/archive does not exist on ${w.host}`);
