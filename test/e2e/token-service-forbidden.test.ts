@@ -13,7 +13,8 @@ import { startTokenServer } from '../support/token-server.js';
  * A token service that refuses the access asked with 403 to credentials it takes (GHCR to a token without the packages
  * write right, GitLab to a user without registry access, DigitalOcean to a read-only token), in front of a real registry
  * in token mode: the same account reads (list) and is refused a push token. It read "credentials rejected by <realm>:
- * check the user name and password", for a password that was good.
+ * check the user name and password", for a password that was good. The same token service refuses anonymous requests,
+ * as GitLab's does (and Harbor's, without a scope): reached on another host name than the registry's, it gets none.
  */
 
 const DENIED = { errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] };
@@ -27,6 +28,8 @@ const w = setup(async (stack) => {
         const url = new URL(req.url ?? '/', 'http://realm.invalid');
         const user = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /i, ''), 'base64').toString('utf8').split(':')[0];
         if (user === 'reader' && url.searchParams.getAll('scope').some((s) => /:[^:]*push[^:]*$/.test(s) || s.startsWith('registry:catalog:'))) return sendJson(res, 403, DENIED);
+        // Anonymous requests refused, as GitLab's token service and Harbor's (for a request without a scope) answer them.
+        if (req.headers.authorization === undefined) return sendJson(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] });
         void fetch(`${token.realm}${url.search}`, { headers: req.headers.authorization === undefined ? {} : { authorization: req.headers.authorization } }).then(async (answer) => {
           res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
         });
@@ -68,5 +71,23 @@ describe('a token service refusing the access asked (403) to credentials it take
   it('list of every pack: the catalog refused so is said as such, with the way out (a pack by name)', async () => {
     const run = await runCli(['list', '--registry', `${w.registry.host}/base`], as('reader', 'reader-password-1'));
     expectRun(run, { code: 1, stderr: [`${w.registry.host} refused its repository catalog (GET /v2/_catalog) to these credentials`, 'list a pack by name'] });
+  });
+
+  // The registry reached as localhost names its token service as 127.0.0.1 (Harbor's external_url another name than the
+  // one used, GitLab's token endpoint on its own host): credentials withheld, and the token service refuses anonymous
+  // requests. It said "token service <realm> requires credentials; pass --username ...", credentials given.
+  it('a token service on another host refusing anonymous requests: why no credentials went there, and --allow-cross-host-auth', async () => {
+    const target = `localhost:${w.registry.port}/base`;
+    const said = `credentials were not sent to the token service ${w.realm.host}, which is on another host than localhost:${w.registry.port}, and it refuses requests without them`;
+    const push = await runCli(['push', join(w.root, 'v2'), '--registry', target], as('writer', 'writer-password-1'));
+    expectRun(push, { code: 1, stderr: [`FAILED hello:2.0.0: ${said}`, `pass --allow-cross-host-auth if you trust ${w.realm.host}`] });
+    const login = await runCli(['login', `localhost:${w.registry.port}`, '-u', 'writer', '--password-stdin'], { ...as('writer', 'writer-password-1'), stdin: 'writer-password-1' });
+    expectRun(login, { code: 1, stderr: [`error: ${said}`] });
+    for (const run of [push, login]) expect(run.stderr).not.toContain('--username');
+    const held = async () => [...(await tokenHoldings(w.registry.url, w.token.tokenFor, 'base')).tags.keys()];
+    expect(await held()).not.toContain('base/spectro-packs/archive/hello:2.0.0');
+    const allowed = await runCli(['push', join(w.root, 'v2'), '--registry', target, '--allow-cross-host-auth'], as('writer', 'writer-password-1'));
+    expectRun(allowed, { code: 0, stdout: ['published hello:2.0.0'] });
+    expect(await held()).toContain('base/spectro-packs/archive/hello:2.0.0');
   });
 });

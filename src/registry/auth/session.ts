@@ -1,5 +1,5 @@
 import { hostName, isLoopbackHost } from '../../oci/reference.js';
-import { parseOciErrors, readErrorBody, type AuthOutcome } from '../errors.js';
+import { parseOciErrors, plainHttpRealm, readErrorBody, RegistryError, type AuthOutcome } from '../errors.js';
 import { discardBody, TransportLayer, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
@@ -183,7 +183,7 @@ export class AuthSession extends TransportLayer {
       covering?.token ??
       (await this.tokens.getOrFetch(key, () => {
         this.debug?.(`auth: token for [${merged.join(' ')}] from ${redactUrl(bearer.realm)}${tokenCreds === undefined ? ' (anonymous)' : ''}`);
-        return fetchToken({
+        const fetched = fetchToken({
           transport: this.inner,
           realm: bearer.realm,
           service: bearer.service,
@@ -193,6 +193,7 @@ export class AuthSession extends TransportLayer {
           signal,
           attempt,
         });
+        return withheld === undefined ? fetched : fetched.catch((err: unknown) => Promise.reject(this.refusedWithout(err, withheld, bearer.realm)));
       }));
     return {
       header: `Bearer ${token}`,
@@ -206,6 +207,26 @@ export class AuthSession extends TransportLayer {
       tokenKey,
       token,
     };
+  }
+
+  /**
+   * A token service refusing (401, 403) the request sent without the credentials withheld from it: it said "token
+   * service <realm> requires credentials; pass --username ...", to a user who had given them. Why they were not sent.
+   */
+  private refusedWithout(err: unknown, withheld: NonNullable<AuthOutcome['withheld']>, realm: URL): unknown {
+    if (!(err instanceof RegistryError) || err.code !== 'AUTH' || (err.status !== 401 && err.status !== 403)) return err;
+    const at = { method: err.method ?? 'GET', ...(err.url === undefined ? {} : { url: err.url }), status: err.status };
+    if (withheld === 'cross-host') {
+      return new RegistryError('AUTH', `credentials were not sent to the token service ${realm.host}, which is on another host than ${this.host}, and it refuses requests without them`, {
+        ...at,
+        hint: `the registry's challenge names a token service on another host (Harbor's external_url, GitLab's token endpoint); pass --allow-cross-host-auth if you trust ${realm.host}`,
+      });
+    }
+    if (this.inner.origin(this.host).startsWith('https:')) return new RegistryError('AUTH', plainHttpRealm(this.host, realm.host).message, { ...at, hint: plainHttpRealm(this.host, realm.host).hint });
+    return new RegistryError('AUTH', `credentials were not sent to the token service ${realm.host} over plain HTTP, and it refuses requests without them`, {
+      ...at,
+      hint: 'use HTTPS, or pass --plain-http explicitly to allow sending credentials unencrypted',
+    });
   }
 
   /** What to send up front: a promise only when a token may have to be fetched. */
