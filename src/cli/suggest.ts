@@ -1,4 +1,5 @@
 import { PackpubError } from '../errors.js';
+import { unreadAfterDoubleDash } from './target-flags.js';
 
 /*
  * Usage mistakes in the user's own spelling: which flag or command was not understood, once, and the
@@ -87,6 +88,10 @@ export function usageError(message: string, ctx: UsageContext): PackpubError {
   // yargs: "Not enough non-option arguments: got 1, need at least 2"; the command's own words instead.
   const got = /^Not enough non-option arguments: got (\d+)/.exec(message);
   const missing = got === null ? [] : (usage.match(/<[^>]+>/g) ?? []).slice(Number(got[1]));
+  // The arguments were given after `--` (`tag REF -- -rc1`), which yargs does not count: said so, as prepareArgs says
+  // it of any command (was: "packpub tag needs <tags...>", of tags given).
+  const dash = ctx.argv.indexOf('--');
+  if (missing.length > 0 && dash !== -1 && dash < ctx.argv.length - 1) return unreadAfterDoubleDash(first ?? '', ctx.argv.slice(dash + 1));
   if (missing.length > 0) return new PackpubError('USAGE', `packpub ${first} needs ${missing.join(' ')}`, { hint: `usage: packpub ${usage} (packpub ${first} --help)` });
   // yargs: "Missing required arguments: from, to" (flags demanded by the command).
   const flags = /^Missing required arguments?: (.+)$/.exec(message)?.[1]?.split(', ').map((f) => `--${f}`);

@@ -539,6 +539,13 @@ function refuseListsWithoutValue(args: Args): void {
   });
 }
 
+/** Arguments after `--`, which no command reads (a secret among them is not shown). */
+export function unreadAfterDoubleDash(command: string, unread: readonly string[]): PackpubError {
+  return new PackpubError('USAGE', `packpub ${command} does not read what follows "--": ${describeUnread(unread)}`, {
+    hint: 'drop the "--" and give flags and arguments as usual (a folder whose name starts with "-" is written ./-NAME)',
+  });
+}
+
 /**
  * Checks that need no I/O, run before any work: arguments after `--` refused (no command reads them),
  * numeric flags parsed and range-checked (in place, as numbers), and flags that contradict each other refused.
@@ -546,11 +553,7 @@ function refuseListsWithoutValue(args: Args): void {
 export function prepareArgs(args: Args): void {
   // yargs puts what follows `--` after the command name in `_`, past the command's own positionals.
   const [command, ...unread] = (args._ ?? []).map(String);
-  if (unread.length > 0) {
-    throw new PackpubError('USAGE', `packpub ${command ?? ''} does not read what follows "--": ${describeUnread(unread)}`, {
-      hint: 'drop the "--" and give flags and arguments as usual (a folder whose name starts with "-" is written ./-NAME)',
-    });
-  }
+  if (unread.length > 0) throw unreadAfterDoubleDash(command ?? '', unread);
   refuseEmptyPaths(args);
   refuseListsWithoutValue(args);
   // A variadic positional without its default [] (declareOwnFlags keeps it out of --help): yargs gives a left-out one
