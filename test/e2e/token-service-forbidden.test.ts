@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -89,5 +90,18 @@ describe('a token service refusing the access asked (403) to credentials it take
     const allowed = await runCli(['push', join(w.root, 'v2'), '--registry', target, '--allow-cross-host-auth'], as('writer', 'writer-password-1'));
     expectRun(allowed, { code: 0, stdout: ['published hello:2.0.0'] });
     expect(await held()).toContain('base/spectro-packs/archive/hello:2.0.0');
+  });
+
+  // A Docker config naming a credential helper that is not installed: packpub goes on without credentials until asked
+  // (3ccaa68), and a token service refusing the anonymous request asks, as a 401 does. It said "token service <realm>
+  // requires credentials; pass --username ...", the helper's error (the cause) lost.
+  it('a credential helper that is not installed, and the token service refuses the anonymous request: the helper error, exit 1', async () => {
+    const docker = join(w.root, 'helper-docker');
+    await mkdir(docker, { recursive: true });
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: 'packpub-test-not-installed' }));
+    const run = await runCli(['push', join(w.root, 'v2'), '--registry', `${w.registry.host}/helper`], { env: { DOCKER_CONFIG: docker } });
+    expectRun(run, { code: 1, stderr: ['credential helper docker-credential-packpub-test-not-installed', 'is not installed or not on PATH'] });
+    expect(run.stderr).not.toContain('requires credentials');
+    expect(await tokenHoldings(w.registry.url, w.token.tokenFor, 'helper')).toEqual({ tags: new Map(), problems: [] });
   });
 });

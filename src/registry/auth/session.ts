@@ -50,6 +50,11 @@ function hasSecret(c: Credential): boolean {
   return c.username !== undefined || c.identityToken !== undefined || c.registryToken !== undefined;
 }
 
+/** A token service's refusal (401, 403) of a request sent without credentials: it asks for them. */
+function asksCredentials(err: unknown): err is RegistryError {
+  return err instanceof RegistryError && err.code === 'AUTH' && (err.status === 401 || err.status === 403);
+}
+
 export class AuthSession extends TransportLayer {
   readonly host: string;
   readonly tokens: TokenCache;
@@ -193,7 +198,10 @@ export class AuthSession extends TransportLayer {
           signal,
           attempt,
         });
-        return withheld === undefined ? fetched : fetched.catch((err: unknown) => Promise.reject(this.refusedWithout(err, withheld, bearer.realm)));
+        if (withheld !== undefined) return fetched.catch((err: unknown) => Promise.reject(this.refusedWithout(err, withheld, bearer.realm)));
+        // A credential source that could not answer (a helper not installed): a token service refusing the anonymous
+        // request asks for credentials as a 401 would, and the helper's error is the answer (askedWithoutAnswer).
+        return this.unanswered === undefined ? fetched : fetched.catch((err: unknown) => Promise.reject(asksCredentials(err) && this.unanswered !== undefined ? this.unanswered : err));
       }));
     return {
       header: `Bearer ${token}`,
@@ -214,7 +222,7 @@ export class AuthSession extends TransportLayer {
    * service <realm> requires credentials; pass --username ...", to a user who had given them. Why they were not sent.
    */
   private refusedWithout(err: unknown, withheld: NonNullable<AuthOutcome['withheld']>, realm: URL): unknown {
-    if (!(err instanceof RegistryError) || err.code !== 'AUTH' || (err.status !== 401 && err.status !== 403)) return err;
+    if (!asksCredentials(err)) return err;
     const at = { method: err.method ?? 'GET', ...(err.url === undefined ? {} : { url: err.url }), status: err.status };
     if (withheld === 'cross-host') {
       return new RegistryError('AUTH', `credentials were not sent to the token service ${realm.host}, which is on another host than ${this.host}, and it refuses requests without them`, {

@@ -179,8 +179,9 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
 /**
  * A token service's 403 to credentials it was given: it took them (a wrong password is its 401) and refuses the access
  * asked, as GHCR answers a token without the packages write right, GitLab a user without registry access and
- * DigitalOcean a token without write scope. It read "credentials rejected by <realm>: check the user name and
- * password", sending the user after a password that was good. Its OCI error, if any, is said.
+ * DigitalOcean a token without write scope (GHCR also answers a wrong or expired token so). It read "credentials
+ * rejected by <realm>: check the user name and password", sending the user after a password that was good. Its OCI
+ * error, if any, is said.
  */
 function tokenRefused(realm: URL, scopes: readonly string[], body: Buffer, method: string, url: URL): RegistryError {
   const said = parseOciErrors(body)[0];
@@ -191,7 +192,7 @@ function tokenRefused(realm: URL, scopes: readonly string[], body: Buffer, metho
     method,
     url,
     status: 403,
-    hint: `the account lacks the access asked${push ? ' (publishing needs push rights on the repository; an access token, its write scope)' : ''}, or its credentials are not taken there: check its rights there, then the user name and password (or token)`,
+    hint: `the account lacks the access asked${push ? ' (publishing needs push rights on the repository; an access token, its write scope)' : ''}, or its token is wrong or expired (GHCR answers 403 to both): check its rights there, then the user name and password (or token)`,
   });
 }
 
