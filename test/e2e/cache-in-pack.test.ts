@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -33,7 +33,7 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: w.pack, env }), {
       code: 2,
       stdout: '',
-      stderr: [`packpub's cache folder ${join(w.pack, '.cache', 'packpub')} is inside the pack folder ${w.pack}: every push would put it into the pack's archive`, 'set PACKPUB_CACHE_DIR to a folder outside the pack, or pass --no-cache', 'a line ".cache/" in its .packignore'],
+      stderr: [`packpub's cache folder ${join(w.pack, '.cache', 'packpub')} is inside the pack folder ${w.pack}: every push would put it into the pack's archive`, 'set PACKPUB_CACHE_DIR to a folder outside the pack, and remove that folder from the pack if it is there', 'a line ".cache/" in its .packignore'],
     });
     expect(existsSync(layout)).toBe(false);
     expect(await readdir(w.pack)).not.toContain('.cache');
@@ -73,5 +73,28 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     const out = join(w.root, 'reported-pulled');
     expectRun(await runCli(['pull', 'reported:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
     expect(await readdir(out)).not.toContain('junit.xml');
+  });
+
+  it('with --no-cache, a cache folder an earlier run left there, and a Docker config there: refused, push and build, exit 2 (was: published with them)', async () => {
+    const pack = await writePack(join(w.root, 'leftovers'), { name: 'leftovers', version: '1.0.0' });
+    const env = { HOME: pack, PACKPUB_CACHE_DIR: undefined };
+    const layout = join(w.root, 'leftovers-layout');
+    await mkdir(join(pack, '.cache', 'packpub', 'v8-code'), { recursive: true });
+    await writeFile(join(pack, '.cache', 'packpub', 'v8-code', 'code.bin'), 'compiled');
+    const cacheRefused = [`packpub's cache folder ${join(pack, '.cache', 'packpub')} is inside the pack folder ${pack}`];
+    expectRun(await runCli(['push', '.', '--oci-layout', layout, '--no-cache'], { cwd: pack, env }), { code: 2, stdout: '', stderr: cacheRefused });
+    expectRun(await runCli(['build', '.', '-o', join(w.root, 'leftovers.tar.gz')], { cwd: pack, env }), { code: 2, stderr: [`${cacheRefused[0] ?? ''}: every build would put it into the pack's archive`] });
+    await rm(join(pack, '.cache'), { recursive: true });
+    // A login with HOME there wrote the credentials into the pack.
+    await mkdir(join(pack, '.docker'));
+    await writeFile(join(pack, '.docker', 'config.json'), JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('ci:secret').toString('base64') } } }));
+    for (const extra of [[], ['--no-cache']]) {
+      expectRun(await runCli(['push', '.', '--oci-layout', layout, ...extra], { cwd: pack, env }), {
+        code: 2,
+        stderr: [`the Docker config (credentials) ${join(pack, '.docker', 'config.json')} is inside the pack folder ${pack}: every push would put it into the pack's archive`, 'a line ".docker/" in its .packignore'],
+      });
+    }
+    expect(existsSync(layout)).toBe(false);
+    expect(existsSync(join(w.root, 'leftovers.tar.gz'))).toBe(false);
   });
 });

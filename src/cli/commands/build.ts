@@ -64,6 +64,10 @@ export const buildCommand: CommandSpec = {
       }
       await makeDirs(outDir).catch((err: unknown) => Promise.reject(localWriteError(err, outDir)));
     }
+    // packpub's own cache folder (its compiled code, written by every run) and Docker config inside the pack folder
+    // (HOME the pack's checkout): archived, exit 0 (as push refuses them).
+    const { defaultCacheDir } = await import('../../operations/archive-cache.js');
+    await (await import('../own-files.js')).refuseOwnFilesInPacks([packDir], { cwd: ctx.io.cwd, env: ctx.io.env }, { dir: defaultCacheDir(ctx.io.env), written: true }, 'build');
     // In GitHub Actions, every finding of a pack refused as invalid is an annotation at its file, line and column, as
     // validate's (the ::error of the refusal alone named the first, placed nowhere).
     const annotate = async (err: unknown): Promise<never> => {

@@ -102,16 +102,13 @@ const JUNIT_IN_PACK = new WeakSet<object>();
  * inside the pack, one more level each time (review s21 F7). Refused before anything runs, unless the pack's
  * .packignore leaves the folder out.
  */
-async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string, cacheDir: string | undefined, junit: string | undefined): Promise<void> {
+async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string, junit: string | undefined): Promise<void> {
   const { pathWithin, realAsFarAsItExists } = await import('../../util/fs.js');
   const layouts = targetOptions.filter((o) => o.registry === undefined).map((o) => ({ path: resolve(cwd, o.ociLayout ?? DEFAULT_OCI_LAYOUT), what: 'the OCI layout', fix: 'give --oci-layout a folder outside the pack (or run from the folder above it)' }));
-  // packpub's own cache folder (HOME or XDG_CACHE_HOME the pack folder, as in a container whose HOME is the checkout):
-  // its index and compiled code went into the archive, published with exit 0 once the version changed.
-  const cache = cacheDir === undefined ? [] : [{ path: resolve(cwd, cacheDir), what: "packpub's cache folder", fix: 'set PACKPUB_CACHE_DIR to a folder outside the pack, or pass --no-cache, and remove that folder from the pack if it is there' }];
   // --junit in the pack folder (`cd pack && packpub push . --junit junit.xml`): its placeholder, written before the
   // packs are built, was published inside the pack (exit 0), and the next push of the unchanged pack was a CONFLICT.
   const report = junit === undefined ? [] : [{ path: resolve(cwd, junit), what: 'the JUnit report', fix: 'give --junit a path outside the pack (e.g. ../junit.xml)', file: true }];
-  const folders: Array<{ path: string; what: string; fix: string; file?: boolean }> = [...layouts, ...cache, ...report];
+  const folders: Array<{ path: string; what: string; fix: string; file?: boolean }> = [...layouts, ...report];
   for (const { path, what, fix, file } of folders) {
     const real = await realAsFarAsItExists(path);
     for (const pack of packs) {
@@ -191,7 +188,10 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const palette = paletteSync ? await import('../palette-options.js') : undefined;
   palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
-  await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd, args['cache'] === false ? undefined : (await import('../../operations/archive-cache.js')).defaultCacheDir(ctx.io.env), junit === undefined ? undefined : userPath(ctx.io, junit));
+  await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd, junit === undefined ? undefined : userPath(ctx.io, junit));
+  // packpub's own cache folder and Docker config inside a pack folder (HOME the checkout that is the pack).
+  const registryConfigs = targetOptions.flatMap((o) => (o.registryConfig === undefined ? [] : [o.registryConfig]));
+  await (await import('../own-files.js')).refuseOwnFilesInPacks(packs, { cwd: ctx.io.cwd, env: ctx.io.env, registryConfigs }, { dir: defaultCacheDir(ctx.io.env), written: args['cache'] !== false }, 'push');
   // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
   const linesPrinted = new Set<string>();
   // An abandoned run's reports (--json, --json-lines, the CI outputs), saying interrupted: `ledger`'s packs as it saw

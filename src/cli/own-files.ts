@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { PackpubError } from '../errors.js';
+
+/**
+ * Files packpub itself keeps that can lie in a pack folder being packed: its cache folder (HOME, XDG_CACHE_HOME or
+ * PACKPUB_CACHE_DIR the checkout that is the pack, as in a container) and the Docker config its `login` writes
+ * (DOCKER_CONFIG or HOME there). The walk packs every file of the folder: the cache's index (other packs' folders and
+ * digests) and compiled code, and the Docker config's credentials, were published inside the pack, exit 0. Refused
+ * before anything runs, unless the pack's .packignore leaves them out. `cache`: the folder is written by this run
+ * (bin/packpub.js keeps packpub's compiled code there), so it is refused even before it exists.
+ */
+export async function refuseOwnFilesInPacks(
+  packs: readonly string[],
+  place: { cwd: string; env: NodeJS.ProcessEnv; registryConfigs?: readonly string[] },
+  cache: { dir: string | undefined; written: boolean },
+  verb: 'push' | 'build',
+): Promise<void> {
+  const home = place.env['HOME'];
+  const dockerConfig = place.env['DOCKER_CONFIG'];
+  const files: Array<{ path: string; what: string; fix: string; when: 'always' | 'exists' }> = [];
+  // The credentials first: of the two, the one to name when both are there.
+  const defaultConfig = dockerConfig !== undefined && dockerConfig !== '' ? join(dockerConfig, 'config.json') : home !== undefined && home !== '' ? join(home, '.docker', 'config.json') : undefined;
+  for (const config of [...(defaultConfig === undefined ? [] : [defaultConfig]), ...(place.registryConfigs ?? [])]) {
+    files.push({ path: resolve(place.cwd, config), what: 'the Docker config (credentials)', fix: 'move it out of the pack (DOCKER_CONFIG or --registry-config), and log in again there', when: 'exists' });
+  }
+  if (cache.dir !== undefined) {
+    files.push({ path: resolve(place.cwd, cache.dir), what: "packpub's cache folder", fix: 'set PACKPUB_CACHE_DIR to a folder outside the pack, and remove that folder from the pack if it is there', when: cache.written ? 'always' : 'exists' });
+  }
+  if (files.length === 0) return;
+  const { pathWithin, realAsFarAsItExists } = await import('../util/fs.js');
+  for (const { path, what, fix, when } of files) {
+    if (when === 'exists' && !existsSync(path)) continue;
+    const real = await realAsFarAsItExists(path);
+    for (const pack of packs) {
+      const rel = pathWithin(pack, real);
+      if (rel === undefined || rel === '') continue;
+      const { packignoreLeavesOut } = await import('../archive/walk.js');
+      if (await packignoreLeavesOut(pack, rel)) continue;
+      const [first = rel] = rel.split(sep);
+      throw new PackpubError('USAGE', `${what} ${path} is inside the pack folder ${pack}: every ${verb} would put it into the pack's archive`, {
+        hint: `${fix}, or leave it out of the pack with a line "${first === rel && what.startsWith('the Docker') ? first : `${first}/`}" in its .packignore`,
+      });
+    }
+  }
+}
