@@ -84,7 +84,16 @@ async function ensureWritableDir(dir: string, force: boolean): Promise<void> {
     }
     entries = await readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      // A link to nothing: init would make no folder there (it ended "a bug in packpub", then LOCAL_WRITE, exit 1).
+      const link = await readlink(dir).catch(() => undefined);
+      if (link === undefined) return;
+      throw new PackpubError('USAGE', `${dir} is a symbolic link to ${link}, which does not exist`, { hint: 'give a new folder name (packpub init creates it), or create the folder the link names' });
+    }
+    // The machine's words were shown as they came ("ENOTDIR: not a directory, stat ...").
+    if (code === 'ENOTDIR') throw new PackpubError('USAGE', `cannot create the pack folder ${dir}: a part of its path is a file, not a folder`, { hint: 'give a folder whose parents are folders' });
+    if (code === 'ELOOP') throw new PackpubError('USAGE', `cannot create the pack folder ${dir}: a symbolic link on its way leads back to itself`, { hint: 'fix or remove that link, or give another folder' });
     throw folderError(err, dir);
   }
   if (entries.length > 0 && !force) {

@@ -44,17 +44,15 @@ describe('an output folder that is a link to nothing, or a path through a file',
     await untouched();
   });
 
-  it('build -o and init: exit 1, the same words (was: "this is a bug in packpub")', async () => {
-    for (const run of [
-      await runCli(['build', w.pack, '-o', `${w.link}/`], { env: w.env }),
-      await runCli(['init', w.link, '--name', 'x', '--version', '1.0.0'], { env: w.env }),
-    ]) {
-      expectRun(run, { code: 1, stderr: [`cannot create the folder ${w.link}: it is a symbolic link to ${join(w.root, 'nowhere')}, which does not exist`] });
-      expect(run.stderr).not.toContain('bug in packpub');
-    }
-    const build = await runCli(['build', w.pack, '-o', join(w.file, 'x.tar.gz')], { env: w.env });
-    expectRun(build, { code: 1, stderr: [`cannot create the folder ${w.file}: it is not a folder`, 'move that file aside'] });
-    expect(build.stderr).not.toContain('bug in packpub');
+  it('build -o: exit 1, the same words; init: exit 2, as its other folder refusals (was: "this is a bug in packpub")', async () => {
+    const build = await runCli(['build', w.pack, '-o', `${w.link}/`], { env: w.env });
+    expectRun(build, { code: 1, stderr: [`cannot create the folder ${w.link}: it is a symbolic link to ${join(w.root, 'nowhere')}, which does not exist`] });
+    const init = await runCli(['init', w.link, '--name', 'x', '--version', '1.0.0'], { env: w.env });
+    expectRun(init, { code: 2, stderr: [`${w.link} is a symbolic link to ${join(w.root, 'nowhere')}, which does not exist`, 'hint: give a new folder name (packpub init creates it), or create the folder the link names'] });
+    for (const run of [build, init]) expect(run.stderr).not.toContain('bug in packpub');
+    const throughFile = await runCli(['build', w.pack, '-o', join(w.file, 'x.tar.gz')], { env: w.env });
+    expectRun(throughFile, { code: 1, stderr: [`cannot create the folder ${w.file}: it is not a folder`, 'move that file aside'] });
+    expect(throughFile.stderr).not.toContain('bug in packpub');
     await untouched();
   });
 

@@ -191,7 +191,7 @@ describe('folders that cannot be made', () => {
     expect(underProc.stderr).not.toContain('bug');
     await writeFile(join(w.root, 'file'), 'x');
     const throughFile = await runCliBounded(['init', join(w.root, 'file', 'p'), '--name', 'p', '--version', '1.0.0'], w.env);
-    expectRun(throughFile, { code: 2, stderr: [`cannot create the pack folder ${join(w.root, 'file', 'p')}: ENOTDIR`] });
+    expectRun(throughFile, { code: 2, stderr: [`cannot create the pack folder ${join(w.root, 'file', 'p')}: a part of its path is a file, not a folder`] });
     expect(throughFile.stderr).not.toContain('bug');
     expect(await readFile(join(w.root, 'file'), 'utf8')).toBe('x');
   });
