@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../oci/reference.js';
 import { PackpubError } from '../errors.js';
-import { awsFilesOf, awsHandlerOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome, type AwsConnection } from './ecr-sdk.js';
+import { awsFilesOf, awsHandlerOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome, withinCallTimeout, type AwsConnection } from './ecr-sdk.js';
 
 /*
  * The two ECR Public API calls packpub makes to create a missing repository (ECR Public API reference): DescribeRegistries,
@@ -82,6 +82,8 @@ export interface EcrPublicApiOptions {
 
 export class EcrPublicApi {
   private opened: Promise<{ sdk: EcrPublicSdk; client: InstanceType<EcrPublicSdk['ECRPUBLICClient']> }> | undefined;
+  /** Credential resolutions in progress (open's `credentials`). */
+  private resolving = 0;
   private readonly endpoint: { name: string; url: string } | undefined;
 
   /** Refuses (USAGE) an endpoint of plain HTTP off this machine before any request: see refusePlainHttp. */
@@ -150,7 +152,7 @@ export class EcrPublicApi {
   private async call(command: 'DescribeRegistriesCommand' | 'CreateRepositoryCommand' | 'GetAuthorizationTokenCommand' | 'DescribeRepositoriesCommand', input: Record<string, unknown>, action: string, repository?: string): Promise<unknown> {
     try {
       const { sdk, client } = await this.open();
-      return await client.send(new sdk[command](input), { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_ECR_CALL_TIMEOUT_MS) });
+      return await withinCallTimeout((abortSignal) => client.send(new sdk[command](input), { abortSignal }), this.options.timeoutMs ?? DEFAULT_ECR_CALL_TIMEOUT_MS, () => this.resolving > 0);
     } catch (err) {
       throw mapAwsError(err, action, {
         host: 'public.ecr.aws',
@@ -170,12 +172,21 @@ export class EcrPublicApi {
       const [sdk, providers, proxied] = await Promise.all([import(ECR_PUBLIC_SDK) as Promise<EcrPublicSdk>, import('@aws-sdk/credential-providers'), awsHandlerOf({ env: this.options.env, trust: this.options.trust }, DEFAULT_ECR_CALL_TIMEOUT_MS)]);
       const requestHandler = proxied === undefined ? {} : { requestHandler: proxied };
       const files = awsFilesOf(this.options.env);
-      const credentials = providers.fromNodeProviderChain({
+      const chain = providers.fromNodeProviderChain({
         ...(this.options.awsProfile === undefined ? {} : { profile: this.options.awsProfile }),
         ...(files.credentialsFile === undefined ? {} : { filepath: files.credentialsFile }),
         ...(files.configFile === undefined ? {} : { configFilepath: files.configFile }),
         clientConfig: { region: ECR_PUBLIC_API_REGION, ...requestHandler },
       });
+      // Counted while the SDK resolves them, so a call that runs out of time says whether it waited for them (call).
+      const credentials = async (...args: Parameters<typeof chain>) => {
+        this.resolving++;
+        try {
+          return await chain(...args);
+        } finally {
+          this.resolving--;
+        }
+      };
       const client = new sdk.ECRPUBLICClient({
         region: ECR_PUBLIC_API_REGION,
         credentials,

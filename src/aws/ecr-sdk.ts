@@ -206,6 +206,34 @@ async function sendWithin<Out>(opened: OpenedEcrClient, command: object, timeout
   }
 }
 
+/** The name of the error a call bounded by withinCallTimeout ends with while its AWS credentials were still resolving. */
+const CREDENTIALS_TIMEOUT = 'AwsCredentialsTimeout';
+
+/**
+ * `call` (given the signal to hand the SDK) bounded as a whole by `timeoutMs`: the SDK looks at its abort signal only
+ * once it sends the API request, not while it resolves the credentials (web identity and SSO ask STS, container
+ * credentials their endpoint, without a timeout of their own): a stalled STS held the run for ever. `resolving` says
+ * whether the credentials were still being resolved when the time ran out (the error then names them, not the API).
+ */
+export async function withinCallTimeout<T>(call: (signal: AbortSignal) => Promise<T>, timeoutMs: number, resolving: () => boolean): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const name = resolving() ? CREDENTIALS_TIMEOUT : CALL_TIMEOUT;
+      controller.abort();
+      reject(Object.assign(new Error(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`), { name }));
+    }, timeoutMs);
+  });
+  const calling = call(controller.signal);
+  calling.catch(() => undefined);
+  try {
+    return await Promise.race([calling, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The STS requests of one client (--aws-role-arn), each bounded in time and abortable by the ECR call waiting for them. */
 interface StsRequests {
   /** Aborts the STS requests in flight; true if there was one (the call was waiting for STS). */
@@ -431,6 +459,12 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   if (['UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'InvalidClientTokenId', 'ExpiredToken'].includes(name)) {
     return new PackpubError('CREDENTIALS', `ECR provider: AWS rejected the credentials (${name}): ${message}`, {
       hint: 'refresh them ("aws sso login", new keys, or re-run the OIDC step), or pick another profile with --aws-profile',
+      cause: err,
+    });
+  }
+  if (name === CREDENTIALS_TIMEOUT) {
+    return new PackpubError('NETWORK', `the AWS credentials for ${action} (${context.host}) were not resolved: ${message} from the SDK's credential chain`, {
+      hint: "the SDK's credential chain waits for a service that stalls: STS for web identity (GitHub OIDC, EKS) or SSO (AWS_ENDPOINT_URL_STS, a proxy or VPC endpoint in front of it), or the container credentials endpoint; check the network, or raise --request-timeout",
       cause: err,
     });
   }

@@ -1,6 +1,9 @@
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { boundedRun, expectRun, runBin, runCli } from '../support/cli.js';
+import { listenOnLoopback } from '../support/loopback.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 import { startEcrPublicWorld } from '../support/ecr-public-standin.js';
@@ -254,4 +257,36 @@ describe('ECR Public (public.ecr.aws)', () => {
     expect(wrong.stderr).toContain('aws ecr-public get-login-password --region us-east-1 | packpub login public.ecr.aws --username AWS --password-stdin');
     expect(wrong.stderr + wrong.stdout).not.toContain('expired-token');
   });
+
+  // Web identity (GitHub OIDC, EKS) resolved through an STS that accepts the connection and never answers: the SDK looks
+  // at its abort signal only once it sends the ECR Public request, so DescribeRegistries waited for the credentials for
+  // ever (past a minute with --request-timeout 2). A process of its own: the SDK reads the web identity from its env.
+  it('AWS credentials that never resolve (STS stalls): the creation ends within --request-timeout, exit 1, saying so; nothing created', async () => {
+    let asked = 0;
+    const stalls = await listenOnLoopback(createServer(() => void asked++));
+    try {
+      await writeFile(join(w.root, 'web-identity-token'), 'eyJ.not-a-real.web-identity-token');
+      const since = w.registry.requests.length;
+      const calls = w.api.calls.length;
+      const run = await boundedRun(
+        runBin(['push', w.pack, ...target('myalias/stalled'), '--request-timeout', '2', '--retry-attempts', '1'], {
+          env: { ...awsEnv(), AWS_ENDPOINT_URL_STS: stalls.url, AWS_WEB_IDENTITY_TOKEN_FILE: join(w.root, 'web-identity-token'), AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci', AWS_REGION: 'us-east-1' },
+        }),
+        45_000,
+      );
+      expectRun(run, {
+        code: 1,
+        stderr: [
+          'ECR Public repository stalled/spectro-packs/archive does not exist in registry public.ecr.aws/myalias',
+          "the AWS credentials for ecr-public:DescribeRegistries (public.ecr.aws) were not resolved: no complete answer within 2 s from the SDK's credential chain",
+        ],
+      });
+      expect(asked).toBeGreaterThan(0); // STS was asked, and never answered
+      expect(w.api.calls.slice(calls)).toEqual([]);
+      expect(writes(since).every((r) => r.status === 404)).toBe(true);
+    } finally {
+      await stalls.close();
+    }
+  });
 });
+
