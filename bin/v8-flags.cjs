@@ -31,7 +31,12 @@ function measuredOn(v8) {
  *   default). Each thread of a run compiles its own hot functions again, and on a whole tree's validation
  *   that was about a third of all instructions (issue 16): with 8 times the budget only the really hot
  *   functions are optimised, and validating the bench tree costs ~12 % less CPU. A long run still optimises
- *   what is hot.
+ *   what is hot. `validate` takes 8 times the budget, every other command (a push) 4 times. Counted by
+ *   callgrind (instructions of all threads, each setting with its code cache warm; 2026-12-07): `validate`
+ *   of 44 bench packs is cheapest at 8x (2x 3.94 G, 4x 3.81 G, 8x 3.74 G, 16x 4.16 G, 32x 4.29 G); an
+ *   unchanged re-run of the bench tree against a registry at 4x (815 / 813 M) against 8x (840 / 842 M), 2x
+ *   (838 M) and 16x (827 / 825 M); a first publish of 22 bench packs into an OCI layout the same within its
+ *   spread (4x 4.05 / 4.33 / 4.03 G, 8x 4.41 / 4.14 / 4.05 G).
  * - --semi-space-growth-factor=1: V8 doubles a thread's young generation whenever many objects survive a
  *   collection: the main thread's new space grew from 1 MiB to 32 MiB (v8.getHeapSpaceStatistics) while it
  *   validated its share of the bench tree, where a validation worker's is capped (validate-work.ts
@@ -54,7 +59,7 @@ function runFlags(validating, v8 = process.versions.v8) {
   const flags = ['--liftoff-only'];
   let undo = '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering';
   if (measuredOn(v8)) {
-    flags.push('--interrupt-budget=540672', '--semi-space-growth-factor=1');
+    flags.push(`--interrupt-budget=${validating ? 540672 : 270336}`, '--semi-space-growth-factor=1');
     undo += ' --interrupt-budget=67584 --semi-space-growth-factor=2';
     if (validating) {
       flags.push('--no-use-osr');

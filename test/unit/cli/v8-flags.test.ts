@@ -16,7 +16,7 @@ const { runFlags, workerFlags } = createRequire(import.meta.url)('../../../bin/v
 describe('the V8 flags of a run, by the V8 of the Node running it', () => {
   it("Node 20's V8 (11.3), where they were measured: the tuning flags, set back to V8's defaults by one string", () => {
     expect(runFlags(false, '11.3.244.8-node.38')).toEqual({
-      flags: ['--liftoff-only', '--interrupt-budget=540672', '--semi-space-growth-factor=1'],
+      flags: ['--liftoff-only', '--interrupt-budget=270336', '--semi-space-growth-factor=1'],
       undo: ['--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --interrupt-budget=67584 --semi-space-growth-factor=2'],
     });
     expect(runFlags(true, '11.3.244.8-node.38')).toEqual({
