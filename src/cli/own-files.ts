@@ -8,7 +8,8 @@ import { PackpubError } from '../errors.js';
  * (DOCKER_CONFIG or HOME there). The walk packs every file of the folder: the cache's index (other packs' folders and
  * digests) and compiled code, and the Docker config's credentials, were published inside the pack, exit 0. Refused
  * before anything runs, unless the pack's .packignore leaves them out. `cache`: the folder is written by this run
- * (bin/packpub.js keeps packpub's compiled code there), so it is refused even before it exists.
+ * (bin/packpub.js keeps packpub's compiled code there), so it is refused even before it exists; the folders packpub
+ * uses under other settings (HOME's, XDG_CACHE_HOME's) are refused while they exist.
  */
 export async function refuseOwnFilesInPacks(
   packs: readonly string[],
@@ -26,6 +27,14 @@ export async function refuseOwnFilesInPacks(
   }
   if (cache.dir !== undefined) {
     files.push({ path: resolve(place.cwd, cache.dir), what: "packpub's cache folder", fix: 'set PACKPUB_CACHE_DIR to a folder outside the pack, and remove that folder from the pack if it is there', when: cache.written ? 'always' : 'exists' });
+  }
+  // The cache folders packpub uses under other settings (without PACKPUB_CACHE_DIR, without XDG_CACHE_HOME): one an
+  // earlier run left in the pack (the built CLI writes compiled code to it before any command decides, so even the
+  // refused run above leaves it) would be archived by the run that followed the hint and set PACKPUB_CACHE_DIR.
+  const xdg = place.env['XDG_CACHE_HOME'];
+  for (const other of [xdg ? join(xdg, 'packpub') : undefined, home ? join(home, '.cache', 'packpub') : undefined]) {
+    if (other === undefined || files.some((file) => file.path === resolve(place.cwd, other))) continue;
+    files.push({ path: resolve(place.cwd, other), what: "packpub's cache folder", fix: 'remove that folder from the pack (an earlier run with other cache settings left it there; set PACKPUB_CACHE_DIR to a folder outside the pack)', when: 'exists' });
   }
   if (files.length === 0) return;
   const { pathWithin, realAsFarAsItExists } = await import('../util/fs.js');

@@ -42,6 +42,30 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     expect(await readdir(w.pack)).not.toContain('.cache');
   });
 
+  it('a cache folder a refused run left there, with PACKPUB_CACHE_DIR now outside the pack: still refused, exit 2, until removed (was: published with it, exit 0)', async () => {
+    const pack = await writePack(join(w.root, 'left-by-refused'), { name: 'left', version: '1.0.0' });
+    const layout = join(w.root, 'left-layout');
+    // What the built CLI's refused run leaves: bin/packpub.js writes its compiled code to HOME's cache before push decides.
+    await mkdir(join(pack, '.cache', 'packpub', 'v8-code'), { recursive: true });
+    await writeFile(join(pack, '.cache', 'packpub', 'v8-code', 'code.bin'), 'compiled');
+    const env = { HOME: pack, PACKPUB_CACHE_DIR: join(w.root, 'outside-cache') };
+    for (const verb of ['push', 'build'] as const) {
+      const args = verb === 'push' ? ['push', '.', '--oci-layout', layout] : ['build', '.', '-o', join(w.root, 'left.tar.gz')];
+      expectRun(await runCli(args, { cwd: pack, env }), {
+        code: 2,
+        stdout: '',
+        stderr: [`packpub's cache folder ${join(pack, '.cache', 'packpub')} is inside the pack folder ${pack}: every ${verb} would put it into the pack's archive`, 'remove that folder from the pack (an earlier run with other cache settings left it there'],
+      });
+    }
+    expect(existsSync(layout)).toBe(false);
+    expect(existsSync(join(w.root, 'left.tar.gz'))).toBe(false);
+    await rm(join(pack, '.cache'), { recursive: true });
+    expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: pack, env }), { code: 0, stdout: ['published left:1.0.0'] });
+    const out = join(w.root, 'left-pulled');
+    expectRun(await runCli(['pull', 'left:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
+    expect(await readdir(out)).not.toContain('.cache');
+  });
+
   it('left out by .packignore: published without it, and the next push finds the pack unchanged', async () => {
     const layout = join(w.root, 'ignored');
     const env = { HOME: w.pack, PACKPUB_CACHE_DIR: undefined };
