@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../oci/reference.js';
 import { PackpubError } from '../errors.js';
-import { awsFilesOf, awsHandlerOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome, withinCallTimeout, type AwsConnection } from './ecr-sdk.js';
+import { awsFilesOf, awsHandlerOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome, resolvingCounter, withinCallTimeout, type AwsConnection } from './ecr-sdk.js';
 
 /*
  * The two ECR Public API calls packpub makes to create a missing repository (ECR Public API reference): DescribeRegistries,
@@ -82,8 +82,8 @@ export interface EcrPublicApiOptions {
 
 export class EcrPublicApi {
   private opened: Promise<{ sdk: EcrPublicSdk; client: InstanceType<EcrPublicSdk['ECRPUBLICClient']> }> | undefined;
-  /** Credential resolutions in progress (open's `credentials`). */
-  private resolving = 0;
+  /** Whether credentials are being resolved now (open's `credentials`). */
+  private resolving: () => boolean = () => false;
   private readonly endpoint: { name: string; url: string } | undefined;
 
   /** Refuses (USAGE) an endpoint of plain HTTP off this machine before any request: see refusePlainHttp. */
@@ -152,7 +152,7 @@ export class EcrPublicApi {
   private async call(command: 'DescribeRegistriesCommand' | 'CreateRepositoryCommand' | 'GetAuthorizationTokenCommand' | 'DescribeRepositoriesCommand', input: Record<string, unknown>, action: string, repository?: string): Promise<unknown> {
     try {
       const { sdk, client } = await this.open();
-      return await withinCallTimeout((abortSignal) => client.send(new sdk[command](input), { abortSignal }), this.options.timeoutMs ?? DEFAULT_ECR_CALL_TIMEOUT_MS, () => this.resolving > 0);
+      return await withinCallTimeout((abortSignal) => client.send(new sdk[command](input), { abortSignal }), this.options.timeoutMs ?? DEFAULT_ECR_CALL_TIMEOUT_MS, () => this.resolving());
     } catch (err) {
       throw mapAwsError(err, action, {
         host: 'public.ecr.aws',
@@ -179,14 +179,8 @@ export class EcrPublicApi {
         clientConfig: { region: ECR_PUBLIC_API_REGION, ...requestHandler },
       });
       // Counted while the SDK resolves them, so a call that runs out of time says whether it waited for them (call).
-      const credentials = async (...args: Parameters<typeof chain>) => {
-        this.resolving++;
-        try {
-          return await chain(...args);
-        } finally {
-          this.resolving--;
-        }
-      };
+      const { provider: credentials, active } = resolvingCounter(chain);
+      this.resolving = active;
       const client = new sdk.ECRPUBLICClient({
         region: ECR_PUBLIC_API_REGION,
         credentials,

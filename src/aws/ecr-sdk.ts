@@ -177,6 +177,8 @@ export class EcrClients {
 const CALL_TIMEOUT = 'EcrCallTimeout';
 /** The same, when the time ran out while STS had not answered AssumeRole (--aws-role-arn). */
 const STS_TIMEOUT = 'StsCallTimeout';
+/** The same, when the time ran out while the AWS credentials were still being resolved (web identity, SSO: their STS). */
+const CREDENTIALS_TIMEOUT = 'AwsCredentialsTimeout';
 
 async function sendWithin<Out>(opened: OpenedEcrClient, command: object, timeoutMs: number): Promise<Out> {
   const signal = AbortSignal.timeout(timeoutMs);
@@ -185,9 +187,11 @@ async function sendWithin<Out>(opened: OpenedEcrClient, command: object, timeout
   // are aborted so no socket outlives it.
   let onAbort: (() => void) | undefined;
   let stsStalled = false;
+  let credentialsStalled = false;
   const expired = new Promise<never>((_, reject) => {
     // Registered before the SDK's own listeners: sees the STS request still in flight, then aborts it.
     onAbort = () => {
+      credentialsStalled = opened.resolving();
       stsStalled = opened.sts.abortInFlight();
       reject(new Error('aborted'));
     };
@@ -200,14 +204,11 @@ async function sendWithin<Out>(opened: OpenedEcrClient, command: object, timeout
     return (await Promise.race([sending, expired])) as Out;
   } catch (err) {
     if (!signal.aborted) throw err;
-    throw Object.assign(new Error(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`), { name: stsStalled ? STS_TIMEOUT : CALL_TIMEOUT, cause: err });
+    throw Object.assign(new Error(`no complete answer within ${Math.round(timeoutMs / 100) / 10} s`), { name: stsStalled ? STS_TIMEOUT : credentialsStalled ? CREDENTIALS_TIMEOUT : CALL_TIMEOUT, cause: err });
   } finally {
     if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
   }
 }
-
-/** The name of the error a call bounded by withinCallTimeout ends with while its AWS credentials were still resolving. */
-const CREDENTIALS_TIMEOUT = 'AwsCredentialsTimeout';
 
 /**
  * `call` (given the signal to hand the SDK) bounded as a whole by `timeoutMs`: the SDK looks at its abort signal only
@@ -244,6 +245,8 @@ interface OpenedEcrClient {
   sdk: EcrSdk;
   client: ECRClient;
   sts: StsRequests;
+  /** Whether the client's AWS credentials are being resolved now (resolvingCounter). */
+  resolving: () => boolean;
 }
 
 type HttpHandlerLike = { handle(request: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>; metadata?: unknown };
@@ -325,12 +328,13 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
   });
   let client: ECRClient | undefined;
   const sts = boundedStsHandler(() => client?.config.requestHandler as unknown as HttpHandlerLike, timeoutMs);
+  const resolving = resolvingCounter(base);
   const credentials =
     aws.awsRoleArn === undefined
-      ? base
+      ? resolving.provider
       : assumingRole(
           providers.fromTemporaryCredentials({
-            masterCredentials: registered(base),
+            masterCredentials: registered(resolving.provider),
             params: { RoleArn: aws.awsRoleArn, RoleSessionName: `packpub-${Date.now()}` },
             clientConfig: { region, requestHandler: sts.handler as never },
           }),
@@ -344,7 +348,24 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
     ...(host.dualStack ? { useDualstackEndpoint: true } : {}),
     ...(aws.maxAttempts === undefined ? {} : { maxAttempts: aws.maxAttempts }),
   });
-  return { sdk, client, sts: sts.requests };
+  return { sdk, client, sts: sts.requests, resolving: resolving.active };
+}
+
+/**
+ * `provider`, counting the resolutions in progress (`active`): a call that runs out of time while one is says so, not
+ * that the ECR API stalled (web identity through an STS that never answers read "the ECR API ... did not answer").
+ */
+export function resolvingCounter<P extends (...args: never[]) => Promise<unknown>>(provider: P): { provider: P; active: () => boolean } {
+  let count = 0;
+  const counted = (async (...args: Parameters<P>) => {
+    count++;
+    try {
+      return await provider(...args);
+    } finally {
+      count--;
+    }
+  }) as P;
+  return { provider: counted, active: () => count > 0 };
 }
 
 type AwsIdentity = { secretAccessKey: string; sessionToken?: string };

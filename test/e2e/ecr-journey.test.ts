@@ -1,7 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEcrWorld } from '../support/ecr-proxy.js';
-import { runBin, runCli } from '../support/cli.js';
+import { boundedRun, expectRun, runBin, runCli } from '../support/cli.js';
+import { listenOnLoopback } from '../support/loopback.js';
 import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -202,3 +205,28 @@ describe('--aws-role-arn with an STS that never answers AssumeRole', () => {
     expect(w.standin.calls.some((c) => c.op === 'GetAuthorizationToken' || c.op === 'CreateRepository')).toBe(false);
   });
 });
+
+describe('web identity (GitHub OIDC, EKS) through an STS that never answers', () => {
+  // The ECR call was bounded, but its error blamed the ECR API ("the ECR API at ... did not answer ecr:GetAuthorizationToken
+  // ... check --ecr-endpoint"), which was never asked: the SDK was still resolving its credentials.
+  it('exit 1 at --request-timeout naming the credentials, not the ECR API; nothing asked of ECR, nothing published', async () => {
+    let asked = 0;
+    const stalls = await listenOnLoopback(createServer(() => void asked++));
+    try {
+      await writeFile(join(w.root, 'web-identity-token'), 'eyJ.not-a-real.web-identity-token');
+      w.standin.calls.length = 0;
+      const aws = { AWS_ENDPOINT_URL_STS: stalls.url, AWS_WEB_IDENTITY_TOKEN_FILE: join(w.root, 'web-identity-token'), AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci', AWS_REGION: 'us-east-1' };
+      const push = await boundedRun(runBin(['push', w.pack, ...ecrArgs('oidc-stalled'), '--request-timeout', '1', '--retry-attempts', '1'], { env: { ...env(), ...aws } }), 45_000);
+      expectRun(push, { code: 1, stderr: ["were not resolved: no complete answer within 1 s from the SDK's credential chain", 'STS for web identity'] });
+      // Whichever call waited first: the repository's creation or the registry token.
+      expect(push.stderr).toMatch(/FAILED hello-universe:1\.0\.0: the AWS credentials for ecr:(CreateRepository|GetAuthorizationToken) \(/);
+      expect(push.stderr).not.toContain('the ECR API at');
+      expect(asked).toBeGreaterThan(0);
+    } finally {
+      await stalls.close();
+    }
+    expect(w.standin.calls).toEqual([]);
+    expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path.startsWith('/v2/oidc-stalled/'))).toBe(false);
+  });
+});
+
