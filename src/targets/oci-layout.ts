@@ -190,7 +190,7 @@ export class OciLayoutStore implements ArtifactStore {
     const dir = this.dir(repository);
     try {
       await makeDirs(join(dir, 'blobs', 'sha256'));
-      if (!(await exists(join(dir, LAYOUT_FILE)))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT);
+      if (!(await exists(join(dir, LAYOUT_FILE)))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT, { ownFile: true });
     } catch (err) {
       throw localWriteError(err, dir);
     }
@@ -245,7 +245,7 @@ export class OciLayoutStore implements ArtifactStore {
     const path = this.blobPath(repository, digest);
     // Compared whole (a manifest is small): one damaged on the disk at the same size is written again too.
     const place = async () => {
-      if (!(await holdsBytes(path, bytes))) await writeFileAtomic(path, bytes).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
+      if (!(await holdsBytes(path, bytes))) await writeFileAtomic(path, bytes, { ownFile: true }).catch((err: unknown) => Promise.reject(localWriteError(err, path)));
     };
     await place();
     await this.updateIndex(repository, async (index) => {
@@ -456,7 +456,7 @@ export class OciLayoutStore implements ArtifactStore {
       const stillHeld = async () => {
         if (!(await lock.held())) throw this.lockTakenOver(repository);
       };
-      await writeFileAtomic(indexPath, JSON.stringify(index), { beforeRename: stillHeld, durable: true }).catch((err: unknown) => Promise.reject(localWriteError(err, indexPath)));
+      await writeFileAtomic(indexPath, JSON.stringify(index), { beforeRename: stillHeld, durable: true, ownFile: true }).catch((err: unknown) => Promise.reject(localWriteError(err, indexPath)));
       // The taker may have tagged what this run's view would remove (a delete's blobs): nothing more is done then.
       if (afterWrite !== undefined && (await lock.held())) await afterWrite();
     }));

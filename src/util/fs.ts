@@ -65,9 +65,12 @@ export async function removeOldFiles(folder: string, olderThanMs: number, pick: 
 export async function writeFileAtomic(
   path: string,
   data: string | Buffer,
-  options: { mode?: number; beforeRename?: () => Promise<void>; durable?: boolean } = {},
+  options: { mode?: number; beforeRename?: () => Promise<void>; durable?: boolean; ownFile?: boolean } = {},
 ): Promise<void> {
-  const where = await outputPlace(path);
+  // ownFile: a file of packpub's own structure (an OCI layout's index.json, oci-layout, manifests), not a path the user
+  // named: a symbolic link at its name is replaced, never written through (a layout's index.json linked to a file
+  // elsewhere had that file overwritten).
+  const where = options.ownFile === true ? { path, special: false } : await outputPlace(path);
   if (where.special) {
     await writeFile(path, data);
     return;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli } from '../support/cli.js';
@@ -123,3 +123,30 @@ describe('a layout file that is a named pipe', () => {
     }
   });
 });
+
+describe('a layout whose own files are symbolic links to files elsewhere', () => {
+  // index.json (and a manifest's blob file) linked to a file outside the layout, as a hostile or careless layout may
+  // hold: push wrote through the link (writeFileAtomic follows links to files, as for a --junit path), replacing the
+  // file elsewhere, exit 0. The layout's file is replaced now; the file elsewhere stays as it was.
+  it('push replaces the link in the layout and leaves the file it pointed at alone, exit 0', async () => {
+    const layout = join(w.root, `linked-${n++}`);
+    const pack = await writePack(join(w.root, `linked-pack-${n++}`), { name: 'linked', version: '1.0.0' });
+    expect((await runCli(['push', pack, '--oci-layout', layout])).code).toBe(0);
+    const repo = join(layout, 'spectro-packs/archive/linked');
+    const victim = join(w.root, `victim-index-${n++}`);
+    await writeFile(victim, await readFile(join(repo, 'index.json')));
+    const before = await readFile(victim);
+    await rm(join(repo, 'index.json'));
+    await symlink(victim, join(repo, 'index.json'));
+    const v2 = await writePack(join(w.root, `linked-pack-${n++}`), { name: 'linked', version: '2.0.0' });
+    const run = await runCli(['push', v2, '--oci-layout', layout]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('published linked:2.0.0');
+    expect((await readFile(victim)).equals(before)).toBe(true);
+    expect((await lstat(join(repo, 'index.json'))).isSymbolicLink()).toBe(false);
+    const tags = (JSON.parse(await readFile(join(repo, 'index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> }).manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']);
+    expect(tags.sort()).toEqual(['1.0.0', '2.0.0']);
+    expect((await runCli(['list', 'linked', '--oci-layout', layout])).stdout).toMatch(/2\.0\.0[\s\S]*1\.0\.0|1\.0\.0[\s\S]*2\.0\.0/);
+  });
+});
+
