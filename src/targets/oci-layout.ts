@@ -89,6 +89,23 @@ async function openRegular(path: string): Promise<FileHandle> {
   });
 }
 
+
+/**
+ * A layout path the system refuses to follow (a symbolic link loop) or to take (too long): said as such, as makeDirs
+ * says it for a folder to create (util/fs.ts). Each pack failed with a bare "ELOOP: too many symbolic links
+ * encountered, stat .../index.json" or ENAMETOOLONG, as INTERNAL.
+ */
+function unusablePath(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') {
+    return new PackpubError('LOCAL_WRITE', `cannot use ${path}: a symbolic link on its way leads back to itself (ELOOP)`, { hint: 'fix or remove that link, or give another folder (--oci-layout, copy\'s oci:DIR)', cause: err });
+  }
+  if (code === 'ENAMETOOLONG') {
+    return new PackpubError('LOCAL_WRITE', `cannot use ${path}: the path is longer than this system allows (ENAMETOOLONG)`, { hint: 'give a folder with a shorter path (--oci-layout, copy\'s oci:DIR)', cause: err });
+  }
+  return err;
+}
+
 /** The bytes of a layout file that is a regular file (openRegular). */
 async function readRegular(path: string): Promise<Buffer> {
   const handle = await openRegular(path);
@@ -162,7 +179,7 @@ export class OciLayoutStore implements ArtifactStore {
     } catch (err) {
       // ENOTDIR: the layout's folder, or one on its way, is a file: no index there either (a write says why).
       if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
-      throw err;
+      throw unusablePath(path, err);
     }
     if (earlier?.bytes.equals(bytes) === true) {
       this.lookups.set(repository, { ...earlier, identity });

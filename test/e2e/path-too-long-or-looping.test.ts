@@ -45,4 +45,19 @@ describe('a path the system refuses', () => {
     expect(existsSync(out)).toBe(false);
     expect((await readdir(w.root)).filter((name) => name.includes('packpub'))).toEqual([]);
   });
+
+  it('push --oci-layout, copy --to oci: and list through a link loop: exit 1, the loop named (was: a bare ELOOP per pack, INTERNAL)', async () => {
+    const layout = join(w.loop, 'lay');
+    const runs = [
+      await runCli(['push', w.pack, '--oci-layout', layout], { env: w.env }),
+      await runCli(['copy', 'long:1.0.0', '--from', `oci:${w.layout}`, '--to', `oci:${layout}`], { env: w.env }),
+      await runCli(['list', 'hello', '--oci-layout', layout], { env: w.env }),
+    ];
+    for (const run of runs) {
+      expectRun(run, { code: 1, stderr: [`cannot use ${layout}/spectro-packs/archive/`, 'a symbolic link on its way leads back to itself (ELOOP)', 'fix or remove that link'] });
+      expect(run.stderr).not.toContain('bug in packpub');
+      expect(run.stderr).not.toContain('too many symbolic links');
+    }
+  });
 });
+
