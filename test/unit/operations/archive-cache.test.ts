@@ -2,7 +2,7 @@ import { chmod, mkdir, readdir, readFile, realpath, rm, stat, symlink, utimes, w
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildArchive } from '../../../src/archive/index.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { ArchiveCache, decodePaths, encodePaths, indexDocument, indexDocumentText, type CachedVerdict, type FolderCheckAhead, type IndexDocument } from '../../../src/operations/archive-cache.js';
@@ -276,24 +276,31 @@ describe('ArchiveCache: checks of remembered folders made ahead of the run (oper
     const check: FolderCheckAhead = { id: 'x', held: true, since: { sinceMs: 0 } };
     const { port1, port2 } = new MessageChannel();
     const answers = new PortChecksAhead(port1);
-    const first = answers.wait('/packs/a');
-    expect(first).toBeInstanceOf(Promise);
-    port2.postMessage({ answers: [['/packs/b', check]] });
-    await first; // settles at the next message, whichever folders it answers
-    expect(answers.answer('/packs/b')).toEqual(check);
-    const second = answers.wait('/packs/a');
-    expect(second).toBeInstanceOf(Promise);
-    port2.postMessage({ answers: [['/packs/a', check]] });
-    await second;
-    expect(answers.wait('/packs/a')).toBeUndefined(); // answered
-    port2.postMessage({ answers: [], planned: ['/packs/a', '/packs/b', '/packs/d'] });
-    expect(answers.wait('/packs/c')).toBeUndefined(); // not among the folders the worker checks
-    const last = answers.wait('/packs/d');
-    expect(last).toBeInstanceOf(Promise);
-    port2.postMessage({ answers: [], end: true });
-    await last; // the worker's last message: nothing more to wait for
-    expect(answers.wait('/packs/d')).toBeUndefined();
-    port1.close();
+    // The clock stands still while the worker posts: on a loaded machine a message could take longer to arrive
+    // than the wait for a quiet worker (50 ms), which would end the waiting before the answers this checks.
+    vi.useFakeTimers();
+    try {
+      const first = answers.wait('/packs/a');
+      expect(first).toBeInstanceOf(Promise);
+      port2.postMessage({ answers: [['/packs/b', check]] });
+      await first; // settles at the next message, whichever folders it answers
+      expect(answers.answer('/packs/b')).toEqual(check);
+      const second = answers.wait('/packs/a');
+      expect(second).toBeInstanceOf(Promise);
+      port2.postMessage({ answers: [['/packs/a', check]] });
+      await second;
+      expect(answers.wait('/packs/a')).toBeUndefined(); // answered
+      port2.postMessage({ answers: [], planned: ['/packs/a', '/packs/b', '/packs/d'] });
+      expect(answers.wait('/packs/c')).toBeUndefined(); // not among the folders the worker checks
+      const last = answers.wait('/packs/d');
+      expect(last).toBeInstanceOf(Promise);
+      port2.postMessage({ answers: [], end: true });
+      await last; // the worker's last message: nothing more to wait for
+      expect(answers.wait('/packs/d')).toBeUndefined();
+      port1.close();
+    } finally {
+      vi.useRealTimers();
+    }
 
     // A worker that posts nothing is waited for only so long; after that, never again.
     const quiet = new MessageChannel();
