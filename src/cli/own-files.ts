@@ -4,8 +4,9 @@ import { PackpubError } from '../errors.js';
 
 /**
  * Files packpub itself keeps that can lie in a pack folder being packed: its cache folder (HOME, XDG_CACHE_HOME or
- * PACKPUB_CACHE_DIR the checkout that is the pack, as in a container) and the Docker config its `login` writes
- * (DOCKER_CONFIG or HOME there). The walk packs every file of the folder: the cache's index (other packs' folders and
+ * PACKPUB_CACHE_DIR the checkout that is the pack, as in a container), the Docker config its `login` writes
+ * (DOCKER_CONFIG or HOME there) and the AWS shared files it reads for ECR (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE
+ * or HOME there). The walk packs every file of the folder: the cache's index (other packs' folders and
  * digests) and compiled code, and the Docker config's credentials, were published inside the pack, exit 0. Refused
  * before anything runs, unless the pack's .packignore leaves them out. `cache`: the folder is written by this run
  * (bin/packpub.js keeps packpub's compiled code there), so it is refused even before it exists; the folders packpub
@@ -19,11 +20,19 @@ export async function refuseOwnFilesInPacks(
 ): Promise<void> {
   const home = place.env['HOME'];
   const dockerConfig = place.env['DOCKER_CONFIG'];
-  const files: Array<{ path: string; what: string; fix: string; when: 'always' | 'exists' }> = [];
+  // `file`: a file, left out by a .packignore line of its own name (a folder's line ends in "/").
+  const files: Array<{ path: string; what: string; fix: string; when: 'always' | 'exists'; file?: boolean }> = [];
   // The credentials first: of the two, the one to name when both are there.
   const defaultConfig = dockerConfig !== undefined && dockerConfig !== '' ? join(dockerConfig, 'config.json') : home !== undefined && home !== '' ? join(home, '.docker', 'config.json') : undefined;
   for (const config of [...(defaultConfig === undefined ? [] : [defaultConfig]), ...(place.registryConfigs ?? [])]) {
-    files.push({ path: resolve(place.cwd, config), what: 'the Docker config (credentials)', fix: 'move it out of the pack (DOCKER_CONFIG or --registry-config), and log in again there', when: 'exists' });
+    files.push({ path: resolve(place.cwd, config), what: 'the Docker config (credentials)', fix: 'move it out of the pack (DOCKER_CONFIG or --registry-config), and log in again there', when: 'exists', file: true });
+  }
+  // The AWS shared files packpub reads for ECR, where the SDK finds them (`aws configure` with HOME the pack wrote its
+  // keys there): published inside the pack, exit 0.
+  for (const [variable, base] of [['AWS_SHARED_CREDENTIALS_FILE', 'credentials'], ['AWS_CONFIG_FILE', 'config']] as const) {
+    const set = place.env[variable];
+    const file = set !== undefined && set !== '' ? set : home !== undefined && home !== '' ? join(home, '.aws', base) : undefined;
+    if (file !== undefined) files.push({ path: resolve(place.cwd, file), what: `the AWS ${base} file`, fix: `move it out of the pack (${variable}, or HOME elsewhere)`, when: 'exists', file: true });
   }
   if (cache.dir !== undefined) {
     files.push({ path: resolve(place.cwd, cache.dir), what: "packpub's cache folder", fix: 'set PACKPUB_CACHE_DIR to a folder outside the pack, and remove that folder from the pack if it is there', when: cache.written ? 'always' : 'exists' });
@@ -38,7 +47,7 @@ export async function refuseOwnFilesInPacks(
   }
   if (files.length === 0) return;
   const { pathWithin, realAsFarAsItExists } = await import('../util/fs.js');
-  for (const { path, what, fix, when } of files) {
+  for (const { path, what, fix, when, file } of files) {
     if (when === 'exists' && !existsSync(path)) continue;
     const real = await realAsFarAsItExists(path);
     for (const pack of packs) {
@@ -48,7 +57,7 @@ export async function refuseOwnFilesInPacks(
       if (await packignoreLeavesOut(pack, rel)) continue;
       const [first = rel] = rel.split(sep);
       throw new PackpubError('USAGE', `${what} ${path} is inside the pack folder ${pack}: every ${verb} would put it into the pack's archive`, {
-        hint: `${fix}, or leave it out of the pack with a line "${first === rel && what.startsWith('the Docker') ? first : `${first}/`}" in its .packignore`,
+        hint: `${fix}, or leave it out of the pack with a line "${first === rel && file === true ? first : `${first}/`}" in its .packignore`,
       });
     }
   }
