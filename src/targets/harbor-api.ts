@@ -63,6 +63,17 @@ export function missingProject(project: string, host: string): PackpubError {
   });
 }
 
+/**
+ * A 404 without Harbor's error body from its REST API: the registry is not Harbor (`--registry-type harbor` forced on a
+ * plain registry), or a proxy in front of it does not pass /api/ on. It read "project <p> does not exist; create it or
+ * pass --create-project", for a registry that has no projects.
+ */
+function notHarbor(host: string, request: string): PackpubError {
+  return new PackpubError('REGISTRY', `${host} does not answer as Harbor: ${request} answered 404 without Harbor's error (NOT_FOUND), so there is no Harbor project API there`, {
+    hint: 'drop --registry-type harbor (type: harbor in packpub.yaml) if it is not Harbor: packpub recognises Harbor by GET /api/v2.0/systeminfo; behind a proxy, check that it passes /api/ on to Harbor',
+  });
+}
+
 export const READ_ONLY_HINT =
   'a Harbor administrator turned it on (Configuration > System Settings > Repository Read Only, e.g. during an upgrade or a garbage collection); run again once it is off. Nothing was written';
 
@@ -177,8 +188,11 @@ export class HarborApi {
       }
       return found(typeof doc === 'object' && doc !== null ? (doc as HarborProjectDoc) : {});
     }
+    if (res.status === 404) {
+      if (!(await this.harborNotFound(res))) throw notHarbor(this.host, `GET /api/v2.0/projects/${project}`);
+      return { state: 'missing', proxyCache: false };
+    }
     await discardBody(res);
-    if (res.status === 404) return { state: 'missing', proxyCache: false };
     if (res.status === 401 && (await this.authHeader(url))['authorization'] !== undefined) {
       // An OIDC user's CLI secret is refused here, and is good: every push of such a user read "credentials rejected".
       if (await this.oidcPathRefusal()) return this.projectListed(project);
@@ -188,6 +202,14 @@ export class HarborApi {
     // RequireProjectAccess finds no permission on it). HEAD /projects?project_name= tells any signed-in user (200 / 404).
     if (res.status === 403) return { state: await this.projectNamed(project), proxyCache: false };
     return { state: 'unknown', proxyCache: false };
+  }
+
+  /**
+   * Whether a 404 is Harbor's own (its error body, code NOT_FOUND: "project <p> not found"), not a web server's or a
+   * plain registry's page (`--registry-type harbor` forced on a registry that is not Harbor). The body is consumed.
+   */
+  private async harborNotFound(res: HttpResponse): Promise<boolean> {
+    return parseOciErrors(await readErrorBody(res.body)).some((e) => e.code === 'NOT_FOUND');
   }
 
   /** systeminfo as these credentials get it, and when it was asked (systemInfo). */
@@ -353,6 +375,7 @@ export class HarborApi {
       const res = await this.call('GET', url);
       // Harbor answers 404 "project <p> not found" (to a system admin; other users get 403 there, and HEAD tells them):
       // an empty answer here would read as "no packs".
+      if (res.status === 404 && !(await this.harborNotFound(res))) throw notHarbor(this.host, `GET /api/v2.0/projects/${project}/repositories`);
       if (res.status === 404 || (res.status === 403 && page === 1 && (await this.projectNamed(project)) === 'missing')) {
         await discardBody(res);
         throw missingProject(project, this.host);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { expectRun, runCli } from '../support/cli.js';
+import { RegistryReader } from '../support/registry-reader.js';
 import { harborWorld } from '../support/harbor-world.js';
 import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
@@ -41,4 +42,18 @@ describe('--create-project on a registry not recognised as Harbor', () => {
       w.harbor.apiQuirk = undefined;
     }
   });
+
+  // The plain registry's 404 to Harbor's project API was read as Harbor's: "project <base> does not exist ...; create it
+  // or pass --create-project", for a registry that has no projects.
+  it('--registry-type harbor forced on a plain registry: push and list say it does not answer as Harbor, exit 1, nothing pushed', async () => {
+    const target = ['--registry', `${w.plain.host}/${w.plain.base}/forced`, '--registry-type', 'harbor'];
+    const said = [`${w.plain.host} does not answer as Harbor: GET /api/v2.0/projects/${w.plain.base}`, "answered 404 without Harbor's error (NOT_FOUND)", 'drop --registry-type harbor'];
+    const push = await runCli(['push', w.pack, ...target], { env: env() });
+    expectRun(push, { code: 1, stderr: said });
+    const list = await runCli(['list', ...target], { env: env() });
+    expectRun(list, { code: 1, stderr: said });
+    for (const run of [push, list]) expect(run.stderr).not.toContain('does not exist');
+    expect(await new RegistryReader(w.plain.url).tags(`${w.plain.base}/forced/spectro-packs/archive/hello`)).toEqual([]);
+  });
 });
+
