@@ -10,7 +10,14 @@ import { retryDelayRereadHelp } from '../target-flags.js';
 
 /** Why a layout path shows no packs, when it is not a layout's top folder ('' when it is one, or may be). */
 function layoutNote(location: string): string {
-  const info = statSync(location, { throwIfNoEntry: false });
+  let info;
+  try {
+    info = statSync(location, { throwIfNoEntry: false });
+  } catch (err) {
+    // A symbolic link loop on the way (a -> b -> a): ended "this is a bug in packpub", where push and copy name it.
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return ' (a symbolic link on its way leads back to itself)';
+    throw err;
+  }
   if (info === undefined) return ' (no such folder)';
   if (!info.isDirectory()) return ' (not a folder)';
   // One repository's layout (skopeo's or oras' oci:DIR, or a pack's folder inside packpub's), or a folder on the way to them.
