@@ -144,14 +144,22 @@ export class HarborApi {
   /** One REST call, retried on 429 / 5xx / resets; any other status is returned to the caller. */
   private async call(method: HttpMethod, url: URL, body?: unknown): Promise<HttpResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
-    const headers = {
+    const headers: Record<string, string> = {
       accept: 'application/json',
       // GET /projects/{project_name_or_id}: a name made of digits would be read as an id without this.
       'x-is-resource-name': 'true',
       ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
       ...(await this.authHeader(url)),
     };
-    return this.transport.request({ method, url, headers, ...(payload === undefined ? {} : { body: payload }) });
+    const res = await this.transport.request({ method, url, headers, ...(payload === undefined ? {} : { body: payload }) });
+    // A credential helper that could not answer (3ccaa68: anonymous until asked): Harbor asking for credentials gets its
+    // error, as the registry's 401 does; `list` said "authentication required ... pass --username" instead.
+    const unanswered = this.session.unansweredError;
+    if (unanswered !== undefined && headers['authorization'] === undefined && (res.status === 401 || res.status === 403)) {
+      await discardBody(res);
+      throw unanswered;
+    }
+    return res;
   }
 
   private async fail(res: HttpResponse, method: string, what: string): Promise<RegistryError> {

@@ -1,7 +1,8 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startHarborStandin } from '../support/harbor-standin.js';
-import { runCli } from '../support/cli.js';
+import { expectRun, runCli } from '../support/cli.js';
 import { treeOf } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -180,3 +181,21 @@ describe('Harbor journey through the CLI', () => {
     }
   });
 });
+
+describe('Harbor with a Docker config naming a credential helper that is not installed', () => {
+  // 3ccaa68 goes on without credentials until the registry asks: Harbor's REST API (project check, repository list) asked
+  // with a 401 too, and `list` said "authentication required ... pass --username" instead of the helper's error.
+  it('list and push: the helper error, exit 1, nothing pushed', async () => {
+    const docker = join(w.root, 'helper-docker');
+    await mkdir(docker, { recursive: true });
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: 'packpub-test-not-installed' }));
+    const helperError = ['credential helper docker-credential-packpub-test-not-installed', 'is not installed or not on PATH'];
+    for (const argv of [['list', ...target('spectro-oci-registry')], ['push', w.pack, ...target('helper-project')]]) {
+      const run = await runCli(argv, { env: env({ DOCKER_CONFIG: docker }) });
+      expectRun(run, { code: 1, stderr: helperError });
+      expect(run.stderr).not.toContain('--username');
+    }
+    expect([...w.harbor.repositories].filter((r) => r.startsWith('helper-project/'))).toEqual([]);
+  });
+});
+

@@ -341,6 +341,15 @@ export class AuthSession extends TransportLayer {
     return this.exchange(req, await this.getCredential());
   }
 
+  /**
+   * Why the credential source gave none (a credential helper not installed, failing): the error a REST API's 401 or 403
+   * to a request sent without credentials answers with (Harbor's API, which takes Basic up front), as askedWithoutAnswer
+   * gives it for the registry's. Undefined when credentials came, or none are configured.
+   */
+  get unansweredError(): unknown {
+    return this.unanswered;
+  }
+
   /** The Authorization header value to send to this host up front, for REST APIs without challenges (Harbor API). */
   async basicHeader(url: URL): Promise<string | undefined> {
     return this.basicFor(await this.getCredential(), url).header;
