@@ -29,6 +29,10 @@ describe('the AWS shared files inside the pack folder being pushed', () => {
     expectRun(await runCli(['build', '.', '-o', join(w.root, 'aws-home.tar.gz')], { cwd: pack, env }), { code: 2, stderr: [`${said}: every build would put it into the pack's archive`] });
     expect(existsSync(layout)).toBe(false);
     expect(existsSync(join(w.root, 'aws-home.tar.gz'))).toBe(false);
+    // Into a folder of the pack its .packignore leaves out: refused before that folder is made (it was made first).
+    await writeFile(join(pack, '.packignore'), 'dist/\n');
+    expectRun(await runCli(['build', '.', '-o', 'dist/'], { cwd: pack, env }), { code: 2, stderr: [`${said}: every build would put it into the pack's archive`] });
+    expect(existsSync(join(pack, 'dist'))).toBe(false);
 
     // Left out by .packignore: published without it.
     await writeFile(join(pack, '.packignore'), '.aws/\n');

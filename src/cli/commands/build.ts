@@ -54,6 +54,10 @@ export const buildCommand: CommandSpec = {
     if (toStdout && args['json'] === true) {
       throw new PackpubError('USAGE', `-o ${typed ?? ''} and --json both write to standard output`, { hint: 'write the archive to a file with -o, or leave --json out' });
     }
+    // packpub's own cache folder (its compiled code, written by every run), Docker config and AWS files inside the pack
+    // folder (HOME the pack's checkout): archived, exit 0 (as push refuses them). Before the output folder is made.
+    const { defaultCacheDir } = await import('../../operations/archive-cache.js');
+    await (await import('../own-files.js')).refuseOwnFilesInPacks([packDir], { cwd: ctx.io.cwd, env: ctx.io.env }, { dir: defaultCacheDir(ctx.io.env), written: true }, 'build');
     const within = pathWithin(packDir, await realAsFarAsItExists(outDir));
     if (within !== undefined) {
       const { packignoreLeavesOut } = await import('../../archive/walk.js');
@@ -64,10 +68,6 @@ export const buildCommand: CommandSpec = {
       }
       await makeDirs(outDir).catch((err: unknown) => Promise.reject(localWriteError(err, outDir)));
     }
-    // packpub's own cache folder (its compiled code, written by every run) and Docker config inside the pack folder
-    // (HOME the pack's checkout): archived, exit 0 (as push refuses them).
-    const { defaultCacheDir } = await import('../../operations/archive-cache.js');
-    await (await import('../own-files.js')).refuseOwnFilesInPacks([packDir], { cwd: ctx.io.cwd, env: ctx.io.env }, { dir: defaultCacheDir(ctx.io.env), written: true }, 'build');
     // In GitHub Actions, every finding of a pack refused as invalid is an annotation at its file, line and column, as
     // validate's (the ::error of the refusal alone named the first, placed nowhere).
     const annotate = async (err: unknown): Promise<never> => {
