@@ -89,7 +89,6 @@ async function openRegular(path: string): Promise<FileHandle> {
   });
 }
 
-
 /**
  * A layout path the system refuses to follow (a symbolic link loop) or to take (too long): said as such, as makeDirs
  * says it for a folder to create (util/fs.ts). Each pack failed with a bare "ELOOP: too many symbolic links
