@@ -1,4 +1,6 @@
-import { link, mkdir, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
+import type { PathLike } from 'node:fs';
+import fsPromises, { link, readFile, readdir, stat } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -125,24 +127,34 @@ describe('OCI layout writes are atomic', () => {
   });
 
   it('an index.json update that fails after the lock, the read and the change leaves the previous index.json whole', async () => {
-    // index.json a symlink to a file whose name leaves no room for the temp suffix: reading it works, the
-    // temp file beside it cannot be created (ENAMETOOLONG), as a full disk or an I/O error would fail it.
+    // The rename that puts the new index.json in place fails (EIO, as a full disk or an I/O error would fail it):
+    // node:fs/promises' rename replaced on Node's module object for this layout's index.json only, and pushed to
+    // the product's imports with syncBuiltinESMExports(); put back after. (A symbolic link at index.json no longer
+    // makes the write fail: the store replaces such a link rather than writing through it.)
     const l = await layout();
-    const real = join(w.dir, `${l.repo}-elsewhere`);
-    await mkdir(real);
-    const target = join(real, 'i'.repeat(250));
-    await link(l.indexPath, target);
-    await rm(l.indexPath);
-    await symlink(target, l.indexPath);
-    await expect(l.store.pushManifest(l.repo, '2.0.0', Buffer.from('{"schemaVersion":2,"n":2}'), TYPE)).rejects.toMatchObject({ code: 'ENAMETOOLONG' });
+    const realRename = fsPromises.rename;
+    const failed: string[] = [];
+    fsPromises.rename = (async (from: PathLike, to: PathLike) => {
+      if (String(to) === l.indexPath) {
+        failed.push(String(from));
+        throw Object.assign(new Error(`EIO: i/o error, rename '${String(from)}' -> '${String(to)}'`), { code: 'EIO', errno: -5, syscall: 'rename' });
+      }
+      return realRename(from, to);
+    }) as typeof fsPromises.rename;
+    syncBuiltinESMExports();
+    try {
+      await expect(l.store.pushManifest(l.repo, '2.0.0', Buffer.from('{"schemaVersion":2,"n":2}'), TYPE)).rejects.toMatchObject({ code: 'LOCAL_WRITE', message: expect.stringContaining(`cannot write ${l.indexPath}`) });
+    } finally {
+      fsPromises.rename = realRename;
+      syncBuiltinESMExports();
+    }
+    expect(failed).toHaveLength(1);
     expect((await readFile(l.indexPath)).equals(l.index)).toBe(true);
     expect(JSON.parse(await readFile(l.indexPath, 'utf8')).manifests).toHaveLength(1);
     expect(await l.store.listTags(l.repo)).toEqual(['1.0.0']);
-    expect(await readdir(real)).toEqual(['i'.repeat(250)]);
-    expect(await readdir(join(w.dir, l.repo))).not.toContain('index.json.lock');
-    // A later update through a writable place works and keeps the first tag.
-    await rm(l.indexPath);
-    await link(target, l.indexPath);
+    // Neither the temp file the rename was to move nor the lock is left.
+    expect((await readdir(join(w.dir, l.repo))).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
+    // A later update works and keeps the first tag.
     await l.store.pushManifest(l.repo, '2.0.0', Buffer.from('{"schemaVersion":2,"n":2}'), TYPE);
     expect(await l.store.listTags(l.repo)).toEqual(['1.0.0', '2.0.0']);
   });
