@@ -151,39 +151,49 @@ describe('generic registry store against distribution with a Harbor-like token s
     }
   });
 
-  it('re-authenticates once when the registry rejects a token the client still thought valid', async () => {
-    // The answer claims an hour, the registry stops accepting it within 2 s: only a 401 reveals it.
+  /**
+   * `run` with a store whose tokens the registry stops accepting within 2 s though their answers claim an hour (only a
+   * 401 reveals it); the token server's settings put back after.
+   */
+  async function withStaleTokens(run: (store: GenericRegistryStore) => Promise<void>): Promise<void> {
     w.tokens.expiresIn = 2;
     w.tokens.advertisedExpiresIn = 3600;
     const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: admin() });
     try {
-      const repo = 'proj/spectro-packs/archive/stale';
-      await store.prepareRepository(repo);
-      await pushBlob(store, repo, randomBytes(1000));
-      const held = w.tokens.issuedTokens.at(-1) ?? '';
-      await waitFor(async () => !(await registryAccepts(w.registry, held)), 'the registry to refuse the token');
-      w.tokens.expiresIn = 300;
-      w.tokens.requests.length = 0;
-      w.proxy.clear();
-      const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
-      expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
-      // the stale token was refused once, then a new one was fetched and used
-      expect(w.proxy.count((r) => r.status === 401)).toBe(1);
-      expect(w.tokens.requests).toHaveLength(1);
+      await run(store);
     } finally {
       w.tokens.expiresIn = 300;
       w.tokens.advertisedExpiresIn = undefined;
       await store.close();
     }
+  }
+
+  /** Once the registry refuses `held`: a pack pushed to `repo` lands after one 401 and one fresh token. */
+  async function pushedAfterOneRefusal(store: GenericRegistryStore, repo: string, held: string): Promise<void> {
+    await waitFor(async () => !(await registryAccepts(w.registry, held)), 'the registry to refuse the token');
+    w.tokens.expiresIn = 300;
+    w.tokens.requests.length = 0;
+    w.proxy.clear();
+    const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
+    expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
+    // the stale token was refused once, then a new one was fetched and used
+    expect(w.proxy.count((r) => r.status === 401)).toBe(1);
+    expect(w.tokens.requests).toHaveLength(1);
+  }
+
+  it('re-authenticates once when the registry rejects a token the client still thought valid', async () => {
+    await withStaleTokens(async (store) => {
+      const repo = 'proj/spectro-packs/archive/stale';
+      await store.prepareRepository(repo);
+      await pushBlob(store, repo, randomBytes(1000));
+      await pushedAfterOneRefusal(store, repo, w.tokens.issuedTokens.at(-1) ?? '');
+    });
   });
 
   it('a stale token refused is not replaced by another cached one covering the same scope (was: refused again, the push failed)', async () => {
     // Two cached tokens cover the pack repository: its own, and the mount's (the base repository's pull besides). Both
     // die early (the answer claims an hour); the second, sent after the first was refused, was refused too.
-    w.tokens.expiresIn = 2;
-    w.tokens.advertisedExpiresIn = 3600;
-    const store = await openGenericRegistryStore({ host: w.proxy.host, credentials: admin() });
-    try {
+    await withStaleTokens(async (store) => {
       const base = 'proj/twice/spectro-packs/archive';
       const repo = `${base}/twice`;
       await store.prepareRepository(base);
@@ -197,20 +207,8 @@ describe('generic registry store against distribution with a Harbor-like token s
         `repository:${repo}:pull,push`,
         `repository:${repo}:pull,push repository:${base}:pull`,
       ]);
-      const last = w.tokens.issuedTokens.at(-1) ?? '';
-      await waitFor(async () => !(await registryAccepts(w.registry, last)), 'the registry to refuse the tokens');
-      w.tokens.expiresIn = 300;
-      w.tokens.requests.length = 0;
-      w.proxy.clear();
-      const manifest = await pushPack(store, repo, '1.0.0', randomBytes(1000));
-      expect((await store.getManifest(repo, '1.0.0'))?.bytes.equals(manifest)).toBe(true);
-      expect(w.proxy.count((r) => r.status === 401)).toBe(1);
-      expect(w.tokens.requests).toHaveLength(1);
-    } finally {
-      w.tokens.expiresIn = 300;
-      w.tokens.advertisedExpiresIn = undefined;
-      await store.close();
-    }
+      await pushedAfterOneRefusal(store, repo, w.tokens.issuedTokens.at(-1) ?? '');
+    });
   });
 });
 
