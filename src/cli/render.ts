@@ -5,6 +5,7 @@ import type { Finding } from '../pack/findings.js';
 import type { StoreWarning } from '../targets/artifact-store.js';
 import { causeLine, failureCauses, mayShareCause } from './ci-output/causes.js';
 import { printable, useColor, writeLine, type CliIo } from './io.js';
+import { shellWord } from '../util/shell-word.js';
 
 export function formatBytes(n: number | undefined): string {
   if (n === undefined) return '-';
@@ -53,7 +54,7 @@ function findingLines(findings: readonly Finding[], dir: string, shown: number):
     // A finding quotes the pack's own text (a chart path, a key, a value): shown as printable() shows a registry's.
     return printable(`  ${f.severity} ${where}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`);
   });
-  if (findings.length > shown) lines.push(`  ... and ${findings.length - shown} more (packpub validate ${dir} shows them all)`);
+  if (findings.length > shown) lines.push(`  ... and ${findings.length - shown} more (packpub validate ${shellWord(dir)} shows them all)`);
   return lines;
 }
 

@@ -12,6 +12,7 @@ import { DEFAULT_OCI_LAYOUT } from '../targets/options.js';
 import type { Args, CliContext } from './context.js';
 import { readStdinSecret, userPath, writeLine } from './io.js';
 import { homePath } from '../util/home.js';
+import { shellWord } from '../util/shell-word.js';
 
 const loadedByArgs = new WeakMap<object, Promise<LoadedConfig>>();
 
@@ -541,7 +542,7 @@ function refuseSharedPairOnBothSides(args: Args, ctx: CliContext, loaded: Loaded
 
 /** The flags of `args` that chose the target (and the file naming it), as a hint repeats them: ` --registry h/b`. */
 export function hintFlags(args: Readonly<Record<string, unknown>>): string {
-  const word = (v: unknown): string => (/^[\w@%+=:,./-]+$/.test(String(v)) ? String(v) : `'${String(v).replace(/'/g, `'\\''`)}'`);
+  const word = (v: unknown): string => shellWord(String(v));
   const named = (flag: string, value: unknown): string => {
     const text = Array.isArray(value) ? value.join(',') : value;
     return text === undefined || text === '' ? '' : ` ${flag} ${word(text)}`;

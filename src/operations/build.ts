@@ -9,6 +9,7 @@ import { archiveFileName, packRepository } from '../pack/naming.js';
 import type { ValidationReport } from '../pack/validate.js';
 import type { ValidationReportLike } from './push-report.js';
 import { validatePackFolder } from './validate-folder.js';
+import { shellWord } from '../util/shell-word.js';
 
 export interface BuildOptions {
   /** Output archive path (default `<name>-<version>.tar.gz` in `outDir`). */
@@ -56,7 +57,7 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
     const first = failing[0];
     const where = first === undefined ? '' : [first.file, first.line, first.column].filter((x) => x !== undefined).join(':');
     const why = first === undefined ? '' : `: ${where}${first.path === undefined ? '' : ` ${first.path}`}: ${first.message}${failing.length > 1 ? ` (and ${failing.length - 1} more)` : ''}`;
-    throw new PackInvalidError(`${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))${why}`, `run: packpub validate ${dir}`, validation);
+    throw new PackInvalidError(`${dir} is not a valid pack (${validation.errors} error(s), ${validation.warnings} warning(s))${why}`, `run: packpub validate ${shellWord(dir)}`, validation);
   }
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);

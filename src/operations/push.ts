@@ -34,6 +34,7 @@ import { createValidatePool, workFile, type ValidatePool } from './validate-pool
 import { LookupPace, type LookupTimer } from './lookup-pace.js';
 import { createWorkDir, unmadeWorkDir, workDirRefusal } from './work-dir.js';
 import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
+import { shellWord } from '../util/shell-word.js';
 
 export interface PushOptions {
   /** Pack directories (already expanded from globs / recursive roots). */
@@ -470,7 +471,7 @@ function invalidResult(report: ValidationReportLike, strict: boolean): PackResul
     error: {
       code: 'PACK_INVALID',
       message: `${report.errors} error(s)${strict ? ` and ${report.warnings} warning(s)` : ''} in validation`,
-      hint: `run: packpub validate ${report.dir}`,
+      hint: `run: packpub validate ${shellWord(report.dir)}`,
     },
   };
 }

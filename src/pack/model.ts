@@ -3,6 +3,7 @@ import { PackpubError } from '../errors.js';
 import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack } from './files.js';
 import type { Finding } from './findings.js';
 import { JsonSyntaxError, parseLocatedJson, type LocatedJson } from './json-source.js';
+import { shellWord } from '../util/shell-word.js';
 
 /** Fixed file names in a pack folder (palette-packs.md, "A pack on disk"). */
 export const PACK_FILES = Object.freeze({
@@ -180,7 +181,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export async function loadPack(dir: string): Promise<LoadedPack> {
   const real = await resolvePackDir(dir);
   const read = await readPackJson(real);
-  const hint = `fix pack.json, then run: packpub validate ${dir}`;
+  const hint = `fix pack.json, then run: packpub validate ${shellWord(dir)}`;
   if (!read.ok) {
     const f = read.finding;
     const where = f.line === undefined ? f.file : `${f.file}:${f.line}:${f.column ?? 1}`;

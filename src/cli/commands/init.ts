@@ -6,6 +6,7 @@ import { declareFlags, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, printable, userPath, writeLine } from '../io.js';
 import { PackpubError } from '../../errors.js';
 import { sourceDateEpoch } from '../../util/source-date-epoch.js';
+import { shellWord } from '../../util/shell-word.js';
 
 const INIT_FLAGS: OwnFlags = {
   positionals: { dir: { type: 'string', describe: 'Folder to create (must be new or empty unless --force)' } },
@@ -103,7 +104,7 @@ export const initCommand: CommandSpec = {
     }
     for (const note of result.notes) say(err, `note: ${note}`);
     const listImages = result.images.length === 0 && result.layer !== 'os' && result.layer !== 'k8s' ? 'list the images in values.yaml (pack.content.images), then ' : '';
-    say(out, `next: ${listImages}packpub validate ${shown} --strict, then packpub push ${shown}`);
+    say(out, `next: ${listImages}packpub validate ${shellWord(shown)} --strict, then packpub push ${shellWord(shown)}`);
     return EXIT_OK;
   },
 };
