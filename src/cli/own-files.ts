@@ -20,8 +20,7 @@ export async function refuseOwnFilesInPacks(
 ): Promise<void> {
   const home = place.env['HOME'];
   const dockerConfig = place.env['DOCKER_CONFIG'];
-  // `file`: a file, left out by a .packignore line of its own name (a folder's line ends in "/").
-  const files: Array<{ path: string; what: string; fix: string; when: 'always' | 'exists'; file?: boolean }> = [];
+  const files: Array<PlaceInPack & { when: 'always' | 'exists' }> = [];
   // The credentials first: of the two, the one to name when both are there.
   const defaultConfig = dockerConfig !== undefined && dockerConfig !== '' ? join(dockerConfig, 'config.json') : home !== undefined && home !== '' ? join(home, '.docker', 'config.json') : undefined;
   for (const config of [...(defaultConfig === undefined ? [] : [defaultConfig]), ...(place.registryConfigs ?? [])]) {
@@ -45,20 +44,42 @@ export async function refuseOwnFilesInPacks(
     if (other === undefined || files.some((file) => file.path === resolve(place.cwd, other))) continue;
     files.push({ path: resolve(place.cwd, other), what: "packpub's cache folder", fix: 'remove that folder from the pack (an earlier run with other cache settings left it there; set PACKPUB_CACHE_DIR to a folder outside the pack)', when: 'exists' });
   }
-  if (files.length === 0) return;
+  const found = await firstPlaceInPacks(packs, files.filter((f) => f.when === 'always' || existsSync(f.path)), verb);
+  if (found !== undefined) throw found.refusal;
+}
+
+/** A path that must not lie in a pack folder being packed, what it is, and how to move it. */
+export interface PlaceInPack {
+  path: string;
+  what: string;
+  fix: string;
+  /** A file, left out by a .packignore line of its own name (a folder's line ends in "/"). */
+  file?: boolean;
+}
+
+/**
+ * The first of `places` that lies in one of `packs` (the pack folder itself included) and is not left out by that
+ * pack's .packignore, with the refusal to throw (`USAGE`, exit 2: the walk would pack it); undefined when none does.
+ * Shared by push's own targets and reports in the pack (cli/commands/push.ts) and packpub's own files (above).
+ */
+export async function firstPlaceInPacks(packs: readonly string[], places: readonly PlaceInPack[], verb: 'push' | 'build'): Promise<{ place: PlaceInPack; refusal: PackpubError } | undefined> {
+  if (places.length === 0) return undefined;
   const { pathWithin, realAsFarAsItExists } = await import('../util/fs.js');
-  for (const { path, what, fix, when, file } of files) {
-    if (when === 'exists' && !existsSync(path)) continue;
-    const real = await realAsFarAsItExists(path);
+  for (const place of places) {
+    const real = await realAsFarAsItExists(place.path);
     for (const pack of packs) {
       const rel = pathWithin(pack, real);
-      if (rel === undefined || rel === '') continue;
-      const { packignoreLeavesOut } = await import('../archive/walk.js');
-      if (await packignoreLeavesOut(pack, rel)) continue;
-      const [first = rel] = rel.split(sep);
-      throw new PackpubError('USAGE', `${what} ${path} is inside the pack folder ${pack}: every ${verb} would put it into the pack's archive`, {
-        hint: `${fix}, or leave it out of the pack with a line "${first === rel && file === true ? first : `${first}/`}" in its .packignore`,
+      if (rel === undefined) continue;
+      if (rel !== '') {
+        const { packignoreLeavesOut } = await import('../archive/walk.js');
+        if (await packignoreLeavesOut(pack, rel)) continue;
+      }
+      const [first = '<folder>'] = rel === '' ? [] : rel.split(sep);
+      const refusal = new PackpubError('USAGE', `${place.what} ${place.path} is inside the pack folder ${pack}: every ${verb} would put it into the pack's archive`, {
+        hint: `${place.fix}, or leave it out of the pack with a line "${place.file === true && first === rel ? first : `${first}/`}" in its .packignore`,
       });
+      return { place, refusal };
     }
   }
+  return undefined;
 }

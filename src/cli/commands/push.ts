@@ -1,4 +1,4 @@
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { isPackpubError, PackpubError } from '../../errors.js';
 import type { PackResult } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
@@ -103,35 +103,20 @@ const JUNIT_IN_PACK = new WeakSet<object>();
  * .packignore leaves the folder out.
  */
 async function refuseLayoutInPack(packs: readonly string[], targetOptions: readonly OpenTargetOptions[], cwd: string, junit: string | undefined): Promise<void> {
-  const { pathWithin, realAsFarAsItExists } = await import('../../util/fs.js');
   const layouts = targetOptions.filter((o) => o.registry === undefined).map((o) => ({ path: resolve(cwd, o.ociLayout ?? DEFAULT_OCI_LAYOUT), what: 'the OCI layout', fix: 'give --oci-layout a folder outside the pack (or run from the folder above it)' }));
   // --junit in the pack folder (`cd pack && packpub push . --junit junit.xml`): its placeholder, written before the
   // packs are built, was published inside the pack (exit 0), and the next push of the unchanged pack was a CONFLICT.
   const report = junit === undefined ? [] : [{ path: resolve(cwd, junit), what: 'the JUnit report', fix: 'give --junit a path outside the pack (e.g. ../junit.xml)', file: true }];
-  const folders: Array<{ path: string; what: string; fix: string; file?: boolean }> = [...layouts, ...report];
-  for (const { path, what, fix, file } of folders) {
-    const real = await realAsFarAsItExists(path);
-    for (const pack of packs) {
-      const rel = pathWithin(pack, real);
-      if (rel === undefined) continue;
-      if (rel !== '') {
-        const { packignoreLeavesOut } = await import('../../archive/walk.js');
-        if (await packignoreLeavesOut(pack, rel)) continue;
-      }
-      const [first = '<folder>'] = rel === '' ? [] : rel.split(sep);
-      const refusal = new PackpubError('USAGE', `${what} ${path} is inside the pack folder ${pack}: every push would put it into the pack's archive`, {
-        hint: `${fix}, or leave it out of the pack with a line "${file === true && first === rel ? first : `${first}/`}" in its .packignore`,
-      });
-      if (file === true) {
-        // Its refusal is not written there either, and the placeholder checkJunitPath put there is taken back: the
-        // next push would archive either.
-        JUNIT_IN_PACK.add(refusal);
-        const { readFile, rm } = await import('node:fs/promises');
-        if ((await readFile(path, 'utf8').catch(() => '')).includes('type="UNFINISHED"')) await rm(path, { force: true });
-      }
-      throw refusal;
-    }
+  const found = await (await import('../own-files.js')).firstPlaceInPacks(packs, [...layouts, ...report], 'push');
+  if (found === undefined) return;
+  if (found.place.file === true) {
+    // Its refusal is not written there either, and the placeholder checkJunitPath put there is taken back: the
+    // next push would archive either.
+    JUNIT_IN_PACK.add(found.refusal);
+    const { readFile, rm } = await import('node:fs/promises');
+    if ((await readFile(found.place.path, 'utf8').catch(() => '')).includes('type="UNFINISHED"')) await rm(found.place.path, { force: true });
   }
+  throw found.refusal;
 }
 
 async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | undefined): Promise<number> {
