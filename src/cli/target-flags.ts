@@ -526,6 +526,17 @@ function refuseEmptyPaths(args: Args): void {
 }
 
 /**
+ * A pack folder given as "" or blanks (`packpub push "$PACKS"` with the variable unset or empty) is refused: push
+ * dropped it (alone: published the `packs` of packpub.yaml, exit 0), validate and build read the working directory.
+ */
+export function refuseEmptyPackFolders(command: string, values: readonly unknown[]): void {
+  if (!values.some((v) => String(v).trim() === '')) return;
+  throw new PackpubError('USAGE', `packpub ${command} was given an empty pack folder ("")`, {
+    hint: `give the folder (an unset CI variable often leaves it empty)${command === 'push' ? ', or give no folder to push the packs listed under packs: in packpub.yaml' : ''}`,
+  });
+}
+
+/**
  * A list flag given without a value reaches here as [] (`--target` last on the line, or before another flag: an
  * unset CI variable the shell dropped), which read as "not given": `push --target` published to defaults.target or
  * the local layout, `--tag`, `--annotation`, `-H`, `--resolve` and `--ecr-tag` were left out, each exit 0. Refused as

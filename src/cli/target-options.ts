@@ -13,6 +13,7 @@ import type { Args, CliContext } from './context.js';
 import { readStdinSecret, userPath, writeLine } from './io.js';
 import { homePath } from '../util/home.js';
 import { shellWord } from '../util/shell-word.js';
+import { refuseEmptyPackFolders } from './target-flags.js';
 
 const loadedByArgs = new WeakMap<object, Promise<LoadedConfig>>();
 
@@ -569,6 +570,7 @@ export interface PackRoots {
  */
 export async function configuredPackRoots(args: Args, ctx: CliContext): Promise<PackRoots> {
   const given = listArgRaw(args['packs']);
+  refuseEmptyPackFolders('push', given);
   if (given.length > 0) return { packs: given, recursive: args['recursive'] === true };
   const loaded = await loadCliConfig(args, ctx);
   const packs = loaded.config?.packs ?? [];
@@ -583,7 +585,7 @@ export async function configuredPackRoots(args: Args, ctx: CliContext): Promise<
 /** Positional lists keep commas (a folder may contain one). */
 function listArgRaw(value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  return (Array.isArray(value) ? value : [value]).map(String).filter((v) => v !== '');
+  return (Array.isArray(value) ? value : [value]).map(String);
 }
 
 export interface RunDefaults {

@@ -24,6 +24,21 @@ describe('a flag given without its value (an unset CI variable)', () => {
   const run = (args: string[]) => runCli(args, { cwd: w.root });
   const published = async () => (await readdir(w.root)).filter((f) => ['prod', 'staging', 'oci-packs', 'layout'].includes(f)).sort();
 
+  it('an empty pack folder (push "$PACKS", validate "$DIR", build "$DIR" with the variable empty): exit 2, nothing published or built (was: push published the file\'s packs, validate and build read the working directory)', async () => {
+    for (const [args, command] of [
+      [['push', ''], 'push'], // was: published packs/flagless to prod, exit 0
+      [['push', ' ', '--dry-run'], 'push'],
+      [['push', '', w.pack, '--oci-layout', 'layout'], 'push'], // was: published flagless alone, exit 0
+      [['validate', ''], 'validate'], // was: validated the working directory (exit 1, "pack.json: missing")
+      [['validate', w.pack, ''], 'validate'],
+      [['build', '', '-o', 'built/'], 'build'],
+    ] as Array<[string[], string]>) {
+      expectRun(await run(args), { code: 2, stdout: '', stderr: [`error: packpub ${command} was given an empty pack folder ("")`, 'an unset CI variable often leaves it empty'] });
+    }
+    expect(await published()).toEqual([]);
+    expect((await readdir(w.root)).filter((f) => f === 'built')).toEqual([]);
+  });
+
   it('a list flag (--target, --tag, --annotation, --resolve, --ecr-tag): exit 2 naming it, nothing published (was: read as not given, exit 0)', async () => {
     const cases: Array<[string[], string]> = [
       [['push', '--target'], '--target'], // was: published to defaults.target (prod)

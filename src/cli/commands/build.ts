@@ -2,7 +2,7 @@ import { parseRegistryLocation, formatReference } from '../../oci/reference.js';
 import { PackpubError } from '../../errors.js';
 import { DEFAULT_OCI_LAYOUT, refusePacksNamespace } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
-import { declareFlags, type OwnFlags } from '../target-flags.js';
+import { declareFlags, refuseEmptyPackFolders, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, standardOutputAt, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
@@ -33,6 +33,7 @@ export const buildCommand: CommandSpec = {
     const location = registry === undefined ? undefined : parseRegistryLocation(registry);
     if (location !== undefined) refusePacksNamespace(location.host, location.basePath);
     const pack = args['pack'] as string;
+    refuseEmptyPackFolders('build', [pack]);
     // A missing folder is named as the user typed it; the operation reads it relative to this run's cwd.
     const packDir = await resolvePackDir(resolve(ctx.io.cwd, pack), pack);
     // The archive written inside the pack folder (`cd pack && packpub build .`: the default ./<name>-<version>.tar.gz)

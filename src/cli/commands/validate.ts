@@ -3,7 +3,7 @@ import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, printable, renderError, useColor, writeLine, type CliIo } from '../io.js';
-import { declareFlags, VALIDATE_GROUPS, type OwnFlags } from '../target-flags.js';
+import { declareFlags, refuseEmptyPackFolders, VALIDATE_GROUPS, type OwnFlags } from '../target-flags.js';
 
 /** `  error   pack.json:12:5 constraints.dependencies[0].layer: must be one of ...` */
 export function formatFinding(f: Finding): string {
@@ -58,6 +58,7 @@ export const validateCommand: CommandSpec = {
   builder: (y) => declareFlags(y, VALIDATE_GROUPS, VALIDATE_FLAGS),
   run: async (args, ctx) => {
     const shown = (args['packDir'] as string[]).map(String);
+    refuseEmptyPackFolders('validate', shown);
     const strict = args['strict'] === true;
     const started = new Date();
     const json = args['json'] === true;
