@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skopeoInspectRaw, startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -5,6 +6,7 @@ import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
+import { tokenHoldings } from '../support/registry-reader.js';
 
 const REFRESH = 'identity-refresh-Token-7f3a9c';
 
@@ -54,6 +56,28 @@ describe('--identity-token / --identity-token-stdin against a registry with a to
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('credentials rejected by');
     expect(run.stderr).not.toContain('not-a-known-token');
+  });
+
+  it('a stored identity token the token service answers 400 invalid_grant (expired, as az acr login\'s after 3 hours) is named, with what to do', async () => {
+    // What az acr login writes: the refresh token as identitytoken, beside an auth of the all-zero user and no password.
+    const dockerDir = join(root, 'docker-expired');
+    await mkdir(dockerDir, { recursive: true });
+    const config = join(dockerDir, 'config.json');
+    const zeroUser = Buffer.from('00000000-0000-0000-0000-000000000000:').toString('base64');
+    await writeFile(config, JSON.stringify({ auths: { [registry.host]: { auth: zeroUser, identitytoken: 'expired-refresh-token-5d1e' } } }));
+    token.identityRefusal = { status: 400, body: { error: 'invalid_grant', error_description: 'The refresh token has expired' } };
+    try {
+      const run = await runCli(['push', pack, '--registry', `${registry.host}/id3`], { env: { DOCKER_CONFIG: dockerDir } });
+      expect(run.code).toBe(1);
+      // It read "<realm> answered 400 (POST <realm>)": neither the token nor what to do named.
+      expect(run.stderr).toContain(`credentials rejected by ${new URL(token.realm).host}: its token service refused the identity token from docker config ${config} (400 invalid_grant: The refresh token has expired)`);
+      expect(run.stderr).toContain('hint: an identity token is an OAuth2 refresh token, which expires or is revoked');
+      expect(run.stderr).toContain('log in again with the tool that stored it (docker login, az acr login)');
+      expect(run.stderr).not.toContain('expired-refresh-token-5d1e');
+      expect((await tokenHoldings(registry.url, (access) => token.tokenFor(access), 'id3')).tags.size).toBe(0);
+    } finally {
+      token.identityRefusal = undefined;
+    }
   });
 
   it('refuses to mix it with a user name or give it twice (exit 2)', async () => {

@@ -90,6 +90,8 @@ export interface TokenServer {
   expiresIn: number;
   /** `expires_in` written in answers from now on; undefined = expiresIn. */
   advertisedExpiresIn: number | undefined;
+  /** The answer to an identity (refresh) token it does not know; default 401 `{"error": "invalid_grant"}` (RFC 6749 5.2 says 400). */
+  identityRefusal: { status: number; body: unknown } | undefined;
   /** A token with every action on `repository`, for a stand-in's own calls to the registry behind it. */
   adminToken(repository: string): string;
   /** A token with exactly this access (e.g. `{ type: 'registry', name: 'catalog', actions: ['*'] }`), for a test's own reads. */
@@ -207,6 +209,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     issuedTokens,
     expiresIn: options.expiresIn ?? 300,
     advertisedExpiresIn: options.advertisedExpiresIn,
+    identityRefusal: undefined,
     adminToken: (repository) => makeToken('stand-in', [{ type: 'repository', name: repository, actions: ['*'] }]),
     tokenFor: (access) => makeToken('stand-in', access),
     close: async () => undefined,
@@ -300,7 +303,8 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     const spec = authenticated && user !== undefined ? (users.get(user) ?? { password: '' }) : undefined;
     if (oauth && !authenticated) {
       requests.push({ method, path, service: params.get('service') ?? undefined, scopes: [], user, authenticated, granted: [], ...seen(res.req) });
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant' }));
+      const refusal = tokenServer.identityRefusal ?? { status: 401, body: { error: 'invalid_grant' } };
+      res.writeHead(refusal.status, { 'content-type': 'application/json' }).end(JSON.stringify(refusal.body));
       return;
     }
     const scopes = params.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');

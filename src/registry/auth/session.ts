@@ -180,7 +180,7 @@ export class AuthSession extends TransportLayer {
       withheld !== undefined || !hasSecret(cred)
         ? undefined
         : cred.identityToken !== undefined
-          ? { identityToken: cred.identityToken }
+          ? { identityToken: cred.identityToken, source: cred.source }
           : { username: cred.username, password: cred.password ?? '' };
     const covering = this.tokens.getCovering(bearer.realm.href, bearer.service, merged);
     const tokenKey = covering?.key ?? key;

@@ -58,6 +58,8 @@ export interface TokenCredentials {
   password?: string | undefined;
   /** OAuth2 refresh token (docker config `identitytoken`): exchanged with POST. */
   identityToken?: string | undefined;
+  /** Where the credentials came from (`flags`, `docker config <path>`), said when the token service refuses them. */
+  source?: string | undefined;
 }
 
 export interface FetchTokenOptions {
@@ -148,6 +150,10 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   if (res.status !== 200) {
     const sentCredentials = credentials !== undefined && (credentials.identityToken !== undefined || credentials.username !== undefined);
     if (res.status === 403 && sentCredentials) throw tokenRefused(realm, scopes, body, method, res.url);
+    if (credentials?.identityToken !== undefined) {
+      const refused = identityTokenRefused(realm, res.status, body, credentials.source, res.url);
+      if (refused !== undefined) throw refused;
+    }
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError('AUTH', sentCredentials ? `credentials rejected by ${realm.host}` : `token service ${realm.host} requires credentials`, {
         method,
@@ -193,6 +199,31 @@ function tokenRefused(realm: URL, scopes: readonly string[], body: Buffer, metho
     url,
     status: 403,
     hint: `the account lacks the access asked${push ? ' (publishing needs push rights on the repository; an access token, its write scope)' : ''}, or its token is wrong or expired (GHCR answers 403 to both): check its rights there, then the user name and password (or token)`,
+  });
+}
+
+/**
+ * The OAuth2 token endpoint's refusal of an identity (refresh) token: RFC 6749 5.2 answers 400 `{"error":
+ * "invalid_grant"}` to one expired or revoked (as `az acr login`'s are after 3 hours), some services 401. The 400 read
+ * "<realm> answered 400 (POST <realm>)", with neither the token nor what to do named. Undefined for other answers.
+ */
+function identityTokenRefused(realm: URL, status: number, body: Buffer, source: string | undefined, url: URL): RegistryError | undefined {
+  let said: { error?: unknown; error_description?: unknown } = {};
+  try {
+    const doc: unknown = JSON.parse(body.toString('utf8'));
+    if (typeof doc === 'object' && doc !== null) said = doc as typeof said;
+  } catch {
+    // not an OAuth2 error body
+  }
+  const error = typeof said.error === 'string' && said.error !== '' ? said.error : undefined;
+  if (status !== 401 && !(status === 400 && error !== undefined)) return undefined;
+  const description = typeof said.error_description === 'string' && said.error_description !== '' ? `: ${redactText(said.error_description.slice(0, 200))}` : '';
+  const from = source === undefined || source === 'flags' ? '' : ` from ${source}`;
+  return new RegistryError('AUTH', `credentials rejected by ${realm.host}: its token service refused the identity token${from} (${status}${error === undefined ? '' : ` ${redactText(error.slice(0, 60))}`}${description})`, {
+    method: 'POST',
+    url,
+    status,
+    hint: 'an identity token is an OAuth2 refresh token, which expires or is revoked (those of az acr login last 3 hours): log in again with the tool that stored it (docker login, az acr login), pass a fresh one with --identity-token-stdin, or give a user name and password instead (--username with --password-stdin, or packpub login)',
   });
 }
 
