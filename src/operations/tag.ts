@@ -64,6 +64,17 @@ export async function tagPack(target: PackTarget, ref: PackRef, given: string[],
       hint: 'Palette caches pack digests: moving a tag that clusters use can break them. Nothing was changed; choose another tag, or pass --force to move it',
     });
   }
+  // --force where the store would still refuse to move a tag (an immutable ECR repository, a Harbor immutable tag rule):
+  // asked before any tag is written, as push and copy ask. The tags before it were written, then it was refused (exit 1,
+  // tagged in part).
+  if (options.force === true && store.refusesReplacing !== undefined) {
+    for (const [i, tag] of tags.entries()) {
+      const held = current[i];
+      if (held === null || held === undefined || held === digest) continue;
+      const refused = await store.refusesReplacing(repository, tag, held);
+      if (refused !== undefined) throw refused;
+    }
+  }
   const outcomes: TagOutcome[] = [];
   const done = (outcome: TagOutcome) => {
     outcomes.push(outcome);

@@ -87,6 +87,23 @@ describe('ECR journey through the CLI', () => {
     expect(w.proxy.requests.slice(sent).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   });
 
+  it('tag --force onto a tag an immutable repository holds with other content: refused before any tag is written', async () => {
+    const args = [...ecrArgs('immutable-tags'), '--ecr-tag-mutability', 'IMMUTABLE'];
+    const other = await writePack(join(w.root, 'immutable-tags-1.1.0'), { name: 'hello-universe', version: '1.1.0' });
+    expect((await runCli(['push', w.pack, other, ...args], { env: env() })).code).toBe(0);
+    expect((await runCli(['tag', 'hello-universe:1.0.0', 'stable', ...ecrArgs('immutable-tags')], { env: env() })).code).toBe(0);
+    const repo = 'immutable-tags/spectro-packs/archive/hello-universe';
+    const tagsHeld = async () => ((await (await fetch(`${w.registry.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags.sort();
+    const sent = w.proxy.requests.length;
+    const run = await runCli(['tag', 'hello-universe:1.1.0', 'newtag', 'stable', '--force', ...ecrArgs('immutable-tags')], { env: env() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: ${w.host}/${repo}:stable is immutable and already holds a different artifact`);
+    // Was: newtag written ("tagged as newtag"), then ECR's refusal of stable: tagged in part, exit 1.
+    expect(run.stdout).not.toContain('tagged as');
+    expect(await tagsHeld()).toEqual(['1.0.0', '1.1.0', 'stable']);
+    expect(w.proxy.requests.slice(sent).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
+  });
+
   it('--ecr-tag-mutability IMMUTABLE on a repository that exists with MUTABLE tags: a version is never replaced, even with --force', async () => {
     const repo = 'mutable-base/spectro-packs/archive/hello-universe';
     expect((await runCli(['push', w.pack, ...ecrArgs('mutable-base')], { env: env() })).code).toBe(0);

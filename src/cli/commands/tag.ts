@@ -11,7 +11,7 @@ export const tagCommand: CommandSpec = {
       own: {
         positionals: { tags: { type: 'string', array: true, describe: 'New tags' } },
         options: {
-          force: { type: 'boolean', describe: "Move a tag that already holds other content (Palette caches digests: avoid); one that reads as another version than the pack.json's also needs --allow-other-version" },
+          force: { type: 'boolean', describe: "Move a tag that already holds other content (Palette caches digests: avoid); one that reads as another version than the pack.json's also needs --allow-other-version; one the registry keeps immutable (an immutable ECR repository, a Harbor immutable tag rule) is refused before any tag is written" },
           'allow-other-version': {
             type: 'boolean',
             describe: "Put a tag that reads as a version other than the pack.json's (e.g. 1.2.0 on 1.1.0): Palette lists it as that version",
