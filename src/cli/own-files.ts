@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { PackpubError } from '../errors.js';
 
 /**
@@ -14,7 +14,7 @@ import { PackpubError } from '../errors.js';
  */
 export async function refuseOwnFilesInPacks(
   packs: readonly string[],
-  place: { cwd: string; env: NodeJS.ProcessEnv; registryConfigs?: readonly string[] },
+  place: { cwd: string; env: NodeJS.ProcessEnv; registryConfigs?: readonly string[]; io?: { stdout: unknown } },
   cache: { dir: string | undefined; written: boolean },
   verb: 'push' | 'build',
 ): Promise<void> {
@@ -44,8 +44,35 @@ export async function refuseOwnFilesInPacks(
     if (other === undefined || files.some((file) => file.path === resolve(place.cwd, other))) continue;
     files.push({ path: resolve(place.cwd, other), what: "packpub's cache folder", fix: 'remove that folder from the pack (an earlier run with other cache settings left it there; set PACKPUB_CACHE_DIR to a folder outside the pack)', when: 'exists' });
   }
-  const found = await firstPlaceInPacks(packs, files.filter((f) => f.when === 'always' || existsSync(f.path)), verb);
+  const found = await firstPlaceInPacks(packs, [...files.filter((f) => f.when === 'always' || existsSync(f.path)), ...redirectedOutputs(place.io)], verb);
   if (found !== undefined) throw found.refusal;
+}
+
+/**
+ * The files this process's standard output and standard error are sent to, where they are regular files: `cd pack &&
+ * packpub push . --json > report.json` (the composite action's report beside a pack at the repository's root): the shell
+ * makes the file before packpub runs, so the walk packed it (empty) into the pack's archive, exit 0, as review11 found for
+ * --json; a log (`2> push.log`) the same. Read through Linux's /proc/self/fd (elsewhere: none found); none for a program
+ * embedding main() with streams of its own.
+ */
+function redirectedOutputs(io: { stdout: unknown } | undefined): PlaceInPack[] {
+  if (io === undefined || io.stdout !== process.stdout) return [];
+  const fs = process.getBuiltinModule('node:fs');
+  const places: PlaceInPack[] = [];
+  for (const [fd, name] of [
+    [1, 'standard output'],
+    [2, 'standard error'],
+  ] as const) {
+    try {
+      if (!fs.fstatSync(fd).isFile()) continue;
+      const path = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (!path.startsWith(sep) || path.endsWith(' (deleted)') || places.some((p) => p.path === path)) continue;
+      places.push({ path, what: `${name}'s file`, fix: `send ${name} to a file outside the pack (e.g. ${fd === 1 ? '>' : '2>'} ../${basename(path)}) and remove that file from the pack`, file: true });
+    } catch {
+      // not a file, or no /proc: nothing to check
+    }
+  }
+  return places;
 }
 
 /** A path that must not lie in a pack folder being packed, what it is, and how to move it. */

@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectRun, runCli } from '../support/cli.js';
+import { BIN, cliBaseEnv, expectRun, runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
+import { spawnChild } from '../support/spawner.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -23,6 +24,7 @@ const w = setup(async (stack) => {
     root,
     pack: await writePack(join(root, 'cached'), { name: 'cached', version: '1.0.0' }),
     reported: await writePack(join(root, 'reported'), { name: 'reported', version: '1.0.0' }),
+    redirected: await writePack(join(root, 'redirected'), { name: 'redirected', version: '1.0.0' }),
   };
 });
 
@@ -97,6 +99,44 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     const out = join(w.root, 'reported-pulled');
     expectRun(await runCli(['pull', 'reported:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
     expect(await readdir(out)).not.toContain('junit.xml');
+  });
+
+  it('standard output or error sent to a file in the pack (push . --json > report.json, 2> push.log; build > log): refused, exit 2, nothing published (was: the file published inside the pack, exit 0)', async () => {
+    const layout = join(w.root, 'redirected-layout');
+    // The built CLI with its standard streams sent where a shell step sends them: the shell makes the file first.
+    const shell = (redirect: string, args: string[]): Promise<CliRun> =>
+      new Promise((resolve, reject) => {
+        const child = spawnChild('sh', ['-c', `exec "$@" ${redirect}`, 'sh', process.execPath, BIN, ...args], { cwd: w.redirected, env: cliBaseEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout?.on('data', (c: Buffer) => out.push(c));
+        child.stderr?.on('data', (c: Buffer) => err.push(c));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+      });
+    const report = join(w.redirected, 'report.json');
+    expectRun(await shell('> report.json', ['push', '.', '--oci-layout', layout, '--json']), {
+      code: 2,
+      stderr: [`standard output's file ${report} is inside the pack folder ${w.redirected}: every push would put it into the pack's archive`, 'send standard output to a file outside the pack (e.g. > ../report.json) and remove that file from the pack', 'a line "report.json" in its .packignore'],
+    });
+    await rm(report);
+    const log = join(w.redirected, 'push.log');
+    expectRun(await shell('2> push.log', ['push', '.', '--oci-layout', layout]), { code: 2, stdout: '' });
+    expect(readFileSync(log, 'utf8')).toContain(`standard error's file ${log} is inside the pack folder ${w.redirected}`);
+    await rm(log);
+    expectRun(await shell('> build.log', ['build', '.', '-o', join(w.root, 'redirected.tar.gz')]), { code: 2, stderr: [`standard output's file ${join(w.redirected, 'build.log')} is inside the pack folder ${w.redirected}: every build would put it into the pack's archive`] });
+    await rm(join(w.redirected, 'build.log'));
+    expect(existsSync(layout)).toBe(false);
+    expect(existsSync(join(w.root, 'redirected.tar.gz'))).toBe(false);
+    // Outside the pack, or left out by .packignore: published, without the file.
+    expectRun(await shell('> ../redirected.json', ['push', '.', '--oci-layout', layout, '--json']), { code: 0, stderr: '' });
+    expect(JSON.parse(readFileSync(join(w.root, 'redirected.json'), 'utf8')).summary.published).toBe(1);
+    await writeFile(join(w.redirected, '.packignore'), 'report.json\n');
+    expectRun(await shell('> report.json', ['push', '.', '--oci-layout', layout, '--json']), { code: 0, stderr: '' });
+    expect(JSON.parse(readFileSync(report, 'utf8')).summary).toMatchObject({ unchanged: 1 }); // the same archive as the first
+    const out = join(w.root, 'redirected-pulled');
+    expectRun(await runCli(['pull', 'redirected:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
+    expect((await readdir(out)).filter((f) => f.endsWith('.json') || f.endsWith('.log'))).toEqual(['pack.json']);
   });
 
   it('with --no-cache, a cache folder an earlier run left there, and a Docker config there: refused, push and build, exit 2 (was: published with them)', async () => {

@@ -58,7 +58,7 @@ export const buildCommand: CommandSpec = {
     // packpub's own cache folder (its compiled code, written by every run), Docker config and AWS files inside the pack
     // folder (HOME the pack's checkout): archived, exit 0 (as push refuses them). Before the output folder is made.
     const { defaultCacheDir } = await import('../../operations/archive-cache.js');
-    await (await import('../own-files.js')).refuseOwnFilesInPacks([packDir], { cwd: ctx.io.cwd, env: ctx.io.env }, { dir: defaultCacheDir(ctx.io.env), written: true }, 'build');
+    await (await import('../own-files.js')).refuseOwnFilesInPacks([packDir], { cwd: ctx.io.cwd, env: ctx.io.env, io: ctx.io }, { dir: defaultCacheDir(ctx.io.env), written: true }, 'build');
     const within = pathWithin(packDir, await realAsFarAsItExists(outDir));
     if (within !== undefined) {
       const { packignoreLeavesOut } = await import('../../archive/walk.js');
