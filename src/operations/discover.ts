@@ -53,13 +53,24 @@ function expandGlob(pattern: string, cwd: string): string[] {
     }
     const re = toRegex(seg);
     for (const e of entries) {
-      if (e.isDirectory() && re.test(e.name) && !(e.name.startsWith('.') && !seg.startsWith('.'))) {
+      // A symbolic link to a folder matches as it does in the shell (`packs/*` unquoted names it): quoted, as the
+      // composite action and packpub.yaml pass a glob, such a pack was left out, exit 0. `**` follows none (bash's
+      // globstar neither), so no link loop is walked.
+      if ((e.isDirectory() || (e.isSymbolicLink() && isFolder(join(dir, e.name)))) && re.test(e.name) && !(e.name.startsWith('.') && !seg.startsWith('.'))) {
         walk(join(dir, e.name), tail);
       }
     }
   };
   walk(root, rest);
   return out;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // a link to nothing, or a loop
+  }
 }
 
 function hasPackJson(dir: string): boolean {

@@ -1,0 +1,38 @@
+import { mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { layoutHoldings } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A glob packpub expands itself (quoted on the command line, a line of the composite action's `packs` input, a
+ * `packs:` entry of packpub.yaml): its `*` skipped symbolic links to folders, where the shell's `packs/*` names them.
+ * A release tree whose packs/current links to a pack kept elsewhere: `push 'packs/*'` published the others, exit 0,
+ * and `push 'links/*'` said `matches no directory`. Now matched as the shell matches; `**` and --recursive follow no
+ * link (bash's globstar neither), and a pack found twice is pushed once.
+ */
+const w = setup(async (stack) => {
+  const root = await stack.tempDir();
+  await writePack(join(root, 'packs', 'real'), { name: 'real', version: '1.0.0' });
+  await writePack(join(root, 'kept', 'linked'), { name: 'linked', version: '2.0.0' });
+  await symlink(join(root, 'kept', 'linked'), join(root, 'packs', 'current'));
+  await mkdir(join(root, 'links'));
+  await symlink(join(root, 'kept', 'linked'), join(root, 'links', 'one'));
+  await symlink(join(root, 'packs', 'real'), join(root, 'links', 'again'));
+  await symlink(join(root, 'nowhere'), join(root, 'links', 'dangling'));
+  return { root };
+});
+
+it("a quoted glob's * matches a symbolic link to a pack folder, as the shell's does (was: left out, exit 0)", async () => {
+  const layout = join(w.root, 'layout');
+  expectRun(await runCli(['push', 'packs/*', '--oci-layout', layout], { cwd: w.root }), { code: 0, stdout: ['published linked:2.0.0', 'published real:1.0.0', '2 pack(s) to oci-layout'] });
+  // Through links only (was: `"links/*" matches no directory`, exit 2); each pack once, both found unchanged.
+  expectRun(await runCli(['push', 'links/*', 'packs/real', '--oci-layout', layout], { cwd: w.root }), { code: 0, stdout: ['unchanged linked:2.0.0', 'unchanged real:1.0.0', '2 pack(s) to oci-layout'] });
+  const held = await layoutHoldings(layout);
+  expect(held.problems).toEqual([]);
+  expect([...held.tags.keys()].map((tag) => tag.split('/').at(-1)).sort()).toEqual(['linked:2.0.0', 'real:1.0.0']);
+  // `**` follows no link: the linked pack is not below packs/ for it.
+  expectRun(await runCli(['push', 'packs/**', '--oci-layout', join(w.root, 'deep'), '--dry-run'], { cwd: w.root }), { code: 0, stdout: ['plan new real:1.0.0', '1 pack(s) to oci-layout'] });
+});
