@@ -287,9 +287,23 @@ export class HarborApi {
    * when Harbor does not say (an OIDC CLI secret is anonymous there, an older Harbor, an error).
    */
   async canPush(id: number): Promise<boolean | undefined> {
+    return this.mayAny(id, [['repository', 'push']]);
+  }
+
+  /**
+   * Whether these credentials may delete anything in the project `id`: the list names `artifact` `delete` (Harbor's
+   * DeleteArtifact) or `tag` `delete` (DeleteTag), as a Maintainer's or a robot's with those permissions does; a
+   * Developer's or a pull/push robot's names neither. Undefined when Harbor does not say (as canPush).
+   */
+  async canDelete(id: number): Promise<boolean | undefined> {
+    return this.mayAny(id, [['artifact', 'delete'], ['tag', 'delete']]);
+  }
+
+  /** GET /users/current/permissions of the project's scope: whether it lists one of these resource/action pairs. */
+  private async mayAny(id: number, pairs: ReadonlyArray<readonly [string, string]>): Promise<boolean | undefined> {
     const doc = await this.getJson(this.url(`/users/current/permissions?scope=${encodeURIComponent(`/project/${id}`)}&relative=true`));
     if (!Array.isArray(doc)) return undefined;
-    return (doc as Array<{ resource?: unknown; action?: unknown }>).some((p) => typeof p === 'object' && p !== null && p.resource === 'repository' && p.action === 'push');
+    return (doc as Array<{ resource?: unknown; action?: unknown }>).some((p) => typeof p === 'object' && p !== null && pairs.some(([resource, action]) => p.resource === resource && p.action === action));
   }
 
   /** A GET answered 200 with JSON (read within --retry-deadline, at most PAGE_BYTES): the document; else undefined. */

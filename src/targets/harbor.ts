@@ -118,9 +118,25 @@ export class HarborStore extends GenericRegistryStore {
     if (this.readOnly) {
       return new PackpubError('REGISTRY', `${this.location} is in read-only mode (GET /api/v2.0/systeminfo says "read_only": true): Harbor deletes nothing now`, { hint: READ_ONLY_HINT });
     }
+    const denied = await this.deleteDenied(projectOf(repository));
+    if (denied !== undefined) return denied;
     if ((await this.api.tagImmutable(repository, digest, tag).catch(() => undefined)) !== true) return undefined;
     return immutableDeleteRefusal(this.reference(repository, tag), projectOf(repository));
   }
+
+  /**
+   * Credentials Harbor's permission list gives no delete right in the project (a Developer, a robot with pull and push
+   * only): the dry run planned the delete, exit 0, and the delete was refused 403, exit 1. Asked once per project, before
+   * anything is deleted; a Harbor that does not say (anonymous, an OIDC CLI secret, an error) lets the delete go on.
+   */
+  private readonly deleteDenied = onceper(async (project: string): Promise<PackpubError | undefined> => {
+    const id = this.projectIds.get(project) ?? (await this.api.project(project).catch(() => undefined))?.id;
+    if (id === undefined || (await this.api.canDelete(id).catch(() => undefined)) !== false) return undefined;
+    const who = (await this.api.credential()).username ?? 'anonymous';
+    return new PackpubError('AUTH', `${who} has no delete permission on project ${project} (GET /api/v2.0/users/current/permissions lists neither delete artifact nor delete tag): Harbor would refuse the delete`, {
+      hint: `deleting needs the Maintainer or Project Admin role on project ${project}, or a robot account with the delete artifact and delete tag permissions; nothing was deleted`,
+    });
+  });
 
   /**
    * Read-only mode, or no push permission on the project (both found by checkRepository): the real run's first write

@@ -22,9 +22,11 @@ const ADMIN = 'admin';
 const PASSWORD = 'Harbor12345-write-refusals';
 const READER = 'robot$packs+reader';
 const READER_SECRET = 'reader-secret-write-refusals';
+const PUSHER = 'robot$packs+pusher';
+const PUSHER_SECRET = 'pusher-secret-write-refusals';
 
 describe('Harbor refusing writes for other reasons than rights (read-only mode, proxy cache project)', () => {
-  const w = setup((stack) => harborWorld(stack, { users: { [ADMIN]: PASSWORD, [READER]: { password: READER_SECRET, actions: ['pull'] } }, projects: ['packs', 'dockerhub-cache'] }, ['hello', 'other']));
+  const w = setup((stack) => harborWorld(stack, { users: { [ADMIN]: PASSWORD, [READER]: { password: READER_SECRET, actions: ['pull'] }, [PUSHER]: { password: PUSHER_SECRET, actions: ['pull', 'push'] } }, projects: ['packs', 'dockerhub-cache'] }, ['hello', 'other']));
   const env = () => w.env();
   const pack = (name: string) => w.packs[name] ?? '';
   const login = ['--registry-type', 'harbor', '-u', ADMIN, '--password-stdin'];
@@ -119,6 +121,30 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     expect(unchanged.code, unchanged.stdout + unchanged.stderr).toBe(0);
     expect(unchanged.stdout).toContain('unchanged');
     expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
+  });
+
+  it('a robot without delete permission (pull and push only): delete and its dry run say so before anything is deleted (was: planned, exit 0; then Harbor\'s 403)', async () => {
+    const admin = await run(['push', pack('hello'), '--registry', `${w.harbor.host}/packs`, ...login]);
+    expect(admin.code, admin.stderr).toBe(0);
+    const as = (args: string[]) => runCli([...args, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', PUSHER, '--password-stdin'], { stdin: PUSHER_SECRET, env: env() });
+    const tagged = await as(['tag', 'hello:1.0.0', 'stable']);
+    expect(tagged.code, tagged.stderr).toBe(0);
+    const denied = `${PUSHER} has no delete permission on project packs (GET /api/v2.0/users/current/permissions lists neither delete artifact nor delete tag): Harbor would refuse the delete`;
+    for (const flags of [['--dry-run'], ['--force']]) {
+      const deleted = w.harbor.apiRequests.length;
+      const run = await as(['delete', 'hello:stable', ...flags]);
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain(`FAILED hello:stable: ${denied}`);
+      expect(run.stderr).toContain('hint: deleting needs the Maintainer or Project Admin role on project packs');
+      expect(run.stderr).toContain('nothing was deleted');
+      expect(w.harbor.apiRequests.slice(deleted).filter((r) => r.method === 'DELETE')).toEqual([]);
+    }
+    const list = await run(['list', 'hello', '--registry', `${w.harbor.host}/packs`, ...login, '--json']);
+    const versions = (JSON.parse(list.stdout) as { packs: Array<{ versions: Array<{ version: string }> }> }).packs[0]?.versions.map((v) => v.version);
+    expect(versions).toEqual(['1.0.0', 'stable']);
+    // The admin, whose list names both deletes, still deletes.
+    const byAdmin = await run(['delete', 'hello:stable', '--force', '--registry', `${w.harbor.host}/packs`, ...login]);
+    expect(byAdmin.code, byAdmin.stdout + byAdmin.stderr).toBe(0);
   });
 
   it('a robot without push permission: Harbor answers its token 401 Basic realm="harbor"; said as missing permission, one token asked again, exit 1', async () => {

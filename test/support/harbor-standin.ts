@@ -234,11 +234,13 @@ export async function startHarborStandin(options: HarborStandinOptions): Promise
     }
     if (path === '/users/current/permissions' && method === 'GET') {
       // GetCurrentUserPermissions (any signed-in user or robot): what it may do in the scope, relative to it. Users with
-      // an `actions` list may do those on repositories; others everything.
+      // an `actions` list may do those on repositories; others everything. `delete` is Harbor's delete of artifacts
+      // (DeleteArtifact) and tags (DeleteTag) too, which the artifact API's deletes here take it for.
       if (user === undefined) return answer(401, harborError('UNAUTHORIZED', 'unauthorized'));
       const rights = options.users[user];
       const actions = typeof rights === 'object' && rights.actions !== undefined ? rights.actions : ['pull', 'push', 'delete'];
-      return answer(200, [{ resource: 'repository', action: 'list' }, ...actions.map((action) => ({ resource: 'repository', action }))]);
+      const deletes = actions.includes('delete') ? [{ resource: 'artifact', action: 'delete' }, { resource: 'tag', action: 'delete' }] : [];
+      return answer(200, [{ resource: 'repository', action: 'list' }, ...actions.map((action) => ({ resource: 'repository', action })), ...deletes]);
     }
     if (path === '/projects' && method === 'HEAD') {
       // HeadProject: any signed-in user (RequireAuthenticated), 200 or 404.

@@ -18,7 +18,7 @@ const DELETE_FLAGS: OwnFlags = {
   positionals: { refs: { type: 'string', array: true, describe: '<name>:<version> (several allowed), or the full reference push prints (or its spectro-packs/archive/<name>:<version> part)' } },
   options: {
     force: { type: 'boolean', default: false, describe: 'Delete without asking (needed when standard input is not a terminal)' },
-    'dry-run': { type: 'boolean', default: false, describe: 'Say what would be deleted (digest, tags), or what the registry would refuse (Harbor: read-only mode, an immutable tag rule), and change nothing' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Say what would be deleted (digest, tags), or what the registry would refuse (Harbor: read-only mode, an immutable tag rule, no delete permission), and change nothing' },
     'ignore-missing': { type: 'boolean', default: false, describe: 'A version that does not exist is not an error' },
   },
   examples: [
