@@ -7,7 +7,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { findImages, type FoundImage } from '../pack/chart-images.js';
 import { packChartDirectory } from '../archive/chart-package.js';
 import { isAlwaysExcluded, packignoreLeavesOut } from '../archive/walk.js';
-import { isChartArchiveName, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../pack/chart.js';
+import { isChartArchiveName, linkEntriesText, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../pack/chart.js';
 import { placeholderLogo } from '../pack/logo.js';
 import { goSemverProblem } from '../pack/go-semver.js';
 import { PACK_FILES, PACK_LAYERS, type PackLayer } from '../pack/model.js';
@@ -367,6 +367,9 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     };
     for (const dep of missingDependencies(chart)) {
       notes.push(`the chart depends on "${dep.name}"${dep.version === undefined ? '' : ` ${dep.version}`}, which is not in its charts/ folder: run \`helm dependency build\` on the chart and init again (\`helm install\` refuses a chart whose dependencies are missing)`);
+    }
+    if (chart.linkEntries !== undefined) {
+      notes.push(`${linkEntriesText(chart.linkEntries, source)}: rebuild it with \`helm package <chart-dir>\` (or give init the chart folder) and init again`);
     }
   } else {
     manifestKey = name;

@@ -439,6 +439,8 @@ export interface TarEntry {
   directory: boolean;
   /** A pax global header: Helm skips it too. */
   globalHeader: boolean;
+  /** A hard or symbolic link entry: what it names (Go's reader gives it no data, so Helm loads an empty file). */
+  link?: { hard: boolean; target: string };
 }
 
 /** The data of the current entry, for the visitor. */
@@ -580,6 +582,7 @@ const HEADER_ONLY = new Set([0x31, 0x32, 0x33, 0x34, 0x35, 0x36]);
 export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: EntryData) => Promise<void> | void): Promise<void> {
   let pax: Map<string, string> | undefined;
   let longName: string | undefined;
+  let longLink: string | undefined;
   for (;;) {
     const block = src.readNow(512) ?? (await src.read(512));
     if (block.length === 0) {
@@ -652,6 +655,8 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
         pax = records;
       } else if (typeflag === 0x4c) {
         longName = cString(data);
+      } else {
+        longLink = cString(data);
       }
       if (!paddingSkipped(src, size) && (await skipPadding(src, size))) return;
       continue;
@@ -666,12 +671,17 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
       if (pax.has('GNU.sparse.map') || pax.has('GNU.sparse.size') || pax.has('GNU.sparse.major')) throw new UnusualTarError('a GNU sparse file');
     }
     if (longName !== undefined && longName !== '') name = longName;
+    let target = cString(block.subarray(157, 257));
+    const paxLink = pax?.get('linkpath');
+    if (paxLink !== undefined && paxLink !== '') target = paxLink;
+    if (longLink !== undefined && longLink !== '') target = longLink;
     let flag = typeflag;
     if (flag === 0) flag = name.endsWith('/') ? 0x35 : 0x30;
     const length = dataSize(flag);
     if (length < 0) throw invalidHeader();
     pax = undefined;
     longName = undefined;
+    longLink = undefined;
     // Go's FileInfo().IsDir(): the directory type flag, or directory bits in the mode.
     const directory = flag === 0x35 || ((mode >>> 0) & ~0o7777) >>> 0 === 0o40000;
     let left = length;
@@ -694,7 +704,8 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
         };
       },
     };
-    await visit({ name, size: length, directory, globalHeader: false }, data);
+    const link = flag === 0x31 || flag === 0x32 ? { hard: flag === 0x31, target } : undefined;
+    await visit({ name, size: length, directory, globalHeader: false, ...(link === undefined ? {} : { link }) }, data);
     if (left > 0 && !src.skipNow(left)) {
       const skipped = await src.skip(left);
       if (skipped < left) {

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
-import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk } from './chart-archive.js';
+import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk, type TarEntry } from './chart-archive.js';
 import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYamlRefusalOfChunks, type CrdRefusal, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
@@ -102,6 +102,11 @@ export interface HelmChart {
   /** The top chart's crds/ files holding an apiextensions.k8s.io/v1beta1 CRD, which Kubernetes 1.22+ do not serve. */
   removedApiCrdFiles?: string[];
   /**
+   * Hard and symbolic link entries of the archive (its subchart archives included), at most five, and how many
+   * there are: Go's tar reader gives a link no data, so Helm loads each as an empty file.
+   */
+  linkEntries?: { first: Array<{ name: string; hard: boolean; target: string }>; count: number };
+  /**
    * A subchart's crds/ files Helm's install cannot apply (chart-manifests.ts crdRefusal), when it has any.
    * Helm applies a subchart's crds/ only when the subchart is enabled (pkg/action/install.go runs
    * ProcessDependencies, then CRDObjects): whether it is depends on the values, so the refusal is judged
@@ -175,6 +180,23 @@ const DEFAULTS: Required<ChartReadOptions> = {
 
 const HELM_HINT = 'Helm drops the first folder of every entry in a chart archive, so Chart.yaml must sit one folder deep (`mychart/Chart.yaml`, or `./Chart.yaml` as `tar -C mychart -czf mychart.tgz .` writes it); rebuild it with `helm package <chart-dir>`';
 
+/**
+ * What a chart archive's link entries do (`tar` of a folder holding symlinks, or of files hard-linked
+ * together; `helm package` stores what a link points to): Go's archive/tar gives a link entry no data, so
+ * Helm's loader (pkg/chart/loader/archive LoadArchiveFiles) loads each as an empty file: a linked template
+ * installs nothing, a linked values.yaml leaves the chart without its defaults, a linked `templates`
+ * folder without templates. `archive`: the label to leave out of the entry names (the archive's path).
+ */
+export function linkEntriesText(links: NonNullable<HelmChart['linkEntries']>, archive: string): string {
+  const one = (link: (typeof links.first)[number]): string =>
+    `${link.name.startsWith(`${archive}:`) ? link.name.slice(archive.length + 1) : link.name} (a ${link.hard ? 'hard' : 'symbolic'} link to ${link.target})`;
+  const more = links.count > links.first.length ? ` and ${links.count - links.first.length} more` : '';
+  const [first] = links.first;
+  const single = links.count === 1 && first !== undefined;
+  const which = single ? `${one(first)} is a link entry` : `${links.first.map(one).join(', ')}${more} are link entries`;
+  return `${which} of the chart archive: Go's tar reader gives a link no content, so Helm loads ${single ? 'it' : 'each'} as an empty file and installs the chart without what ${single ? 'it points' : 'they point'} to`;
+}
+
 /** True for names `helm package` writes or users hand in. */
 export function isChartArchiveName(name: string): boolean {
   return /\.(?:tgz|tar\.gz)$/i.test(name);
@@ -188,7 +210,7 @@ export async function readChart(source: string, options: ChartReadOptions = {}):
   } catch (err) {
     throw new PackpubError('NOT_FOUND', `chart ${source} does not exist`, { hint: 'give a chart .tgz (from `helm package`) or an unpacked chart directory', cause: err });
   }
-  const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [], removedApiCrds: [] };
+  const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [], removedApiCrds: [], links: { first: [], count: 0 } };
   if (info.isDirectory()) return readChartDirectory(source, budget);
   return withOversized(await readArchiveFile(source, budget, 0), budget);
 }
@@ -198,7 +220,13 @@ export async function readChart(source: string, options: ChartReadOptions = {}):
  * feature it leaves aside (GNU sparse files) is read again, whole, with tar-stream.
  */
 async function readArchiveFile(path: string, budget: Budget, depth: number): Promise<HelmChart> {
-  const start = { entries: budget.entries, bytes: budget.bytes, oversized: budget.oversized.length, removedApiCrds: budget.removedApiCrds.length };
+  const start = {
+    entries: budget.entries,
+    bytes: budget.bytes,
+    oversized: budget.oversized.length,
+    removedApiCrds: budget.removedApiCrds.length,
+    links: { first: budget.links.first.length, count: budget.links.count },
+  };
   try {
     return await readArchive({ file: path }, path, budget, depth);
   } catch (err) {
@@ -207,15 +235,24 @@ async function readArchiveFile(path: string, budget: Budget, depth: number): Pro
     budget.bytes = start.bytes;
     budget.oversized.length = start.oversized;
     budget.removedApiCrds.length = start.removedApiCrds;
+    budget.links.first.length = start.links.first;
+    budget.links.count = start.links.count;
     return readArchiveWithTarStream(() => createReadStream(path), path, budget, depth);
   }
 }
 
-type Budget = Required<ChartReadOptions> & { entries: number; bytes: number; oversized: Array<{ name: string; size: number }>; removedApiCrds: string[] };
+type Budget = Required<ChartReadOptions> & {
+  entries: number;
+  bytes: number;
+  oversized: Array<{ name: string; size: number }>;
+  removedApiCrds: string[];
+  links: NonNullable<HelmChart['linkEntries']>;
+};
 
 function withOversized(chart: HelmChart, budget: Budget): HelmChart {
   const withCrds = budget.removedApiCrds.length === 0 ? chart : { ...chart, removedApiCrdFiles: budget.removedApiCrds };
-  return budget.oversized.length === 0 ? withCrds : { ...withCrds, oversizedFiles: budget.oversized };
+  const withLinks = budget.links.count === 0 ? withCrds : { ...withCrds, linkEntries: budget.links };
+  return budget.oversized.length === 0 ? withLinks : { ...withLinks, oversizedFiles: budget.oversized };
 }
 
 interface ChartSlot {
@@ -238,6 +275,8 @@ interface ChartSlot {
   crdRefusals?: Array<CrdRefusal & { file: string }>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
+  /** A link entry at charts/<name> (the symlinked library chart of a `tar` of a checkout), which Helm reads as this subchart. */
+  strayLink?: NonNullable<TarEntry['link']>;
 }
 
 /**
@@ -497,7 +536,7 @@ class ArchiveCollector {
   }
 
   /** An entry as the tar reader names it; directories (and pax global headers) are counted and skipped, as Helm skips them. */
-  entry(name: string, size: number, skipped: boolean): EntryUse {
+  entry(name: string, size: number, skipped: boolean, link?: TarEntry['link']): EntryUse {
     const { budget, label, nested } = this;
     if (++budget.entries > budget.maxEntries) {
       throw new ChartError('UNSAFE_ARCHIVE', 'too-many-entries', nested, `${label}: more than ${budget.maxEntries} entries`, { hint: 'check the chart archive; real charts have a few hundred files' });
@@ -516,6 +555,7 @@ class ArchiveCollector {
     }
     const placed = place(where.path);
     const entryLabel = `${label}:${name}`;
+    if (link !== undefined && placed.kind !== 'ignored' && budget.links.count++ < 5) budget.links.first.push({ name: entryLabel, ...link });
     if (placed.kind === 'file') {
       const slot = this.slotOf(placed.chain);
       const rel = placed.rel;
@@ -546,7 +586,8 @@ class ArchiveCollector {
       if (!this.firstUnderArchiveName.has(key)) this.firstUnderArchiveName.set(key, { chain: placed.chain, got: `${placed.name}/${placed.rest}` });
     } else if (placed.kind === 'stray') {
       // Helm reads charts/<name> (not a folder, not .tgz) as a subchart without a Chart.yaml.
-      this.slotOf([...placed.chain, placed.name]);
+      const slot = this.slotOf([...placed.chain, placed.name]);
+      if (link !== undefined) slot.strayLink = link;
     }
     return { kind: 'skip' };
   }
@@ -634,7 +675,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
   const inflated = gunzipChunks(new ByteReader(source.next), (bytes) => countInflated(budget, label, chart.nested, bytes), room);
   try {
     await readTar(new ByteReader(inflated.next), async (entry, data) => {
-      const use = chart.entry(entry.name, entry.size, entry.directory || entry.globalHeader);
+      const use = chart.entry(entry.name, entry.size, entry.directory || entry.globalHeader, entry.link);
       switch (use.kind) {
         case 'skip':
           return;
@@ -685,7 +726,9 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
   try {
     for await (const item of extract) {
       const entry = item as unknown as Readable & { header: tar.Header };
-      const use = chart.entry(entry.header.name, entry.header.size ?? 0, entry.header.type === 'directory');
+      const { name, size, type, linkname } = entry.header;
+      const link = type === 'link' || type === 'symlink' ? { hard: type === 'link', target: linkname ?? '' } : undefined;
+      const use = chart.entry(name, size ?? 0, type === 'directory', link);
       if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
       else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
       else if (use.kind === 'yaml') {
@@ -713,8 +756,11 @@ function assemble(slots: Map<string, ChartSlot>, label: string, nested: boolean,
     const location = key === '' ? label : `${label}:charts/${key.split('/').join('/charts/')}`;
     if (slot.chartYaml === undefined) {
       const sub = key.split('/').at(-1) ?? key;
-      throw new ChartError('PACK_FILE', 'no-chart-yaml', true, `${label}: Helm refuses this chart ("error unpacking subchart ${sub} in ${parentName ?? 'the chart'}: Chart.yaml file is missing")`, {
-        hint: `charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives): fix or remove charts/${sub} (Helm ignores names starting with "_" or ".")`,
+      const link = slot.strayLink;
+      const linked = link === undefined ? '' : `; charts/${sub} is a ${link.hard ? 'hard' : 'symbolic'} link to ${link.target} in the archive, which Helm reads as an empty file`;
+      const fix = link === undefined ? '' : ' (`helm package <chart-dir>` stores what a link points to: rebuild the archive with it)';
+      throw new ChartError('PACK_FILE', 'no-chart-yaml', true, `${label}: Helm refuses this chart ("error unpacking subchart ${sub} in ${parentName ?? 'the chart'}: Chart.yaml file is missing")${linked}`, {
+        hint: `charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives): fix or remove charts/${sub} (Helm ignores names starting with "_" or ".")${fix}`,
       });
     }
     const earlierCharts = (slot.earlier ?? []).filter((e) => e.field === 'chartYaml').map((e) => e.text);

@@ -6,7 +6,7 @@ import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
-import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
+import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, linkEntriesText, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
 import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
@@ -371,6 +371,8 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
               }
               const kube = kubeVersionFinding(entry, read.chart, json);
               if (kube !== undefined) findings.push(kube);
+              const links = read.chart.linkEntries;
+              if (links !== undefined) findings.push(chartLinkFinding(entry, status.realPath, links));
               for (const big of read.chart.oversizedFiles ?? []) {
                 findings.push({
                   severity: 'warning',
@@ -385,6 +387,16 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
     }
   }
   return findings;
+}
+
+/** A chart archive's link entries (chart.ts linkEntriesText): Helm installs such a chart without a word, so a warning. */
+function chartLinkFinding(entry: string, realPath: string, links: NonNullable<HelmChart['linkEntries']>): Finding {
+  return {
+    severity: 'warning',
+    rule: 'chart-archive-link',
+    file: entry,
+    message: `${linkEntriesText(links, realPath)}; rebuild the archive with \`helm package <chart-dir>\`, which stores what a link points to (or \`tar -h --hard-dereference\`)`,
+  };
 }
 
 /** Cloud types whose clusters report a Kubernetes version with a pre-release part (EKS, GKE), `all` among them. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, validateThenPush } from '../support/cli.js';
-import { putFile, tgz } from '../support/files.js';
+import { putFile, tgz, type TarLink } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, writeValidPack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -166,4 +166,43 @@ describeCases(
     expect(finding.message).toContain('Palette applies each document of a manifest to the cluster, so the pack fails when it is deployed: fix the file, or leave it out of kubeManifests');
   },
   '  warning manifests/extra.yaml:1: manifests/extra.yaml is not a file of Kubernetes objects',
+);
+
+/*
+ * A chart archive made with `tar -czf` from a folder holding symlinks (a template shared from another folder, a
+ * symlinked `templates`), or files hard-linked together: tar stores each link as a link entry, which Go's tar
+ * reader gives no content, so Helm loads it as an empty file and installs the chart without it, without a word
+ * (pkg/chart/loader/archive LoadArchiveFiles). `helm package` stores what a link points to.
+ */
+
+const LINKED: Array<{ name: string; chart: Record<string, string | TarLink>; says?: string }> = [
+  {
+    name: 'a symlinked template, as GNU tar stores it',
+    chart: { 'web/files/deployment.yaml': 'kind: Deployment\n', 'web/templates/deployment.yaml': { link: 'symlink', target: '../files/deployment.yaml' } },
+    says: 'web/templates/deployment.yaml (a symbolic link to ../files/deployment.yaml) is a link entry of the chart archive: Go\'s tar reader gives a link no content, so Helm loads it as an empty file and installs the chart without what it points to',
+  },
+  {
+    name: 'a template hard-linked to an earlier one',
+    chart: { 'web/templates/deployment-copy.yaml': { link: 'hard', target: 'web/templates/deployment.yaml' } },
+    says: 'web/templates/deployment-copy.yaml (a hard link to web/templates/deployment.yaml) is a link entry',
+  },
+  {
+    name: 'a symlinked templates folder and a symlinked README',
+    chart: { 'web/tpl/deployment.yaml': 'kind: Deployment\n', 'web/templates': { link: 'symlink', target: 'tpl' }, 'web/README.md': { link: 'symlink', target: '../README.md' } },
+    says: 'web/templates (a symbolic link to tpl), web/README.md (a symbolic link to ../README.md) are link entries of the chart archive: Go\'s tar reader gives a link no content, so Helm loads each as an empty file and installs the chart without what they point to',
+  },
+  { name: 'a link under charts/ whose name Helm ignores (charts/.cache)', chart: { 'web/charts/.cache': { link: 'symlink', target: '/tmp' } } },
+  { name: 'folders as entries, no link', chart: { 'web/': '', 'web/templates/': '' } },
+];
+
+describeCases(
+  'link entries in a chart archive',
+  LINKED,
+  async (dir, c) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...c.chart })),
+  (finding, c) => {
+    expect(finding).toMatchObject({ severity: 'warning', rule: 'chart-archive-link', file: 'charts/web-1.0.0.tgz' });
+    expect(finding.message).toContain(c.says);
+    expect(finding.message).toContain('rebuild the archive with `helm package <chart-dir>`, which stores what a link points to (or `tar -h --hard-dereference`)');
+  },
+  '  warning charts/web-1.0.0.tgz: web/templates/deployment.yaml (a symbolic link to ../files/deployment.yaml) is a link entry',
 );

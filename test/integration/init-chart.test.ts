@@ -196,6 +196,30 @@ describe('initPack --from-chart', () => {
     expect(half.stderr).toContain(`${dir}: Helm refuses this chart ("error unpacking subchart db in half: Chart.yaml file is missing")`);
     expect(half.stderr).toContain('charts/ holds subcharts only (folders with a Chart.yaml, or .tgz archives)');
     await expect(readFile(join(work, 'half-pack', 'pack.json'))).rejects.toThrow();
+
+    // `tar -czf` of a checkout whose charts/library is a symlink to a shared library chart (rook-ceph's shape).
+    const linked = join(work, 'linked-library.tgz');
+    await writeTgz(linked, { 'ceph/Chart.yaml': 'apiVersion: v2\nname: ceph\nversion: 1.0.0\n', 'ceph/charts/library': { link: 'symlink', target: '../../library' } });
+    const library = await cli(['init', join(work, 'linked-pack'), '--from-chart', linked]);
+    expect(library.code).toBe(1);
+    expect(library.stderr).toContain(`${linked}: Helm refuses this chart ("error unpacking subchart library in ceph: Chart.yaml file is missing"); charts/library is a symbolic link to ../../library in the archive, which Helm reads as an empty file`);
+    expect(library.stderr).toContain('fix or remove charts/library (Helm ignores names starting with "_" or ".") (`helm package <chart-dir>` stores what a link points to: rebuild the archive with it)');
+    await expect(readFile(join(work, 'linked-pack', 'pack.json'))).rejects.toThrow();
+  });
+
+  it('tells the author that a link entry of the chart archive is an empty file to Helm', async () => {
+    const archive = join(work, 'linked-template.tgz');
+    await writeTgz(archive, {
+      'linked/Chart.yaml': 'apiVersion: v2\nname: linked\nversion: 1.0.0\n',
+      'linked/files/cm.yaml': 'kind: ConfigMap\n',
+      'linked/templates/cm.yaml': { link: 'symlink', target: '../files/cm.yaml' },
+    });
+    const result = await initPack({ dir: join(work, 'linked-template-pack'), fromChart: archive });
+    expect(result.notes).toContain(
+      "linked/templates/cm.yaml (a symbolic link to ../files/cm.yaml) is a link entry of the chart archive: Go's tar reader gives a link no content, so Helm loads it as an empty file and installs the chart without what it points to: rebuild it with `helm package <chart-dir>` (or give init the chart folder) and init again",
+    );
+    const validated = await validatePack(join(work, 'linked-template-pack'));
+    expect(validated.findings.map((f) => f.rule)).toContain('chart-archive-link');
   });
 
   it('tells the author about dependencies that are not vendored, and refuses a chart version that is no OCI tag', async () => {

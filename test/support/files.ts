@@ -87,8 +87,17 @@ export interface TgzOptions {
   level?: number;
 }
 
-/** A gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`; folders implied, or as entries named `foo/`), as `helm package` writes it. */
-export async function tgz(files: Record<string, string | Buffer>, options: TgzOptions = {}): Promise<Buffer> {
+/** A link entry of `tgz`, as tar stores a symlink (or a file hard-linked to an earlier one) unless told to follow it. */
+export interface TarLink {
+  link: 'symlink' | 'hard';
+  target: string;
+}
+
+/**
+ * A gzip'd tar of `files` (paths as given, e.g. `foo/Chart.yaml`; folders implied, or as entries named `foo/`), as `helm
+ * package` writes it; a TarLink value is a link entry, as `tar -czf` of a folder holding links writes it.
+ */
+export async function tgz(files: Record<string, string | Buffer | TarLink>, options: TgzOptions = {}): Promise<Buffer> {
   const pack = tarPack();
   const out = buffer(pack.pipe(createGzip(options.level === undefined ? {} : { level: options.level })));
   for (const [name, content] of Object.entries(files)) {
@@ -96,7 +105,9 @@ export async function tgz(files: Record<string, string | Buffer>, options: TgzOp
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
       // A name ending in "/" is a directory entry, as tar writes them.
       if (name.endsWith('/')) pack.entry({ name, type: 'directory', mode: 0o755, mtime: new Date(0) }, done);
-      else pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content, done);
+      else if (typeof content === 'object' && 'link' in content) {
+        pack.entry({ name, type: content.link === 'hard' ? 'link' : 'symlink', linkname: content.target, mode: 0o777, mtime: new Date(0) }, done);
+      } else pack.entry({ name, mode: 0o644, mtime: new Date(0) }, content, done);
     });
   }
   pack.finalize();
@@ -128,7 +139,7 @@ export async function appendedTgz(files: Record<string, string>, later: Record<s
 }
 
 /** `tgz(files)` written to the file `out`. */
-export async function writeTgz(out: string, files: Record<string, string | Buffer>, options: TgzOptions = {}): Promise<void> {
+export async function writeTgz(out: string, files: Record<string, string | Buffer | TarLink>, options: TgzOptions = {}): Promise<void> {
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, await tgz(files, options));
 }

@@ -172,3 +172,45 @@ describe('tar entries across chunks', () => {
     }
   });
 });
+
+/** A ustar entry of type `flag` (a character) holding `data`, its link name `link`. */
+function typedEntry(name: string, flag: string, data: string, link = ''): Buffer {
+  const block = header((b) => {
+    b.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+    b[156] = flag.charCodeAt(0);
+    b.write(link, 157, 'latin1');
+  }, name);
+  const padded = Buffer.alloc(Math.ceil(data.length / 512) * 512);
+  padded.write(data, 'latin1');
+  return Buffer.concat([withChecksum(block, sums(block).unsigned), padded]);
+}
+
+describe('link entries', () => {
+  it('names what a hard or symbolic link points to (ustar field, pax linkpath, GNU long link) and hands over no data, as Go does', async () => {
+    const long = `../${'d/'.repeat(60)}values.yaml`;
+    const pax = `${(`linkpath=${long}\n`.length + 4).toString()} linkpath=${long}\n`;
+    const tar = Buffer.concat([
+      fileEntry('c/values.yaml', 'replicas: 1\n'),
+      typedEntry('c/copy.yaml', '1', '', 'c/values.yaml'),
+      typedEntry('c/templates/a.yaml', '2', '', '../files/a.yaml'),
+      typedEntry('././@PaxHeader', 'x', pax),
+      typedEntry('c/templates/b.yaml', '2', '', 'short'),
+      typedEntry('././@LongLink', 'K', `${long}\0`),
+      typedEntry('c/templates/c.yaml', '2', '', 'short'),
+      typedEntry('c/templates/', '5', ''),
+      Buffer.alloc(1024),
+    ]);
+    const seen: string[] = [];
+    await readTar(chunked(tar, tar.length), async (entry, data) => {
+      seen.push(`${entry.name} ${entry.size} ${entry.link === undefined ? '-' : `${entry.link.hard ? 'hard' : 'symlink'}:${entry.link.target}`} [${(await data.bytes()).toString('latin1')}]`);
+    });
+    expect(seen).toEqual([
+      'c/values.yaml 12 - [replicas: 1\n]',
+      'c/copy.yaml 0 hard:c/values.yaml []',
+      'c/templates/a.yaml 0 symlink:../files/a.yaml []',
+      `c/templates/b.yaml 0 symlink:${long} []`,
+      `c/templates/c.yaml 0 symlink:${long} []`,
+      'c/templates/ 0 - []',
+    ]);
+  });
+});
