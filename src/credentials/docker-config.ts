@@ -11,8 +11,8 @@ import { isDeadTempName, makeDirs, outputPlace, removeOldFiles, writeFileAtomic 
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
 /*
- * Docker's client config file (docker/cli cli/config/configfile), as Docker, ORAS, Helm, skopeo and
- * podman read and write it:
+ * Docker's client config file (docker/cli cli/config/configfile), as Docker and ORAS read and write it (Helm, skopeo and
+ * podman read it too, but their logins write a file of the same format elsewhere: README "Credentials"):
  *   { "auths": { "<host>": { "auth": base64("user:pass"), "identitytoken": "..." } },
  *     "credHelpers": { "<host>": "<helper>" }, "credsStore": "<helper>", ...other fields... }
  * Keys of `auths` may carry a scheme and a path (`https://index.docker.io/v1/`); Docker Hub lives under

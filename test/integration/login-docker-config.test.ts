@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -159,6 +159,27 @@ describe('packpub login / logout with a Docker config file', () => {
     });
     const credential = await dockerConfigProvider({ registryConfig: file }).resolve(registry.host);
     expect(credential).toMatchObject({ username: USER, password: PASSWORD });
+  });
+
+  it('skopeo login without --authfile writes $XDG_RUNTIME_DIR/containers/auth.json, which packpub reads when named with --registry-config (README)', async () => {
+    const home = join(dir, 'home-skopeo');
+    const runtime = join(dir, 'runtime-skopeo');
+    await mkdir(runtime, { recursive: true, mode: 0o700 });
+    const { DOCKER_CONFIG: _unset, REGISTRY_AUTH_FILE: _unset2, ...rest } = process.env;
+    await runChildText('skopeo', ['login', '--tls-verify=false', '-u', USER, '--password-stdin', registry.host], {
+      env: { ...rest, HOME: home, XDG_RUNTIME_DIR: runtime },
+      timeout: 30_000,
+      input: `${PASSWORD}\n`,
+    });
+    const file = join(runtime, 'containers', 'auth.json');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ auths: { [registry.host]: { auth: encodeAuth(USER, PASSWORD) } } });
+    const target = ['--registry', `${registry.host}/${registry.base}/spectro`];
+    const unnamed = await runCli(['list', ...target], { env: { HOME: home, XDG_RUNTIME_DIR: runtime } });
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toContain(`authentication required by ${registry.host}`);
+    const named = await runCli(['list', ...target, '--registry-config', file], { env: { HOME: home, XDG_RUNTIME_DIR: runtime } });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toMatch(/hello\s+1\.0\.0/);
   });
 
   it('needs no login for ECR and saves nothing', async () => {
