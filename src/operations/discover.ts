@@ -7,6 +7,8 @@ export interface DiscoverOptions {
   recursive?: boolean;
   /** `I/N`: keep only this shard (1-based) of the sorted packs. */
   shard?: string;
+  /** push's --tag values: with a shard, one on two versions of a pack anywhere in the tree is refused. */
+  extraTags?: readonly string[];
   cwd?: string;
 }
 
@@ -132,12 +134,23 @@ export function samePackTwice(first: string, second: string, key: string): Packp
 }
 
 /**
+ * A --tag (a label such as stable, a parent tag such as 1.x) on two versions of one pack in a run, or in a sharded
+ * tree: one tag holds one version, and it held whichever version's write came last, every run saying exit 0.
+ */
+export function tagOnTwoVersions(tags: readonly string[], name: string, first: { dir: string; version: string }, second: { dir: string; version: string }, where: 'run' | 'sharded tree' = 'run'): PackpubError {
+  return new PackpubError('USAGE', `--tag "${tags[0] ?? ''}" would go on two versions of ${name} pushed in this ${where}, ${first.dir} (${name}:${first.version}) and ${second.dir} (${name}:${second.version}): a tag holds one version, whichever was written last`, {
+    hint: `nothing was written; push the version the tag is for with --tag and the other in a run without it, or tag it afterwards (packpub tag ${name}:<version> ${tags.join(' ')})`,
+  });
+}
+
+/**
  * Before a shard is picked, the refusal push gives two folders of one name:version: each shard holding one of
  * them published its own (review s21 F5; exit 0 for both under --force, the version holding whichever came
  * last). A pack.json that does not read as an object with a name and a version is left to validation.
  */
-function refuseSamePackTwice(packs: readonly string[]): void {
+function refuseSamePackTwice(packs: readonly string[], tags: readonly string[]): void {
   const seen = new Map<string, string>();
+  const tagged = new Map<string, { dir: string; version: string }>();
   for (const dir of packs) {
     let json: { name?: unknown; version?: unknown } | undefined;
     try {
@@ -150,6 +163,10 @@ function refuseSamePackTwice(packs: readonly string[]): void {
     const other = seen.get(key);
     if (other !== undefined) throw samePackTwice(other, dir, key);
     seen.set(key, dir);
+    // Across shards too: each shard's job tagged its own version, the last to end keeping the tag.
+    const sibling = tags.length === 0 ? undefined : tagged.get(json.name);
+    if (sibling !== undefined && sibling.version !== json.version) throw tagOnTwoVersions(tags, json.name, sibling, { dir, version: json.version }, 'sharded tree');
+    tagged.set(json.name, { dir, version: json.version });
   }
 }
 
@@ -193,7 +210,7 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
   let packs = byRelative.map(({ dir }) => dir);
   if (options.shard !== undefined) {
     const { index, count } = parseShard(options.shard);
-    refuseSamePackTwice(packs);
+    refuseSamePackTwice(packs, options.extraTags ?? []);
     packs = packs.filter((_, i) => i % count === index - 1);
   }
   return packs;

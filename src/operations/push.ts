@@ -26,7 +26,7 @@ import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
-import { samePackTwice } from './discover.js';
+import { samePackTwice, tagOnTwoVersions } from './discover.js';
 import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning } from './publish.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
@@ -431,6 +431,7 @@ interface Verdicts {
 function decide(reports: ValidationReportLike[], strict: boolean, continueOnError: boolean, extraTags: readonly string[], rule?: typeof import('./version-tags.js')): Verdicts {
   const invalid: PackResult[] = [];
   const seen = new Map<string, string>();
+  const tagged = new Map<string, { dir: string; version: string }>();
   // An extra tag that is another pack's version in this run would write one pack over the other's version.
   const runVersions = new Map(reports.flatMap((r) => (r.pack === undefined || isFailing(r, strict) ? [] : [[`${r.pack.name}:${r.pack.version}`, r.dir] as const])));
   for (const report of reports) {
@@ -456,6 +457,10 @@ function decide(reports: ValidationReportLike[], strict: boolean, continueOnErro
       return { invalid, blockAll: true, usage: samePackTwice(other, report.dir, key) };
     }
     seen.set(key, report.dir);
+    // A --tag on two versions of one pack: whichever version's write came last kept it (exit 0, `stable` on 1.0.1 after 1.1.0).
+    const sibling = extraTags.length === 0 ? undefined : tagged.get(name);
+    if (sibling !== undefined && sibling.version !== version) return { invalid, blockAll: true, usage: tagOnTwoVersions(extraTags, name, sibling, { dir: report.dir, version }) };
+    tagged.set(name, { dir: report.dir, version });
   }
   return { invalid, blockAll: invalid.length > 0 && !continueOnError };
 }

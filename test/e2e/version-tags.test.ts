@@ -80,6 +80,16 @@ describe('push --tag refuses a tag that names another version than the pack.json
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--tag "6.6.0" names another version than the pack.json of');
     expect((await tags()).size).toBe(0);
+    // A label on two versions of the pack in one run, or in one sharded tree (each shard's job tagging its own): the
+    // tag held whichever version was written last, exit 0 (was: `stable` on 6.5.0 as often as on 6.6.0).
+    for (const args of [[join(w.root, '6.5.0'), join(w.root, '6.6.0'), '--tag', 'stable'], [w.root, '--recursive', '--shard', '2/2', '--tag', 'stable', '--tag', '6.x']]) {
+      const twice = await runCli(['push', ...args, ...target]);
+      expect(twice.code).toBe(2);
+      expect(twice.stdout).toBe('');
+      expect(twice.stderr).toContain(`error: --tag "stable" would go on two versions of amb pushed in this ${args.includes('--shard') ? 'sharded tree' : 'run'}, ${join(w.root, '6.5.0')} (amb:6.5.0) and ${join(w.root, '6.6.0')} (amb:6.6.0): a tag holds one version, whichever was written last\n`);
+      expect(twice.stderr).toContain(`hint: nothing was written; push the version the tag is for with --tag and the other in a run without it, or tag it afterwards (packpub tag amb:<version> ${args.includes('6.x') ? 'stable 6.x' : 'stable'})`);
+      expect((await tags()).size).toBe(0);
+    }
     const fine = await runCli(['push', join(w.root, '6.6.0'), ...target, '--tag', 'stable', '--tag', '6.6.x', '--tag', '6.6.0', '--json']);
     expect(fine.code, fine.stderr).toBe(0);
     const digest = (JSON.parse(fine.stdout) as { results: Array<{ digest: string }> }).results[0]?.digest;

@@ -32,7 +32,7 @@ const PUSH_FLAGS: OwnFlags = {
     'fail-fast': { type: 'boolean', describe: 'Stop starting new packs after the first failure' },
     concurrency: numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'),
     shard: { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices); two folders of one name:version stop every shard' },
-    tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable); one that reads as another version is refused' },
+    tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable); one that reads as another version is refused, and so is a run (or a sharded tree) holding two versions of one pack' },
     'allow-other-version': {
       type: 'boolean',
       describe: "Let a --tag read as a version other than a pack's pack.json version (e.g. 1.0.0-ci.7 on 1.0.0): Palette lists it as that version; one already holding other content moves only with --force",
@@ -159,6 +159,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const packs = await discoverPacks(roots.packs, {
     recursive: roots.recursive,
     ...(args['shard'] === undefined ? {} : { shard: args['shard'] as string }),
+    ...(args['tag'] === undefined ? {} : { extraTags: (args['tag'] as string[]).map(String) }),
     cwd: ctx.io.cwd,
   });
   // A push to a registry needs perf_hooks, whose event-loop idle time paces the early look-ups
