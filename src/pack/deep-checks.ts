@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { errorMessage, isPackpubError } from '../errors.js';
 import { ChartError, chartValuesParse, readChart, subchartValueKeys, templateReferences, type HelmChart } from './chart.js';
 import { crdRefusal } from './chart-manifests.js';
-import { readTextLimited, realPathOf, statInPack } from './files.js';
+import { readTextLimited, realPathOf, statInPack, unicodeForm } from './files.js';
 import type { Finding } from './findings.js';
 import { PACK_FILES } from './model.js';
 import { foreignTemplateField, valuesReferencePaths, valuesReferences } from './template-refs.js';
@@ -684,6 +684,11 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
   if (manifestsKey.map !== undefined) {
     for (const e of decodedEntries(manifestsKey.map, values.anchors)) {
       if (keys.has(e.key)) continue;
+      const twin = [...keys].find((k) => k.normalize('NFC') === e.key.normalize('NFC'));
+      const fix =
+        twin === undefined
+          ? "rename it to the manifest's file name without extension"
+          : `it is ${formatPath(['manifests', twin])} written with other Unicode characters (${unicodeForm(e.key)} here, ${unicodeForm(twin)} in the file name; macOS tools write names decomposed), another key to Palette: write it as the file name has it`;
       findings.push({
         severity: 'warning',
         rule: 'deep-values-unknown-manifest',
@@ -691,7 +696,7 @@ async function checkManifests(dir: string, manifests: string[], values: YamlTree
         path: formatPath(['manifests', e.key]),
         line: e.keyLine,
         column: e.keyColumn,
-        message: `${formatPath(['manifests', e.key])} matches no manifest in pack.json kubeManifests (${[...keys].map((k) => formatPath(['manifests', k])).join(', ')}), so no manifest sees these values: rename it to the manifest's file name without extension`,
+        message: `${formatPath(['manifests', e.key])} matches no manifest in pack.json kubeManifests (${[...keys].map((k) => formatPath(['manifests', k])).join(', ')}), so no manifest sees these values: ${fix}`,
       });
     }
   }

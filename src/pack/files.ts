@@ -172,7 +172,9 @@ export async function statInPack(packDir: string, rel: string): Promise<PackFile
     throw err;
   }
   if (link === undefined) return { kind: 'missing' };
-  if ((await ignoresCase(joined, link)) && !(await namedExactly(packDir, rel))) return { kind: 'missing' };
+  // A name with a letter beyond ASCII is checked on every file system: macOS's APFS finds "café" written
+  // composed (NFC) or decomposed (NFD) alike, also on a case-sensitive volume, where ignoresCase says no.
+  if (((await ignoresCase(joined, link)) || /[^\x00-\x7f]/.test(rel)) && !(await namedExactly(packDir, rel))) return { kind: 'missing' };
   // When neither the entry nor a folder between it and the (real) pack folder is a symlink, the path is its
   // own real path and lstat told what it is: no realpath (a readlink per part of the whole path) and no stat,
   // for pack.json, charts/*.tgz, manifests/* and the like (a good part of validating a tree of small packs,
@@ -235,6 +237,12 @@ export async function lookAlikeName(packDir: string, rel: string): Promise<strin
   } catch {
     return undefined;
   }
+}
+
+/** How a name's accented letters are written: composed (é as one character, NFC) or decomposed (e and a combining accent, NFD). */
+export function unicodeForm(name: string): string {
+  if (name === name.normalize('NFC')) return 'composed (NFC)';
+  return name === name.normalize('NFD') ? 'decomposed (NFD)' : 'partly decomposed';
 }
 
 /**

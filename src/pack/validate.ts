@@ -8,7 +8,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, linkEntriesText, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
-import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, type PackFileStatus } from './files.js';
+import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, unicodeForm, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
@@ -558,6 +558,9 @@ async function lookAlikes(root: string, entry: string, chart: boolean): Promise<
   const wanted = posix.basename(entry.replaceAll('\\', '/'));
   const where = (name: string): string => (parent === '.' ? name : `${parent}/${name}`);
   const other = await lookAlikeName(root, entry);
+  if (other !== undefined && other !== entry && other.normalize('NFC') === entry.normalize('NFC')) {
+    return `found "${other}" instead, the same letters written as other Unicode characters (${unicodeForm(other)} on disk, ${unicodeForm(entry)} in pack.json; macOS tools write names decomposed), which Palette, reading the pack on Linux, takes for another name: rename the file or write pack.json's name as the file has it, so both hold the same bytes`;
+  }
   if (other !== undefined) {
     return `found "${other}" instead (names must match exactly, case included, where Palette reads the pack): use the same name in pack.json and on disk`;
   }

@@ -19,8 +19,17 @@ import { putFile } from '../../support/files.js';
 const ROOT = realpathSync(mkdtempSync(join(tmpdir(), 'packpub-case-blind-')));
 const list = readdirSync;
 
+/**
+ * How the stand-in compares names: as APFS does on macOS, whatever their Unicode form (composed "é", NFC, or
+ * "e" and a combining accent, NFD) and, but below CASE_KEPT (a case-sensitive APFS volume), whatever their case.
+ */
+const CASE_KEPT = join(ROOT, 'case-sensitive-volume');
+let fold = (name: string): string => name.normalize('NFC').toLowerCase();
+
 function caseBlind(path: unknown): unknown {
   if (typeof path !== 'string' || !path.startsWith(`${ROOT}${sep}`)) return path;
+  const keepCase = path === CASE_KEPT || path.startsWith(`${CASE_KEPT}${sep}`);
+  fold = keepCase ? (name) => name.normalize('NFC') : (name) => name.normalize('NFC').toLowerCase();
   let found = ROOT;
   for (const part of path.slice(ROOT.length + 1).split(sep)) {
     let names: string[] = [];
@@ -29,7 +38,7 @@ function caseBlind(path: unknown): unknown {
     } catch {
       // not a folder (or gone): the rest is looked up as it is
     }
-    found = join(found, names.includes(part) ? part : (names.find((n) => n.toLowerCase() === part.toLowerCase()) ?? part));
+    found = join(found, names.includes(part) ? part : (names.find((n) => fold(n) === fold(part)) ?? part));
   }
   return found;
 }
@@ -44,9 +53,10 @@ const STAT_CALLS = new Set(['stat', 'lstat', 'statSync', 'lstatSync']);
 
 function onStandInDevice(path: unknown, result: unknown): unknown {
   if (typeof path !== 'string' || !path.startsWith(`${ROOT}${sep}`)) return result;
+  const device = path === CASE_KEPT || path.startsWith(`${CASE_KEPT}${sep}`) ? STAND_IN_DEVICE + 1 : STAND_IN_DEVICE;
   const mark = (stats: fs.Stats | fs.BigIntStats): fs.Stats | fs.BigIntStats => {
-    if (typeof stats.dev === 'bigint') (stats as fs.BigIntStats).dev = BigInt(STAND_IN_DEVICE);
-    else (stats as fs.Stats).dev = STAND_IN_DEVICE;
+    if (typeof stats.dev === 'bigint') (stats as fs.BigIntStats).dev = BigInt(device);
+    else (stats as fs.Stats).dev = device;
     return stats;
   };
   return result instanceof Promise ? result.then(mark) : result instanceof fs.Stats || typeof (result as { dev?: unknown } | undefined)?.dev === 'bigint' ? mark(result as fs.Stats) : result;
@@ -117,5 +127,30 @@ describe('a pack on a file system that ignores case (macOS, Windows)', () => {
     expect(readdirSync(dir)).toContain(disk);
     const report = await validatePack(dir);
     expect(report.findings.find((f) => f.rule === rule)).toMatchObject({ severity, file, message: expect.stringContaining(`found "${disk}"`) as unknown });
+  });
+});
+
+describe('a name in pack.json written with other Unicode characters than on disk (macOS tools write names decomposed)', () => {
+  const composed = 'manifests/caf\u00e9.yaml';
+  const decomposed = 'manifests/cafe\u0301.yaml';
+
+  it.each([
+    { name: 'on a volume that ignores case (macOS default)', root: ROOT },
+    { name: 'on a case-sensitive APFS volume, which still finds either form', root: CASE_KEPT },
+  ])('$name: refused, as Palette finds no such file in the archive on Linux, naming both forms', async ({ root }) => {
+    const dir = await writeValidPack(join(root, 'unicode'));
+    await putFile(dir, decomposed, 'kind: ConfigMap\n');
+    await putFile(dir, 'pack.json', packJsonWith((json) => (json['kubeManifests'] = [composed])));
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(join(dir, composed), 'utf8')).toBe('kind: ConfigMap\n');
+    const report = await validatePack(dir);
+    expect(report.passed).toBe(false);
+    expect(report.findings.find((f) => f.rule === 'manifest-missing')).toMatchObject({
+      severity: 'error',
+      file: 'pack.json',
+      message: expect.stringContaining(
+        `found "${decomposed}" instead, the same letters written as other Unicode characters (decomposed (NFD) on disk, composed (NFC) in pack.json; macOS tools write names decomposed), which Palette, reading the pack on Linux, takes for another name`,
+      ) as unknown,
+    });
   });
 });

@@ -446,6 +446,18 @@ data:
     expect(findings[2]?.message).toContain('with the values it uses (foo)');
   });
 
+  it('says when a manifests.<key> is the manifest\'s name written with other Unicode characters (a file named on macOS)', async () => {
+    const decomposed = 'cafe\u0301';
+    const nfd = join(work, 'manifests-nfd');
+    await put(nfd, { [`manifests/${decomposed}.yaml`]: 'data:\n  a: "{{ .Values.foo }}"\n' });
+    const packJson = { ...manifestPackJson, kubeManifests: [`manifests/${decomposed}.yaml`] };
+    const findings = await deepCheckPack({ dir: nfd, packJson, valuesText: 'manifests:\n  caf\u00e9:\n    foo: 1\n' });
+    const unknown = findings.find((f) => f.rule === 'deep-values-unknown-manifest');
+    expect(unknown?.message).toBe(
+      `manifests["caf\u00e9"] matches no manifest in pack.json kubeManifests (manifests["${decomposed}"]), so no manifest sees these values: it is manifests["${decomposed}"] written with other Unicode characters (composed (NFC) here, decomposed (NFD) in the file name; macOS tools write names decomposed), another key to Palette: write it as the file name has it`,
+    );
+  });
+
   it('asks for no manifests.<basename> entry when the manifest reads no .Values (plain YAML, as most real manifest packs)', async () => {
     const plain = join(work, 'manifests-plain');
     await put(plain, { 'manifests/app.yaml': APP, 'manifests/crds.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: demo\n---\n' });

@@ -383,7 +383,7 @@ const cases: Case[] = [
       await putFile(dir, 'pack.json', packJsonWith((json) => (json['kubeManifests'] = ['manifests/caf\u00e9.yaml'])));
       await rename(join(dir, 'manifests/extra.yaml'), join(dir, 'manifests/cafe\u0301.yaml'));
     },
-    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: 'found "manifests/cafe\u0301.yaml" instead (names must match exactly' },
+    expect: { severity: 'error', rule: 'manifest-missing', file: 'pack.json', path: 'kubeManifests[0]', message: 'found "manifests/cafe\u0301.yaml" instead, the same letters written as other Unicode characters (decomposed (NFD) on disk, composed (NFC) in pack.json' },
     alsoRules: ['deep-values-unknown-manifest'],
   },
   {
