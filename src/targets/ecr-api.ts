@@ -118,7 +118,11 @@ export class EcrApi {
           }),
         );
       } catch (err) {
-        throw this.fail(err, 'ecr:DescribeRepositories');
+        const failed = this.fail(err, 'ecr:DescribeRepositories');
+        // Only listing every pack needs it: a pack named is read through its tag list (ecr:ListImages, the registry API),
+        // which least-privilege pipeline roles hold. The denial said only "grant ecr:DescribeRepositories".
+        if (failed.code !== 'AUTH') throw failed;
+        throw new PackpubError('AUTH', failed.message, { hint: `${failed.hint ?? ''}; or name the pack: packpub list <name> (copy: <name> --all) reads its tag list without it`, cause: err });
       }
       for (const repo of page.repositories ?? []) {
         const name = repo.repositoryName;

@@ -87,6 +87,23 @@ describe('ECR journey through the CLI', () => {
     expect(w.proxy.requests.slice(sent).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   });
 
+  it('list without ecr:DescribeRepositories: the denial says the pack can be named, and naming it lists it', async () => {
+    expect((await runCli(['push', w.pack, ...ecrArgs('no-describe')], { env: env() })).code).toBe(0);
+    w.standin.deny('DescribeRepositories');
+    try {
+      const all = await runCli(['list', ...ecrArgs('no-describe')], { env: env() });
+      expect(all.code).toBe(1);
+      expect(all.stderr).toContain(`error: AWS denied ecr:DescribeRepositories for ${w.host}`);
+      // Was: only "grant ecr:DescribeRepositories", to a role that can read the pack by name.
+      expect(all.stderr).toContain('; or name the pack: packpub list <name> (copy: <name> --all) reads its tag list without it');
+      const named = await runCli(['list', 'hello-universe', ...ecrArgs('no-describe')], { env: env() });
+      expect(named.code, named.stderr).toBe(0);
+      expect(named.stdout).toMatch(/hello-universe\s+1\.0\.0/);
+    } finally {
+      w.standin.allow('DescribeRepositories');
+    }
+  });
+
   it('tag --force onto a tag an immutable repository holds with other content: refused before any tag is written', async () => {
     const args = [...ecrArgs('immutable-tags'), '--ecr-tag-mutability', 'IMMUTABLE'];
     const other = await writePack(join(w.root, 'immutable-tags-1.1.0'), { name: 'hello-universe', version: '1.1.0' });
