@@ -41,6 +41,12 @@ describe('build -o /dev/stdout', () => {
     expect(file.stdout).toContain(`built ${join(root, 'archive.tar.gz')}`);
     expect(piped.stdout.equals(await readFile(join(root, 'archive.tar.gz')))).toBe(true);
     expect(gunzipSync(piped.stdout).subarray(0, 'to-stdout-1.0.0/'.length).toString()).toBe('to-stdout-1.0.0/');
+    // `-o -`, as tar and curl read it (was: a file named "-" and the lines on standard output, exit 0).
+    const dash = await build([pack, '-o', '-'], root);
+    expect(dash.code, dash.stderr).toBe(0);
+    expect(dash.stderr).toContain('built /dev/stdout\n');
+    expect(dash.stdout.equals(piped.stdout)).toBe(true);
+    expect(await readdir(root)).not.toContain('-');
   });
 
   it('with --json: exit 2 before anything is built, standard output empty', async () => {

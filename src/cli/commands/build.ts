@@ -13,7 +13,7 @@ import { localWriteError, makeDirs, pathWithin, realAsFarAsItExists } from '../.
 const BUILD_FLAGS: OwnFlags = {
   positionals: { pack: { type: 'string', describe: 'Pack folder' } },
   options: {
-    output: { alias: 'o', type: 'string', describe: "Archive file to write, or a folder to write <name>-<version>.tar.gz into; outside the pack folder or in a folder its .packignore leaves out (default ./<name>-<version>.tar.gz, so run build from outside the pack)" },
+    output: { alias: 'o', type: 'string', describe: "Archive file to write, or a folder to write <name>-<version>.tar.gz into; outside the pack folder or in a folder its .packignore leaves out (default ./<name>-<version>.tar.gz, so run build from outside the pack); - (or /dev/stdout) for standard output, the lines then on stderr" },
     registry: { alias: 'r', type: 'string', describe: 'Show the reference for this registry (HOST[:PORT]/BASE-PATH; env PACKPUB_REGISTRY)' },
     strict: { type: 'boolean', default: false, describe: 'Validation warnings fail too' },
   },
@@ -45,7 +45,8 @@ export const buildCommand: CommandSpec = {
     // (was: "EISDIR ... this is a bug in packpub" when the archive was renamed over the folder).
     // `-o=~/x` (the shell leaves a `~` after `=` alone): the home folder's, as every path flag (userPath).
     const typed = args['output'] as string | undefined;
-    const output = typed === undefined ? undefined : userPath(ctx.io, typed);
+    // `-o -` is standard output, as for tar and curl (was: a file named "-", the lines on standard output, exit 0).
+    const output = typed === undefined ? undefined : typed === '-' ? '/dev/stdout' : userPath(ctx.io, typed);
     const intoFolder = typed !== undefined && output !== undefined && (/[/\\]$/.test(typed) || (await stat(resolve(ctx.io.cwd, output)).catch(() => undefined))?.isDirectory() === true);
     const outDir = output === undefined ? ctx.io.cwd : intoFolder ? resolve(ctx.io.cwd, output) : dirname(resolve(ctx.io.cwd, output));
     // `-o /dev/stdout` (README: an archive is written into a pipe or device): the archive is all standard output may
