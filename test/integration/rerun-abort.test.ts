@@ -32,8 +32,12 @@ describe('a re-run stopped while its lookups are in flight', () => {
 
     // A registry that answers its probes and never a manifest read. The run is stopped once a lookup is held there and
     // the first folder has its verdict, whichever comes last (on a loaded machine the lookup can reach the registry after
-    // the verdict).
+    // the verdict). The folders' own checks wait for a lookup to be held (checksAhead below): a run that got past its
+    // verdicts before a lookup reached the registry (its set-up took fewer turns of the event loop) went on to its
+    // uploads, where the stop came too late, and waited for the never-answered read.
     const held = new Set<ServerResponse>();
+    let lookupArrived: () => void = () => undefined;
+    const lookupHeld = new Promise<void>((resolve) => (lookupArrived = resolve));
     const stop = new AbortController();
     let validated = false;
     const stopOnceBoth = (): void => {
@@ -43,6 +47,7 @@ describe('a re-run stopped while its lookups are in flight', () => {
       if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       else if (req.url?.includes('/manifests/') === true) {
         held.add(res);
+        lookupArrived();
         stopOnceBoth();
       }
       else res.writeHead(404).end();
@@ -62,6 +67,8 @@ describe('a re-run stopped while its lookups are in flight', () => {
         cacheDir,
         env: {},
         signal: stop.signal,
+        // No check made ahead; each remembered folder is checked once a lookup is held.
+        checksAhead: { answer: () => undefined, wait: () => (held.size > 0 ? undefined : lookupHeld) },
         // The lookups were sent before the first folder's verdict.
         onEvent: (e: PushEvent) => {
           if (e.type !== 'validated') return;
