@@ -9,6 +9,7 @@ import { RegistryReader } from '../support/registry-reader.js';
 import { skopeoSyncManifests, startRegistry } from '../support/registry.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
 
 /*
  * delete, tag, copy and push against a real distribution registry behind a proxy that answers some requests itself:
@@ -22,6 +23,9 @@ import { setup } from '../support/stage.js';
 const REPO = 'spectro-packs/archive';
 const DENIED = '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}';
 
+// The read-backs after a write that did not keep (a tag, a manifest) read again after the retry backoff's pauses:
+// in-process runs wait them 50 times shorter (support/clock.ts; ~15 s of real pauses a run before).
+hurryRetries();
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-hostile-delete-');
   const registry = stack.add(await startRegistry());

@@ -6,6 +6,7 @@ import { startHostileRegistry } from '../support/hostile-registry.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
 
 /*
  * A blob download the registry sends elsewhere (ECR -> S3) meets a server packpub holds no credentials for. When
@@ -17,6 +18,9 @@ import { setup } from '../support/stage.js';
 const PASSWORD = 'registry-pw-4711';
 const X = 'x.test';
 
+// The refused blob downloads are retried after the retry backoff's pauses: in-process runs wait them 50 times shorter
+// (support/clock.ts; ~3.7 s of real pauses a run before).
+hurryRetries();
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-hostile-redirects-');
   const registry = stack.add(await startHostileRegistry({ users: { u: PASSWORD } }));

@@ -6,7 +6,7 @@ import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { proxiedSharedRegistry } from '../support/proxied-writes.js';
 import { setup } from '../support/stage.js';
-import { rawAnswer, type WireRequest } from '../support/wire-proxy.js';
+import { rawAnswer, startWireProxy, type WireProxy, type WireRequest } from '../support/wire-proxy.js';
 
 /*
  * Interim answers (HTTP 1xx) before, or instead of, a registry's answer. A client must read 1xx answers it did not
@@ -15,7 +15,14 @@ import { rawAnswer, type WireRequest } from '../support/wire-proxy.js';
  * whatever --request-timeout and --retry-deadline said. A real registry sits behind a proxy that writes the 1xx.
  */
 
-const w = setup((stack) => proxiedSharedRegistry(stack, 'packpub-interim-'));
+const w = setup(async (stack) => {
+  const world = await proxiedSharedRegistry(stack, 'packpub-interim-');
+  // The runs held by interim answers wait out their request timeouts side by side (describe.concurrent below), each
+  // through a proxy of its own, so that one's interim answers never reach another's requests.
+  const held = async () => stack.add(await startWireProxy(world.registry.host));
+  const [head103, head100, login] = await Promise.all([held(), held(), held()]);
+  return { ...world, held: { head103, head100, login } };
+});
 
 const EARLY_HINTS = 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n';
 /**
@@ -40,50 +47,53 @@ async function freshPack(): Promise<{ dir: string; name: string }> {
   return { dir: await writePack(join(w.root, name), { name, version: '1.0.0' }), name };
 }
 
-function answering(hook: (r: WireRequest) => boolean) {
-  w.proxy.onRequest = (r) => (hook(r) ? { repeat: EARLY_HINTS, everyMs: 200 } : 'pass');
+function answering(proxy: WireProxy, hook: (r: WireRequest) => boolean) {
+  proxy.onRequest = (r) => (hook(r) ? { repeat: EARLY_HINTS, everyMs: 200 } : 'pass');
 }
 
-describe('interim answers without end', () => {
+describe.concurrent('interim answers without end (each run through a proxy of its own, side by side)', () => {
   it('push: a manifest HEAD answered only with 103 ends at the request timeout of each attempt, exit 1 naming it, nothing tagged (was: held for ever)', async () => {
     const { dir, name } = await freshPack();
-    answering((r) => r.method === 'HEAD' && r.path.includes('/manifests/'));
+    const proxy = w.held.head103;
+    answering(proxy, (r) => r.method === 'HEAD' && r.path.includes('/manifests/'));
     try {
-      const run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache', ...LIMITS]));
+      const run = await bounded(runCli(['push', dir, '--registry', `${proxy.host}/${w.registry.base}`, '--no-cache', ...LIMITS]));
       expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr).toContain(`FAILED ${name}:1.0.0: timed out waiting for ${w.proxy.host}: it sent only interim answers (HTTP 1xx) to HEAD`);
+      expect(run.stderr).toContain(`FAILED ${name}:1.0.0: timed out waiting for ${proxy.host}: it sent only interim answers (HTTP 1xx) to HEAD`);
       expect(run.stderr).toContain('for 2 s, never the answer');
       expect(stackLines(run.stderr)).toEqual([]);
     } finally {
-      w.proxy.onRequest = undefined;
+      proxy.onRequest = undefined;
     }
     expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/${name}`)).toEqual([]);
   });
 
   it('push: a manifest HEAD answered only with 100 Continue, read past each time, ends at the request timeout of each attempt, exit 1, nothing tagged', async () => {
     const { dir, name } = await freshPack();
-    w.proxy.onRequest = (r) => (r.method === 'HEAD' && r.path.includes('/manifests/') ? { repeat: 'HTTP/1.1 100 Continue\r\n\r\n', everyMs: 200 } : 'pass');
+    const proxy = w.held.head100;
+    proxy.onRequest = (r) => (r.method === 'HEAD' && r.path.includes('/manifests/') ? { repeat: 'HTTP/1.1 100 Continue\r\n\r\n', everyMs: 200 } : 'pass');
     try {
-      const run = await bounded(runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache', ...LIMITS]));
+      const run = await bounded(runCli(['push', dir, '--registry', `${proxy.host}/${w.registry.base}`, '--no-cache', ...LIMITS]));
       expect(run.code, run.stderr).toBe(1);
-      expect(run.stderr).toContain(`FAILED ${name}:1.0.0: timed out waiting for ${w.proxy.host}`);
+      expect(run.stderr).toContain(`FAILED ${name}:1.0.0: timed out waiting for ${proxy.host}`);
       expect(stackLines(run.stderr)).toEqual([]);
     } finally {
-      w.proxy.onRequest = undefined;
+      proxy.onRequest = undefined;
     }
     expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/${name}`)).toEqual([]);
   });
 
   it('login: a /v2/ check answered only with 103 ends the same way and saves nothing (was: held for ever)', async () => {
     const config = join(w.root, 'docker-config.json');
-    answering((r) => r.path === '/v2/');
+    const proxy = w.held.login;
+    answering(proxy, (r) => r.path === '/v2/');
     try {
-      const run = await bounded(runCli(['login', w.proxy.host, '-u', 'someone', '--password-stdin', '--registry-config', config, ...LIMITS.slice(0, 6)], { stdin: 'pw' }));
+      const run = await bounded(runCli(['login', proxy.host, '-u', 'someone', '--password-stdin', '--registry-config', config, ...LIMITS.slice(0, 6)], { stdin: 'pw' }));
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain('it sent only interim answers (HTTP 1xx) to GET');
       expect(stackLines(run.stderr)).toEqual([]);
     } finally {
-      w.proxy.onRequest = undefined;
+      proxy.onRequest = undefined;
     }
     expect(existsSync(config)).toBe(false);
   });

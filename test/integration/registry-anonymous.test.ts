@@ -12,6 +12,7 @@ import { startRecordingProxy } from '../support/recording-proxy.js';
 import { skopeoInspectRaw, startRegistry } from '../support/registry.js';
 import { pushTestPack, readAll } from '../support/artifacts.js';
 import { setup } from '../support/stage.js';
+import { hurryRetries } from '../support/clock.js';
 
 const anonymous = staticProvider('test', undefined);
 
@@ -19,6 +20,9 @@ const anonymous = staticProvider('test', undefined);
 const pushPack = (store: GenericRegistryStore, repo: string, tag: string, layer: Buffer) => pushTestPack(store, repo, tag, layer);
 
 describe('generic registry store against distribution (anonymous)', () => {
+  // A missing blob is read again after the retry backoff's pauses (a replica behind) before NOT_FOUND: waited 50 times
+  // shorter (support/clock.ts; ~1.8 s of real pauses before).
+  hurryRetries();
   const w = setup(async (stack) => {
     const registry = stack.add(await startRegistry());
     const proxy = stack.add(await startRecordingProxy(registry.host));

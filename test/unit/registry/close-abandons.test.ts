@@ -52,7 +52,7 @@ async function expectGivenUpOnClose(client: RegistryClient, pending: Promise<unk
   expect(ms).toBeLessThan(10_000);
 }
 
-describe('closing a registry client with a request in flight', () => {
+describe.concurrent('closing a registry client with a request in flight (each on a stand-in of its own, side by side)', () => {
   it('gives up a GET whose answer never comes within the close grace, not at --request-timeout', async () => {
     const registry = env.add(await startHostileRegistry());
     const digest = registry.putBlob('a/b', Buffer.from('hello')) as `sha256:${string}`;
