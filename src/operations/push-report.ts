@@ -73,6 +73,9 @@ export interface PushReport {
   aborted: boolean;
 }
 
+/** The error of a pack --fail-fast kept from starting (cli/ci-output/causes.ts tells such packs as one cause). */
+export const FAIL_FAST_NOT_STARTED = 'not started: --fail-fast stopped the run after a failure';
+
 export function summarize(results: PackResult[]): PushSummary {
   const summary: PushSummary = {
     total: results.length,

@@ -33,7 +33,7 @@ import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
 import { LookupPace, type LookupTimer } from './lookup-pace.js';
 import { createWorkDir, unmadeWorkDir, workDirRefusal } from './work-dir.js';
-import { summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
+import { FAIL_FAST_NOT_STARTED, summarize, type EventSink, type PackResult, type PushReport, type ValidationReportLike } from './push-report.js';
 import { shellWord } from '../util/shell-word.js';
 
 export interface PushOptions {
@@ -362,7 +362,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           if (verdict.usage !== undefined) return [];
           const error = verdict.blockAll
             ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
-            : { code: 'ABORTED', message: 'not started: the run was stopped' };
+            : { code: 'ABORTED', message: stop && options.signal?.aborted !== true ? FAIL_FAST_NOT_STARTED : 'not started: the run was stopped' };
           return states.map(({ target }) => ({
             dir: pack.dir,
             name: pack.name,

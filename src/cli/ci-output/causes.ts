@@ -1,4 +1,4 @@
-import type { PackResult } from '../../operations/push-report.js';
+import { FAIL_FAST_NOT_STARTED, type PackResult } from '../../operations/push-report.js';
 import type { PushPaletteOutcome } from '../palette-run.js';
 
 /**
@@ -6,7 +6,8 @@ import type { PushPaletteOutcome } from '../palette-run.js';
  * Two kinds share a cause:
  * - a target-wide error (credentials rejected, host unreachable, TLS, a credential provider failing) hits
  *   every pack sent to that target;
- * - the invalid-pack gate holds every valid pack back because others are invalid.
+ * - the invalid-pack gate holds every valid pack back because others are invalid;
+ * - --fail-fast keeps the packs not started yet from starting after a failure.
  * Everything else (a conflict, a pack's own upload error, an invalid pack) is its own cause.
  */
 
@@ -16,7 +17,8 @@ const TARGET_WIDE = new Set(['AUTH', 'CREDENTIALS', 'NETWORK', 'TLS']);
 export type Cause =
   | { kind: 'pack'; result: PackResult }
   | { kind: 'target'; target: string; code: string; message: string; hint?: string; results: PackResult[] }
-  | { kind: 'held-back'; results: PackResult[]; invalid: number; hint?: undefined };
+  | { kind: 'held-back'; results: PackResult[]; invalid: number; hint?: undefined }
+  | { kind: 'not-started'; results: PackResult[]; hint?: undefined };
 
 /** The pack as people name it. */
 export function packId(r: PackResult): string {
@@ -34,7 +36,12 @@ export function isFailure(r: PackResult): boolean {
 
 /** A failure whose cause may be shared with other packs of the same run (held back until the run ends). */
 export function mayShareCause(r: PackResult): boolean {
-  return r.status === 'failed' && r.error !== undefined && (TARGET_WIDE.has(r.error.code) || r.error.code === 'PACK_INVALID');
+  return r.status === 'failed' && r.error !== undefined && (TARGET_WIDE.has(r.error.code) || r.error.code === 'PACK_INVALID' || notStarted(r));
+}
+
+/** A pack --fail-fast kept from starting: each said "the run was stopped" on a line (and an annotation) of its own. */
+function notStarted(r: PackResult): boolean {
+  return r.error?.code === 'ABORTED' && r.error.message === FAIL_FAST_NOT_STARTED;
 }
 
 /** The pack's own repository and reference removed from a message, so the same cause reads the same for every pack. */
@@ -53,6 +60,7 @@ export function failureCauses(results: PackResult[]): Cause[] {
   const causes: Cause[] = [];
   const byKey = new Map<string, Extract<Cause, { kind: 'target' }>>();
   let heldBack: Extract<Cause, { kind: 'held-back' }> | undefined;
+  let stopped: Extract<Cause, { kind: 'not-started' }> | undefined;
   const invalid = new Set(results.filter((r) => r.status === 'invalid').map((r) => r.dir)).size;
   for (const r of results) {
     if (!isFailure(r)) continue;
@@ -64,6 +72,14 @@ export function failureCauses(results: PackResult[]): Cause[] {
         causes.push(heldBack);
       }
       heldBack.results.push(r);
+      continue;
+    }
+    if (r.status === 'failed' && notStarted(r)) {
+      if (stopped === undefined) {
+        stopped = { kind: 'not-started', results: [] };
+        causes.push(stopped);
+      }
+      stopped.results.push(r);
       continue;
     }
     if (r.status === 'failed' && code !== undefined && TARGET_WIDE.has(code)) {
@@ -115,6 +131,10 @@ export function causeLine(cause: Exclude<Cause, { kind: 'pack' }>): string {
     // With several targets a held-back pack has one result per target: count packs, not results.
     const packs = new Set(cause.results.map((r) => r.dir)).size;
     return `${plural(packs, 'valid pack')} not pushed because ${cause.invalid} ${cause.invalid === 1 ? 'is' : 'are'} invalid; pass --continue-on-error to push them`;
+  }
+  if (cause.kind === 'not-started') {
+    const packs = [...new Map(cause.results.map((r) => [r.dir, r])).values()];
+    return `${plural(packs.length, 'pack')} not started: --fail-fast stopped the run after a failure (${listPacks(packs)})`;
   }
   return `FAILED ${cause.target}: ${cause.message} (stopped ${plural(cause.results.length, 'pack')}: ${listPacks(cause.results)})`;
 }
