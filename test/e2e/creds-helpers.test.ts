@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitFor } from '../support/cli.js';
 import { writeValidPack } from '../support/packs.js';
-import { RegistryReader } from '../support/registry-reader.js';
-import { sharedRegistry } from '../support/registry.js';
+import { makeCredHelperFixture } from '../support/cred-helper-fixture.js';
+import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
+import { sharedRegistry, startRegistry } from '../support/registry.js';
+import { startTokenServer } from '../support/token-server.js';
 import { leaks, secretForms } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
 
@@ -172,3 +174,44 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+/*
+ * A credential helper that mints short-lived secrets (gcloud's, ACR's, an identity provider's): the secret it gave at
+ * the start of a run stops being taken in the middle of it. ORAS asks the helper for every token; packpub asked it
+ * once per run, so every request after that failed ("credentials rejected or no push permission"), exit 1. Now a
+ * secret of a helper that is refused (401) is asked for once more, and the helper's new answer is used.
+ */
+describe('a credential helper whose secret is rotated during the run', () => {
+  const FIRST = 'minted-first-3c9a7e';
+  const SECOND = 'minted-second-81d0f4';
+  const t = setup(async (stack) => {
+    // The token service takes the first secret for one token, then only the second (as a short-lived secret expiring).
+    let checks = 0;
+    const rotating = { get password() { return checks++ === 0 ? FIRST : SECOND; } };
+    const token = stack.add(await startTokenServer({ users: { minted: rotating } }));
+    const registry = stack.add(await startRegistry({ auth: 'token', token }));
+    const helper = stack.add(await makeCredHelperFixture(['minting']));
+    const root = await stack.tempDir('packpub-creds-rotated-');
+    const docker = join(root, 'docker');
+    await mkdir(docker);
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: 'minting' }));
+    return { token, registry, helper, root, docker, pack: await writeValidPack(join(root, 'pack')) };
+  });
+
+  it('is asked again once refused, and its new secret publishes (was: every request after the first token refused, exit 1)', async () => {
+    await t.helper.seed({ [t.registry.host]: { Username: 'minted', Secret: FIRST } });
+    await t.helper.seedNext({ [t.registry.host]: { Username: 'minted', Secret: SECOND } });
+    const run = await runCli(['push', t.pack, '--registry', `${t.registry.host}/rotated`], { env: { ...t.helper.env, DOCKER_CONFIG: t.docker } });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('published');
+    // The first secret got one token, then was refused; the second got the rest.
+    const asked = t.token.requests.filter((r) => r.user === 'minted');
+    expect(asked[0]?.authenticated).toBe(true);
+    expect(asked.some((r) => !r.authenticated)).toBe(true);
+    expect(asked.at(-1)?.authenticated).toBe(true);
+    const held = await tokenHoldings(t.registry.url, (access) => t.token.tokenFor(access), 'rotated');
+    expect([...held.tags.keys()]).toEqual([expect.stringMatching(/^rotated\/spectro-packs\/archive\/[^:]+:\d/)]);
+    expect(held.problems).toEqual([]);
+    expect(leaks(run.stdout + run.stderr, [...secretForms('first secret', FIRST, 'minted'), ...secretForms('second secret', SECOND, 'minted')])).toEqual([]);
+  });
+});

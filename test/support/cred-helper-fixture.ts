@@ -19,6 +19,8 @@ export interface CredHelperFixture {
   /** What the helper holds: server URL -> {Username, Secret}. */
   entries(): Promise<Record<string, { Username: string; Secret: string }>>;
   seed(entries: Record<string, { Username: string; Secret: string }>): Promise<void>;
+  /** What `get` answers from its second call on (once each): a helper that mints a fresh secret when asked again. */
+  seedNext(entries: Record<string, { Username: string; Secret: string }>): Promise<void>;
   cleanup(): Promise<void>;
   /** Ids of helper processes still running (read from /proc). */
   running(): Promise<number[]>;
@@ -27,7 +29,8 @@ export interface CredHelperFixture {
 /*
  * Each entry is the file <store>/<server URL in hex> holding the JSON that `store` was given
  * ({"ServerURL","Username","Secret"}), which is also what `get` answers. `store` takes the server from
- * that JSON as packpub writes it (JSON.stringify: the URL holds no quote or backslash).
+ * that JSON as packpub writes it (JSON.stringify: the URL holds no quote or backslash). A file of the same name in
+ * <store>.next (seedNext) replaces the entry once `get` has answered it: the next `get` gets the new secret.
  */
 const SCRIPT = String.raw`#!/bin/sh
 store=$PACKPUB_TEST_HELPER_STORE
@@ -51,7 +54,11 @@ case "$1" in
   get|erase)
     file="$store/$(hex "$(printf '%s' "$input" | tr -d ' \t\r\n')")"
     if [ ! -f "$file" ]; then echo 'credentials not found in native keychain'; exit 1; fi
-    if [ "$1" = get ]; then cat "$file"; else rm "$file"; fi ;;
+    if [ "$1" = get ]; then
+      cat "$file"
+      next="$store.next/$(basename "$file")"
+      if [ -f "$next" ]; then mv "$next" "$file"; fi
+    else rm "$file"; fi ;;
   store)
     server=$(printf '%s' "$input" | sed -n 's/.*"ServerURL":"\([^"]*\)".*/\1/p')
     mkdir -p "$store"
@@ -92,6 +99,13 @@ export async function makeCredHelperFixture(names: string[] = ['packpubtest'], b
       await mkdir(storePath);
       for (const [ServerURL, { Username, Secret }] of Object.entries(entries)) {
         await writeFile(join(storePath, Buffer.from(ServerURL).toString('hex')), JSON.stringify({ ServerURL, Username, Secret }));
+      }
+    },
+    async seedNext(entries) {
+      const next = `${storePath}.next`;
+      await mkdir(next, { recursive: true });
+      for (const [ServerURL, { Username, Secret }] of Object.entries(entries)) {
+        await writeFile(join(next, Buffer.from(ServerURL).toString('hex')), JSON.stringify({ ServerURL, Username, Secret }));
       }
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),

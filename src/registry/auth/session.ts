@@ -330,15 +330,48 @@ export class AuthSession extends TransportLayer {
     const gen = this.generation;
     const cred = this.settled ?? (await this.getCredential());
     if (this.unanswered !== undefined) return this.askedWithoutAnswer(await this.exchange(req, cred));
-    const res = await this.exchange(req, cred);
+    let res: AuthedResponse;
+    try {
+      res = await this.exchange(req, cred);
+    } catch (err) {
+      // The token service refused a credential helper's secret (401): a fresh one is asked for once (askAgain).
+      const fresh = err instanceof RegistryError && err.code === 'AUTH' && err.status === 401 ? await this.askAgain(gen, cred) : undefined;
+      if (fresh === undefined) throw err;
+      return this.exchange(req, fresh);
+    }
     if (!hasSecret(cred) || this.provider.invalidate === undefined || (res.status !== 400 && res.status !== 401 && res.status !== 403)) return res;
     // ECR: an expired token is `DENIED ... Your authorization token has expired` (400 on ECR Public).
     // A body cut short cannot say "expired"; the status still reaches the caller.
     const body = await readErrorBody(res.body);
     const expired = parseOciErrors(body).some((e) => e.code === 'DENIED' && /expired/i.test(e.message));
-    if (!expired) return withBufferedBody(res, body);
+    if (!expired) {
+      const fresh = res.status === 401 && res.auth.credentialSent ? await this.askAgain(gen, cred) : undefined;
+      return fresh === undefined ? withBufferedBody(res, body) : this.exchange(req, fresh);
+    }
     this.invalidateCredential(gen); // no-op when a concurrent request already did it
     return this.exchange(req, await this.getCredential());
+  }
+
+  /** Credentials a credential helper gave that were refused (401) and re-asked for once (askAgain). */
+  private readonly askedAgain = new WeakSet<Credential>();
+
+  /**
+   * A credential helper's secret refused (401) by the registry or its token service: the helper is asked once more,
+   * and its answer is used when it differs. Helpers that mint short-lived secrets (gcloud's, ACR's, an identity
+   * provider's) give a fresh one where the first expired during a long run; ORAS asks the helper for every token,
+   * packpub asked once per run and failed every request after that. Undefined when the source is no helper, or the
+   * helper answers the same.
+   */
+  private async askAgain(gen: number, cred: Credential): Promise<Credential | undefined> {
+    if (cred.source?.startsWith('credential helper ') !== true) return undefined;
+    if (!this.askedAgain.has(cred)) {
+      this.askedAgain.add(cred);
+      this.debug?.(`auth: ${this.host} refused the credentials from ${cred.source}; asking it again`);
+      this.invalidateCredential(gen);
+    }
+    const fresh = await this.getCredential();
+    const same = fresh.username === cred.username && fresh.password === cred.password && fresh.identityToken === cred.identityToken && fresh.registryToken === cred.registryToken;
+    return same ? undefined : fresh;
   }
 
   /**
