@@ -180,6 +180,7 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
   for (const arg of args) {
     const candidates = GLOB_CHARS.test(arg) ? expandGlob(arg, cwd) : [resolve(cwd, arg)];
     if (candidates.length === 0) throw new PackpubError('USAGE', `"${arg}" matches no directory`);
+    const foundBefore = found.length;
     for (const dir of candidates) {
       let info;
       try {
@@ -196,6 +197,13 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
       } else {
         throw new PackpubError('USAGE', `${arg} has no pack.json`, { hint: 'pass --recursive to publish every pack below it' });
       }
+    }
+    // A glob whose folders hold no pack (`packs/*` where the packs sit a level deeper): nothing was published, exit 0.
+    if (GLOB_CHARS.test(arg) && found.length === foundBefore) {
+      const shown = candidates.slice(0, 3).map((dir) => relative(cwd, dir) || '.');
+      throw new PackpubError('USAGE', `"${arg}" matches no pack folder: ${shown.join(', ')}${candidates.length > 3 ? ` and ${candidates.length - 3} more` : ''} ${candidates.length === 1 ? 'holds' : 'hold'} no pack.json${options.recursive === true ? ', nor any folder below' : ''}`, {
+        hint: options.recursive === true ? 'name the folders that hold the packs' : 'pass --recursive to search below them, or name the folders that hold pack.json',
+      });
     }
   }
   const unique = new Map<string, string>();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -11,7 +12,8 @@ import { setup } from '../support/stage.js';
  * `packs:` entry of packpub.yaml): its `*` skipped symbolic links to folders, where the shell's `packs/*` names them.
  * A release tree whose packs/current links to a pack kept elsewhere: `push 'packs/*'` published the others, exit 0,
  * and `push 'links/*'` said `matches no directory`. Now matched as the shell matches; `**` and --recursive follow no
- * link (bash's globstar neither), and a pack found twice is pushed once.
+ * link (bash's globstar neither), and a pack found twice is pushed once. A glob whose folders hold no pack (the packs a
+ * level deeper) published nothing, exit 0: refused as a --recursive root without packs is.
  */
 const w = setup(async (stack) => {
   const root = await stack.tempDir();
@@ -22,6 +24,9 @@ const w = setup(async (stack) => {
   await symlink(join(root, 'kept', 'linked'), join(root, 'links', 'one'));
   await symlink(join(root, 'packs', 'real'), join(root, 'links', 'again'));
   await symlink(join(root, 'nowhere'), join(root, 'links', 'dangling'));
+  // Packs a level below the folders a glob names (teams/<team>/<pack>).
+  await writePack(join(root, 'teams', 'red', 'deep'), { name: 'deep', version: '1.0.0' });
+  await mkdir(join(root, 'teams', 'blue'));
   return { root };
 });
 
@@ -35,4 +40,18 @@ it("a quoted glob's * matches a symbolic link to a pack folder, as the shell's d
   expect([...held.tags.keys()].map((tag) => tag.split('/').at(-1)).sort()).toEqual(['linked:2.0.0', 'real:1.0.0']);
   // `**` follows no link: the linked pack is not below packs/ for it.
   expectRun(await runCli(['push', 'packs/**', '--oci-layout', join(w.root, 'deep'), '--dry-run'], { cwd: w.root }), { code: 0, stdout: ['plan new real:1.0.0', '1 pack(s) to oci-layout'] });
+});
+
+it('a glob whose folders hold no pack.json: exit 2 naming them (was: exit 0, "ok": true, nothing published)', async () => {
+  const layout = join(w.root, 'none');
+  for (const [args, words] of [
+    [['teams/*'], ['error: "teams/*" matches no pack folder: teams/blue, teams/red hold no pack.json\n', 'hint: pass --recursive to search below them']],
+    [['teams/b*', '--recursive'], ['error: "teams/b*" matches no pack folder: teams/blue holds no pack.json, nor any folder below\n', 'hint: name the folders that hold the packs']],
+    [['packs/real', 'teams/*'], ['error: "teams/*" matches no pack folder']],
+  ] as Array<[string[], string[]]>) {
+    expectRun(await runCli(['push', ...args, '--oci-layout', layout, '--json'], { cwd: w.root }), { code: 2, stdout: '', stderr: words });
+  }
+  expect(existsSync(layout)).toBe(false);
+  // Searched below, the glob's folders give their packs.
+  expectRun(await runCli(['push', 'teams/*', '--recursive', '--oci-layout', layout], { cwd: w.root }), { code: 0, stdout: ['published deep:1.0.0', '1 pack(s) to oci-layout'] });
 });
