@@ -12,7 +12,7 @@ import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYaml
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
-import { eachValuesReferencePath, eachValuesReferencePathOfAscii, unconditionalRequired, type RequiredValue } from './template-refs.js';
+import { eachValuesReferencePath, eachValuesReferencePathOfAscii, requiredScan, type RequiredValue } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
 import { checkYamlText, isContentDocument } from './yaml-source.js';
@@ -125,8 +125,9 @@ export interface HelmChart {
    */
   helm4Values?: { refused: string } | { merged: number };
   /**
-   * The `required` calls on `.Values` paths its templates (not partials) run on every render
-   * (template-refs.ts unconditionalRequired), at most 20, with the template's path below `templates/`.
+   * The `required` calls on `.Values` paths its templates (not partials) run on every render, at their top
+   * level or in a define they run there with the root data (template-refs.ts requiredScan), at most 20, with
+   * the path below `templates/` of the file holding the call.
    */
   requiredValues?: Array<RequiredValue & { file: string }>;
 }
@@ -271,6 +272,10 @@ interface ChartSlot {
   earlier?: Array<{ field: TextField; text: string }>;
   templateRefs?: Set<string>;
   requiredValues?: Array<RequiredValue & { file: string }>;
+  /** The defines its templates (not partials) run at their top level with the root data (requiredScan). */
+  requiredIncludes?: Set<string>;
+  /** Per define of its templates that runs `required` or another define at its own top level (requiredScan). */
+  requiredDefines?: Map<string, { required: Array<RequiredValue & { file: string }>; includes: string[] }>;
   /** This subchart's crds/ files Helm's install cannot apply (HelmChart.crdRefusals). */
   crdRefusals?: Array<CrdRefusal & { file: string }>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
@@ -309,13 +314,58 @@ function addTemplateRefs(slot: ChartSlot, text: string | AsciiBytes, file: strin
   const partial = base.startsWith('_') && !base.endsWith('.tpl');
   if (typeof text === 'string') eachValuesReferencePath(text, add, undefined, partial);
   else eachValuesReferencePathOfAscii(text.ascii, add, undefined, partial);
-  // Helm renders no partial (`_*`) on its own: only its defines, through the templates that include them.
-  if (!base.startsWith('_') && (typeof text === 'string' ? text.includes('required') : text.ascii.includes('required'))) {
-    const at = file.replace(/\\/g, '/').lastIndexOf('/templates/');
-    const rel = at === -1 ? base : file.replace(/\\/g, '/').slice(at + '/templates/'.length);
+  addRequiredScan(slot, text, file);
+}
+
+/**
+ * What a template file runs `required` on whatever the values (template-refs.ts requiredScan): the calls at
+ * its top level and the defines it runs there, unless it is a partial (`_*`: Helm renders no partial on its
+ * own, only its defines, through the templates that include them); and, in every file, each define's own.
+ */
+function addRequiredScan(slot: ChartSlot, text: string | AsciiBytes, file: string): void {
+  const has = (word: string): boolean => (typeof text === 'string' ? text.includes(word) : text.ascii.includes(word));
+  // A large template read in pieces (AsciiBytes) is made one string only to read a `required` of its own.
+  if (!has('required') && (typeof text !== 'string' || (!has('include') && !has('template')))) return;
+  const slashed = file.replace(/\\/g, '/');
+  const base = slashed.slice(slashed.lastIndexOf('/') + 1);
+  const at = slashed.lastIndexOf('/templates/');
+  const rel = at === -1 ? base : slashed.slice(at + '/templates/'.length);
+  const scan = requiredScan(typeof text === 'string' ? text : text.ascii.toString('latin1'));
+  if (!base.startsWith('_')) {
     const found = (slot.requiredValues ??= []);
-    for (const r of unconditionalRequired(typeof text === 'string' ? text : text.ascii.toString('latin1'))) if (found.length < 20) found.push({ ...r, file: rel });
+    for (const r of scan.top) if (found.length < 20) found.push({ ...r, file: rel });
+    const includes = (slot.requiredIncludes ??= new Set());
+    for (const name of scan.includes) if (includes.size < 1000) includes.add(name);
   }
+  for (const [name, define] of scan.defines) {
+    if (define.required.length === 0 && define.includes.length === 0) continue;
+    const defines = (slot.requiredDefines ??= new Map());
+    if (defines.size < 5000) defines.set(name, { required: define.required.map((r) => ({ ...r, file: rel })), includes: define.includes });
+  }
+}
+
+/**
+ * The `required` calls a chart's templates run on every install: at their top level, and in the defines they
+ * run there with the root data, and the defines those run in turn (at most 8 deep), at most 20 in all.
+ */
+function requiredValuesOf(slot: Pick<ChartSlot, 'requiredValues' | 'requiredIncludes' | 'requiredDefines'>): Array<RequiredValue & { file: string }> {
+  const found = [...(slot.requiredValues ?? [])];
+  const defines = slot.requiredDefines;
+  if (defines === undefined || slot.requiredIncludes === undefined) return found;
+  const seen = new Set<string>();
+  let next = [...slot.requiredIncludes];
+  for (let depth = 0; depth < 8 && next.length > 0; depth++) {
+    const later: string[] = [];
+    for (const name of next) {
+      const define = defines.get(name);
+      if (seen.has(name) || define === undefined) continue;
+      seen.add(name);
+      for (const r of define.required) if (found.length < 20) found.push(r);
+      later.push(...define.includes);
+    }
+    next = later;
+  }
+  return found;
 }
 
 /** A template's bytes known to be ASCII, read in pieces (eachValuesReferencePathOfAscii) rather than made one string. */
@@ -685,8 +735,9 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           return;
         case 'template': {
           const bytes = await data.bytes();
-          // A template that never names .Values has no reference to find: it is not even decoded.
+          // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
+          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
         case 'yaml': {
@@ -695,6 +746,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
           checkCrd(use, bytes, budget);
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
+          else if (use.refs && (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1)) addRequiredScan(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
         case 'subchart-crd':
@@ -1062,6 +1114,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     );
   }
   const refs = [...(slot.templateRefs ?? [])];
+  const required = requiredValuesOf(slot);
   let paths: string[][] | undefined;
   const chart: HelmChart = {
     name: String(metadata['name']),
@@ -1070,7 +1123,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
     ...(slot.schema === undefined ? {} : { valuesSchemaText: slot.schema }),
     ...(slot.crdRefusals === undefined ? {} : { crdRefusals: slot.crdRefusals }),
-    ...(slot.requiredValues === undefined || slot.requiredValues.length === 0 ? {} : { requiredValues: slot.requiredValues }),
+    ...(required.length === 0 ? {} : { requiredValues: required }),
     dependencies: parseDependencies(dependencies),
     subcharts,
     // Split only when asked for: the deep checks read the dotted paths (templateReferences).

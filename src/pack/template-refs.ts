@@ -458,6 +458,19 @@ const REQUIRED_CALL = new RegExp(`(?:^|[\\s(|])required\\s+${GO_STRING}\\s+${VAL
 /** `.Values.a.b | required "msg"`: the path as the whole first command of a pipeline (at the action's start, after `(` or `:=`/`=`). */
 const REQUIRED_PIPE = new RegExp(`(?:^|\\(|:?=)\\s*${VALUES_PATH}\\s*\\|\\s*required\\s+${GO_STRING}${PATH_END}`, 'g');
 
+/** `include "name" .` / `template "name" $`: a define run with the data the action sees (the root data at a file's top level). */
+const INCLUDE_CALL = /(?:^|[\s(|=])(?:include|template)\s+"([^"\\\n]+)"\s+[.$](?=\s|\)|\||$)/g;
+
+/** What requiredScan finds in one template file. */
+export interface RequiredScan {
+  /** `required` calls at the file's top level (unconditionalRequired). */
+  top: RequiredValue[];
+  /** The defines the file runs at its top level, with the root data. */
+  includes: string[];
+  /** Per define of the file: the `required` calls at its own top level, and the defines it runs there with its own data. */
+  defines: Map<string, { required: RequiredValue[]; includes: string[] }>;
+}
+
 /**
  * The `required` calls on `.Values` paths that a template runs whenever it is rendered: in an action at its
  * top level, outside every `if`, `with`, `range`, `define` and `block` body (so no condition decides it), in
@@ -465,41 +478,81 @@ const REQUIRED_PIPE = new RegExp(`(?:^|\\(|:?=)\\s*${VALUES_PATH}\\s*\\|\\s*requ
  * every template of a chart that is not a partial (pkg/engine: a `_` file only through its defines), and
  * `required` fails on a nil value or an empty string (pkg/engine/funcs.go), so such a call whose value is
  * unset or empty fails every install ("execution error at (chart/templates/x.yaml:L:C): <message>").
+ * Also, read the same way, each define's own top level, and the defines run with `include`/`template` and
+ * the data as it is (`.` or `$`) at the file's or a define's top level: a `required` in
+ * `define "x.validate"` that a template runs with `{{ include "x.validate" . }}` runs on every install, and
+ * Helm names the define's file and line ("execution error at (chart/templates/_helpers.tpl:L:C): ...").
  */
-export function unconditionalRequired(text: string): RequiredValue[] {
-  const found: RequiredValue[] = [];
+export function requiredScan(text: string): RequiredScan {
+  const scan: RequiredScan = { top: [], includes: [], defines: new Map() };
+  // The open blocks; `inDefine`: the define the outermost one is, if it is one.
   let depth = 0;
+  let inDefine: { required: RequiredValue[]; includes: string[] } | undefined;
   let lines: LineIndex | undefined;
   for (let open = text.indexOf('{{'); open !== -1; open = text.indexOf('{{', open + 2)) {
     const close = text.indexOf('}}', open + 2);
     if (close === -1) break;
-    let body = text.slice(open + 2, close).trim();
-    if (body.startsWith('-')) body = body.slice(1).trim();
-    if (body.endsWith('-')) body = body.slice(0, -1).trim();
-    if (body.startsWith('/*')) {
+    // The action's first word, read in place: most actions are neither at a top level nor a block's edge,
+    // and are not cut out of the text (every template of a chart is scanned: issue 16).
+    let at = open + 2;
+    if (text.charCodeAt(at) === 0x2d /* - */) at++;
+    while (at < close && isBlank(text.charCodeAt(at))) at++;
+    if (text.startsWith('/*', at)) {
       const end = text.indexOf('*/', open + 2);
       open = end === -1 ? close : Math.max(close, end);
       continue;
     }
-    const keyword = /^[a-z]+/.exec(body)?.[0] ?? '';
-    if (keyword === 'end') depth = Math.max(0, depth - 1);
-    else if (BLOCK.has(keyword)) depth++;
-    else if (depth === 0 && keyword !== 'else' && body.includes('required') && !/(?:^|[\s(])(?:and|or)\s/.test(body)) {
-      const start = text.indexOf(body, open);
-      for (const [re, pathAt, messageAt] of [[REQUIRED_CALL, 2, 1], [REQUIRED_PIPE, 1, 2]] as const) {
-        re.lastIndex = 0;
-        for (let m = re.exec(body); m !== null; m = re.exec(body)) {
-          const literal = m[messageAt] ?? '';
-          lines ??= new LineIndex(text);
-          found.push({
-            path: (m[pathAt] ?? '').slice(1).split('.'),
-            message: literal.startsWith('`') ? literal.slice(1, -1) : literal.slice(1, -1).replace(/\\(.)/g, '$1'),
-            ...lines.position(start + m.index + m[0].indexOf('required')),
-          });
+    let wordEnd = at;
+    while (wordEnd < close && text.charCodeAt(wordEnd) >= 0x61 && text.charCodeAt(wordEnd) <= 0x7a) wordEnd++;
+    const keyword = text.slice(at, wordEnd);
+    const level = depth === 0 || (depth === 1 && inDefine !== undefined);
+    if (keyword !== 'end' && !BLOCK.has(keyword) && (!level || keyword === 'else')) {
+      open = close;
+      continue;
+    }
+    let body = text.slice(open + 2, close).trim();
+    if (body.startsWith('-')) body = body.slice(1).trim();
+    if (body.endsWith('-')) body = body.slice(0, -1).trim();
+    if (keyword === 'end') {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) inDefine = undefined;
+    } else if (BLOCK.has(keyword)) {
+      if (depth === 0 && keyword === 'define') {
+        const name = /^define\s+"([^"\\\n]+)"/.exec(body)?.[1];
+        if (name !== undefined) {
+          inDefine = { required: [], includes: [] };
+          scan.defines.set(name, inDefine);
+        }
+      }
+      depth++;
+    } else if (!/(?:^|[\s(])(?:and|or)\s/.test(body)) {
+      const into = depth === 0 ? { required: scan.top, includes: scan.includes } : (inDefine as { required: RequiredValue[]; includes: string[] });
+      if (body.includes('include') || body.includes('template')) {
+        INCLUDE_CALL.lastIndex = 0;
+        for (let m = INCLUDE_CALL.exec(body); m !== null; m = INCLUDE_CALL.exec(body)) into.includes.push(m[1] ?? '');
+      }
+      if (body.includes('required')) {
+        const start = text.indexOf(body, open);
+        for (const [re, pathAt, messageAt] of [[REQUIRED_CALL, 2, 1], [REQUIRED_PIPE, 1, 2]] as const) {
+          re.lastIndex = 0;
+          for (let m = re.exec(body); m !== null; m = re.exec(body)) {
+            const literal = m[messageAt] ?? '';
+            lines ??= new LineIndex(text);
+            into.required.push({
+              path: (m[pathAt] ?? '').slice(1).split('.'),
+              message: literal.startsWith('`') ? literal.slice(1, -1) : literal.slice(1, -1).replace(/\\(.)/g, '$1'),
+              ...lines.position(start + m.index + m[0].indexOf('required')),
+            });
+          }
         }
       }
     }
     open = close;
   }
-  return found;
+  return scan;
+}
+
+/** Go's template lexer's blanks around an action's words. */
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }

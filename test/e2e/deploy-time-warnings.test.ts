@@ -89,6 +89,9 @@ const DEPLOYMENT = [
   '',
 ].join('\n');
 
+/** A define that checks a value, as charts write `<chart>.validateValues` in _helpers.tpl. */
+const VALIDATE = '{{/* Checks the values. */}}\n{{- define "web.validate" -}}\n{{- $_ := required "clusterName is required" .Values.clusterName -}}\n{{- end -}}\n';
+
 interface Case {
   name: string;
   /** The chart's files over CHART_FILES. */
@@ -119,6 +122,23 @@ const CASES: Case[] = [
   { name: 'inside an if (a condition decides)', chart: { 'web/templates/deployment.yaml': `{{- if .Values.aws }}\n${DEPLOYMENT}{{- end }}\n` } },
   { name: 'inside and/or (Go stops evaluating early)', chart: { 'web/templates/deployment.yaml': 'x: {{ or .Values.name (required "name" .Values.clusterName) }}\n' } },
   { name: 'in a partial outside its defines (Helm never renders it)', chart: { 'web/templates/deployment.yaml': 'kind: Deployment\n', 'web/templates/_helpers.tpl': '{{ required "x" .Values.clusterName }}\n' } },
+  {
+    name: 'in a define a template runs at its top level with the root data: warned at the define\'s line, as Helm names it',
+    chart: { 'web/templates/deployment.yaml': 'kind: Deployment\n{{- include "web.validate" . }}\n', 'web/templates/_helpers.tpl': VALIDATE },
+    says: ['(templates/_helpers.tpl line 3: required "clusterName is required")', '("execution error at (web/templates/_helpers.tpl:3:10): clusterName is required")'],
+  },
+  {
+    name: 'in a define run by a define NOTES.txt runs (template, $)',
+    chart: { 'web/templates/deployment.yaml': 'kind: Deployment\n', 'web/templates/NOTES.txt': 'Installed {{ template "web.checks" . }}\n', 'web/templates/_helpers.tpl': `${VALIDATE}{{- define "web.checks" -}}\n{{ include "web.validate" $ }}\n{{- end -}}\n` },
+    says: ['requires .Values.clusterName on every install (templates/_helpers.tpl line 3'],
+  },
+  { name: 'in a define a template runs inside an if', chart: { 'web/templates/deployment.yaml': '{{- if .Values.aws }}{{ include "web.validate" . }}{{ end }}\n', 'web/templates/_helpers.tpl': VALIDATE } },
+  { name: 'in a define run with other data (a dict)', chart: { 'web/templates/deployment.yaml': '{{ include "web.validate" (dict "Values" .Values) }}\n', 'web/templates/_helpers.tpl': VALIDATE } },
+  { name: 'in a define run only by a partial', chart: { 'web/templates/deployment.yaml': 'kind: Deployment\n', 'web/templates/_helpers.tpl': `${VALIDATE}{{ include "web.validate" . }}\n` } },
+  {
+    name: 'inside an if of the define',
+    chart: { 'web/templates/deployment.yaml': '{{ include "web.validate" . }}\n', 'web/templates/_helpers.tpl': '{{- define "web.validate" -}}\n{{- if .Values.aws }}{{ required "x" .Values.clusterName }}{{ end }}\n{{- end -}}\n' },
+  },
 ];
 
 describeCases(
