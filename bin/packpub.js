@@ -159,7 +159,12 @@ function remembers() {
  */
 function validationAhead(flags) {
   try {
-    const workers = require('../dist/bundle/validate-ahead.cjs').startValidationAhead(args.slice(1), flags);
+    // Set before the first worker starts: V8 reads them as it makes a worker's isolate (bin/v8-flags.cjs startFlags).
+    const startFlags = () => {
+      const v8 = require('node:v8');
+      for (const flag of require('./v8-flags.cjs').startFlags(true)) v8.setFlagsFromString(flag);
+    };
+    const workers = require('../dist/bundle/validate-ahead.cjs').startValidationAhead(args.slice(1), flags, startFlags);
     if (workers === undefined) return false;
     globalThis[Symbol.for('packpub.validation-ahead')] = workers;
     return true;

@@ -70,6 +70,24 @@ function runFlags(validating, v8 = process.versions.v8) {
 }
 
 /**
+ * The flags set before a run starts its first worker thread (bin/packpub.js): V8 reads them as it makes each
+ * worker's isolate, not the main thread's, which it made before. None changes which compiled code V8 accepts from a
+ * code cache (a worker started after them loads Node's built-ins as fast), so none is set back.
+ *
+ * - --no-concurrent-recompilation, validate only: a validation worker's V8 compiles a hot function with TurboFan on
+ *   the worker's own thread, not on one of V8's background threads. While the main thread and every worker
+ *   validate, each core is busy with one of them, and a background compile waited for a core (the hot function
+ *   running unoptimised meanwhile) as long as the machine was busy. `packpub validate` of 44 bench packs: 4.37 / 4.25 G
+ *   instructions -> 4.00 G (callgrind, all threads); of the bench tree (220 packs), 5 interleaved rounds at real-time
+ *   priority on the loaded 2-core machine: 2.43-3.15 s (median 2.52) -> 1.57-2.15 s (1.93), 4.5-5.8 -> 2.9-4.0 CPU-s.
+ *   Set at run time, it does not reach the main thread's isolate (made before): with `node
+ *   --no-concurrent-recompilation` the tree took 1.49-1.72 s (issue 16).
+ */
+function startFlags(validating, v8 = process.versions.v8) {
+  return validating && measuredOn(v8) ? ['--no-concurrent-recompilation'] : [];
+}
+
+/**
  * The flags of vitest's workers (vitest.config.ts execArgv): a worker runs a little of much different code
  * (test files, the product in-process) rather than a few hot loops; the budget cut its CPU ~15 %.
  */
@@ -77,4 +95,4 @@ function workerFlags(v8 = process.versions.v8) {
   return measuredOn(v8) ? ['--liftoff-only', '--interrupt-budget=540672'] : ['--liftoff-only'];
 }
 
-module.exports = { runFlags, workerFlags };
+module.exports = { runFlags, startFlags, workerFlags };

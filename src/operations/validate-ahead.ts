@@ -44,14 +44,16 @@ interface Started {
 /**
  * Start the workers startValidation would start for `packpub validate` with these words after the command
  * (one per usable core but one (cpuThreads), one per pack but one, none unless the packs are worth workers: worthWorkers), or
- * undefined when it would start none. `flags` runs once those taken have loaded their built-ins (bin/packpub.js: its V8 flags). A worker
+ * undefined when it would start none. `beforeWorkers` runs before the first starts (bin/packpub.js: the V8 flags read as a worker's
+ * isolate is made), `flags` once those taken have loaded their built-ins (bin/packpub.js: its V8 flags). A worker
  * never keeps the process alive before it is taken (a command line refused first), and one that fails is
  * not taken.
  */
-export function startValidationAhead(words: readonly string[], flags: () => void): WorkersAhead | undefined {
+export function startValidationAhead(words: readonly string[], flags: () => void, beforeWorkers: () => void = () => undefined): WorkersAhead | undefined {
   const dirs = packDirsOf(words, process.cwd());
   const count = Math.min(cpuThreads(), dirs.length) - 1;
   if (count < 1 || !worthWorkers(dirs)) return undefined;
+  beforeWorkers();
   const started: Started[] = [];
   for (let i = 0; i < count; i++) {
     const loaded = new Int32Array(new SharedArrayBuffer(4));
