@@ -60,6 +60,11 @@ export async function parseAnnotations(flags: unknown, file: unknown, at: string
   for (const v of values) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new PackpubError('USAGE', `--annotation "${v}" is not KEY=VALUE`, { hint: 'e.g. --annotation org.opencontainers.image.source=https://github.com/org/packs' });
+    // `-a org.opencontainers.image.revision=$GITHUB_SHA` where the variable is unset (GitLab's is CI_COMMIT_SHA): the
+    // version was published with an empty revision, exit 0, and a later run with the value finds it unchanged.
+    if (v.slice(eq + 1).trim() === '') {
+      throw new PackpubError('USAGE', `--annotation "${v}" has an empty value`, { hint: 'give the value (an unset CI variable often leaves it empty), or leave the annotation out' });
+    }
     add(v.slice(0, eq), v.slice(eq + 1), '--annotation');
   }
   return out;

@@ -53,6 +53,9 @@ describe('push --annotation / --annotation-file (manifest annotations, as ORAS 1
 
   it.each([
     [['--annotation', 'novalue'], '--annotation "novalue" is not KEY=VALUE'],
+    // `-a org.opencontainers.image.revision=$GITHUB_SHA` with the variable unset (was: published with an empty revision, exit 0)
+    [['-a', 'org.opencontainers.image.revision='], '--annotation "org.opencontainers.image.revision=" has an empty value\nhint: give the value (an unset CI variable often leaves it empty), or leave the annotation out'],
+    [['--annotation', 'k= '], '--annotation "k= " has an empty value'],
     [['--annotation', 'k=1', '--annotation', 'k=2'], 'annotation k is given twice (--annotation)'],
     [['--annotation-file', 'layers.json'], '--annotation-file layers.json: "annotated-1.0.0.tar.gz" is not supported; packpub annotates the manifest only ("$manifest")'],
     [['--annotation-file', 'missing.json'], '--annotation-file missing.json cannot be read as JSON'],
