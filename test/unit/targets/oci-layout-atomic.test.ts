@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { PackpubError } from '../../../src/errors.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
-import { OciLayoutStore } from '../../../src/targets/oci-layout.js';
+import { OciLayoutStore, SMALL_BLOB_BYTES } from '../../../src/targets/oci-layout.js';
 import { setup } from '../../support/stage.js';
 
 /*
@@ -15,12 +15,13 @@ import { setup } from '../../support/stage.js';
  * looks: the bytes written so far are only in a temp file beside the blob (`<hex>.tmp-<pid>-<random>`), never
  * at blobs/sha256/<hex>; a failed write leaves no temp file and index.json as it was. index.json is replaced
  * by rename (a hard link to the old file keeps the old bytes), and an update that fails after the lock, the
- * read and the change leaves the previous index.json whole.
+ * read and the change leaves the previous index.json whole. CONTENT is larger than SMALL_BLOB_BYTES, so it streams
+ * into its temp file; a smaller blob is read whole before anything is written (its own tests at the end).
  */
 
 const TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const LAYER = 'application/vnd.oci.image.layer.v1.tar';
-const CONTENT = Buffer.alloc(64 * 1024, 'packpub layer bytes ');
+const CONTENT = Buffer.alloc(SMALL_BLOB_BYTES + 64 * 1024, 'packpub layer bytes ');
 const DESC = { mediaType: LAYER, digest: sha256Digest(CONTENT), size: CONTENT.length };
 const HALF = 16 * 1024;
 
@@ -157,5 +158,48 @@ describe('OCI layout writes are atomic', () => {
     // A later update works and keeps the first tag.
     await l.store.pushManifest(l.repo, '2.0.0', Buffer.from('{"schemaVersion":2,"n":2}'), TYPE);
     expect(await l.store.listTags(l.repo)).toEqual(['1.0.0', '2.0.0']);
+  });
+  describe('a small blob (at most SMALL_BLOB_BYTES: a pack\'s config, most archives) is read whole before anything is written', () => {
+    const SMALL = CONTENT.subarray(0, 64 * 1024);
+    const SMALL_DESC = { mediaType: LAYER, digest: sha256Digest(SMALL), size: SMALL.length };
+
+    async function expectSmallWriteWorks(l: { repo: string; store: OciLayoutStore; blobs: string }): Promise<void> {
+      await l.store.pushBlob(l.repo, SMALL_DESC, () => Readable.from([SMALL.subarray(0, HALF), SMALL.subarray(HALF)]));
+      expect(await l.store.hasBlob(l.repo, SMALL_DESC.digest, SMALL_DESC.size)).toBe(true);
+      expect((await readAll(await l.store.fetchBlob(l.repo, SMALL_DESC))).equals(SMALL)).toBe(true);
+      expect((await readdir(l.blobs)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    }
+
+    it('a source that fails midway: nothing in the blobs folder then or after, no temp file; the blob can be written again', async () => {
+      const l = await layout();
+      const broke = new PackpubError('REGISTRY', 'the source broke after 16 KiB');
+      let during: string[] | undefined;
+      const source = Readable.from(
+        (async function* () {
+          yield SMALL.subarray(0, HALF);
+          during = await readdir(l.blobs);
+          throw broke;
+        })(),
+      );
+      await expect(l.store.pushBlob(l.repo, SMALL_DESC, () => source)).rejects.toBe(broke);
+      expect(during).toEqual([sha256Digest(Buffer.from('{"schemaVersion":2}')).slice(7)]);
+      await expectUntouched(l);
+      await expectSmallWriteWorks(l);
+    });
+
+    it.each([
+      ['other bytes of the same size', Buffer.alloc(64 * 1024, 'PACKPUB LAYER BYTES ')],
+      ['a shorter body', SMALL.subarray(0, HALF)],
+      ['a longer body', Buffer.concat([SMALL, Buffer.from('!')])],
+      ['a body far longer than said', CONTENT],
+    ])('a source whose bytes do not match the digest (%s): DIGEST_MISMATCH naming what came, nothing written', async (_what, body) => {
+      const l = await layout();
+      await expect(l.store.pushBlob(l.repo, SMALL_DESC, () => Readable.from([body]))).rejects.toMatchObject({
+        code: 'DIGEST_MISMATCH',
+        message: expect.stringContaining(`expected ${SMALL_DESC.digest} (${SMALL_DESC.size} bytes), got ${sha256Digest(body)} (${body.length} bytes)`),
+      });
+      await expectUntouched(l);
+      await expectSmallWriteWorks(l);
+    });
   });
 });
