@@ -458,7 +458,10 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: 
   if (chosen.length === 0) {
     const unique = [...new Set(registries)];
     if (unique.length < registries.length) throw new PackpubError('USAGE', 'the same --registry is given twice');
-    if (unique.length > 1) refuseSharedCredentials(args, ctx, `the ${unique.length} registries`);
+    if (unique.length > 1) {
+      refuseSameDestination(unique.map((registry) => ({ label: `--registry ${registry}`, registry })), ctx.io.cwd);
+      refuseSharedCredentials(args, ctx, `the ${unique.length} registries`);
+    }
     const flags = await flagSettings(args, ctx);
     if (unique.length === 0) {
       return [givenTargetOptions(fromEnv !== undefined ? { registry: fromEnv } : ociLayout !== undefined ? { ociLayout } : {}, flags, args, ctx)];
@@ -470,7 +473,31 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: 
   for (const name of unique) getConfigTarget(loaded, name); // unknown names fail before stdin is read
   if (unique.length > 1) refuseSharedCredentials(args, ctx, `the targets ${unique.join(', ')}`);
   const flags = await flagSettings(args, ctx);
-  return unique.map((name) => configuredTargetOptions(loaded, name, flags, args, ctx));
+  const options = unique.map((name) => configuredTargetOptions(loaded, name, flags, args, ctx));
+  if (options.length > 1) refuseSameDestination(options.map((o, i) => ({ label: `target ${unique[i] ?? ''}`, ...o })), ctx.io.cwd);
+  return options;
+}
+
+/**
+ * Two targets of one run that are one place (`--registry h/base --registry h/base/`, two packpub.yaml targets naming
+ * the same registry or layout): each pack was written there twice at once, the second reported `unchanged`, and the
+ * summary counted both.
+ */
+function refuseSameDestination(targets: ReadonlyArray<{ label: string; registry?: string | undefined; ociLayout?: string | undefined }>, cwd: string): void {
+  const seen = new Map<string, string>();
+  for (const t of targets) {
+    let place: string;
+    if (t.registry === undefined) place = `oci-layout ${resolve(cwd, t.ociLayout ?? DEFAULT_OCI_LAYOUT)}`;
+    else {
+      const { host, basePath } = parseRegistryLocation(t.registry);
+      place = `registry ${host.toLowerCase()}${basePath === '' ? '' : `/${basePath}`}`;
+    }
+    const other = seen.get(place);
+    if (other !== undefined) {
+      throw new PackpubError('USAGE', `${other} and ${t.label} are the same ${place}`, { hint: 'give each registry or layout once (push would write each pack there twice at once)' });
+    }
+    seen.set(place, t.label);
+  }
 }
 
 /** The single target of a command that works on one (list, inspect, pull, tag). */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { expectRun, runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
 import { skopeoInspectLayout } from '../support/registry.js';
@@ -115,6 +115,14 @@ describe('push with packpub.yaml', () => {
     for (const [name, version] of [['hello', '1.0.0'], ['world', '2.0.0']] as const) {
       expect((await skopeoInspectLayout(join(dir, 'layout-a'), name, version)).equals(await skopeoInspectLayout(join(dir, 'layout-b'), name, version))).toBe(true);
     }
+  });
+
+  it('refuses two targets that are one place (the same layout, a registry with and without its trailing slash), exit 2, nothing written (was: each pack written there twice at once, counted twice)', async () => {
+    const dir = await project(`${YAML}  again:\n    ociLayout: layout-a/\n`);
+    expectRun(await runCli(['push', '--target', 'a,again'], { cwd: dir }), { code: 2, stdout: '', stderr: [`error: target a and target again are the same oci-layout ${join(dir, 'layout-a')}\n`, 'hint: give each registry or layout once'] });
+    expect(existsSync(join(dir, 'layout-a'))).toBe(false);
+    const twice = await runCli(['push', '--registry', '127.0.0.1:1/base/x', '--registry', '127.0.0.1:1/base/x/'], { cwd: dir });
+    expectRun(twice, { code: 2, stdout: '', stderr: ['error: --registry 127.0.0.1:1/base/x and --registry 127.0.0.1:1/base/x/ are the same registry 127.0.0.1:1/base/x\n'] });
   });
 
   it('refuses --target together with --registry, naming both', async () => {
