@@ -526,9 +526,37 @@ function firstProblem(doc: Document.Parsed, text: string, errorAt: (message: str
   for (const err of doc.errors) {
     // libyaml takes `#` right after a token as a comment; YAML 1.2 wants a space before it.
     if (err.code === 'MISSING_CHAR' && err.message.startsWith('Comments must be separated')) continue;
-    return errorAt(err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? err.message, err.pos[0]);
+    const message = err.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? err.message;
+    const open = unclosedFlowStart(doc, text, message, err.pos[0]);
+    // The position is the opening one's: the message says so.
+    if (open !== undefined) return errorAt(`${message}: the ${open.bracket} here is never closed`, open.offset);
+    return errorAt(message, err.pos[0]);
   }
   return decoderProblem(doc, text, errorAt, nullKeyAt);
+}
+
+/**
+ * Where the flow collection an error at the end of the text leaves open starts (`name: [a` as a file's last
+ * line): the `yaml` package places "Flow sequence ... must ... end with a ]" past the last line (line 3 of a
+ * two-line file), where nothing is to fix. The last collection of that kind whose `[` or `{` comes before it.
+ */
+function unclosedFlowStart(doc: Document.Parsed, text: string, message: string, offset: number): { offset: number; bracket: string } | undefined {
+  const kind = /^(?:Flow (sequence|map) in block collection must be sufficiently indented|Missing closing (["'])quote)/.exec(message);
+  if (kind === null || !/^(?:\s|#[^\n]*)*$/.test(text.slice(offset))) return undefined;
+  const quote = kind[2];
+  let start: number | undefined;
+  const consider = (from: number | undefined): void => {
+    if (from !== undefined && from < offset && (start === undefined || from > start)) start = from;
+  };
+  visit(doc, {
+    Collection(_key, node) {
+      if (quote === undefined && node.flow === true && (kind[1] === 'sequence') === isSeq(node)) consider(node.range?.[0]);
+    },
+    Scalar(_key, node) {
+      if (quote !== undefined && node.type === (quote === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE')) consider(node.range?.[0]);
+    },
+  });
+  return start === undefined ? undefined : { offset: start, bracket: quote ?? (kind[1] === 'sequence' ? '[' : '{') };
 }
 
 /** Offset of the `:` after a flow mapping key ending at `from` (blanks, line breaks and comments between), if there is one. */

@@ -231,7 +231,7 @@ describe('readChart', () => {
       files: { 'x/Chart.yaml': 'name: x\nversion: 1.0.0\n', 'x/charts/y/Chart.yaml': 'name: [y\n' },
       problem: 'bad-metadata',
       nested: true,
-      message: /\.tgz:charts\/y\/Chart\.yaml: not valid YAML \(line 2, column 1\)/,
+      message: /\.tgz:charts\/y\/Chart\.yaml: not valid YAML \(line 1, column 7\): .*Flow sequence .* the \[ here is never closed/,
     },
   ])('refuses $name', async ({ files, problem, nested, message }) => {
     const err = await refusalOf(files);

@@ -39,7 +39,7 @@ describe('parseYamlTree', () => {
     } catch (err) {
       mark = (err as { mark?: { line?: number } }).mark;
     }
-    expect(mark?.line).toBe(2); // 0-based: the line after the unclosed list
+    expect(mark?.line).toBe(1); // 0-based: the line where the unclosed list opens
   });
 });
 

@@ -391,7 +391,7 @@ describe('deep checks: charts shared by several packs', () => {
       [{ rule: 'deep-chart-unreadable', severity: 'warning', path: undefined, line: undefined }],
     ]);
     expect(results[3]?.[0]?.message).toBe(results[2]?.[0]?.message.replaceAll('shared-c', 'shared-d'));
-    expect(results[3]?.[0]?.message).toContain('not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] (line 2, column 1)');
+    expect(results[3]?.[0]?.message).toContain('not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]: the [ here is never closed (line 1, column 4)');
   });
 });
 
@@ -530,7 +530,7 @@ manifests.app.extra:
 `,
     });
     expect(brief(findings)).toEqual([
-      { rule: 'deep-presets-add-invalid', severity: 'warning', path: 'presets[0].add', line: 10 },
+      { rule: 'deep-presets-add-invalid', severity: 'warning', path: 'presets[0].add', line: 9 },
       { rule: 'deep-presets-remove-missing', severity: 'warning', path: 'presets[0].remove[0]', line: 6 },
       { rule: 'deep-presets-duplicate-name', severity: 'warning', path: 'presets[1].name', line: 10 },
       { rule: 'deep-presets-shape', severity: 'warning', path: 'presets[2].name', line: 13 },
