@@ -116,6 +116,22 @@ function relativeTo(cwd: string): (dir: string) => string {
   return (dir) => (prefix !== undefined && dir.startsWith(prefix) ? dir.slice(prefix.length) : relative(cwd, dir));
 }
 
+/**
+ * A pack argument that is no folder. One holding blanks or line breaks (`push "$PACKS"` of a list, `"$(cat packs.txt)"`)
+ * printed as it was, a line break splitting the message in two and a trailing blank unseen: quoted then, and when its
+ * parts are folders, said to be several arguments in one.
+ */
+function missingFolder(arg: string, cwd: string): PackpubError {
+  if (!/\s/.test(arg)) return new PackpubError('USAGE', `${arg}: no such directory`);
+  const parts = arg.split(/\s+/).filter((part) => part !== '');
+  const several = parts.length > 1 && parts.every((part) => isFolder(resolve(cwd, part)));
+  return new PackpubError('USAGE', `${JSON.stringify(arg)}: no such directory`, {
+    hint: several
+      ? `it holds ${parts.length} folders in one argument: give each as an argument of its own (an unquoted $VARIABLE, or one per line in the composite action's packs input)`
+      : 'check the blanks or line breaks in it (a variable holding more than the folder\'s name?)',
+  });
+}
+
 export function parseShard(spec: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(spec);
   const index = Number(m?.[1]);
@@ -186,7 +202,8 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
       try {
         info = statSync(dir);
       } catch (err) {
-        throw new PackpubError('USAGE', (err as NodeJS.ErrnoException).code === 'ELOOP' ? `${arg} is a symlink loop` : `${arg}: no such directory`);
+        if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new PackpubError('USAGE', `${arg} is a symlink loop`);
+        throw missingFolder(arg, cwd);
       }
       if (!info.isDirectory()) throw new PackpubError('USAGE', `${arg} is not a directory`, { hint: 'give the pack folder (the one holding pack.json)' });
       if (hasPackJson(dir)) found.push({ dir });

@@ -39,6 +39,18 @@ describe('a flag given without its value (an unset CI variable)', () => {
     expect((await readdir(w.root)).filter((f) => f === 'built')).toEqual([]);
   });
 
+  it('several pack folders in one argument ("$PACKS" of a list, "$(cat packs.txt)"): exit 2, the argument quoted, said to hold several (was: the message split by its line break, a trailing blank unseen)', async () => {
+    const other = join(w.root, 'packs', 'other');
+    for (const [arg, hint] of [
+      [`${w.pack}\n${other}\n`, 'hint: it holds 2 folders in one argument: give each as an argument of its own'],
+      [`${w.pack} ${other}`, 'hint: it holds 2 folders in one argument'],
+      [`${w.pack} `, "hint: check the blanks or line breaks in it (a variable holding more than the folder's name?)"],
+    ]) {
+      expectRun(await run(['push', arg, '--oci-layout', 'layout']), { code: 2, stdout: '', stderr: [`error: ${JSON.stringify(arg)}: no such directory\n`, hint] });
+    }
+    expect(await published()).toEqual([]);
+  });
+
   it('a list flag (--target, --tag, --annotation, --resolve, --ecr-tag): exit 2 naming it, nothing published (was: read as not given, exit 0)', async () => {
     const cases: Array<[string[], string]> = [
       [['push', '--target'], '--target'], // was: published to defaults.target (prod)
