@@ -45,7 +45,7 @@ describe('a flag given without its value (an unset CI variable)', () => {
       [`${w.pack}\n${other}\n`, 'hint: it holds 2 folders in one argument: give each as an argument of its own'],
       [`${w.pack} ${other}`, 'hint: it holds 2 folders in one argument'],
       [`${w.pack} `, "hint: check the blanks or line breaks in it (a variable holding more than the folder's name?)"],
-    ]) {
+    ] as Array<[string, string]>) {
       expectRun(await run(['push', arg, '--oci-layout', 'layout']), { code: 2, stdout: '', stderr: [`error: ${JSON.stringify(arg)}: no such directory\n`, hint] });
     }
     expect(await published()).toEqual([]);
