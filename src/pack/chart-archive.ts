@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { crc32, createInflateRaw, inflateRawSync, type InflateRaw } from 'node:zlib';
+import { constants as zlibConstants, crc32, createInflateRaw, gunzipSync, inflateRawSync, type InflateRaw } from 'node:zlib';
 
 /*
  * The bytes of a chart archive as Helm reads them (helm/helm pkg/chart/loader/archive LoadArchiveFiles:
@@ -428,6 +428,51 @@ export function gunzipChunks(input: ByteReader, count: (bytes: number) => void, 
       unchecked = undefined;
     },
   };
+}
+
+/** What a file that is no gzip'd tar is instead, and how to make it one. */
+export interface ArchiveKind {
+  what: string;
+  fix: string;
+}
+
+const REBUILD = 'rebuild it with `helm package <chart-dir>`';
+
+/**
+ * What a chart archive that Helm cannot read is, by its first bytes: a tar not compressed (`tar -cf`, or a
+ * .tgz a browser or `gunzip` already unpacked), a .tgz compressed again (`gzip` run on it), or another
+ * compressor's or archiver's file (`tar -cjf`, `-cJf`, `--zstd`, `zip`). Helm says only "does not appear to be
+ * a gzipped archive" or "archive/tar: invalid tar header". Undefined when none of these, or unreadable.
+ */
+export async function archiveKindOf(path: string): Promise<ArchiveKind | undefined> {
+  let head: Buffer;
+  try {
+    const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    try {
+      head = Buffer.alloc(64 * 1024);
+      head = head.subarray(0, (await handle.read(head, 0, head.length, 0)).bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    let inner: Buffer;
+    try {
+      inner = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch {
+      return undefined;
+    }
+    if (inner[0] === 0x1f && inner[1] === 0x8b) return { what: 'gzip-compressed twice (a .tgz run through gzip again)', fix: 'decompress it once (`gunzip -c <file> > <chart>.tgz`), or ' + REBUILD };
+    return undefined;
+  }
+  if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar') return { what: 'a tar archive without gzip compression', fix: 'compress it (`gzip -c <file> > <chart>.tgz`), or ' + REBUILD };
+  if (head.toString('latin1', 0, 3) === 'BZh') return { what: 'a bzip2-compressed file (`tar -cjf`)', fix: REBUILD };
+  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return { what: 'an xz-compressed file (`tar -cJf`)', fix: REBUILD };
+  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return { what: 'a zstd-compressed file (`tar --zstd`)', fix: REBUILD };
+  if (head.toString('latin1', 0, 4) === 'PK\x03\x04') return { what: 'a zip file', fix: REBUILD };
+  return undefined;
 }
 
 export interface TarEntry {

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type * as tar from 'tar-stream';
 import { PackpubError, errorMessage } from '../errors.js';
-import { ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type NextChunk, type TarEntry } from './chart-archive.js';
+import { archiveKindOf, ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type ArchiveKind, type NextChunk, type TarEntry } from './chart-archive.js';
 import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYamlRefusalOfChunks, type CrdRefusal, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
@@ -649,10 +649,12 @@ class ArchiveCollector {
     use.slot[use.field] = text;
   }
 
-  fail(err: unknown): never {
+  /** `kind`: what the file is instead, when its first bytes say (archiveKindOf). */
+  fail(err: unknown, kind?: ArchiveKind): never {
     if (err instanceof PackpubError) throw err;
-    throw new ChartError('PACK_FILE', 'not-an-archive', this.nested, `${this.label}: not a gzip'd tar archive (${errorMessage(err)})`, {
-      hint: 'a chart archive is a gzip-compressed tar as `helm package` writes it',
+    const is = kind === undefined ? '' : `: it is ${kind.what}`;
+    throw new ChartError('PACK_FILE', 'not-an-archive', this.nested, `${this.label}: not a gzip'd tar archive (${errorMessage(err)})${is}`, {
+      hint: `a chart archive is a gzip-compressed tar as \`helm package\` writes it${kind === undefined ? '' : `: ${kind.fix}`}`,
       cause: err,
     });
   }
@@ -757,7 +759,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
     });
   } catch (err) {
     if (err instanceof UnusualTarError) throw err;
-    chart.fail(err);
+    chart.fail(err, err instanceof PackpubError || !('file' in input) ? undefined : await archiveKindOf(input.file));
   } finally {
     inflated.close();
     await source.close().catch(() => undefined);

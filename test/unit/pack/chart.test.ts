@@ -576,6 +576,29 @@ describe('readChart', () => {
     expect(isPackpubError(missing, 'NOT_FOUND')).toBe(true);
   });
 
+  it('says what a chart archive made by another tool is instead (Helm: "does not appear to be a gzipped archive", "invalid tar header")', async () => {
+    const chart = await tgz({ 'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n' });
+    const rebuild = 'rebuild it with `helm package <chart-dir>`';
+    const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const cases: Array<[string, Buffer, string, string]> = [
+      ['twice.tgz', gzipSync(chart), 'it is gzip-compressed twice (a .tgz run through gzip again)', `decompress it once (\`gunzip -c <file> > <chart>.tgz\`), or ${rebuild}`],
+      ['plain.tgz', gunzipSync(chart), 'it is a tar archive without gzip compression', `compress it (\`gzip -c <file> > <chart>.tgz\`), or ${rebuild}`],
+      // The first bytes each of these tools writes (Helm looks no further either).
+      ['bz.tgz', Buffer.concat([Buffer.from('BZh91AY&SY'), Buffer.alloc(200, 7)]), 'it is a bzip2-compressed file (`tar -cjf`)', rebuild],
+      ['xz.tgz', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(200, 7)]), 'it is an xz-compressed file (`tar -cJf`)', rebuild],
+      ['zst.tgz', Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(200, 7)]), 'it is a zstd-compressed file (`tar --zstd`)', rebuild],
+      ['zip.tgz', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]), 'it is a zip file', rebuild],
+    ];
+    for (const [name, bytes, says, fix] of cases) {
+      await writeFile(join(work, name), bytes);
+      const err = await readChart(join(work, name)).catch((e: unknown) => e);
+      expect(err, name).toMatchObject({ code: 'PACK_FILE', problem: 'not-an-archive' });
+      // Go's own reason in the brackets: for the gzip'd tar, where its tar reader stops in the inner gzip data.
+      expect((err as Error).message).toMatch(new RegExp(`^${escape(`${join(work, name)}: not a gzip'd tar archive (`)}[^)]+\\): ${escape(says)}$`));
+      expect((err as { hint?: string }).hint).toBe(`a chart archive is a gzip-compressed tar as \`helm package\` writes it: ${fix}`);
+    }
+  });
+
   // Helm reads a chart archive with Go's compress/gzip and archive/tar and stops at the tar end-of-archive
   // marker (two zero blocks): what follows is never read. Without the marker, Go reads to the end of the
   // stream, which must then end cleanly. Each expectation below was checked against Helm's loop on Go's readers.

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import { discoverPacks } from '../../../src/operations/discover.js';
@@ -592,6 +593,11 @@ const cases: Case[] = [
     name: 'chart archive that is not gzip',
     mutate: (dir) => putFile(dir, 'charts/web-1.0.0.tgz', 'this is not an archive\n'),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
+  },
+  {
+    name: 'chart archive compressed twice (gzip run on a .tgz)',
+    mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', gzipSync(await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n' }))),
+    expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "): it is gzip-compressed twice (a .tgz run through gzip again); a chart archive is a gzip-compressed tar as `helm package` writes it: decompress it once" },
   },
   {
     name: 'manifest missing',
