@@ -56,6 +56,16 @@ describe('credential helpers that answer oddly', () => {
     expect([...(await w.reader.holdings(`${w.registry.base}/good`)).tags.keys()]).toContain(`${w.registry.base}/good/spectro-packs/archive/web:1.0.0`);
   });
 
+  it('minting a new wrong secret per call: asked again once in the run (not for every request refused), exit 1, nothing pushed', async () => {
+    const calls = join(w.root, 'minting-calls');
+    const env = await helper('mintswrong', `echo get >> '${calls}'\nprintf '{"ServerURL":"%s","Username":"%s","Secret":"wrong-%s"}' '${w.registry.host}' '${USER}' "$(wc -l < '${calls}' | tr -d ' ')"`);
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/mints`], { env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`credentials rejected by ${w.registry.host}`);
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['get', 'get']);
+    expect((await w.reader.holdings(`${w.registry.base}/mints`)).tags.size).toBe(0);
+  });
+
   it('prints its credential JSON and exits 1: refused, the secret not shown (not even with --debug), nothing pushed', async () => {
     const env = await helper('jsonfail', `echo '${answer(w.registry.host)}'\nexit 1`);
     for (const flags of [[], ['--debug']]) {

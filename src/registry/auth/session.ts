@@ -333,6 +333,7 @@ export class AuthSession extends TransportLayer {
     let res: AuthedResponse;
     try {
       res = await this.exchange(req, cred);
+      if (res.status !== 401 && res.status !== 403) this.worked.add(cred);
     } catch (err) {
       // The token service refused a credential helper's secret (401): a fresh one is asked for once (askAgain).
       const fresh = err instanceof RegistryError && err.code === 'AUTH' && err.status === 401 ? await this.askAgain(gen, cred) : undefined;
@@ -354,17 +355,26 @@ export class AuthSession extends TransportLayer {
 
   /** Credentials a credential helper gave that were refused (401) and re-asked for once (askAgain). */
   private readonly askedAgain = new WeakSet<Credential>();
+  /** Credentials a request went through with (askAgain: one that never did is asked again once per run only). */
+  private readonly worked = new WeakSet<Credential>();
+  private askedAgainUnproven = false;
 
   /**
    * A credential helper's secret refused (401) by the registry or its token service: the helper is asked once more,
    * and its answer is used when it differs. Helpers that mint short-lived secrets (gcloud's, ACR's, an identity
    * provider's) give a fresh one where the first expired during a long run; ORAS asks the helper for every token,
    * packpub asked once per run and failed every request after that. Undefined when the source is no helper, or the
-   * helper answers the same.
+   * helper answers the same, or (a secret that never worked) the helper was asked again already in this run.
    */
   private async askAgain(gen: number, cred: Credential): Promise<Credential | undefined> {
     if (cred.source?.startsWith('credential helper ') !== true) return undefined;
     if (!this.askedAgain.has(cred)) {
+      // A secret that never got a request through (a wrong one, or one without the rights asked) is asked again once
+      // per run: a helper minting a new secret per call (gcloud's) would otherwise be run again for every request refused.
+      if (!this.worked.has(cred)) {
+        if (this.askedAgainUnproven) return undefined;
+        this.askedAgainUnproven = true;
+      }
       this.askedAgain.add(cred);
       this.debug?.(`auth: ${this.host} refused the credentials from ${cred.source}; asking it again`);
       this.invalidateCredential(gen);
