@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, createReadStream, createWriteStream, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, lstat, open, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, open, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -152,7 +152,7 @@ function outputPlaceNow(path: string): { path: string; special: boolean } {
     target = undefined;
   }
   if (target !== undefined && !target.isFile() && !target.isDirectory()) return { path, special: true };
-  if (target?.isFile() === true && lstatSync(path).isSymbolicLink()) return { path: realpathSync(path), special: false };
+  if (target?.isFile() === true && lstatSync(path).isSymbolicLink()) return { path: realpathSync.native(path), special: false };
   return { path, special: false };
 }
 
