@@ -252,6 +252,17 @@ export async function packignoreLeavesOut(root: string, relDir: string): Promise
   return parts.some((_, i) => ig.ignores(`${parts.slice(0, i + 1).join('/')}/`));
 }
 
+/**
+ * Whether the pack folder's .packignore leaves out the file at `relFile` (slash-separated, relative to the pack root),
+ * as the walk would: a folder on its way, or the file itself.
+ */
+export async function packignoreLeavesOutFile(root: string, relFile: string): Promise<boolean> {
+  const ig = await loadPackignore(root);
+  if (ig === undefined) return false;
+  const parts = relFile.split('/');
+  return parts.slice(0, -1).some((_, i) => ig.ignores(`${parts.slice(0, i + 1).join('/')}/`)) || ig.ignores(relFile);
+}
+
 interface WalkState {
   root: string;
   name: string;

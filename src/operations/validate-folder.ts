@@ -1,6 +1,8 @@
-import { checkPackWalk, listPackEntries, PackFileRefusal, type PackEntry } from '../archive/walk.js';
+import { checkPackWalk, listPackEntries, PackFileRefusal, packignoreLeavesOutFile, type PackEntry } from '../archive/walk.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { blockingReads } from '../pack/files.js';
-import { notArchivableFinding } from '../pack/findings.js';
+import { notArchivableFinding, type Finding } from '../pack/findings.js';
 import { validatePack, type ValidateOptions, type ValidationReport } from '../pack/validate.js';
 
 /**
@@ -20,7 +22,7 @@ export async function validatePackFolder(dir: string, options: ValidateOptions =
  * is validatePackFolder's in every case: when the listing refuses anything, or fails, the check decides.
  */
 export async function validateForBuild(dir: string, options: ValidateOptions, list: boolean): Promise<{ report: ValidationReport; entries?: PackEntry[] }> {
-  const report = await validatePack(dir, options);
+  const report = await withNeededFilesKept(await validatePack(dir, options));
   const walk = report.pack === undefined ? {} : { topFolder: `${report.pack.name}-${report.pack.version}` };
   if (list && report.pack !== undefined && report.errors === 0 && (options.strict !== true || report.warnings === 0)) {
     try {
@@ -40,4 +42,42 @@ export async function validateForBuild(dir: string, options: ValidateOptions, li
     if (report.findings.some((f) => f.severity === 'error' && f.file === finding.file)) return { report };
     return { report: { ...report, findings: [...report.findings, finding], errors: report.errors + 1, passed: false } };
   }
+}
+
+/**
+ * The files a pack needs, left out of its archive by its .packignore (`*.yaml`, `pack.json`, `manifests/`): validate
+ * said OK and push published an archive without them, exit 0 (without pack.json: a tag `pull` refuses as no pack;
+ * without values.yaml or a kubeManifests file: a pack Palette cannot deploy). An error at .packignore per file.
+ */
+async function withNeededFilesKept(report: ValidationReport): Promise<ValidationReport> {
+  // Most packs have no .packignore: one stat, nothing read.
+  if (report.pack === undefined || !existsSync(posix.join(report.dir, '.packignore'))) return report;
+  let json: { kubeManifests?: unknown; charts?: unknown } = {};
+  try {
+    json = JSON.parse(readFileSync(posix.join(report.dir, 'pack.json'), 'utf8')) as typeof json;
+  } catch {
+    // read (and judged) by validatePack already
+  }
+  const listed = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+  const needed: Array<[string, string]> = [
+    ['pack.json', 'every pack holds one'],
+    ['values.yaml', 'every pack holds one'],
+    ...listed(json.kubeManifests).map((f): [string, string] => [f, 'pack.json lists it in kubeManifests']),
+    ...listed(json.charts).map((f): [string, string] => [f, 'pack.json lists it in charts']),
+  ];
+  const found: Finding[] = [];
+  for (const [file, why] of needed) {
+    const rel = posix.normalize(file);
+    if (rel.startsWith('../') || posix.isAbsolute(rel) || found.some((f) => f.path === rel)) continue;
+    if (!(await packignoreLeavesOutFile(report.dir, rel))) continue;
+    found.push({
+      severity: 'error',
+      rule: 'packignore-leaves-out',
+      file: '.packignore',
+      path: rel,
+      message: `.packignore leaves out ${rel}, which the pack needs (${why}): push would publish the pack without it; remove the line of .packignore that matches it or a folder it is in`,
+    });
+  }
+  if (found.length === 0) return report;
+  return { ...report, findings: [...report.findings, ...found], errors: report.errors + found.length, passed: false };
 }

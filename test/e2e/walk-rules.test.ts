@@ -88,6 +88,32 @@ describe('validate and push apply the archive walk\'s rules to the whole pack fo
     });
   }
 
+  it('a .packignore leaving out what the pack needs (pack.json, values.yaml, a listed chart or manifest): validate fails naming each, push writes nothing (was: OK, and an archive without them published, exit 0)', async () => {
+    const { root, pack } = await packWith(() => Promise.resolve());
+    const layout = join(root, 'layout');
+    for (const [lines, files] of [
+      ['*.yaml\n*.tgz\n', [['values.yaml', 'every pack holds one'], ['charts/web-1.0.0.tgz', 'pack.json lists it in charts'], ['manifests/extra.yaml', 'pack.json lists it in kubeManifests']]],
+      ['pack.json\nmanifests/\n!manifests/extra.yaml\n', [['pack.json', 'every pack holds one'], ['manifests/extra.yaml', 'pack.json lists it in kubeManifests']]],
+    ] as Array<[string, Array<[string, string]>]>) {
+      await writeFile(join(pack, '.packignore'), lines);
+      expectRun(await runCli(['validate', pack]), {
+        code: 1,
+        stdout: [
+          `${pack}: web:1.0.0 FAILED`,
+          ...files.map(([file, why]) => `  error   .packignore ${file}: .packignore leaves out ${file}, which the pack needs (${why}): push would publish the pack without it; remove the line of .packignore that matches it or a folder it is in\n`),
+          `1 pack checked: 0 passed, 1 failed (${files.length} errors,`,
+        ],
+      });
+      const push = await runCli(['push', pack, '--oci-layout', layout, '--json']);
+      expect(push.code).toBe(1);
+      expect((JSON.parse(push.stdout) as { results: Array<{ status: string; findings: Array<{ rule: string }> }> }).results[0]).toMatchObject({ status: 'invalid', findings: expect.arrayContaining([expect.objectContaining({ rule: 'packignore-leaves-out' })]) });
+      expect(existsSync(layout)).toBe(false);
+    }
+    // Leaving out what the pack does not need is fine.
+    await writeFile(join(pack, '.packignore'), 'charts/web/\n!manifests/extra.yaml\n');
+    expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 0, stdout: ['published web:1.0.0'] });
+  });
+
   it('push of a tree where one pack holds a symlink leaving it uploads nothing, and says which pack and file', async () => {
     const { root, pack: bad } = await packWith((dir) => symlink('/dev/null', join(dir, 'charts/web/null')));
     const tree = join(root, 'tree');
