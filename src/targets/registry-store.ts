@@ -185,11 +185,23 @@ export class GenericRegistryStore implements ArtifactStore {
   /** Through `/v2/_catalog` (needs catalog access; the ECR and Harbor stores list through their APIs). */
   async listRepositories(prefix: string): Promise<string[]> {
     if (prefix !== '') validateRepositoryPath(prefix, 'repository prefix');
-    const all = await this.client.catalog().catch((err: unknown) => {
-      throw noCatalog(err, this.location) ?? err;
+    const all = await this.client.catalog().catch(async (err: unknown) => {
+      throw (await this.refusedEverywhere(err)) ?? noCatalog(err, this.location) ?? err;
     });
     const under = prefix === '' ? all : all.filter((r) => r.startsWith(`${prefix}/`));
     return [...new Set(under)].sort();
+  }
+
+  /**
+   * The catalog refused as "credentials rejected": when `GET /v2/` refuses the same credentials, they are wrong (a Basic
+   * registry's wrong password), and that error is the answer. It read "refused its repository catalog ... (GitLab) show
+   * it to administrators only", sending the user to list by name, which then failed the same. Undefined otherwise
+   * (/v2/ takes them: the catalog alone is refused, as GitLab refuses it to developers).
+   */
+  private async refusedEverywhere(err: unknown): Promise<unknown> {
+    if (!isPackpubError(err, 'AUTH') || !err.message.startsWith('credentials rejected by ')) return undefined;
+    const pinged = await this.client.ping().then(() => undefined, (e: unknown) => e);
+    return isPackpubError(pinged, 'AUTH') && pinged.message.startsWith('credentials rejected by ') ? err : undefined;
   }
 
   /** Nothing to prepare on a plain registry: repositories appear on first push. Declares push intent for auth scopes. */

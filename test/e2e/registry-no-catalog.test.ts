@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startHostileRegistry } from '../support/hostile-registry.js';
+import { sharedRegistry } from '../support/registry.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -167,5 +168,35 @@ describe('a catalog shown to administrators only (GitLab)', () => {
     const named = await runCli(['list', 'hello', ...gitlab], { env: creds });
     expect(named.code, named.stdout + named.stderr).toBe(0);
     expect(named.stdout).toContain('1.0.0');
+  });
+});
+
+/*
+ * A wrong password on a Basic registry (distribution with htpasswd, as Nexus or Artifactory answer): its catalog is
+ * refused 401 as GitLab refuses a developer's, and `list` said "refused its repository catalog ... (GitLab) show it to
+ * administrators only", hint "list a pack by name", which failed the same. `GET /v2/` refusing the credentials too
+ * tells them apart: a plain "credentials rejected".
+ */
+describe('a wrong password where the catalog is refused', () => {
+  const b = setup(async () => ({ registry: await sharedRegistry({ auth: 'htpasswd', users: { ci: 'right-password-5e1d' } }) }));
+
+  it('list, copy --all and palette doctor say the credentials were rejected, not that the catalog is for administrators (exit 1)', async () => {
+    const registry = `${b.registry.host}/${b.registry.base}/wrong`;
+    const wrong = { ...env(), PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: 'wrong-password-9a7c' };
+    const list = await runCli(['list', '--registry', registry], { env: wrong });
+    const copy = await runCli(['copy', '--all', '--from', registry, '--to', `oci:${join(w.root, 'wrong-copy')}`], { env: { ...env(), PACKPUB_FROM_USERNAME: 'ci', PACKPUB_FROM_PASSWORD: 'wrong-password-9a7c' } });
+    for (const run of [list, copy]) {
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain(`error: credentials rejected by ${b.registry.host}`);
+      expect(run.stderr).toContain('hint: check the user name and password');
+      expect(run.stderr).not.toContain('administrators only');
+    }
+    const doctor = await runCli(['palette', 'doctor', '--registry', registry], { env: wrong });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout + doctor.stderr).toMatch(/FAIL\s+credentials: the credentials Palette would use cannot list the packs under .*: credentials rejected by /);
+    expect(doctor.stdout + doctor.stderr).not.toContain('administrators only');
+    // The right password lists (the set-up is right).
+    const right = await runCli(['list', '--registry', registry], { env: { ...env(), PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: 'right-password-5e1d' } });
+    expect(right.code, right.stderr).toBe(0);
   });
 });
