@@ -22,7 +22,7 @@ export async function validatePackFolder(dir: string, options: ValidateOptions =
  * is validatePackFolder's in every case: when the listing refuses anything, or fails, the check decides.
  */
 export async function validateForBuild(dir: string, options: ValidateOptions, list: boolean): Promise<{ report: ValidationReport; entries?: PackEntry[] }> {
-  const report = await withNeededFilesKept(await validatePack(dir, options));
+  const report = await withNeededFilesKept(await validatePack(dir, options), options.strict);
   const walk = report.pack === undefined ? {} : { topFolder: `${report.pack.name}-${report.pack.version}` };
   if (list && report.pack !== undefined && report.errors === 0 && (options.strict !== true || report.warnings === 0)) {
     try {
@@ -47,9 +47,10 @@ export async function validateForBuild(dir: string, options: ValidateOptions, li
 /**
  * The files a pack needs, left out of its archive by its .packignore (`*.yaml`, `pack.json`, `manifests/`): validate
  * said OK and push published an archive without them, exit 0 (without pack.json: a tag `pull` refuses as no pack;
- * without values.yaml or a kubeManifests file: a pack Palette cannot deploy). An error at .packignore per file.
+ * without values.yaml or a kubeManifests file: a pack Palette cannot deploy). An error at .packignore per file; a warning
+ * for a file Palette reads when the pack has one (the logo, README.md, schema.yaml, presets.yaml) that the folder holds.
  */
-async function withNeededFilesKept(report: ValidationReport): Promise<ValidationReport> {
+async function withNeededFilesKept(report: ValidationReport, strict: boolean | undefined): Promise<ValidationReport> {
   // Most packs have no .packignore: one stat, nothing read.
   if (report.pack === undefined || !existsSync(posix.join(report.dir, '.packignore'))) return report;
   let json: { kubeManifests?: unknown; charts?: unknown } = {};
@@ -65,19 +66,28 @@ async function withNeededFilesKept(report: ValidationReport): Promise<Validation
     ...listed(json.kubeManifests).map((f): [string, string] => [f, 'pack.json lists it in kubeManifests']),
     ...listed(json.charts).map((f): [string, string] => [f, 'pack.json lists it in charts']),
   ];
+  // Files Palette reads when the pack has them, which validate checked in the folder: a warning, as their absence is.
+  const optional: Array<[string, string]> = [
+    ['logo.png', "Palette shows it as the pack's logo"],
+    ['README.md', "Palette shows it as the pack's description"],
+    ['schema.yaml', 'Palette asks the values it lists'],
+    ['presets.yaml', 'Palette offers its presets'],
+  ];
   const found: Finding[] = [];
-  for (const [file, why] of needed) {
+  for (const [file, why, severity] of [...needed.map(([f, w]) => [f, w, 'error'] as const), ...optional.filter(([f]) => existsSync(posix.join(report.dir, f))).map(([f, w]) => [f, w, 'warning'] as const)]) {
     const rel = posix.normalize(file);
     if (rel.startsWith('../') || posix.isAbsolute(rel) || found.some((f) => f.path === rel)) continue;
     if (!(await packignoreLeavesOutFile(report.dir, rel))) continue;
     found.push({
-      severity: 'error',
+      severity,
       rule: 'packignore-leaves-out',
       file: '.packignore',
       path: rel,
-      message: `.packignore leaves out ${rel}, which the pack needs (${why}): push would publish the pack without it; remove the line of .packignore that matches it or a folder it is in`,
+      message: `.packignore leaves out ${rel}, which ${severity === 'error' ? `the pack needs (${why})` : `is in the pack folder (${why})`}: push would publish the pack without it; remove the line of .packignore that matches it or a folder it is in`,
     });
   }
   if (found.length === 0) return report;
-  return { ...report, findings: [...report.findings, ...found], errors: report.errors + found.length, passed: false };
+  const errors = report.errors + found.filter((f) => f.severity === 'error').length;
+  const warnings = report.warnings + found.filter((f) => f.severity === 'warning').length;
+  return { ...report, findings: [...report.findings, ...found], errors, warnings, passed: errors === 0 && (strict !== true || warnings === 0) };
 }

@@ -109,6 +109,11 @@ describe('validate and push apply the archive walk\'s rules to the whole pack fo
       expect((JSON.parse(push.stdout) as { results: Array<{ status: string; findings: Array<{ rule: string }> }> }).results[0]).toMatchObject({ status: 'invalid', findings: expect.arrayContaining([expect.objectContaining({ rule: 'packignore-leaves-out' })]) });
       expect(existsSync(layout)).toBe(false);
     }
+    // The logo Palette shows, left out: a warning (with --strict, refused).
+    await writeFile(join(pack, '.packignore'), '*.png\n');
+    expectRun(await runCli(['validate', pack]), { code: 0, stdout: [`  warning .packignore logo.png: .packignore leaves out logo.png, which is in the pack folder (Palette shows it as the pack's logo): push would publish the pack without it`] });
+    expectRun(await runCli(['push', pack, '--oci-layout', layout, '--strict']), { code: 1, stderr: ['INVALID web:1.0.0'] });
+    expect(existsSync(layout)).toBe(false);
     // Leaving out what the pack does not need is fine.
     await writeFile(join(pack, '.packignore'), 'charts/web/\n!manifests/extra.yaml\n');
     expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 0, stdout: ['published web:1.0.0'] });
