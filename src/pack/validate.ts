@@ -8,7 +8,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, linkEntriesText, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
-import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readTextLimited, resolvePackDir, statInPack, unicodeForm, type PackFileStatus } from './files.js';
+import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readHead, readTextLimited, resolvePackDir, statInPack, unicodeForm, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
@@ -341,6 +341,10 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
           });
           continue;
         case 'file':
+          if (field === 'kubeManifests') {
+            const utf16 = await utf16Manifest(status.realPath);
+            if (utf16 !== undefined) findings.push({ ...utf16, file: entry });
+          }
           if (field === 'charts') {
             const first = listed.get(status.realPath);
             if (first !== undefined) {
@@ -618,6 +622,28 @@ async function readPackChart(rel: string, realPath: string, templates: boolean):
 
 type TextFile = { ok: true; text: string } | { ok: false; findings: Finding[] };
 
+const UTF16_WHY = 'UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5\'s `>` and `Out-File` write it)';
+
+/**
+ * A manifest kubeManifests lists that is UTF-16 text: Palette renders a manifest as UTF-8 text (its `{{ }}`
+ * actions) and applies the YAML, in which every other byte of UTF-16 is a NUL that Go's YAML reader refuses
+ * ("control characters are not allowed"), so the pack fails when it is deployed.
+ */
+async function utf16Manifest(realPath: string): Promise<Omit<Finding, 'file'> | undefined> {
+  let head: Buffer;
+  try {
+    head = await readHead(realPath, 2);
+  } catch {
+    return undefined; // the deep checks and push say why it cannot be read
+  }
+  if (!((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return undefined;
+  return {
+    severity: 'error',
+    rule: 'file-not-utf8',
+    message: `${UTF16_WHY}; Palette renders a manifest as UTF-8 text and applies its YAML, where UTF-16's NUL bytes are control characters Go's YAML reader refuses, so the pack fails when it is deployed: save it as UTF-8 (\`Out-File -Encoding utf8\`, or your editor's "UTF-8")`,
+  };
+}
+
 /** Read a pack text file that exists as a regular file, or explain why not (missing is the caller's call). */
 async function readPackText(rel: string, status: PackFileStatus): Promise<TextFile> {
   const fail = (rule: string, message: string): TextFile => ({ ok: false, findings: [{ severity: 'error', rule, file: rel, message }] });
@@ -640,7 +666,7 @@ async function readPackText(rel: string, status: PackFileStatus): Promise<TextFi
     return fail(
       'file-not-utf8',
       read.utf16
-        ? 'UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5\'s `>` and `Out-File` write it); Palette keeps and shows a pack\'s YAML as UTF-8 text: save it as UTF-8 (`Out-File -Encoding utf8`, or your editor\'s "UTF-8")'
+        ? `${UTF16_WHY}; Palette keeps and shows a pack's YAML as UTF-8 text: save it as UTF-8 (\`Out-File -Encoding utf8\`, or your editor's "UTF-8")`
         : 'not valid UTF-8 text, which Go\'s YAML reader (Helm\'s, yq\'s) refuses ("invalid leading UTF-8 octet"), even in a comment; save it as UTF-8',
     );
   } catch (err) {

@@ -595,6 +595,11 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
   },
   {
+    name: 'manifest saved as UTF-16 (PowerShell 5 `>`), which Palette applies as UTF-8 text',
+    mutate: (dir) => putFile(dir, 'manifests/extra.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('kind: ConfigMap\ndata:\n  message: "{{ .Values.message }}"\n', 'utf16le')])),
+    expect: { severity: 'error', rule: 'file-not-utf8', file: 'manifests/extra.yaml', message: "UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5's `>` and `Out-File` write it); Palette renders a manifest as UTF-8 text and applies its YAML, where UTF-16's NUL bytes are control characters Go's YAML reader refuses, so the pack fails when it is deployed" },
+  },
+  {
     name: 'chart archive compressed twice (gzip run on a .tgz)',
     mutate: async (dir) => putFile(dir, 'charts/web-1.0.0.tgz', gzipSync(await tgz({ 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n' }))),
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "): it is gzip-compressed twice (a .tgz run through gzip again); a chart archive is a gzip-compressed tar as `helm package` writes it: decompress it once" },
