@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { parseEcrHost } from '../aws/ecr-host.js';
+import { isEcrPublicHost, parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { hostName, isLoopbackHost } from '../oci/reference.js';
 import { redactText, redactUrl } from '../util/redact.js';
@@ -284,6 +284,11 @@ function expiredHint(host: string, auth: AuthOutcome | undefined): string {
   }
   if (source !== undefined && /^(docker config|credential helper) /.test(source) && parseEcrHost(host) !== undefined) {
     return `the ECR token ${source.startsWith('docker') ? 'in' : 'from'} ${source} has expired: packpub logout ${host} removes it (packpub then mints one with your AWS credentials), or docker login again with a new one (aws ecr get-login-password)`;
+  }
+  if (source !== undefined && /^(docker config|credential helper) /.test(source) && isEcrPublicHost(host)) {
+    // AWS's own way in (aws ecr-public get-login-password | docker login) leaves a token that lasts 12 hours, after which
+    // every read failed, public repositories' too, as docker pull does until docker logout.
+    return `the ECR Public token ${source.startsWith('docker') ? 'in' : 'from'} ${source} has expired (they last 12 hours): packpub logout ${host} removes it (public repositories are then read without one, and with an AWS identity packpub gets its own), or log in again: aws ecr-public get-login-password --region us-east-1 | packpub login ${host} --username AWS --password-stdin`;
   }
   return 'log in again (packpub login), or refresh the token your CI hands to packpub';
 }

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -288,5 +288,32 @@ describe('ECR Public (public.ecr.aws)', () => {
       await stalls.close();
     }
   });
-});
 
+  // AWS's documented way in, aws ecr-public get-login-password | docker login, stores a token that lasts 12 hours; then
+  // ECR Public answers every request 400 DENIED "...expired", public repositories' reads too (docker pull fails the same
+  // until docker logout). The hint said "log in again (packpub login), or refresh the token your CI hands to packpub".
+  it('a stored ECR Public token that expired: the hint names packpub logout and the login command', async () => {
+    const STALE = 'ecr-public-token-stale-4f2a';
+    const docker = join(w.root, 'docker-stale');
+    await mkdir(docker, { recursive: true });
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [w.host]: { auth: Buffer.from(`AWS:${STALE}`).toString('base64') } } }));
+    const { users, answer } = w.registry.behaviour;
+    w.registry.behaviour.users = { AWS: STALE };
+    w.registry.behaviour.answer = () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'Your authorization token has expired. Reauthenticate and try again.' }] }) });
+    try {
+      const run = await runCli(['list', 'hello', ...target('myalias/pub')], { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: docker } });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain(`error: credentials for ${w.host} have expired`);
+      expect(run.stderr).toContain(`hint: the ECR Public token in docker config ${join(docker, 'config.json')} has expired (they last 12 hours): packpub logout ${w.host} removes it`);
+      expect(run.stderr).toContain(`aws ecr-public get-login-password --region us-east-1 | packpub login ${w.host} --username AWS --password-stdin`);
+      expect(run.stderr).not.toContain(STALE);
+      // Following it: logout removes the entry.
+      const logout = await runCli(['logout', w.host], { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: docker } });
+      expect(logout.code, logout.stderr).toBe(0);
+      expect(JSON.parse(await readFile(join(docker, 'config.json'), 'utf8'))).toEqual({ auths: {} });
+    } finally {
+      w.registry.behaviour.users = users;
+      w.registry.behaviour.answer = answer;
+    }
+  });
+});
