@@ -5,6 +5,7 @@ import { envCredential, envValue } from '../credentials/env.js';
 import type { Credential } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
 import { parseRegistryLocation } from '../oci/reference.js';
+import { ResolveMap } from '../registry/host-overrides.js';
 import { extraHeaders } from '../registry/registry-only.js';
 import type { RetryOptions } from '../registry/retry.js';
 import type { OpenTargetOptions } from '../targets/open.js';
@@ -481,9 +482,13 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: 
 /**
  * Two targets of one run that are one place (`--registry h/base --registry h/base/`, two packpub.yaml targets naming
  * the same registry or layout): each pack was written there twice at once, the second reported `unchanged`, and the
- * summary counted both.
+ * summary counted both. Two targets whose `resolve` sends the name to different addresses (one name served by a
+ * registry in each data centre) are two places.
  */
-function refuseSameDestination(targets: ReadonlyArray<{ label: string; registry?: string | undefined; ociLayout?: string | undefined }>, cwd: string): void {
+function refuseSameDestination(
+  targets: ReadonlyArray<{ label: string; registry?: string | undefined; ociLayout?: string | undefined; resolve?: readonly string[] | undefined; plainHttp?: boolean | undefined }>,
+  cwd: string,
+): void {
   const seen = new Map<string, string>();
   for (const t of targets) {
     let place: string;
@@ -491,6 +496,11 @@ function refuseSameDestination(targets: ReadonlyArray<{ label: string; registry?
     else {
       const { host, basePath } = parseRegistryLocation(t.registry);
       place = `registry ${host.toLowerCase()}${basePath === '' ? '' : `/${basePath}`}`;
+      if (t.resolve !== undefined && t.resolve.length > 0) {
+        const { hostname, port } = new URL(`http://${host}`);
+        const address = new ResolveMap(t.resolve).lookup(hostname, port === '' ? (t.plainHttp === true ? 80 : 443) : Number(port));
+        if (address !== undefined) place += ` at ${address}`;
+      }
     }
     const other = seen.get(place);
     if (other !== undefined) {

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { tempDir } from '../support/files.js';
 import { writePack } from '../support/packs.js';
-import { skopeoInspectLayout } from '../support/registry.js';
+import { skopeoInspectLayout, startRegistry } from '../support/registry.js';
+import { Stage } from '../support/stage.js';
 
 /* packpub.yaml as a user meets it: found in the working directory or given with --config. */
 
@@ -123,6 +125,42 @@ describe('push with packpub.yaml', () => {
     expect(existsSync(join(dir, 'layout-a'))).toBe(false);
     const twice = await runCli(['push', '--registry', '127.0.0.1:1/base/x', '--registry', '127.0.0.1:1/base/x/'], { cwd: dir });
     expectRun(twice, { code: 2, stdout: '', stderr: ['error: --registry 127.0.0.1:1/base/x and --registry 127.0.0.1:1/base/x/ are the same registry 127.0.0.1:1/base/x\n'] });
+  });
+
+  it('pushes to two targets of one registry name that resolve sends to two addresses (a registry in each data centre), exit 0, each holds the packs', async () => {
+    const env = new Stage();
+    try {
+      const [east, west] = [env.add(await startRegistry()), env.add(await startRegistry())];
+      // west answers at east's port on 127.0.0.2 too: `reg.test:<port>` is east at 127.0.0.1, west at 127.0.0.2.
+      const sockets = new Set<Socket>();
+      const front = createServer((client) => {
+        const upstream = connect(west.port, '127.0.0.1');
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => undefined).on('close', () => sockets.delete(s));
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((done, fail) => front.once('error', fail).listen(east.port, '127.0.0.2', done));
+      env.defer(() => new Promise<void>((done) => {
+        for (const s of sockets) s.destroy();
+        front.close(() => done());
+      }));
+      const name = `reg.test:${east.port}/dc`;
+      const target = (address: string) => `    registry: ${name}\n    tls: { plainHttp: true }\n    resolve: ["reg.test:${east.port}:${address}"]\n`;
+      const dir = await project(`packs: [packs/]\nrecursive: true\ntargets:\n  east:\n${target('127.0.0.1')}  west:\n${target('127.0.0.2')}  again:\n${target('127.0.0.1')}`);
+      const both = await runCli(['push', '--target', 'east,west'], { cwd: dir, env: ENV });
+      expectRun(both, { code: 0, stdout: ['4 published'] });
+      expect(both.stdout.split(`published hello:1.0.0 -> ${name}/${ARCHIVE}/hello:1.0.0 `)).toHaveLength(3);
+      for (const registry of [east, west]) {
+        const tags = (await (await fetch(`${registry.url}/v2/dc/${ARCHIVE}/world/tags/list`)).json()) as { tags: string[] };
+        expect(tags.tags).toEqual(['2.0.0']);
+      }
+      // The same name at the same address is one place, as before.
+      expectRun(await runCli(['push', '--target', 'east,again'], { cwd: dir, env: ENV }), { code: 2, stdout: '', stderr: [`error: target east and target again are the same registry ${name} at 127.0.0.1\n`] });
+    } finally {
+      await env.close();
+    }
   });
 
   it('refuses --target together with --registry, naming both', async () => {
