@@ -99,6 +99,33 @@ describe('ArchiveCache (one index file per cache folder)', () => {
     expect(after.get('b'.repeat(64))).toEqual({ digest: other, size: 5 });
   });
 
+  it('keeps what another run saved after this one read an index that was there, and what this one learned; an unchanged index is added to as read', async () => {
+    const a = await builtPack();
+    const cacheDir = a.cacheDir;
+    const first = new ArchiveCache(cacheDir);
+    first.set('a'.repeat(64), { digest: sha256Digest('a'), size: 1 });
+    await first.save();
+    // Both read the index holding 'a'; B saves first (a new file), then A: A's save reads the index again.
+    const runA = new ArchiveCache(cacheDir);
+    const runB = new ArchiveCache(cacheDir);
+    expect(runA.get('a'.repeat(64))).toBeDefined();
+    expect(runB.get('a'.repeat(64))).toBeDefined();
+    runB.set('b'.repeat(64), { digest: sha256Digest('b'), size: 2 });
+    await runB.save();
+    a.learn(runA);
+    await runA.save();
+    const after = new ArchiveCache(cacheDir);
+    expect(after.get('a'.repeat(64))).toEqual({ digest: sha256Digest('a'), size: 1 });
+    expect(after.get('b'.repeat(64))).toEqual({ digest: sha256Digest('b'), size: 2 });
+    expect(after.folderKey(a.dir, MTIME)?.key).toBe(a.key);
+    // Nobody saved in between: what the run read, with what it learned.
+    after.set('c'.repeat(64), { digest: sha256Digest('c'), size: 3 });
+    await after.save();
+    const last = new ArchiveCache(cacheDir);
+    for (const [k, size] of [['a', 1], ['b', 2], ['c', 3]] as const) expect(last.get(k.repeat(64))).toEqual({ digest: sha256Digest(k), size });
+    expect(last.folderKey(a.dir, MTIME)?.key).toBe(a.key);
+  });
+
   it("removes the temp copy of the index a run killed while saving left, once old; a live run's and a fresh one stay", async () => {
     const a = await builtPack();
     await mkdir(a.cacheDir, { recursive: true });
