@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { defineConfig } from 'vitest/config';
-import LongFirstSequencer from './test/sequencer.ts';
+import LongFirstSequencer, { WAITING_FILES } from './test/sequencer.ts';
 import { useTmpfsForTests } from './test/support/test-tmpdir.ts';
 
 const ROOT = fileURLToPath(new URL('.', import.meta.url));
@@ -21,6 +21,15 @@ const MOCKING_TESTS = readdirSync(join(ROOT, 'test'), { recursive: true, encodin
   .filter((f) => f.endsWith('.test.ts'))
   .map((f) => `test/${f.split('\\').join('/')}`)
   .filter((f) => readFileSync(join(ROOT, f), 'utf8').includes('vi.mock('));
+
+/**
+ * `npm test` (scripts/test.sh) runs the suite as two vitest processes side by side: PACKPUB_TEST_LANE=shared runs
+ * every file but test/sequencer.ts's WAITING_FILES in the three shared workers, PACKPUB_TEST_LANE=waiting runs those
+ * in one worker of its own, which mostly waits while the three use the cores. Unset (a plain `vitest run`, or
+ * `npm test -- <files>`): one process, every file in the three workers.
+ */
+const LANE = process.env['PACKPUB_TEST_LANE'];
+if (LANE !== undefined && LANE !== 'shared' && LANE !== 'waiting') throw new Error(`PACKPUB_TEST_LANE is ${LANE}: shared, waiting or unset`);
 
 // The suite's temp folders (tests', registries' storage, CLI runs') on a tmpfs when there is one with room.
 useTmpfsForTests();
@@ -79,15 +88,17 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'packpub',
+          // The waiting lane (PACKPUB_TEST_LANE above): one worker.
+          ...(LANE === 'waiting' ? { maxWorkers: 1 } : {}),
           // The benchmark harness's own tests (bench/, not shipped) run here too: a project of their own
           // started workers that imported src/ and were transformed again (~3 CPU-s).
-          include: ['test/**/*.test.ts'],
-          exclude: MOCKING_TESTS,
+          include: LANE === 'waiting' ? WAITING_FILES : ['test/**/*.test.ts'],
+          exclude: LANE === 'shared' ? [...MOCKING_TESTS, ...WAITING_FILES] : MOCKING_TESTS,
           // Builds dist/ when src/ is newer, for the tests that run bin/packpub.js as a process.
           globalSetup: ['./test/global-setup.ts'],
         },
       },
-      ...(MOCKING_TESTS.length === 0
+      ...(MOCKING_TESTS.length === 0 || LANE === 'waiting'
         ? []
         : [
             {

@@ -28,7 +28,27 @@ trap 'rm -f "$typecheck_log"' EXIT
 nice -n 19 bash scripts/typecheck.sh >"$typecheck_log" 2>&1 &
 typecheck=$!
 status=0
-node_modules/.bin/vitest run "$@" || status=$?
+if [ "$#" -gt 0 ]; then
+  node_modules/.bin/vitest run "$@" || status=$?
+else
+  # Two vitest processes side by side (vitest.config.ts PACKPUB_TEST_LANE): the files that mostly wait (test/sequencer.ts
+  # WAITING_FILES) in one worker of their own, every other file in the three shared workers, so that their waiting
+  # overlaps the others' work instead of leaving cores idle. The waiting lane's output is printed after the other's,
+  # then one closing line for both (test/support/summary-reporter.ts).
+  waiting_log="$(mktemp)"
+  summary="$(mktemp)"
+  trap 'rm -f "$typecheck_log" "$waiting_log" "$summary"' EXIT
+  PACKPUB_TEST_LANE=waiting PACKPUB_TEST_SUMMARY="$summary" node_modules/.bin/vitest run >"$waiting_log" 2>&1 &
+  waiting=$!
+  PACKPUB_TEST_LANE=shared PACKPUB_TEST_SUMMARY="$summary" node_modules/.bin/vitest run || status=$?
+  wait "$waiting" || status=1
+  cat "$waiting_log"
+  if [ "$(wc -l <"$summary")" -ne 2 ]; then
+    echo "a vitest process ended without its summary" >&2
+    status=1
+  fi
+  awk '{ p += $1; f += $2; s += $3 } END { printf "\n%d passed, %d failed, %d skipped\n", p, f, s }' "$summary"
+fi
 if ! wait "$typecheck"; then
   echo "typecheck failed:" >&2
   cat "$typecheck_log" >&2

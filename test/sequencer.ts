@@ -22,15 +22,57 @@ export const LONG_FILES = [
   'test/e2e/kill-sigint.test.ts',
 ];
 
+/*
+ * Files that mostly wait (a real timeout, deadline, grace or Retry-After that is their subject, a racy-mtime margin,
+ * a stand-in's held answer) and use little CPU: measured in whole-suite runs (per-file CPU by support/cpu-meter.ts;
+ * the time each file's whole process tree slept, sampled every 50 ms), each sleeps 1-7 s and is at least 60 % asleep.
+ * Among the three shared workers, two or three of them waiting at once left cores idle: `npm test` (scripts/test.sh)
+ * runs them in a fourth worker of their own beside the three, in a vitest process of their own (PACKPUB_TEST_LANE in
+ * vitest.config.ts), which waits while the others use the cores. A plain `vitest run` runs them with the others.
+ * Longest first.
+ */
+export const WAITING_FILES = [
+  'test/e2e/palette-values-bounded.test.ts',
+  'test/e2e/interim-answers.test.ts',
+  'test/e2e/hostile-registry.test.ts',
+  'test/e2e/fuzz-registry.test.ts',
+  'test/e2e/creds-helpers.test.ts',
+  'test/e2e/ci-examples-signals.test.ts',
+  'test/unit/credentials/cred-helper.test.ts',
+  'test/e2e/ecr-public.test.ts',
+  'test/integration/registry-token.test.ts',
+  'test/e2e/version-tags.test.ts',
+  'test/e2e/upload-deadline.test.ts',
+  'test/e2e/rerun-damaged-cache.test.ts',
+  'test/unit/credentials/ecr-token.test.ts',
+  'test/e2e/check-images.test.ts',
+  'test/e2e/palette-hostile.test.ts',
+  'test/e2e/rerun-builtins.test.ts',
+  'test/e2e/hostile-login.test.ts',
+  'test/integration/registry-network.test.ts',
+  'test/integration/harbor-store.test.ts',
+  'test/e2e/retry-after-past-deadline.test.ts',
+  'test/e2e/harbor-api-error-drip.test.ts',
+  'test/e2e/cache-index-owner.test.ts',
+  'test/unit/net/proxy-tunnel.test.ts',
+  'test/integration/robust-pack-changes.test.ts',
+  'test/unit/bench/registry-profile.test.ts',
+  'test/integration/checks-ahead-push.test.ts',
+  'test/unit/registry/manifest-deadline.test.ts',
+];
+
 export default class LongFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const root = this.ctx.config.root;
     // A renamed or removed file must leave the list too, or it would silently stop being started first.
-    for (const file of LONG_FILES) if (!existsSync(join(root, file))) throw new Error(`test/sequencer.ts lists ${file}, which does not exist`);
+    for (const file of [...LONG_FILES, ...WAITING_FILES]) if (!existsSync(join(root, file))) throw new Error(`test/sequencer.ts lists ${file}, which does not exist`);
     const sorted = await super.sort(files);
+    const path = (spec: TestSpecification): string => relative(root, spec.moduleId).split('\\').join('/');
+    // The waiting files' own worker (scripts/test.sh) takes them longest first; among the others they keep vitest's order.
+    const first = sorted.every((spec) => WAITING_FILES.includes(path(spec))) ? WAITING_FILES : LONG_FILES;
     const rank = (spec: TestSpecification): number => {
-      const i = LONG_FILES.indexOf(relative(root, spec.moduleId).split('\\').join('/'));
-      return i === -1 ? LONG_FILES.length : i;
+      const i = first.indexOf(path(spec));
+      return i === -1 ? first.length : i;
     };
     return sorted
       .map((spec, position) => ({ spec, position, rank: rank(spec) }))

@@ -1,6 +1,11 @@
+import { appendFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
-/** Prints the plain closing line CI reads: "N passed, N failed, N skipped". */
+/**
+ * Prints the plain closing line CI reads: "N passed, N failed, N skipped". With PACKPUB_TEST_SUMMARY set (scripts/test.sh,
+ * which runs two vitest processes side by side), appends the three numbers to that file instead: the script prints
+ * one line for both.
+ */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     let passed = 0;
@@ -15,6 +20,8 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
     }
-    process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const file = process.env['PACKPUB_TEST_SUMMARY'];
+    if (file !== undefined && file !== '') appendFileSync(file, `${passed} ${failed} ${skipped}\n`);
+    else process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
