@@ -301,7 +301,9 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
       const base = { file: PACK_FILES.packJson, path: formatPath(segments), ...at(locate(positions, segments)) };
       let status: PackFileStatus;
       try {
-        status = await statInPack(root, entry);
+        // A `\` is no folder separator where Palette reads the pack (Linux): a path holding one names no file
+        // of the archive, which never holds such a name (push refuses one), even where Windows finds a file.
+        status = entry.includes('\\') ? { kind: 'missing' } : await statInPack(root, entry);
       } catch (err) {
         findings.push({ severity: 'error', rule: 'file-unreadable', ...base, message: ioProblem(entry, err) });
         continue;
@@ -561,6 +563,13 @@ async function lookAlikes(root: string, entry: string, chart: boolean): Promise<
   const parent = posix.dirname(entry.replaceAll('\\', '/'));
   const wanted = posix.basename(entry.replaceAll('\\', '/'));
   const where = (name: string): string => (parent === '.' ? name : `${parent}/${name}`);
+  if (entry.includes('\\')) {
+    const slashed = entry.replaceAll('\\', '/');
+    const there = await statInPack(root, slashed).catch(() => undefined);
+    if (there?.kind === 'file') {
+      return `"${slashed}" is there: write the path with / (Palette reads the pack on Linux, where \\ is a character of a file name, not a folder separator as on Windows)`;
+    }
+  }
   const other = await lookAlikeName(root, entry);
   if (other !== undefined && other !== entry && other.normalize('NFC') === entry.normalize('NFC')) {
     return `found "${other}" instead, the same letters written as other Unicode characters (${unicodeForm(other)} on disk, ${unicodeForm(entry)} in pack.json; macOS tools write names decomposed), which Palette, reading the pack on Linux, takes for another name: rename the file or write pack.json's name as the file has it, so both hold the same bytes`;

@@ -595,6 +595,17 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
   },
   {
+    name: 'a chart listed with Windows folder separators (charts\\web-1.0.0.tgz)',
+    mutate: (dir) => putFile(dir, 'pack.json', packJsonWith((json) => (json['charts'] = ['charts\\web-1.0.0.tgz']))),
+    expect: {
+      severity: 'error',
+      rule: 'chart-missing',
+      file: 'pack.json',
+      path: 'charts[0]',
+      message: 'chart archive "charts\\web-1.0.0.tgz" does not exist in the pack; "charts/web-1.0.0.tgz" is there: write the path with / (Palette reads the pack on Linux, where \\ is a character of a file name, not a folder separator as on Windows)',
+    },
+  },
+  {
     name: 'manifest saved as UTF-16 (PowerShell 5 `>`), which Palette applies as UTF-8 text',
     mutate: (dir) => putFile(dir, 'manifests/extra.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('kind: ConfigMap\ndata:\n  message: "{{ .Values.message }}"\n', 'utf16le')])),
     expect: { severity: 'error', rule: 'file-not-utf8', file: 'manifests/extra.yaml', message: "UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5's `>` and `Out-File` write it); Palette renders a manifest as UTF-8 text and applies its YAML, where UTF-16's NUL bytes are control characters Go's YAML reader refuses, so the pack fails when it is deployed" },
