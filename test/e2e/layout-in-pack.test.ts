@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -29,6 +29,19 @@ describe('an OCI layout target inside the pack folder being pushed', () => {
     }
     expect(await readdir(w.pack)).not.toContain('oci-packs');
     expect(await readdir(w.pack)).not.toContain('out');
+  });
+
+  it('a pack named through a link (a glob\'s link to a folder), the layout given by the real path, or the other way round: refused too, nothing written (was: published with the layout inside, exit 0)', async () => {
+    const real = await writePack(join(w.root, 'linked-real'), { name: 'linked', version: '1.0.0' });
+    await symlink(real, join(w.root, 'linked'));
+    for (const [pack, layout] of [['linked', 'linked-real/layout'], ['linked-real', 'linked/layout'], ['*', 'linked-real/layout']]) {
+      expectRun(await runCli(['push', pack as string, '--oci-layout', layout as string], { cwd: w.root }), {
+        code: 2,
+        stdout: '',
+        stderr: [`error: the OCI layout ${join(w.root, layout as string)} is inside the pack folder ${join(w.root, pack === '*' ? 'linked' : (pack as string))}: every push would put it into the pack's archive`],
+      });
+    }
+    expect(await readdir(real)).not.toContain('layout');
   });
 
   it('left out by the pack\'s .packignore, it is published, and the next push finds the pack unchanged', async () => {
