@@ -296,14 +296,18 @@ export class HarborApi {
    * Developer's or a pull/push robot's names neither. Undefined when Harbor does not say (as canPush).
    */
   async canDelete(id: number): Promise<boolean | undefined> {
-    return this.mayAny(id, [['artifact', 'delete'], ['tag', 'delete']]);
+    // A real delete is refused on this answer: a list naming no `repository` resource (not the relative shape read here,
+    // or no access at all, which the delete's own 403 says) tells nothing.
+    return this.mayAny(id, [['artifact', 'delete'], ['tag', 'delete']], 'repository');
   }
 
   /** GET /users/current/permissions of the project's scope: whether it lists one of these resource/action pairs. */
-  private async mayAny(id: number, pairs: ReadonlyArray<readonly [string, string]>): Promise<boolean | undefined> {
+  private async mayAny(id: number, pairs: ReadonlyArray<readonly [string, string]>, shownResource?: string): Promise<boolean | undefined> {
     const doc = await this.getJson(this.url(`/users/current/permissions?scope=${encodeURIComponent(`/project/${id}`)}&relative=true`));
     if (!Array.isArray(doc)) return undefined;
-    return (doc as Array<{ resource?: unknown; action?: unknown }>).some((p) => typeof p === 'object' && p !== null && pairs.some(([resource, action]) => p.resource === resource && p.action === action));
+    const listed = (doc as Array<{ resource?: unknown; action?: unknown }>).filter((p) => typeof p === 'object' && p !== null);
+    if (shownResource !== undefined && !listed.some((p) => p.resource === shownResource)) return undefined;
+    return listed.some((p) => pairs.some(([resource, action]) => p.resource === resource && p.action === action));
   }
 
   /** A GET answered 200 with JSON (read within --retry-deadline, at most PAGE_BYTES): the document; else undefined. */

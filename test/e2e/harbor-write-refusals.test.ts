@@ -139,6 +139,17 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
       expect(run.stderr).toContain('nothing was deleted');
       expect(w.harbor.apiRequests.slice(deleted).filter((r) => r.method === 'DELETE')).toEqual([]);
     }
+    // A permission list of a shape not read here (resources not relative to the project) tells nothing: the delete is
+    // sent, and Harbor's own 403 says it.
+    w.harbor.apiQuirk = (method, path) =>
+      method === 'GET' && path === '/api/v2.0/users/current/permissions' ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ resource: '/project/1/repository', action: 'pull' }]) } : undefined;
+    try {
+      const unread = await as(['delete', 'hello:stable', '--force']);
+      expect(unread.code, unread.stdout + unread.stderr).toBe(1);
+      expect(unread.stderr).toContain(`refused to delete ${w.harbor.host}/packs/spectro-packs/archive/hello:stable: no delete permission on project packs`);
+    } finally {
+      w.harbor.apiQuirk = undefined;
+    }
     const list = await run(['list', 'hello', '--registry', `${w.harbor.host}/packs`, ...login, '--json']);
     const versions = (JSON.parse(list.stdout) as { packs: Array<{ versions: Array<{ version: string }> }> }).packs[0]?.versions.map((v) => v.version);
     expect(versions).toEqual(['1.0.0', 'stable']);
