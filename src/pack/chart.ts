@@ -198,6 +198,10 @@ export function linkEntriesText(links: NonNullable<HelmChart['linkEntries']>, ar
   return `${which} of the chart archive: Go's tar reader gives a link no content, so Helm loads ${single ? 'it' : 'each'} as an empty file and installs the chart without what ${single ? 'it points' : 'they point'} to`;
 }
 
+/** A `._<folder>` entry beside the chart's folder: macOS tar's AppleDouble file of the folder itself. */
+const APPLE_DOUBLE_HINT =
+  "it is the `._<name>` file macOS tar writes beside a folder or file with extended attributes (AppleDouble), here beside the chart's folder, where Helm takes it for a file outside the chart: rebuild the archive with `COPYFILE_DISABLE=1 tar -czf ...`, or with `helm package <chart-dir>`";
+
 /** True for names `helm package` writes or users hand in. */
 export function isChartArchiveName(name: string): boolean {
   return /\.(?:tgz|tar\.gz)$/i.test(name);
@@ -595,7 +599,7 @@ class ArchiveCollector {
     this.files++;
     if (size > HELM_MAX_FILE_BYTES && budget.oversized.length < 5) budget.oversized.push({ name: `${label}:${name}`, size });
     const where = helmEntryPath(name);
-    if ('error' in where) throw refused(label, where.error, nested);
+    if ('error' in where) throw refused(label, where.error, nested, /^(?:\.\/)*\._[^/]*$/.test(name) ? APPLE_DOUBLE_HINT : HELM_HINT);
     // Helm: refused when a file is larger than what is left, or leaves nothing (the sum reaches the limit).
     this.fileBytes += size;
     if (this.fileBytes >= HELM_MAX_CHART_BYTES) {

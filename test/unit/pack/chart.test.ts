@@ -576,6 +576,17 @@ describe('readChart', () => {
     expect(isPackpubError(missing, 'NOT_FOUND')).toBe(true);
   });
 
+  it("refuses macOS tar's AppleDouble file of the chart's folder (._web beside web/), as Helm does, and says what it is", async () => {
+    const archive = await archiveOf({ '._web': Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]), 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n' });
+    const err = await readChart(archive).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses', message: `${archive}: Helm refuses this chart archive ("chart illegally contains content outside the base directory: \"._web\"")` });
+    expect((err as { hint?: string }).hint).toBe(
+      "it is the `._<name>` file macOS tar writes beside a folder or file with extended attributes (AppleDouble), here beside the chart's folder, where Helm takes it for a file outside the chart: rebuild the archive with `COPYFILE_DISABLE=1 tar -czf ...`, or with `helm package <chart-dir>`",
+    );
+    // `./._web` is a file of the chart to Helm (it drops the "." only): read, as Helm reads it.
+    expect((await readChart(await archiveOf({ './._web': 'x', 'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\n' }))).name).toBe('web');
+  });
+
   it('says what a chart archive made by another tool is instead (Helm: "does not appear to be a gzipped archive", "invalid tar header")', async () => {
     const chart = await tgz({ 'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n' });
     const rebuild = 'rebuild it with `helm package <chart-dir>`';
