@@ -28,13 +28,7 @@ function expandGlob(pattern: string, cwd: string): string[] {
   const firstGlob = parts.findIndex((p) => GLOB_CHARS.test(p));
   const root = parts.slice(0, firstGlob).join(sep) || sep;
   const rest = parts.slice(firstGlob);
-  const toRegex = (seg: string) =>
-    new RegExp(
-      `^${seg
-        .replace(/[.+^${}()|\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')}$`,
-    );
+  const toRegex = globSegmentRegex;
   const out: string[] = [];
   const walk = (dir: string, segs: string[]): void => {
     if (segs.length === 0) {
@@ -73,6 +67,41 @@ function isFolder(path: string): boolean {
   } catch {
     return false; // a link to nothing, or a loop
   }
+}
+
+/**
+ * One path segment of a glob as the shell reads it: `*`, `?`, and a bracket expression `[...]` whose `!` or `^` first
+ * negates it (`packs/[!h]*`: every folder not starting with h). The `!` was a member (and `^` an escaped one), so such a
+ * glob published exactly the packs it left out, exit 0. A `[` without its `]` is itself.
+ */
+export function globSegmentRegex(seg: string): RegExp {
+  const literal = (c: string) => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  let out = '^';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i] as string;
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      const negated = seg[i + 1] === '!' || seg[i + 1] === '^';
+      const first = i + (negated ? 2 : 1);
+      // A ']' right after the opening (or its negation) is a member, as in the shell.
+      const close = seg.indexOf(']', first + 1);
+      if (close < 0) {
+        out += '\\[';
+        continue;
+      }
+      const members = seg.slice(first, close);
+      // Ranges (a-z) stay ranges; every other character is itself.
+      let set = '';
+      for (let j = 0; j < members.length; j++) {
+        const m = members[j] as string;
+        set += m === '-' && j > 0 && j < members.length - 1 ? '-' : literal(m);
+      }
+      out += `[${negated ? '^/' : ''}${set}]`;
+      i = close;
+    } else out += literal(c);
+  }
+  return new RegExp(`${out}$`);
 }
 
 function hasPackJson(dir: string): boolean {

@@ -55,3 +55,15 @@ it('a glob whose folders hold no pack.json: exit 2 naming them (was: exit 0, "ok
   // Searched below, the glob's folders give their packs.
   expectRun(await runCli(['push', 'teams/*', '--recursive', '--oci-layout', layout], { cwd: w.root }), { code: 0, stdout: ['published deep:1.0.0', '1 pack(s) to oci-layout'] });
 });
+
+it("a bracket expression negated with ! or ^ leaves those folders out, as the shell's does (was: published exactly them, exit 0)", async () => {
+  for (const [glob, pack] of [
+    ['packs/[!c]*', 'real:1.0.0'],
+    ['packs/[^r]*', 'linked:2.0.0'],
+    ['packs/[q-s]eal', 'real:1.0.0'],
+  ]) {
+    const run = await runCli(['push', glob as string, '--oci-layout', join(w.root, 'brackets'), '--dry-run'], { cwd: w.root });
+    expectRun(run, { code: 0, stdout: [`plan new ${pack as string}`, '1 pack(s) to oci-layout'] });
+  }
+  expect(existsSync(join(w.root, 'brackets'))).toBe(false);
+});
