@@ -29,7 +29,11 @@ export function envPair(env: NodeJS.ProcessEnv, first: string, second: string, o
   const message =
     a === undefined || a === ''
       ? b === undefined || b === ''
-        ? `${first} and ${second} are set but empty`
+        ? a === '' && b === ''
+          ? `${first} and ${second} are set but empty`
+          : a === ''
+            ? `${first} is set but empty and ${second} is not set`
+            : `${second} is set but empty and ${first} is not set`
         : `${second} is set but ${first} is ${state(a)}`
       : `${first} is set but ${second} is ${state(b)}`;
   throw new PackpubError('USAGE', message, {

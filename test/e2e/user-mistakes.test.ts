@@ -255,6 +255,9 @@ describe('mistakes get a clear answer', () => {
       [[], { PACKPUB_PASSWORD: typed }, 'PACKPUB_PASSWORD is set but PACKPUB_USERNAME is not set'],
       [[], { PACKPUB_USERNAME: '', PACKPUB_PASSWORD: typed }, 'PACKPUB_PASSWORD is set but PACKPUB_USERNAME is empty'],
       [[], { PACKPUB_USERNAME: '', PACKPUB_PASSWORD: '' }, 'PACKPUB_USERNAME and PACKPUB_PASSWORD are set but empty'],
+      // One empty, the other not set at all: was "... and ... are set but empty" (review13).
+      [[], { PACKPUB_USERNAME: '' }, 'PACKPUB_USERNAME is set but empty and PACKPUB_PASSWORD is not set'],
+      [[], { PACKPUB_PASSWORD: ' ' }, 'PACKPUB_PASSWORD is set but empty and PACKPUB_USERNAME is not set'],
       // The flags take the other half from the environment, under the same rule.
       [['--username', 'ci'], { PACKPUB_PASSWORD: '' }, '--username ci needs a password: PACKPUB_PASSWORD is set but empty'],
       [['--password-stdin'], { PACKPUB_USERNAME: '' }, '--password-stdin needs --username (or PACKPUB_USERNAME): PACKPUB_USERNAME is set but empty'],
