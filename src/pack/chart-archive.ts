@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants as zlibConstants, crc32, createInflateRaw, gunzipSync, inflateRawSync, type InflateRaw } from 'node:zlib';
+import { GIT_LFS_FIX, isGitLfsPointer } from './files.js';
 
 /*
  * The bytes of a chart archive as Helm reads them (helm/helm pkg/chart/loader/archive LoadArchiveFiles:
@@ -457,6 +458,7 @@ export async function archiveKindOf(path: string): Promise<ArchiveKind | undefin
   } catch {
     return undefined;
   }
+  if (isGitLfsPointer(head)) return { what: 'a Git LFS pointer file, not the archive: the checkout did not fetch the content Git LFS tracks', fix: GIT_LFS_FIX };
   if (head[0] === 0x1f && head[1] === 0x8b) {
     let inner: Buffer;
     try {

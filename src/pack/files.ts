@@ -239,6 +239,18 @@ export async function lookAlikeName(packDir: string, rel: string): Promise<strin
   }
 }
 
+/**
+ * Whether a file's first bytes are a Git LFS pointer (`version https://git-lfs.github.com/spec/v1`, then
+ * `oid sha256:...` and `size ...`): what a clone holds in place of a file tracked with Git LFS when the LFS
+ * content was not fetched (Git LFS not installed, `GIT_LFS_SKIP_SMUDGE=1`, a CI checkout without `lfs: true`).
+ */
+export function isGitLfsPointer(head: Buffer): boolean {
+  return head.toString('latin1', 0, 40) === 'version https://git-lfs.github.com/spec/';
+}
+
+/** The fix for a Git LFS pointer in place of `what`. */
+export const GIT_LFS_FIX = 'fetch the content (`git lfs pull`; in CI, check out with LFS, e.g. actions/checkout `lfs: true`)';
+
 /** How a name's accented letters are written: composed (é as one character, NFC) or decomposed (e and a combining accent, NFD). */
 export function unicodeForm(name: string): string {
   if (name === name.normalize('NFC')) return 'composed (NFC)';

@@ -8,7 +8,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, linkEntriesText, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
-import { brokenLinkText, formatBytes, ioProblem, lookAlikeName, MAX_PACK_TEXT_BYTES, readHead, readTextLimited, resolvePackDir, statInPack, unicodeForm, type PackFileStatus } from './files.js';
+import { brokenLinkText, formatBytes, GIT_LFS_FIX, ioProblem, isGitLfsPointer, lookAlikeName, MAX_PACK_TEXT_BYTES, readHead, readTextLimited, resolvePackDir, statInPack, unicodeForm, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
@@ -1003,6 +1003,9 @@ async function logoFindings(root: string): Promise<Finding[]> {
     }
     // A warning too: pack-central checks only that logo.png exists and nothing known refuses a pack over
     // its logo's bytes; Palette shows a broken image where the logo goes.
+    if (isGitLfsPointer(await readHead(status.realPath, 64))) {
+      return [{ severity: 'warning', rule: 'logo-not-png', file: PACK_FILES.logo, message: `a Git LFS pointer file, not the image: the checkout did not fetch the content Git LFS tracks, so Palette would show a broken image as the pack's logo: ${GIT_LFS_FIX}` }];
+    }
     return [
       {
         severity: 'warning',

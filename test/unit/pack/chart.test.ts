@@ -599,6 +599,13 @@ describe('readChart', () => {
       ['xz.tgz', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(200, 7)]), 'it is an xz-compressed file (`tar -cJf`)', rebuild],
       ['zst.tgz', Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(200, 7)]), 'it is a zstd-compressed file (`tar --zstd`)', rebuild],
       ['zip.tgz', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(200, 7)]), 'it is a zip file', rebuild],
+      // What a clone holds for a file Git LFS tracks when the LFS content was not fetched.
+      [
+        'lfs.tgz',
+        Buffer.from('version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 14642\n'),
+        'it is a Git LFS pointer file, not the archive: the checkout did not fetch the content Git LFS tracks',
+        'fetch the content (`git lfs pull`; in CI, check out with LFS, e.g. actions/checkout `lfs: true`)',
+      ],
     ];
     for (const [name, bytes, says, fix] of cases) {
       await writeFile(join(work, name), bytes);

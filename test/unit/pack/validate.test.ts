@@ -595,6 +595,11 @@ const cases: Case[] = [
     expect: { severity: 'error', rule: 'chart-unreadable', file: 'charts/web-1.0.0.tgz', message: "not a gzip'd tar archive (incorrect header check)" },
   },
   {
+    name: 'logo.png that is a Git LFS pointer (a clone without the LFS content)',
+    mutate: (dir) => putFile(dir, 'logo.png', 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 1432\n'),
+    expect: { severity: 'warning', rule: 'logo-not-png', file: 'logo.png', message: "a Git LFS pointer file, not the image: the checkout did not fetch the content Git LFS tracks, so Palette would show a broken image as the pack's logo: fetch the content (`git lfs pull`" },
+  },
+  {
     name: 'a chart listed with Windows folder separators (charts\\web-1.0.0.tgz)',
     mutate: (dir) => putFile(dir, 'pack.json', packJsonWith((json) => (json['charts'] = ['charts\\web-1.0.0.tgz']))),
     expect: {
