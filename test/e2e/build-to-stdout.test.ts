@@ -49,6 +49,20 @@ describe('build -o /dev/stdout', () => {
     expect(await readdir(root)).not.toContain('-');
   });
 
+  it('-o - on a terminal: exit 2 before anything is built (was: the gzip stream written to the terminal, exit 0)', async () => {
+    const root = await stack.tempDir('packpub-build-stdout-');
+    const pack = await writePack(join(root, 'pack'), { name: 'to-stdout', version: '1.0.0' });
+    // The built CLI on a pseudo-terminal (util-linux `script`): what the terminal shows, and the exit code.
+    const shown = await runChild('script', ['-qec', `'${process.execPath}' '${BIN}' build '${pack}' -o -`, '/dev/null'], { cwd: root, env: cliBaseEnv() }).then(
+      (r) => ({ code: 0, output: r.stdout.toString('utf8') }),
+      (err: ChildFailure) => ({ code: typeof err.code === 'number' ? err.code : -1, output: err.stdout.toString('utf8') }),
+    );
+    expect(shown.code).toBe(2);
+    expect(shown.output).toContain('error: -o - would write the archive to the terminal');
+    expect(shown.output).not.toContain('\u001f\u008b'); // no gzip header reached the terminal
+    expect(await readdir(root)).toEqual(['pack']);
+  });
+
   it('with --json: exit 2 before anything is built, standard output empty', async () => {
     const root = await stack.tempDir('packpub-build-stdout-');
     const pack = await writePack(join(root, 'pack'), { name: 'to-stdout', version: '1.0.0' });

@@ -53,6 +53,10 @@ export const buildCommand: CommandSpec = {
     // hold; the lines saying what was built go to stderr (they followed the archive's bytes: `| tar xz` read
     // "trailing garbage"), and --json, which is printed there, cannot go with it.
     const toStdout = output !== undefined && !intoFolder && standardOutputAt(ctx.io, resolve(ctx.io.cwd, output)) !== undefined;
+    // A terminal shows the gzip stream as garbage and may take its bytes as control sequences (tar refuses so too).
+    if (toStdout && process.getBuiltinModule('node:tty').isatty(1)) {
+      throw new PackpubError('USAGE', `-o ${typed ?? ''} would write the archive to the terminal`, { hint: 'send standard output to a file or a pipe (-o - | tar tz), or give -o a file' });
+    }
     if (toStdout && args['json'] === true) {
       throw new PackpubError('USAGE', `-o ${typed ?? ''} and --json both write to standard output`, { hint: 'write the archive to a file with -o, or leave --json out' });
     }
