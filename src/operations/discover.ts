@@ -101,7 +101,13 @@ export function globSegmentRegex(seg: string): RegExp {
       i = close;
     } else out += literal(c);
   }
-  return new RegExp(`${out}$`);
+  try {
+    return new RegExp(`${out}$`);
+  } catch {
+    // A range out of order (`[z-a]`): the shell matches nothing with it (was: "Invalid regular expression ... this is a
+    // bug in packpub", exit 1); the caller says the glob matches no directory.
+    return /(?!)/;
+  }
 }
 
 function hasPackJson(dir: string): boolean {

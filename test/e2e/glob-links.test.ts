@@ -66,4 +66,7 @@ it("a bracket expression negated with ! or ^ leaves those folders out, as the sh
     expectRun(run, { code: 0, stdout: [`plan new ${pack as string}`, '1 pack(s) to oci-layout'] });
   }
   expect(existsSync(join(w.root, 'brackets'))).toBe(false);
+  // A range out of order matches nothing, as in the shell (was: "Invalid regular expression", a bug in packpub, exit 1).
+  expectRun(await runCli(['push', 'packs/[s-q]eal', '--oci-layout', join(w.root, 'brackets')], { cwd: w.root }), { code: 2, stdout: '', stderr: ['error: "packs/[s-q]eal" matches no directory\n'] });
+  expect(existsSync(join(w.root, 'brackets'))).toBe(false);
 });
