@@ -448,8 +448,11 @@ export async function openEcrStore(
   if (host === undefined) {
     // ECR Public is another service (its own API, no repository created on push): recognised by its host name alone.
     const ecrPublic = isEcrPublicHost(options.host) ? ': it is ECR Public, which packpub recognises by its host name' : '';
+    // An ECR reached under another name (an interface VPC endpoint's own DNS name, a proxy's): ECR's certificate and the
+    // token's endpoint are for the registry's name, so that name goes in --registry and the address in --resolve.
+    const otherName = ecrPublic === '' ? '; an ECR reached under another name (a VPC endpoint\'s DNS name, a proxy) is given by its own, <account>.dkr.ecr.<region>.amazonaws.com, with --resolve <that name>:443:<address of the endpoint>' : '';
     throw new PackpubError('USAGE', `${options.host} is not an AWS ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)${ecrPublic}`, {
-      hint: 'drop --registry-type ecr for other registries',
+      hint: `drop --registry-type ecr for other registries${otherName}`,
     });
   }
   const settings = options.ecrRepositories ?? {};

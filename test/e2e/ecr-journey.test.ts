@@ -87,6 +87,16 @@ describe('ECR journey through the CLI', () => {
     expect(w.proxy.requests.slice(sent).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   });
 
+  it('--registry-type ecr on a VPC endpoint\'s own DNS name: refused before any request, the hint names the registry\'s name with --resolve', async () => {
+    const sent = w.proxy.requests.length;
+    const run = await runCli(['list', '--registry', 'vpce-0a1b2c3d4e5f67890-abcdefgh.dkr.ecr.us-east-1.vpce.amazonaws.com/base', '--registry-type', 'ecr'], { env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('error: vpce-0a1b2c3d4e5f67890-abcdefgh.dkr.ecr.us-east-1.vpce.amazonaws.com is not an AWS ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com)');
+    // Was only "drop --registry-type ecr for other registries", for an ECR that is one.
+    expect(run.stderr).toContain('is given by its own, <account>.dkr.ecr.<region>.amazonaws.com, with --resolve <that name>:443:<address of the endpoint>');
+    expect(w.proxy.requests.slice(sent)).toEqual([]);
+  });
+
   it('list without ecr:DescribeRepositories: the denial says the pack can be named, and naming it lists it', async () => {
     expect((await runCli(['push', w.pack, ...ecrArgs('no-describe')], { env: env() })).code).toBe(0);
     w.standin.deny('DescribeRepositories');
