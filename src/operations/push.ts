@@ -182,7 +182,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     };
   });
   const earlyLookups = new Map<string, Promise<Lookup[]>>();
-  const early = (where: ReadonlyArray<{ repo: string }>, version: string) => pace.run(() => lookUp(states, where, version, { dryRun: options.dryRun === true, prepare: false, cache, timed: true }));
+  const early = (where: ReadonlyArray<{ repo: string }>, version: string) => pace.run(() => lookUp(states, where, version, { dryRun: options.dryRun === true, prepare: false, cache, timed: true, signal: options.signal }));
   // Before any folder is checked, each pack the cache remembers with a passing verdict is looked up under
   // the name and version it had: the targets answer while this thread makes the stat calls, instead of
   // after them. A lookup is used only for a folder found as remembered (or validated again as the same
@@ -540,13 +540,20 @@ function lookUp(
   states: TargetState[],
   where: ReadonlyArray<{ repo: string }>,
   version: string,
-  { dryRun, prepare, cache, read: readNow = true, timed = false }: { dryRun: boolean; prepare: boolean; cache: ArchiveCache | undefined; read?: boolean; timed?: boolean },
+  {
+    dryRun,
+    prepare,
+    cache,
+    read: readNow = true,
+    timed = false,
+    signal,
+  }: { dryRun: boolean; prepare: boolean; cache: ArchiveCache | undefined; read?: boolean; timed?: boolean; signal?: AbortSignal | undefined },
 ): Promise<Lookup[]> {
   return Promise.all(
     states.map(async (state, i): Promise<Lookup> => {
       const repo = where[i]?.repo ?? '';
       const store = state.target.store;
-      const read = () => readTag(state, repo, version, cache);
+      const read = () => readTag(state, repo, version, cache, signal);
       const ask = async (): Promise<Lookup> => {
         try {
           if (dryRun) {
@@ -587,11 +594,14 @@ function lookUp(
   );
 }
 
-/** What the state's store holds under `version` of `repo`, offered the manifest the cache saw there last (getManifest `known`). */
-async function readTag(state: TargetState, repo: string, version: string, cache: ArchiveCache | undefined): Promise<FetchedManifest | undefined> {
+/**
+ * What the state's store holds under `version` of `repo`, offered the manifest the cache saw there last (getManifest
+ * `known`). `signal`: the run's; aborting it gives a look-up in flight up at once (ABORTED).
+ */
+async function readTag(state: TargetState, repo: string, version: string, cache: ArchiveCache | undefined, signal?: AbortSignal): Promise<FetchedManifest | undefined> {
   const store = state.target.store;
   const known = store.kind === 'oci-layout' ? undefined : cache?.manifest(repo, version);
-  const manifest = await store.getManifest(repo, version, known);
+  const manifest = await store.getManifest(repo, version, known, signal);
   if (manifest !== undefined && manifest !== known && store.kind !== 'oci-layout') cache?.rememberManifest(repo, version, manifest);
   // An OCI layout is files: a blob of the version removed, emptied by a host crash or cut short by a copy killed
   // mid-file left it "unchanged", exit 0, over a tag pull then refused (chaos s22 F9). Such a version is read as
@@ -623,7 +633,7 @@ async function blobsHeld(store: PackTarget['store'], repo: string, bytes: Buffer
  * first. One that failed before its repository was ready (a Harbor project that --create-project makes now, or
  * whose absence prepareRepository names) is asked again once it is; one of an unreachable target is not.
  */
-function prepared(states: TargetState[], where: ReadonlyArray<{ repo: string }>, lookups: Lookup[], version: string, cache: ArchiveCache | undefined): Promise<Lookup[]> {
+function prepared(states: TargetState[], where: ReadonlyArray<{ repo: string }>, lookups: Lookup[], version: string, cache: ArchiveCache | undefined, signal: AbortSignal | undefined): Promise<Lookup[]> {
   return Promise.all(
     lookups.map(async (lookup, i): Promise<Lookup> => {
       const state = states[i];
@@ -631,7 +641,7 @@ function prepared(states: TargetState[], where: ReadonlyArray<{ repo: string }>,
       try {
         const repo = where[i]?.repo ?? '';
         await state.target.store.prepareRepository(repo);
-        return 'error' in lookup ? { manifest: await readTag(state, repo, version, cache) } : lookup;
+        return 'error' in lookup ? { manifest: await readTag(state, repo, version, cache, signal) } : lookup;
       } catch (err) {
         noteUnreachable(state, err);
         return { error: err };
@@ -681,8 +691,11 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       ctx.force !== true &&
       cache !== undefined &&
       states.every(({ target }, i) => target.store.kind !== 'oci-layout' && cache.knowsRepositoryNotTag(perTarget[i]?.repo ?? '', version));
-    if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, { dryRun, prepare: true, cache, read: !readLater });
-    else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups, version, ctx.cache);
+    if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, { dryRun, prepare: true, cache, read: !readLater, signal: ctx.signal });
+    else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups, version, ctx.cache, ctx.signal);
+    // A run stopped while this pack was being looked up (the read given up at once, ABORTED) sends nothing of it: the
+    // pack is reported as one the stop found before it started, as it is on the registry.
+    if (ctx.signal?.aborted === true) return fail(new PackpubError('ABORTED', 'not started: the run was stopped'));
     const live = lookups.filter((l): l is { manifest: FetchedManifest | undefined } => !('error' in l));
     if (live.length === 0) {
       return lookups.map((l, i) => failure(pack, states[i]!.target, perTarget[i]?.reference, 'error' in l ? l.error : undefined, built, Date.now() - started));

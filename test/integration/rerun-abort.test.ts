@@ -15,6 +15,32 @@ import { stage } from '../support/stage.js';
 
 const stack = stage();
 
+/**
+ * A registry that answers its probes and never a manifest read (each held, `onHeld` told); every request it gets is
+ * noted in `asked`, and `ended` has a promise per held read that settles when the connection it came on closes.
+ */
+async function heldReadRegistry(onHeld: () => void): Promise<{ host: string; held: Set<ServerResponse>; asked: string[]; ended: Promise<void>[] }> {
+  const held = new Set<ServerResponse>();
+  const asked: string[] = [];
+  const ended: Promise<void>[] = [];
+  const server = createServer((req, res) => {
+    asked.push(`${req.method} ${req.url}`);
+    if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    else if (req.method === 'GET' && req.url?.includes('/manifests/') === true) {
+      held.add(res);
+      ended.push(new Promise((resolve) => res.once('close', () => resolve())));
+      onHeld();
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  stack.defer(() => {
+    for (const res of held) res.destroy();
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, held, asked, ended };
+}
+
 describe('a re-run stopped while its lookups are in flight', () => {
   it('ends at once with every pack reported as not started, the lookups left to the target close', async () => {
     const root = await stack.tempDir('packpub-rerun-abort-');
@@ -35,7 +61,6 @@ describe('a re-run stopped while its lookups are in flight', () => {
     // the verdict). The folders' own checks wait for a lookup to be held (checksAhead below): a run that got past its
     // verdicts before a lookup reached the registry (its set-up took fewer turns of the event loop) went on to its
     // uploads, where the stop came too late, and waited for the never-answered read.
-    const held = new Set<ServerResponse>();
     let lookupArrived: () => void = () => undefined;
     const lookupHeld = new Promise<void>((resolve) => (lookupArrived = resolve));
     const stop = new AbortController();
@@ -43,22 +68,10 @@ describe('a re-run stopped while its lookups are in flight', () => {
     const stopOnceBoth = (): void => {
       if (validated && held.size > 0) stop.abort();
     };
-    const server = createServer((req, res) => {
-      if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      else if (req.url?.includes('/manifests/') === true) {
-        held.add(res);
-        lookupArrived();
-        stopOnceBoth();
-      }
-      else res.writeHead(404).end();
+    const { host, held } = await heldReadRegistry(() => {
+      lookupArrived();
+      stopOnceBoth();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    stack.defer(() => {
-      for (const res of held) res.destroy();
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    });
-    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const target = await openTarget({ registry: `${host}/base`, env: {}, retry: { requestTimeoutMs: 600_000 } });
     let report;
     try {
@@ -88,5 +101,44 @@ describe('a re-run stopped while its lookups are in flight', () => {
       ['failed', 'ABORTED'],
       ['failed', 'ABORTED'],
     ]);
+  });
+});
+
+describe('a push stopped while a started pack is being looked up', () => {
+  it('gives the look-up up at once: the run ends, the pack not started (ABORTED), nothing written to the registry', async () => {
+    const root = await stack.tempDir('packpub-push-abort-');
+    const dir = join(root, 'packs', 'first');
+    await writePack(dir, { name: 'abort-started', version: '1.0.0' });
+    const stop = new AbortController();
+    let started = false;
+    const stopOnceBoth = (): void => {
+      if (started && held.size > 0) stop.abort();
+    };
+    const { host, held, asked, ended: lookupsEnded } = await heldReadRegistry(stopOnceBoth);
+    // Waiting for the held read would last the request timeout: far beyond the test's own.
+    const target = await openTarget({ registry: `${host}/base`, env: {}, retry: { requestTimeoutMs: 600_000 } });
+    let report;
+    try {
+      report = await pushPacks(target, {
+        packs: [dir],
+        env: {},
+        signal: stop.signal,
+        onEvent: (e: PushEvent) => {
+          if (e.type !== 'pack-start') return;
+          started = true;
+          stopOnceBoth();
+        },
+      });
+      // The held read was ended by packpub (the registry never answered it), before the target is closed.
+      await Promise.all(lookupsEnded);
+    } finally {
+      await target.store.close();
+    }
+    expect(held.size).toBe(1);
+    expect(report.aborted).toBe(true);
+    expect(report.results.map((r) => [r.status, r.error?.code, r.error?.message])).toEqual([['failed', 'ABORTED', 'not started: the run was stopped']]);
+    // Nothing but reads reached the registry: no upload started, no manifest written.
+    expect(asked.filter((line) => !line.startsWith('GET ') && !line.startsWith('HEAD '))).toEqual([]);
+    expect(asked.filter((line) => line.includes('/manifests/'))).toEqual(['GET /v2/base/spectro-packs/archive/abort-started/manifests/1.0.0']);
   });
 });
