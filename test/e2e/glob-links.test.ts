@@ -70,3 +70,11 @@ it("a bracket expression negated with ! or ^ leaves those folders out, as the sh
   expectRun(await runCli(['push', 'packs/[s-q]eal', '--oci-layout', join(w.root, 'brackets')], { cwd: w.root }), { code: 2, stdout: '', stderr: ['error: "packs/[s-q]eal" matches no directory\n'] });
   expect(existsSync(join(w.root, 'brackets'))).toBe(false);
 });
+
+it('validate checks a pack named twice (a folder and a link to it, with and without a slash) once, as push takes it (was: "3 packs checked")', async () => {
+  const run = await runCli(['validate', 'packs/real', 'links/again', 'packs/real/', 'packs/current'], { cwd: w.root });
+  expectRun(run, { code: 0, stdout: ['packs/real: real:1.0.0 OK\n', 'packs/current: linked:2.0.0 OK\n', '2 packs checked: 2 passed, 0 failed'] });
+  expect(run.stdout).not.toContain('links/again');
+  const json = await runCli(['validate', 'packs/real', 'links/again', '--json'], { cwd: w.root });
+  expect((JSON.parse(json.stdout) as unknown[]).length).toBe(1);
+});

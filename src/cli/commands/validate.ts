@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
@@ -12,6 +13,15 @@ export function formatFinding(f: Finding): string {
   // A finding quotes the pack's own text (a chart path, a key, a value): a line break and "::error::..." in it
   // printed a line the GitHub runner took as an annotation; shown as printable() shows a registry's text.
   return printable(`  ${f.severity.padEnd(7)} ${subject} ${f.message}`);
+}
+
+/** A folder's real path; the path itself when it has none (missing: refused below, as typed). */
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
 }
 
 function plural(n: number, word: string): string {
@@ -57,8 +67,17 @@ export const validateCommand: CommandSpec = {
   describe: 'Check pack folders against what Palette and pack-central expect, and every file against what push can archive; every finding says how to fix it',
   builder: (y) => declareFlags(y, VALIDATE_GROUPS, VALIDATE_FLAGS),
   run: async (args, ctx) => {
-    const shown = (args['packDir'] as string[]).map(String);
-    refuseEmptyPackFolders('validate', shown);
+    const given = (args['packDir'] as string[]).map(String);
+    refuseEmptyPackFolders('validate', given);
+    // One pack named twice (`packs/*/ packs/changed/`, a folder and a link to it) is checked once, as push takes it:
+    // it was reported (and annotated) once per name, "3 packs checked" for one.
+    const seen = new Set<string>();
+    const shown = given.filter((dir) => {
+      const key = realOrResolved(resolve(ctx.io.cwd, dir));
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     const strict = args['strict'] === true;
     const started = new Date();
     const json = args['json'] === true;
