@@ -31,6 +31,8 @@ const NOT_PACKPUB: Record<string, string> = {
   '--interrupt-budget': "a V8 flag bin/packpub.js sets (README, the build)",
   '--semi-space-growth-factor': "a V8 flag bin/packpub.js sets (README, the build)",
   '--no-use-osr': "a V8 flag bin/packpub.js sets for validate (README, the build)",
+  '--no-concurrent-recompilation': "a V8 flag bin/packpub.js sets for validate's workers (README, architecture.md)",
+  '--hard-dereference': "GNU tar --hard-dereference, in chart-archive-link's fix (errors.md)",
   '--max-http-header-size': "Node's option (errors.md)",
   '--jitless': "Node's option (errors.md: packpub's HTTP client needs the WebAssembly it takes away)",
   '--password': 'a flag packpub refuses on purpose (errors.md: there is no --password flag)',
