@@ -123,7 +123,7 @@ export interface HelmChart {
    * holds `---` separators: `refused` (Helm 4's words, from the opening quote's text on, then why), or
    * `merged` (how many later documents' values it reads).
    */
-  helm4Values?: { refused: string } | { merged: number };
+  helm4Values?: { refused: string } | { merged: number } | { utf16: true };
   /**
    * The `required` calls on `.Values` paths its templates (not partials) run on every render, at their top
    * level or in a define they run there with the root data (template-refs.ts requiredScan), at most 20, with
@@ -284,6 +284,8 @@ interface ChartSlot {
   crdRefusals?: Array<CrdRefusal & { file: string }>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
+  /** Its values.yaml (the last one) is UTF-16 that Helm 4 refuses (helm4RefusesUtf16). */
+  valuesUtf16?: boolean;
   /** A link entry at charts/<name> (the symlinked library chart of a `tar` of a checkout), which Helm reads as this subchart. */
   strayLink?: NonNullable<TarEntry['link']>;
 }
@@ -735,10 +737,13 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
       switch (use.kind) {
         case 'skip':
           return;
-        case 'text':
+        case 'text': {
           if (entry.size > budget.maxTextBytes) throw tooLargeText(use.label, budget.maxTextBytes, use.nested);
-          chart.text(use, entryText(await data.bytes(), budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
+          const bytes = await data.bytes();
+          if (use.field === 'values') use.slot.valuesUtf16 = helm4RefusesUtf16(bytes);
+          chart.text(use, entryText(bytes, budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
           return;
+        }
         case 'template': {
           const bytes = await data.bytes();
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
@@ -918,6 +923,18 @@ function helmValues(text: string, what: string, nested: boolean): YamlParse | un
   throw new ChartError('PACK_FILE', 'bad-metadata', nested, `${what}: Helm refuses this chart ("cannot load values.yaml": ${problem})`, {
     hint: 'fix the chart\'s values.yaml (`helm lint` reports the same), then rebuild the archive with `helm package <chart-dir>`',
   });
+}
+
+/**
+ * Whether a chart's values.yaml is UTF-16 text (with its byte-order mark, as PowerShell 5's `>` writes it)
+ * that Helm 4 cannot read: Helm 3 decodes the file's bytes at once (go-yaml reads UTF-16), while Helm 4's
+ * LoadValues reads it line by line (k8s.io/apimachinery util/yaml LineReader), which puts back a `\n` after
+ * each piece up to a 0x0A byte, the last one too: a file not ending in that byte (UTF-16LE always ends with
+ * a 0x00) gains one byte, and go-yaml refuses the odd length ("incomplete UTF-16 character").
+ */
+function helm4RefusesUtf16(bytes: Buffer): boolean {
+  const bom = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  return bom && bytes[bytes.length - 1] !== 0x0a;
 }
 
 /**
@@ -1141,6 +1158,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   if (valuesParse !== undefined && chart.valuesText === slot.values) valuesParses.set(chart, valuesParse);
   const helm4 = slot.values === undefined ? undefined : helm4ValuesDifference(chart.valuesText);
   if (helm4 !== undefined) chart.helm4Values = helm4;
+  if (slot.valuesUtf16 === true) chart.helm4Values = { utf16: true };
   const version = str(metadata['version']);
   if (version !== undefined) chart.version = version;
   const appVersion = str(metadata['appVersion']);

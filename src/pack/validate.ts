@@ -495,7 +495,14 @@ function readAsTextFindings(entry: string, realPath: string, chart: HelmChart): 
       });
     }
     const helm4 = c.helm4Values;
-    if (helm4 !== undefined) {
+    if (helm4 !== undefined && 'utf16' in helm4) {
+      findings.push({
+        severity: 'warning',
+        rule: 'chart-values-utf16',
+        file: entry,
+        message: `${where}values.yaml is UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5's \`>\` and \`Out-File\` write it): Helm 3 reads it; Helm 4 reads values.yaml line by line and refuses the chart ("cannot load values.yaml: cannot unmarshal yaml document: error converting YAML to JSON: yaml: incomplete UTF-16 character"); which Helm Palette installs with is not public: save it as UTF-8, then package the chart again`,
+      });
+    } else if (helm4 !== undefined) {
       findings.push({
         severity: 'warning',
         rule: 'chart-values-documents',

@@ -35,3 +35,37 @@ describe('a chart values.yaml of several YAML documents', () => {
     });
   });
 });
+
+/*
+ * A chart's values.yaml saved as UTF-16 (PowerShell 5's `>`): Helm 3 decodes the file at once; Helm 4 reads it line by
+ * line (LineReader), putting a "\n" back after the last piece too, so a file whose last byte is not 0x0A (UTF-16LE
+ * always: its newline is 0A 00) gains a byte and go-yaml refuses the odd length. A warning, as above.
+ */
+
+const utf16 = (text: string, order: 'le' | 'be'): Buffer => {
+  const le = Buffer.from(text, 'utf16le');
+  return Buffer.concat([Buffer.from(order === 'le' ? [0xff, 0xfe] : [0xfe, 0xff]), order === 'le' ? le : Buffer.from(le).swap16()]);
+};
+
+const UTF16: Array<{ name: string; values: Buffer; warned: boolean }> = [
+  { name: 'UTF-16LE (what PowerShell 5 writes)', values: utf16('replicas: 1\n', 'le'), warned: true },
+  { name: 'UTF-16BE without a final newline', values: utf16('replicas: 1', 'be'), warned: true },
+  { name: 'UTF-16BE ending in a newline (its last byte 0x0A: Helm 4 reads it too)', values: utf16('replicas: 1\n', 'be'), warned: false },
+];
+
+describe('a chart values.yaml saved as UTF-16', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-chart-values-utf16-');
+    await writeValidPackPerCase(root, UTF16, async (dir, c) => {
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/values.yaml': c.values }));
+    });
+    return { root };
+  });
+
+  it.each(UTF16.map((c, i) => ({ ...c, i })))('$name: validate exits 0, warned: $warned', async ({ i, warned }) => {
+    const dir = join(w.root, `case-${i}`);
+    const warning =
+      '  warning charts/web-1.0.0.tgz: values.yaml is UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5\'s `>` and `Out-File` write it): Helm 3 reads it; Helm 4 reads values.yaml line by line and refuses the chart ("cannot load values.yaml: cannot unmarshal yaml document: error converting YAML to JSON: yaml: incomplete UTF-16 character"); which Helm Palette installs with is not public: save it as UTF-8, then package the chart again';
+    expectRun(await runCli(['validate', dir], { env: { NO_COLOR: '1' } }), { code: 0, stdout: warned ? [warning, '(0 errors, 1 warning)'] : ['(0 errors, 0 warnings)'] });
+  });
+});
