@@ -5,12 +5,13 @@
 // is an ES module (the bundle is CommonJS; so are the entries of the check-ahead worker and the validation
 // workers, dist/bundle/validate-worker.js: dist/bundle/package.json) (issue 16).
 // The Node.js releases packpub runs on, as package.json's "engines" says (test/e2e/node-releases.test.ts keeps
-// the two the same): 20 from 20.18.1 (undici's floor), and 22.2.0 or later (zlib.crc32, which Node 21 lacks: a
-// push there failed every pack with "crc32 is not a function"). On another, one line and exit 2, not a failure
-// halfway through a run.
+// the two the same): 20 from 20.18.1 (undici's floor), and 22.3.0 or later (zlib.crc32, which Node 21 lacks: a
+// push there failed every pack with "crc32 is not a function"; process.getBuiltinModule, which came in 22.3.0 and
+// 20.16.0: on 22.2.0 every command ended in "process.getBuiltinModule is not a function"). On another, one line and
+// exit 2, not a failure halfway through a run.
 const [major, minor, patch] = process.versions.node.split('.').map(Number);
-if (!(major === 20 ? minor > 18 || (minor === 18 && patch >= 1) : major > 22 || (major === 22 && minor >= 2))) {
-  process.stderr.write(`error: packpub needs Node.js 20.18.1 or a later 20, or 22.2.0 or later; this is Node.js ${process.versions.node}\n`);
+if (!(major === 20 ? minor > 18 || (minor === 18 && patch >= 1) : major > 22 || (major === 22 && minor >= 3))) {
+  process.stderr.write(`error: packpub needs Node.js 20.18.1 or a later 20, or 22.3.0 or later; this is Node.js ${process.versions.node}\n`);
   process.exit(2);
 }
 const args = process.argv.slice(2);

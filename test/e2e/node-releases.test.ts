@@ -9,7 +9,7 @@ import { sharedRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
- * packpub runs on Node.js 20 from 20.18.1 and on 22.2.0 or later (package.json "engines", README
+ * packpub runs on Node.js 20 from 20.18.1 and on 22.3.0 or later (package.json "engines", README
  * "Requirements"); the suite runs on one of them. The built CLI on the latest of each other line
  * (test/node-releases.txt): every command printed "Error: unrecognized flag --interrupt-budget=540672" on
  * standard error three times on Node 22, 24 and 26 (bin/packpub.js set V8 flags only Node 20's V8 has), and
@@ -63,16 +63,16 @@ describe.each(NODE_RELEASES)('the built CLI on Node.js %s', (version) => {
 });
 
 describe('a Node.js outside the supported range', () => {
-  it.each(['21.7.3', '20.18.0', '22.1.0', '18.20.4'])('Node.js %s: refused before anything runs, exit 2', async (pretend) => {
+  it.each(['21.7.3', '20.18.0', '22.2.0', '22.1.0', '18.20.4'])('Node.js %s: refused before anything runs, exit 2', async (pretend) => {
     const run = await runBin(['push', PACKS[0] ?? '', '--oci-layout', join(w.home, `layout-${pretend}`)], { nodeArgs: ['--require', w.pretend], env: { HOME: w.home, PRETEND_NODE: pretend } });
-    expect(run).toEqual({ code: 2, stdout: '', stderr: `error: packpub needs Node.js 20.18.1 or a later 20, or 22.2.0 or later; this is Node.js ${pretend}\n` });
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `error: packpub needs Node.js 20.18.1 or a later 20, or 22.3.0 or later; this is Node.js ${pretend}\n` });
     const layout = await readFile(join(w.home, `layout-${pretend}`, 'index.json'), 'utf8').catch(() => undefined);
     expect(layout).toBeUndefined();
   });
 
-  it.each(['20.18.1', '22.2.0'])('Node.js %s, the first of a supported line, runs (the range package.json gives npm)', async (pretend) => {
+  it.each(['20.18.1', '22.3.0'])('Node.js %s, the first of a supported line, runs (the range package.json gives npm)', async (pretend) => {
     const engines = (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } }).engines.node;
-    expect(engines).toBe('^20.18.1 || >=22.2.0');
+    expect(engines).toBe('^20.18.1 || >=22.3.0');
     const run = await runBin(['--version'], { nodeArgs: ['--require', w.pretend], env: { HOME: w.home, PRETEND_NODE: pretend } });
     expect(run).toMatchObject({ code: 0, stderr: '' });
   });

@@ -19,8 +19,8 @@ const END_OF_LIFE: Readonly<Record<string, string>> = { '20': '2026-04-30', '22'
 /** The Node line `version` (a major) is one package.json admits and still supported. */
 async function expectSupported(version: string): Promise<void> {
   const engines = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
-  // engines: "^20.18.1 || >=22.2.0": a major of 22 or later, or 20 (setup-node takes the newest release of a line).
-  expect(engines).toBe('^20.18.1 || >=22.2.0');
+  // engines: "^20.18.1 || >=22.3.0": a major of 22 or later, or 20 (setup-node takes the newest release of a line).
+  expect(engines).toBe('^20.18.1 || >=22.3.0');
   expect(version).toMatch(/^\d+$/);
   expect(Number(version) === 20 || Number(version) >= 22).toBe(true);
   const end = END_OF_LIFE[version];
