@@ -741,7 +741,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           if (entry.size > budget.maxTextBytes) throw tooLargeText(use.label, budget.maxTextBytes, use.nested);
           const bytes = await data.bytes();
           if (use.field === 'values') use.slot.valuesUtf16 = helm4RefusesUtf16(bytes);
-          chart.text(use, entryText(bytes, budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
+          chart.text(use, use.field === 'schema' ? schemaText(bytes, () => entryText(bytes, budget.maxTextBytes, use.label, use.nested, false)) : entryText(bytes, budget.maxTextBytes, use.label, use.nested, true));
           return;
         }
         case 'template': {
@@ -1192,7 +1192,7 @@ export function templateReferences(chart: HelmChart): readonly string[] {
  * `yaml`: a chart YAML file (chartText). A named pipe or device is refused, not read: reading a pipe
  * waits for a writer for ever.
  */
-export async function readOptionalText(path: string, limit: number, yaml = false): Promise<string | undefined> {
+export async function readOptionalText(path: string, limit: number, yaml: boolean | 'json' = false): Promise<string | undefined> {
   let info: Stats;
   try {
     info = await statOf(path);
@@ -1203,7 +1203,18 @@ export async function readOptionalText(path: string, limit: number, yaml = false
   if (info.isDirectory()) return undefined;
   if (!info.isFile()) throw irregularChartFile(path, false);
   if (info.size > limit) throw new ChartError('PACK_FILE', 'too-large', false, `${path}: larger than ${limit} bytes`);
-  return chartText(await readFileOf(path), path, false, yaml);
+  const bytes = await readFileOf(path);
+  return yaml === 'json' ? schemaText(bytes, () => chartText(bytes, path, false, false)) : chartText(bytes, path, false, yaml);
+}
+
+/**
+ * values.schema.json's text as Go's JSON reader (Helm's schema check) meets it: UTF-16 is not decoded, as
+ * YAML's reader would: its bytes as they are (latin1), byte-order mark first, which the JSON check refuses
+ * (values-schema.ts jsonProblem). Else `decoded()`.
+ */
+function schemaText(bytes: Buffer, decoded: () => string): string {
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  return utf16 ? bytes.toString('latin1') : decoded();
 }
 
 /** Helm's directory loader refuses what is neither a folder nor a regular file (directory.go). */
@@ -1345,7 +1356,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   if (chartLock !== undefined) slot.chartLock = chartLock;
   const requirementsLock = await read('requirements.lock');
   if (requirementsLock !== undefined) slot.requirementsLock = requirementsLock;
-  const schema = ignore.ignores(`${prefix}values.schema.json`, false) ? undefined : await readOptionalText(join(dir, 'values.schema.json'), budget.maxTextBytes);
+  const schema = ignore.ignores(`${prefix}values.schema.json`, false) ? undefined : await readOptionalText(join(dir, 'values.schema.json'), budget.maxTextBytes, 'json');
   if (schema !== undefined) slot.schema = schema;
   const templates = join(dir, 'templates');
   if (budget.templates && !ignore.ignores(`${prefix}templates`, true) && (await statOf(templates).catch(() => undefined))?.isDirectory() === true) {

@@ -1021,6 +1021,10 @@ function notJson(text: string): string | undefined {
 const jsonTexts = new Map<string, string | undefined>();
 
 function jsonProblem(text: string): string | undefined {
+  // UTF-16, kept as its bytes (chart.ts schemaText): Go's JSON reader stops at the byte-order mark.
+  if (text.startsWith('\u00ff\u00fe') || text.startsWith('\u00fe\u00ff')) {
+    return `it is UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5's \`>\` writes it), whose first byte Go's JSON reader refuses: "invalid character '${text.charAt(0)}' looking for beginning of value"; save it as UTF-8`;
+  }
   try {
     JSON.parse(text.replace(/^\uFEFF/, ''));
     return undefined;

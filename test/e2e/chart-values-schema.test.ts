@@ -31,7 +31,7 @@ const packValues = (lines: string): string => VALID_VALUES.replace('    replicas
 interface Case {
   name: string;
   /** The chart's files over CHART_FILES (under web/). */
-  chart?: Record<string, string>;
+  chart?: Record<string, string | Buffer>;
   values?: string;
   schemaYaml?: string;
   code: number;
@@ -57,7 +57,7 @@ const exportingChart = (host: string): Record<string, string> => ({
   'web/charts/db/values.yaml': `port: 5432\nexports:\n  conn:\n    host: ${host}\n`,
 });
 
-const withSchema = (more: Record<string, string> = {}): Record<string, string> => ({ 'web/values.schema.json': SCHEMA, 'web/values.yaml': 'replicas: 1\npassword: x\n', ...more });
+const withSchema = (more: Record<string, string | Buffer> = {}): Record<string, string | Buffer> => ({ 'web/values.schema.json': SCHEMA, 'web/values.yaml': 'replicas: 1\npassword: x\n', ...more });
 
 const CASES: Case[] = [
   {
@@ -140,6 +140,21 @@ const CASES: Case[] = [
     chart: withSchema({ 'web/values.schema.json': '{"type": "object",}\n' }),
     code: 1,
     stdout: ['  error   charts/web-1.0.0.tgz: chart "web" of charts/web-1.0.0.tgz has a values.schema.json that is not JSON (', 'Helm reads it on every install and upgrade and stops there, whatever the values'],
+  },
+  {
+    name: 'a values.schema.json saved as UTF-16 (PowerShell 5 `>`): Go\'s JSON reader stops at its byte-order mark',
+    chart: withSchema({ 'web/values.schema.json': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SCHEMA, 'utf16le')]) }),
+    code: 1,
+    stdout: [
+      '  error   charts/web-1.0.0.tgz: chart "web" of charts/web-1.0.0.tgz has a values.schema.json that is not JSON (it is UTF-16 text (it starts with a UTF-16 byte-order mark, as Windows PowerShell 5\'s `>` writes it), whose first byte Go\'s JSON reader refuses: "invalid character \'\u00ff\' looking for beginning of value"; save it as UTF-8): Helm reads it on every install and upgrade and stops there',
+    ],
+  },
+  {
+    name: 'a values.schema.json with a UTF-8 byte-order mark (Helm\'s loader drops it)',
+    chart: withSchema({ 'web/values.schema.json': `\uFEFF${SCHEMA}` }),
+    code: 0,
+    strict: 0,
+    stdout: ['web:1.0.0 OK'],
   },
   {
     name: 'a values.schema.json with text after its JSON (Helm up to 3.17 never reads it)',
