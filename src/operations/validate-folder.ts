@@ -1,5 +1,5 @@
 import { checkPackWalk, listPackEntries, PackFileRefusal, packignoreLeavesOutFile, type PackEntry } from '../archive/walk.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { blockingReads } from '../pack/files.js';
 import { notArchivableFinding, type Finding } from '../pack/findings.js';
@@ -22,7 +22,7 @@ export async function validatePackFolder(dir: string, options: ValidateOptions =
  * is validatePackFolder's in every case: when the listing refuses anything, or fails, the check decides.
  */
 export async function validateForBuild(dir: string, options: ValidateOptions, list: boolean): Promise<{ report: ValidationReport; entries?: PackEntry[] }> {
-  const report = await withNeededFilesKept(await validatePack(dir, options), options.strict);
+  const report = await withNestedPacksSaid(await withNeededFilesKept(await validatePack(dir, options), options.strict), options.strict);
   const walk = report.pack === undefined ? {} : { topFolder: `${report.pack.name}-${report.pack.version}` };
   if (list && report.pack !== undefined && report.errors === 0 && (options.strict !== true || report.warnings === 0)) {
     try {
@@ -90,4 +90,34 @@ async function withNeededFilesKept(report: ValidationReport, strict: boolean | u
   const errors = report.errors + found.filter((f) => f.severity === 'error').length;
   const warnings = report.warnings + found.filter((f) => f.severity === 'warning').length;
   return { ...report, findings: [...report.findings, ...found], errors, warnings, passed: errors === 0 && (strict !== true || warnings === 0) };
+}
+
+/**
+ * A pack folder holding another pack in a folder of its own (`packs/pack.json` left at a tree's root, a pack copied
+ * into another): the walk packed the inner pack into the outer one's archive, and `push --recursive` stops at the outer
+ * pack, so the inner one was never published on its own, exit 0 (a tree root holding a stray pack.json published that
+ * alone). A warning per folder (one level down), unless .packignore leaves it out.
+ */
+async function withNestedPacksSaid(report: ValidationReport, strict: boolean | undefined): Promise<ValidationReport> {
+  if (report.pack === undefined) return report;
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(report.dir, { withFileTypes: true });
+  } catch {
+    return report; // judged by the walk
+  }
+  const found: Finding[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name.startsWith('.') || !existsSync(posix.join(report.dir, entry.name, 'pack.json'))) continue;
+    if (await packignoreLeavesOutFile(report.dir, `${entry.name}/pack.json`)) continue;
+    found.push({
+      severity: 'warning',
+      rule: 'nested-pack',
+      file: `${entry.name}/pack.json`,
+      message: `${entry.name}/ holds a pack of its own: push packs it into this pack's archive, and push --recursive stops at this pack, so it is never published itself; move it out of this pack folder, or list "${entry.name}/" in .packignore`,
+    });
+  }
+  if (found.length === 0) return report;
+  const warnings = report.warnings + found.length;
+  return { ...report, findings: [...report.findings, ...found], warnings, passed: report.errors === 0 && (strict !== true || warnings === 0) };
 }

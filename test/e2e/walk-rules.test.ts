@@ -119,6 +119,17 @@ describe('validate and push apply the archive walk\'s rules to the whole pack fo
     expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 0, stdout: ['published web:1.0.0'] });
   });
 
+  it('a pack folder holding another pack (a tree root with a stray pack.json): a warning naming it; --strict refuses, nothing written (was: silent, push --recursive published the outer pack alone with the inner one inside)', async () => {
+    const { root, pack } = await packWith((dir) => writeValidPack(join(dir, 'inner')));
+    const message = `inner/ holds a pack of its own: push packs it into this pack's archive, and push --recursive stops at this pack, so it is never published itself; move it out of this pack folder, or list "inner/" in .packignore`;
+    expectRun(await runCli(['validate', pack]), { code: 0, stdout: [`  warning inner/pack.json: ${message}\n`] });
+    const layout = join(root, 'layout');
+    expectRun(await runCli(['push', root, '--recursive', '--oci-layout', layout, '--strict']), { code: 1, stderr: ['INVALID web:1.0.0', message] });
+    expect(existsSync(layout)).toBe(false);
+    await writeFile(join(pack, '.packignore'), 'inner/\n');
+    expectRun(await runCli(['validate', pack, '--strict']), { code: 0, stdout: [`${pack}: web:1.0.0 OK`] });
+  });
+
   it('push of a tree where one pack holds a symlink leaving it uploads nothing, and says which pack and file', async () => {
     const { root, pack: bad } = await packWith((dir) => symlink('/dev/null', join(dir, 'charts/web/null')));
     const tree = join(root, 'tree');
