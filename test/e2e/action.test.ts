@@ -174,6 +174,34 @@ describe('the composite action (action.yml)', () => {
     expect(await new RegistryReader(world.registry.url, { username: USER, password: PASSWORD }).catalog()).not.toContain('half/spectro-packs/archive/hello');
   });
 
+  it('a repository that is one pack (packs: .) with the report at its default place in it: published without the report, exit 0, the report written there; the next push in the job finds it unchanged (was: exit 2, "standard output\'s file ... is inside the pack folder")', async () => {
+    const workspace = await writePack(join(world.root, 'one-pack'), { name: 'onepack', version: '1.0.0' });
+    const push = () =>
+      runAction({
+        actionPath: world.actionPath,
+        workspace,
+        runnerTemp: world.runnerTemp,
+        skip: ['install'],
+        path: world.first.path,
+        env: { SOURCE_DATE_EPOCH: '946684800' },
+        inputs: { packs: '.', registry: world.reg, username: USER, password: PASSWORD, cache: 'false' },
+      });
+    const first = await push();
+    expect(first.steps.find((s) => s.id === 'push')?.stderr).not.toContain('error');
+    expect(first.exitCode).toBe(0);
+    expect(first.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '0' });
+    const report = async () => (JSON.parse(await readFile(join(workspace, 'packpub-report.json'), 'utf8')) as { summary: Record<string, number> }).summary;
+    expect(await report()).toMatchObject({ published: 1 });
+    // The first run's report is in the pack folder now: not packed by the next run either.
+    const second = await push();
+    expect(second.exitCode).toBe(0);
+    expect(await report()).toMatchObject({ unchanged: 1 });
+    const out = join(world.root, 'one-pack-pulled');
+    const pull = await runCli(['pull', 'onepack:1.0.0', '--registry', world.reg, '-o', out], { env: { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD } });
+    expect(pull.code, pull.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['README.md', 'logo.png', 'manifests', 'pack.json', 'values.yaml']);
+  });
+
   it('the release tarball (npm pack of the same checkout) installs with npm install --global and runs as packpub', async () => {
     // README, "Install": the release workflow attaches this tarball; it carries the built code (here the
     // action's build, the CLI bundle alone; the release's full build adds dist/'s library modules and
