@@ -25,6 +25,7 @@ const w = setup(async (stack) => {
     pack: await writePack(join(root, 'cached'), { name: 'cached', version: '1.0.0' }),
     reported: await writePack(join(root, 'reported'), { name: 'reported', version: '1.0.0' }),
     redirected: await writePack(join(root, 'redirected'), { name: 'redirected', version: '1.0.0' }),
+    validated: await writePack(join(root, 'validated'), { name: 'validated', version: '1.0.0' }),
   };
 });
 
@@ -99,6 +100,24 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     const out = join(w.root, 'reported-pulled');
     expectRun(await runCli(['pull', 'reported:1.0.0', '--oci-layout', layout, '-o', out]), { code: 0 });
     expect(await readdir(out)).not.toContain('junit.xml');
+  });
+
+  it('validate --junit inside the pack: refused, exit 2, no file left there (was: left in the pack, published by the push after it, and the next run a CONFLICT)', async () => {
+    const before = (await readdir(w.validated)).sort();
+    expectRun(await runCli(['validate', '.', '--junit', 'junit.xml'], { cwd: w.validated }), {
+      code: 2,
+      stdout: '',
+      stderr: [`error: the JUnit report ${join(w.validated, 'junit.xml')} is inside the pack folder ${w.validated}: every push would put it into the pack's archive`, 'a line "junit.xml" in its .packignore'],
+    });
+    expect((await readdir(w.validated)).sort()).toEqual(before);
+    // Left out by .packignore: written, and a push after it finds the pack unchanged run after run.
+    await writeFile(join(w.validated, '.packignore'), 'junit.xml\n');
+    const layout = join(w.root, 'validated-layout');
+    for (const word of ['published', 'unchanged']) {
+      expectRun(await runCli(['validate', '.', '--junit', 'junit.xml'], { cwd: w.validated }), { code: 0 });
+      expect(readFileSync(join(w.validated, 'junit.xml'), 'utf8')).toContain('<testcase name=');
+      expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: w.validated }), { code: 0, stdout: [`${word} validated:1.0.0`] });
+    }
   });
 
   it('standard output or error sent to a file in the pack (push . --json > report.json, 2> push.log; build > log): refused, exit 2, nothing published (was: the file published inside the pack, exit 0)', async () => {
