@@ -55,7 +55,7 @@ export async function refuseOwnFilesInPacks(
  * --json; a log (`2> push.log`) the same. Read through Linux's /proc/self/fd (elsewhere: none found); none for a program
  * embedding main() with streams of its own.
  */
-function redirectedOutputs(io: { stdout: unknown } | undefined): PlaceInPack[] {
+export function redirectedOutputs(io: { stdout: unknown } | undefined): PlaceInPack[] {
   if (io === undefined || io.stdout !== process.stdout) return [];
   const fs = process.getBuiltinModule('node:fs');
   const places: PlaceInPack[] = [];

@@ -120,7 +120,7 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     }
   });
 
-  it('standard output or error sent to a file in the pack (push . --json > report.json, 2> push.log; build > log): refused, exit 2, nothing published (was: the file published inside the pack, exit 0)', async () => {
+  it('standard output or error sent to a file in the pack (push . --json > report.json, 2> push.log; build > log; validate > json): refused, exit 2, nothing published (was: the file published inside the pack, exit 0)', async () => {
     const layout = join(w.root, 'redirected-layout');
     // The built CLI with its standard streams sent where a shell step sends them: the shell makes the file first.
     const shell = (redirect: string, args: string[]): Promise<CliRun> =>
@@ -145,6 +145,9 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     await rm(log);
     expectRun(await shell('> build.log', ['build', '.', '-o', join(w.root, 'redirected.tar.gz')]), { code: 2, stderr: [`standard output's file ${join(w.redirected, 'build.log')} is inside the pack folder ${w.redirected}: every build would put it into the pack's archive`] });
     await rm(join(w.redirected, 'build.log'));
+    // validate too: what it leaves in the pack, the push after it publishes.
+    expectRun(await shell('> validate.json', ['validate', '.', '--json']), { code: 2, stdout: '', stderr: [`standard output's file ${join(w.redirected, 'validate.json')} is inside the pack folder ${w.redirected}: every push would put it into the pack's archive`] });
+    await rm(join(w.redirected, 'validate.json'));
     expect(existsSync(layout)).toBe(false);
     expect(existsSync(join(w.root, 'redirected.tar.gz'))).toBe(false);
     // Outside the pack, or left out by .packignore: published, without the file.

@@ -5,6 +5,7 @@ import type { ValidationReport } from '../../pack/validate.js';
 import type { CommandSpec } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK, printable, renderError, useColor, userPath, writeLine, type CliIo } from '../io.js';
 import { declareFlags, refuseEmptyPackFolders, VALIDATE_GROUPS, type OwnFlags } from '../target-flags.js';
+import type { PlaceInPack } from '../own-files.js';
 
 /** `  error   pack.json:12:5 constraints.dependencies[0].layer: must be one of ...` */
 export function formatFinding(f: Finding): string {
@@ -83,19 +84,25 @@ export const validateCommand: CommandSpec = {
     const json = args['json'] === true;
     const junit = args['junit'] === undefined ? undefined : String(args['junit']);
     // As push: a JUnit report that cannot be written is refused before anything is checked.
+    const refuseInPacks = async (places: PlaceInPack[], junitThere: boolean): Promise<void> => {
+      if (places.length === 0) return;
+      const found = await (await import('../own-files.js')).firstPlaceInPacks(shown.map((dir) => resolve(ctx.io.cwd, dir)), places, 'push');
+      if (found === undefined) return;
+      // No refusal report is written into the pack either.
+      if (junitThere) await (await import('../ci-output/index.js')).reportRefusal(ctx.io, 'validate', undefined, found.refusal, started);
+      throw found.refusal;
+    };
     if (junit !== undefined) {
       // --junit inside a pack folder validated (`cd pack && packpub validate . --junit junit.xml`, then push): the report
       // was left in the pack, the push after it published it inside the archive, and the next run's report (another
       // time in it) made the unchanged pack a CONFLICT. Refused as push refuses it, no report written there.
-      const { firstPlaceInPacks } = await import('../own-files.js');
       const path = resolve(ctx.io.cwd, userPath(ctx.io, junit));
-      const found = await firstPlaceInPacks(shown.map((dir) => resolve(ctx.io.cwd, dir)), [{ path, what: 'the JUnit report', fix: 'give --junit a path outside the pack (e.g. ../junit.xml)', file: true }], 'push');
-      if (found !== undefined) {
-        await (await import('../ci-output/index.js')).reportRefusal(ctx.io, 'validate', undefined, found.refusal, started);
-        throw found.refusal;
-      }
+      await refuseInPacks([{ path, what: 'the JUnit report', fix: 'give --junit a path outside the pack (e.g. ../junit.xml)', file: true }], true);
       await (await import('../ci-output/index.js')).checkJunitPath(ctx.io, junit);
     }
+    // Standard output or error sent to a file in a pack validated (`validate . --json > report.json`): left there, the push
+    // after it published it inside the archive, exit 0. Refused as push refuses it (Linux: found through /proc).
+    if (ctx.io.stdout === process.stdout) await refuseInPacks((await import('../own-files.js')).redirectedOutputs(ctx.io), false);
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
     const { loadValidator, startValidation } = await import('../../operations/validate-pool.js');
     // This thread's validator first, while the workers bin started ahead load their built-ins: its code is
