@@ -16,6 +16,15 @@ export function formatFinding(f: Finding): string {
   return printable(`  ${f.severity.padEnd(7)} ${subject} ${f.message}`);
 }
 
+/** Whether file descriptor `fd` is a regular file (standard output or error sent to one); nothing loaded for pipes and terminals. */
+function isFileAt(fd: number): boolean {
+  try {
+    return process.getBuiltinModule('node:fs').fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** A folder's real path; the path itself when it has none (missing: refused below, as typed). */
 function realOrResolved(path: string): string {
   try {
@@ -102,7 +111,7 @@ export const validateCommand: CommandSpec = {
     }
     // Standard output or error sent to a file in a pack validated (`validate . --json > report.json`): left there, the push
     // after it published it inside the archive, exit 0. Refused as push refuses it (Linux: found through /proc).
-    if (ctx.io.stdout === process.stdout) await refuseInPacks((await import('../own-files.js')).redirectedOutputs(ctx.io), false);
+    if (ctx.io.stdout === process.stdout && [1, 2].some(isFileAt)) await refuseInPacks((await import('../own-files.js')).redirectedOutputs(ctx.io), false);
     // Loaded here, not at the top: other commands should not pay for the validator's imports.
     const { loadValidator, startValidation } = await import('../../operations/validate-pool.js');
     // This thread's validator first, while the workers bin started ahead load their built-ins: its code is
