@@ -373,15 +373,16 @@ export class RegistryClient {
       leftMs,
     );
     timer.unref();
-    const signal = spec.signal === undefined ? deadline.signal : AbortSignal.any([spec.signal, deadline.signal]);
+    // The caller's signal aborts the deadline's too: the call runs under that one signal.
+    const unfollow = this.deadlines.follow(deadline, spec.signal);
     try {
-      return await this.requestWith(spec, signal, consume);
+      return await this.requestWith(spec, deadline.signal, consume);
     } catch (err) {
       throw deadline.signal.aborted && spec.signal?.aborted !== true ? deadline.signal.reason : err;
     } finally {
       clearTimeout(timer);
-      // A signal combined with the caller's (AbortSignal.any) stays tied to it: not reused.
-      if (spec.signal === undefined) this.deadlines.release(deadline);
+      unfollow();
+      this.deadlines.release(deadline);
     }
   }
 
@@ -467,15 +468,16 @@ export class RegistryClient {
       this.retry.deadlineMs,
     );
     timer.unref();
-    const signal = given === undefined ? deadline.signal : AbortSignal.any([given, deadline.signal]);
+    // The caller's signal aborts the deadline's too: the upload runs under that one signal.
+    const unfollow = this.deadlines.follow(deadline, given);
     try {
-      await this.uploadWithin(repository, digest, descriptor.size, open, signal, mountFrom);
+      await this.uploadWithin(repository, digest, descriptor.size, open, deadline.signal, mountFrom);
     } catch (err) {
       throw deadline.signal.aborted && given?.aborted !== true ? deadline.signal.reason : err;
     } finally {
       clearTimeout(timer);
-      // A signal combined with the caller's (AbortSignal.any) stays tied to it: not reused.
-      if (given === undefined) this.deadlines.release(deadline);
+      unfollow();
+      this.deadlines.release(deadline);
     }
   }
 

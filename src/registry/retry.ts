@@ -302,4 +302,23 @@ export class DeadlineControllers {
     if (controller.signal.aborted || this.free.length >= 64 || getEventListeners(controller.signal, 'abort').length > 0) return;
     this.free.push(controller);
   }
+
+  /**
+   * Let the caller's `given` signal abort `controller` too, with its reason, until the returned function is called
+   * (before release): a call then runs under the one signal of its deadline. AbortSignal.any([given, deadline]) made a
+   * third signal per call, tied to `given` (a dependent signal, weakly held by it) and so never reused with its
+   * controller: every manifest read of a push under a signal (the CLI's, a library caller's) paid it (issue 16).
+   */
+  follow(controller: AbortController, given: AbortSignal | undefined): () => void {
+    if (given === undefined) return unfollowed;
+    if (given.aborted) {
+      controller.abort(given.reason);
+      return unfollowed;
+    }
+    const onAbort = () => controller.abort(given.reason);
+    given.addEventListener('abort', onAbort, { once: true });
+    return () => given.removeEventListener('abort', onAbort);
+  }
 }
+
+function unfollowed(): void {}

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { DeadlineControllers } from '../../../src/registry/retry.js';
 
@@ -32,5 +33,37 @@ describe('DeadlineControllers', () => {
     expect(next).not.toBe(c);
     next.abort();
     expect(heard).toBe(0);
+  });
+
+  it("follow: the caller's abort reaches the deadline's signal with its reason; once unfollowed, nothing stays on the caller's signal and the controller is reused", () => {
+    const pool = new DeadlineControllers();
+    const caller = new AbortController();
+    const c = pool.take();
+    const unfollow = pool.follow(c, caller.signal);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    unfollow();
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    pool.release(c);
+    expect(pool.take()).toBe(c);
+
+    const d = pool.take();
+    pool.follow(d, caller.signal);
+    const reason = new Error('stopped');
+    caller.abort(reason);
+    expect(d.signal.aborted).toBe(true);
+    expect(d.signal.reason).toBe(reason);
+    pool.release(d);
+    expect(pool.take()).not.toBe(d);
+  });
+
+  it('follow: a caller signal aborted already aborts the deadline at once; no signal is nothing to follow', () => {
+    const pool = new DeadlineControllers();
+    const reason = new Error('stopped before');
+    const c = pool.take();
+    pool.follow(c, AbortSignal.abort(reason))();
+    expect(c.signal.reason).toBe(reason);
+    const d = pool.take();
+    pool.follow(d, undefined)();
+    expect(d.signal.aborted).toBe(false);
   });
 });
