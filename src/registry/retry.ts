@@ -303,11 +303,15 @@ export class DeadlineControllers {
     this.free.push(controller);
   }
 
+  /** The calls under way that follow a caller's signal: one listener on that signal for all of them. */
+  private readonly followers = new Map<AbortSignal, { controllers: Set<AbortController>; onAbort: () => void }>();
+
   /**
    * Let the caller's `given` signal abort `controller` too, with its reason, until the returned function is called
    * (before release): a call then runs under the one signal of its deadline. AbortSignal.any([given, deadline]) made a
    * third signal per call, tied to `given` (a dependent signal, weakly held by it) and so never reused with its
    * controller: every manifest read of a push under a signal (the CLI's, a library caller's) paid it (issue 16).
+   * The calls in flight under one signal share one listener on it (a listener each made Node warn of a leak past 10).
    */
   follow(controller: AbortController, given: AbortSignal | undefined): () => void {
     if (given === undefined) return unfollowed;
@@ -315,9 +319,25 @@ export class DeadlineControllers {
       controller.abort(given.reason);
       return unfollowed;
     }
-    const onAbort = () => controller.abort(given.reason);
-    given.addEventListener('abort', onAbort, { once: true });
-    return () => given.removeEventListener('abort', onAbort);
+    let entry = this.followers.get(given);
+    if (entry === undefined) {
+      const controllers = new Set<AbortController>();
+      const onAbort = () => {
+        this.followers.delete(given);
+        for (const c of controllers) c.abort(given.reason);
+      };
+      entry = { controllers, onAbort };
+      this.followers.set(given, entry);
+      given.addEventListener('abort', onAbort, { once: true });
+    }
+    const { controllers, onAbort } = entry;
+    controllers.add(controller);
+    return () => {
+      controllers.delete(controller);
+      if (controllers.size > 0 || this.followers.get(given) !== entry) return;
+      this.followers.delete(given);
+      given.removeEventListener('abort', onAbort);
+    };
   }
 }
 

@@ -66,4 +66,18 @@ describe('DeadlineControllers', () => {
     pool.follow(d, undefined)();
     expect(d.signal.aborted).toBe(false);
   });
+
+  it('follow: calls in flight under one signal share one listener on it (no leak warning past 10), each aborted', () => {
+    const pool = new DeadlineControllers();
+    const caller = new AbortController();
+    const calls = Array.from({ length: 20 }, () => pool.take());
+    const unfollows = calls.map((c) => pool.follow(c, caller.signal));
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    for (const unfollow of unfollows.slice(10)) unfollow();
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    caller.abort(new Error('stopped'));
+    expect(calls.map((c) => c.signal.aborted)).toEqual([...Array(10).fill(true), ...Array(10).fill(false)]);
+    for (const unfollow of unfollows.slice(0, 10)) unfollow();
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
 });
