@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readNamedFile } from '../util/fs.js';
 import { resolve } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
 import { userPath, type CliIo } from './io.js';
@@ -33,7 +33,7 @@ export async function parseAnnotations(flags: unknown, file: unknown, at: string
     const path = typeof at === 'string' ? resolve(at, String(file)) : resolve(at.cwd, userPath(at, String(file)));
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(path, 'utf8'));
+      parsed = JSON.parse(await readNamedFile(path));
     } catch (err) {
       throw new PackpubError('USAGE', `--annotation-file ${String(file)} cannot be read as JSON: ${errorMessage(err)}`, {
         hint: 'write {"$manifest": {"org.opencontainers.image.source": "https://..."}}',

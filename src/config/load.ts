@@ -1,6 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { lstatSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readNamedFile } from '../util/fs.js';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
@@ -354,7 +355,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   }
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readNamedFile(file);
   } catch (err) {
     throw new PackpubError('CONFIG', `cannot read ${where}: ${(err as Error).message}`, { hint: 'check its permissions', cause: err });
   }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, readFile, realpath } from 'node:fs/promises';
+import { access, lstat, mkdir, realpath } from 'node:fs/promises';
 import { noHomeReason, systemHome } from '../util/home.js';
 import { basename, dirname, join } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
@@ -7,7 +7,7 @@ import { PackpubError, isPackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
 import { unanswered, type Credential, type CredentialProvider } from './types.js';
-import { isDeadTempName, makeDirs, outputPlace, removeOldFiles, writeFileAtomic } from '../util/fs.js';
+import { isDeadTempName, makeDirs, outputPlace, readNamedFile, removeOldFiles, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
 /*
@@ -133,7 +133,7 @@ export function decodeAuth(auth: string): { username: string; password: string }
 export async function readDockerConfig(path: string, unsearchableIsNone = false): Promise<DockerConfig | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readNamedFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if (unsearchableIsNone && (err as NodeJS.ErrnoException).code === 'EACCES' && !(await searchable(dirname(path)))) return undefined;

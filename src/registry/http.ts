@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readNamedFileSync } from '../util/fs.js';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { createRequire } from 'node:module';
 import { isIP, type Socket } from 'node:net';
@@ -221,7 +221,7 @@ function nodeExtraCaCerts(): string | undefined {
     let pem: string | undefined;
     if (file !== undefined && file !== '') {
       try {
-        pem = readFileSync(file, 'utf8');
+        pem = readNamedFileSync(file);
       } catch (err) {
         process.emitWarning(`cannot read NODE_EXTRA_CA_CERTS ${file}: ${errorMessage(err)}; a CA file given to packpub is trusted besides Node's bundled roots only`, { code: 'PACKPUB_EXTRA_CA_CERTS' });
       }
@@ -239,7 +239,7 @@ function nodeExtraCaCerts(): string | undefined {
 export function loadCaFile(caFile: string, flag = '--ca-file', signed = 'the registry certificate'): string[] {
   let pem: string;
   try {
-    pem = readFileSync(caFile, 'utf8');
+    pem = readNamedFileSync(caFile);
   } catch (err) {
     throw new PackpubError('USAGE', `cannot read ${flag} ${caFile}: ${errorMessage(err)}`, {
       hint: `give the path of a PEM file holding the CA certificate(s) that signed ${signed}`,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readNamedFileSync } from '../util/fs.js';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { PackpubError, errorMessage } from '../errors.js';
 import { registerSecret } from '../util/redact.js';
@@ -19,7 +19,7 @@ export interface ClientIdentity {
 
 function readPem(flag: string, file: string, what: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readNamedFileSync(file);
   } catch (err) {
     throw new PackpubError('USAGE', `cannot read ${flag} ${file}: ${errorMessage(err)}`, {
       hint: `give the path of a PEM file (${what})`,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createReadStream, createWriteStream, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, open, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, createReadStream, createWriteStream, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { chmod, open, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -237,4 +237,94 @@ async function notAFolder(path: string, at: string): Promise<PackpubError> {
   return new PackpubError('LOCAL_WRITE', `cannot create the folder ${path}: ${resolve(path) === at ? 'it' : at} ${what}`, {
     hint: link === undefined ? 'move that file aside, or write elsewhere (--oci-layout, -o)' : 'create the folder the link names, or remove the link, or write elsewhere (--oci-layout, -o)',
   });
+}
+
+/**
+ * A file the user named (a settings file, a Docker config, an annotation file), read whole as UTF-8 text. Opened
+ * without waiting: open() of a named pipe no program writes to waits for a writer, and it waited in a thread of
+ * Node's pool, which Node joins as the process ends, so that not even SIGTERM or Ctrl-C ended the run. A named pipe
+ * is now read on this thread's event loop as its writer writes (`--config <(envsubst < packpub.yaml)`), waiting for
+ * one as `cat` does, and a signal ends the run. Errors as readFile's (ENOENT, EACCES, EISDIR).
+ */
+export async function readNamedFile(path: string): Promise<string> {
+  const fd = openNamed(path);
+  if (fd === undefined) return readFile(path, 'utf8');
+  if (!fstatSync(fd).isFIFO()) return readOpened(fd);
+  const { Socket } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const pipe = new Socket({ fd, readable: true, writable: false });
+    const chunks: Buffer[] = [];
+    pipe.on('data', (chunk: Buffer) => chunks.push(chunk));
+    pipe.once('error', (err) => {
+      pipe.destroy();
+      reject(err);
+    });
+    pipe.once('end', () => {
+      pipe.destroy();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/** How long readNamedFileSync waits for a named pipe's writer to write. */
+const PIPE_WAIT_MS = 30_000;
+
+/**
+ * readNamedFile for a caller that cannot wait on the event loop (a CA or certificate file read as the HTTP stack is
+ * built): a named pipe with no writer reads as empty (no hang, as above), one whose writer is slow is waited for up
+ * to 30 s, then refused.
+ */
+export function readNamedFileSync(path: string): string {
+  const fd = openNamed(path);
+  if (fd === undefined) return readFileSync(path, 'utf8');
+  if (!fstatSync(fd).isFIFO()) return readOpened(fd);
+  try {
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.alloc(64 * 1024);
+    const until = Date.now() + PIPE_WAIT_MS;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buffer);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        if (Date.now() > until) throw new Error(`nothing came through the named pipe for ${PIPE_WAIT_MS / 1000} s`);
+        Atomics.wait(PAUSE, 0, 0, 5);
+        continue;
+      }
+      if (n === 0) return Buffer.concat(chunks).toString('utf8');
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * `path` opened for reading without waiting (O_NONBLOCK: a named pipe opens at once), or undefined when it is
+ * neither a regular file nor a named pipe (a terminal, /dev/null: read as before, by path). Open errors thrown.
+ */
+function openNamed(path: string): number | undefined {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let kind: Stats;
+  try {
+    kind = fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  if (kind.isFile() || kind.isFIFO()) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
+/** A regular file opened by openNamed, read whole and closed. */
+function readOpened(fd: number): string {
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
