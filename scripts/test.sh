@@ -40,6 +40,9 @@ else
   trap 'rm -f "$typecheck_log" "$waiting_log" "$summary"' EXIT
   PACKPUB_TEST_LANE=waiting PACKPUB_TEST_SUMMARY="$summary" node_modules/.bin/vitest run >"$waiting_log" 2>&1 &
   waiting=$!
+  # A background job of a non-interactive shell ignores SIGINT: on Ctrl-C or SIGTERM the waiting lane is ended here
+  # (SIGTERM: vitest stops its worker, whose files' teardown stops their registries), not left to run to its end.
+  trap 'kill -TERM "$waiting" 2>/dev/null; wait "$waiting"; exit 130' INT TERM
   PACKPUB_TEST_LANE=shared PACKPUB_TEST_SUMMARY="$summary" node_modules/.bin/vitest run || status=$?
   wait "$waiting" || status=1
   cat "$waiting_log"
