@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync, readlinkSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import { PackpubError } from '../errors.js';
 
@@ -57,15 +57,14 @@ export async function refuseOwnFilesInPacks(
  */
 export function redirectedOutputs(io: { stdout: unknown } | undefined): PlaceInPack[] {
   if (io === undefined || io.stdout !== process.stdout) return [];
-  const fs = process.getBuiltinModule('node:fs');
   const places: PlaceInPack[] = [];
   for (const [fd, name] of [
     [1, 'standard output'],
     [2, 'standard error'],
   ] as const) {
     try {
-      if (!fs.fstatSync(fd).isFile()) continue;
-      const path = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (!fstatSync(fd).isFile()) continue;
+      const path = readlinkSync(`/proc/self/fd/${fd}`);
       if (!path.startsWith(sep) || path.endsWith(' (deleted)') || places.some((p) => p.path === path)) continue;
       places.push({ path, what: `${name}'s file`, fix: `send ${name} to a file outside the pack (e.g. ${fd === 1 ? '>' : '2>'} ../${basename(path)}) and remove that file from the pack`, file: true });
     } catch {
