@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { fstatSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
@@ -19,7 +19,7 @@ export function formatFinding(f: Finding): string {
 /** Whether file descriptor `fd` is a regular file (standard output or error sent to one); nothing loaded for pipes and terminals. */
 function isFileAt(fd: number): boolean {
   try {
-    return process.getBuiltinModule('node:fs').fstatSync(fd).isFile();
+    return fstatSync(fd).isFile();
   } catch {
     return false;
   }
