@@ -354,8 +354,8 @@ export class PaletteClient {
     const path = `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync`;
     const res = await this.call<PaletteErrorBody>('POST', path, { what, query: { forceSync: force }, deadline, allow: SYNC_REFUSALS });
     if (!SYNC_REFUSALS.includes(res.status)) return undefined;
-    const body = isObject(res.body) ? (res.body as PaletteErrorBody) : undefined;
-    const said = typeof body?.message === 'string' ? redactText(body.message).slice(0, 300) : '';
+    const body = errorBody(res.body);
+    const said = body?.message === undefined ? '' : redactText(body.message).slice(0, 300);
     return { status: res.status, conflict: `${res.status}: ${said === '' ? 'no message' : said}`, error: this.errorFor(res.status, body, res.text ?? '', path, what) };
   }
 
@@ -664,7 +664,7 @@ export class PaletteClient {
       const serverNow = serverDate === undefined ? Number.NaN : Date.parse(serverDate);
       const askedMs = parseRetryAfter(retryAfter, Number.isNaN(serverNow) ? this.clock.now() : serverNow, Infinity);
       // Palette's own words, when it gave any (a 500 says what failed); a gateway's HTML page is left out.
-      const said = status === 429 ? '' : redactText(parseJson<PaletteErrorBody>(text)?.message ?? '').slice(0, 300);
+      const said = status === 429 ? '' : redactText(errorBody(parseJson(text))?.message ?? '').slice(0, 300);
       const failed = new PaletteRetryable(
         String(status),
         (n, stopped) =>
@@ -689,7 +689,7 @@ export class PaletteClient {
     }
     // An allowed error status: Palette's error body (v1Error), when it is JSON, for the caller's message.
     if (options.allow?.includes(status)) return { status, body: parseJson<T>(text), text };
-    throw this.errorFor(status, parseJson<PaletteErrorBody>(text), text, path, options.what);
+    throw this.errorFor(status, errorBody(parseJson(text)), text, path, options.what);
   }
 
   /**
@@ -778,6 +778,19 @@ export class PaletteClient {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * An error answer's v1Error fields that are text (`code`, `message`), else undefined: a gateway's or proxy's JSON may
+ * give them other types (a number, an object), whose printing crashed the run ("text.replace is not a function").
+ * Without a text message, the messages show the body as sent.
+ */
+function errorBody(body: unknown): PaletteErrorBody | undefined {
+  if (!isObject(body)) return undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const code = text(body['code']);
+  const message = text(body['message']);
+  return { ...(code === undefined ? {} : { code }), ...(message === undefined ? {} : { message }) };
 }
 
 function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {

@@ -89,6 +89,36 @@ describe('a proxy or sign-in page answering for Palette', () => {
     expect(w.proxy.requests.filter((r) => r.path.startsWith('/v1/packs/foreign-b/')).length).toBe(1);
   });
 
+  it('an error whose message is not text (a gateway\'s JSON): Palette\'s answer shown, exit 1, nothing published (was: "text.replace is not a function", a bug in packpub)', async () => {
+    const body = JSON.stringify({ code: 403, message: { reason: 'denied by gateway policy' } });
+    const refused = await answering(
+      (path) => (path.startsWith('/v1/registries/oci/summary') ? { status: 403, headers: { 'content-type': 'application/json' }, body } : 'pass'),
+      () => runCli(['push', w.packs.a, ...at(), '--palette-sync'], { env: env() }),
+    );
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`error: the Palette API key may not list OCI registries (403): ${body}; nothing was published`);
+    expect(refused.stderr).not.toContain('bug in packpub');
+    const failing = await answering(
+      (path) => (path.startsWith('/v1/registries/oci/summary') ? { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'InternalError', message: 42 }) } : 'pass'),
+      () => runCli(['push', w.packs.a, ...at(), '--palette-sync', '--retry-attempts', '1'], { env: env() }),
+    );
+    expect(failing.code, failing.stderr).toBe(1);
+    expect(failing.stderr).toContain('error: Palette answered 500 to list OCI registries after 1 attempt; nothing was published');
+    expect(failing.stderr).not.toContain('bug in packpub');
+    expect(await listedVersions(at(), env())).not.toContain('foreign-a:1.0.0');
+    // A sync refusal (409, read as a sync running) whose message is a list: the run goes on and says Palette's words are missing.
+    const push = await runCli(['push', w.packs.a, ...at()], { env: env() });
+    expect(push.code, push.stderr).toBe(0);
+    const busy = await answering(
+      (path) => (/\/sync(\?|$)/.test(path) ? { status: 409, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'SyncInProgress', message: ['busy'] }) } : 'pass'),
+      () => runCli(['palette', 'sync', ...at(), '--palette-timeout', '2', '--palette-poll-interval', '0.5'], { env: env() }),
+    );
+    expect(busy.code, busy.stderr).toBe(3);
+    expect(busy.stderr).toContain('palette: Palette did not start a sync of foreign-lab (409: no message); asking again once the sync running ends');
+    expect(busy.stdout).toContain('NOT VISIBLE in Palette foreign-a:1.0.0: timed out after');
+    expect(busy.stderr).not.toContain('bug in packpub');
+  });
+
   it('a plain-text 404 (not an HTML page) on a pack read is still "not listed yet"', async () => {
     const run = await answering(
       (path) => (path.startsWith('/v1/packs/foreign-c/') ? { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' } : 'pass'),
