@@ -572,6 +572,14 @@ export class RegistryClient {
       });
       await discardBody(put);
       this.storedAs(put, digest, repository);
+      // A 201 that names neither where the blob now is (Location: the distribution-spec's MUST) nor what was stored
+      // says nothing about the blob (a proxy answering for the registry): asked, as an upload sent elsewhere is below.
+      // Before, a registry taking manifests naming blobs it lacks was left with a tag over missing blobs, exit 0.
+      if (put.url.origin === this.originText && (getHeader(put, 'location') ?? '').trim() === '' && digestHeader(put) !== digest && !(await this.existsOnce(repository, digest, signal))) {
+        throw new PackpubError('REGISTRY', `${this.host} answered 201 to the upload of blob ${digest} to ${repository} without a Location or a digest, and does not hold that blob`, {
+          hint: 'the registry or a proxy in front of it says it stored the blob, and did not; push again, and report it to the registry owner if it persists',
+        });
+      }
       // An upload sent to another origin (without credentials; by its Location, or by a redirect of the PUT) landed
       // there: the registry must now hold it, or the manifest would be tagged over a blob it does not have (a
       // registry that checks says MANIFEST_BLOB_UNKNOWN; one that does not would have been left broken, exit 0).

@@ -127,6 +127,32 @@ describe('upload answers', () => {
     for (const { digest } of [manifest.config, ...manifest.layers]) expect((await fetch(`${w.hostile.url}/v2/${BASE}/${name}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
   });
 
+  it('an upload PUT answered 201 naming neither a Location nor a digest, keeping nothing: exit 1, untagged (was: exit 0, tagged over missing blobs)', async () => {
+    const p = await freshPack();
+    const since = w.hostile.requests.length;
+    const run = await answering((r) => (ownUploadPut(p.name)(r) ? { status: 201 } : undefined), () => push(p.dir, ['--retry-attempts', '1']));
+    expectClear(run, 1, new RegExp(`^FAILED ${p.name}:1\\.0\\.0: ${w.hostile.host} answered 201 to the upload of blob sha256:[0-9a-f]{64} to ${BASE}/${p.name} without a Location or a digest, and does not hold that blob$`, 'm'));
+    expect(run.stderr).toContain('hint: the registry or a proxy in front of it says it stored the blob, and did not');
+    expect(await tagOf(p.name)).toBeUndefined();
+    // Asked once per such answer (a HEAD), not for answers that say where the blob is.
+    expect(w.hostile.requests.slice(since).filter((r) => r.method === 'HEAD' && r.path.includes(`/${p.name}/blobs/`)).map((r) => r.status)).toEqual([404]);
+  });
+
+  it('an upload PUT answered 201 without a Location by a registry that holds the blob: asked, exit 0, every blob there', async () => {
+    const p = await freshPack();
+    // A first run leaves the blobs in the repository (its manifest refused); the second's uploads are answered 201 bare.
+    const first = await answering((r) => (r.method === 'PUT' && r.path.endsWith(`/${p.name}/manifests/1.0.0`) ? { status: 400 } : undefined), () => push(p.dir));
+    expect(first.code, first.stderr).toBe(1);
+    const since = w.hostile.requests.length;
+    const run = await answering((r) => (ownUploadPut(p.name)(r) ? { status: 201 } : undefined), () => push(p.dir));
+    expectClear(run, 0, '');
+    expect(run.stdout).toContain('1 published');
+    const heads = w.hostile.requests.slice(since).filter((r) => r.method === 'HEAD' && r.path.includes(`/${p.name}/blobs/`));
+    expect(heads.map((r) => r.status)).toEqual([200, 200]);
+    const manifest = (await (await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/manifests/1.0.0`)).json()) as { config: { digest: string }; layers: Array<{ digest: string }> };
+    for (const { digest } of [manifest.config, ...manifest.layers]) expect((await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
+  });
+
   it('an upload started without a Location is a clear error, untagged (held)', async () => {
     const p = await freshPack();
     const run = await answering((r) => (isUploadPost(r) && !r.query.has('mount') ? { status: 202 } : undefined), () => push(p.dir));
