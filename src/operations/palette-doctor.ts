@@ -2,7 +2,9 @@ import { errorMessage, isPackpubError } from '../errors.js';
 import { baseRepository, packNameOf } from '../pack/naming.js';
 import type { PaletteClient } from '../palette/client.js';
 import { connectionMismatch, endpointHasScheme, endpointParts, flavourForHost, includesPacksNamespace, paletteEndpointFor, tlsEnabledOf, trimSlashes } from '../palette/endpoint.js';
+import { syncPhase } from '../palette/types.js';
 import type { PackTarget } from '../targets/open.js';
+import { redactText } from '../util/redact.js';
 import {
   matchingRegistries,
   paletteProjectProblem,
@@ -50,7 +52,7 @@ export interface PaletteSettings {
 }
 
 export interface DoctorFinding {
-  /** Stable id for scripts: base-path, reachable, credentials, listing, base-repository, palette-access, palette-registry, palette-provider, palette-endpoint, palette-auth-type, palette-base-path, palette-sync, palette-project, palette-validate. */
+  /** Stable id for scripts: base-path, reachable, credentials, listing, base-repository, palette-access, palette-registry, palette-last-sync, palette-provider, palette-endpoint, palette-auth-type, palette-base-path, palette-sync, palette-project, palette-validate. */
   check: string;
   ok: boolean;
   message: string;
@@ -95,6 +97,27 @@ async function projectCheck(client: PaletteClient, registry: PaletteRegistryDeta
   } catch (err) {
     return { check: 'palette-project', ok: false, message: `checking Palette project ${project} failed: ${errorMessage(err)}`, ...(isPackpubError(err) && err.hint !== undefined ? { fix: err.hint } : {}) };
   }
+}
+
+/**
+ * The palette-last-sync finding, when the sync status the registry list gives for the registry serving the target
+ * (`status.sync`, palette-api.md 2(a): no request of its own) says its last sync failed. Doctor said "no problems
+ * found", exit 0, for a registry whose every sync failed (credentials Palette stores that expired, a pack it cannot
+ * read), while push --palette-sync and palette sync then ended exit 3 on that failure.
+ */
+function lastSyncFailed(target: PaletteTargetRef, d: PaletteRegistryDetails): DoctorFinding | undefined {
+  const sync: unknown = d.summary.status?.sync;
+  if (typeof sync !== 'object' || sync === null) return undefined;
+  const { status, message, lastRunTime } = sync as Record<string, unknown>;
+  if (typeof status !== 'string' || syncPhase(status) !== 'failed') return undefined;
+  const at = typeof lastRunTime === 'string' && Date.parse(lastRunTime) > 0 ? `, at ${redactText(lastRunTime)}` : '';
+  const said = typeof message === 'string' && message.trim() !== '' ? redactText(message) : `status ${status}, no message`;
+  return {
+    check: 'palette-last-sync',
+    ok: false,
+    message: `Palette's last sync of registry ${d.summary.metadata.name} (${d.summary.metadata.uid})${at}, failed: ${said}`,
+    fix: `Palette may not list what is published under ${target.host}/${trimSlashes(target.basePath)} until a sync of it succeeds: fix what the message names (often the credentials Palette stores for the registry, or a pack Palette cannot read), then run packpub palette sync`,
+  };
 }
 
 export function paletteSettings(target: PaletteTargetRef): PaletteSettings {
@@ -314,6 +337,8 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
       if (serving.length === 1) {
         const d = serving[0] as PaletteRegistryDetails;
         findings.push({ check: 'palette-registry', ok: true, message: `Palette registry ${d.summary.metadata.name} (${d.summary.metadata.uid}) serves ${target.host}/${base}` });
+        const lastSync = lastSyncFailed(target, d);
+        if (lastSync !== undefined) findings.push(lastSync);
         // With a project: what push --palette-sync checks before publishing. Doctor said all was well where push then
         // refused the project (exit 2): the project was not looked at.
         if (client.projectUid !== undefined) findings.push(await projectCheck(client, d));

@@ -104,4 +104,31 @@ describe('a Palette sync that ends Failed', () => {
     expect(await admin.digestOf(repo, '1.0.0')).not.toBe(old);
     expect(w.packRegistry()?.syncRequests.at(-1)?.force).toBe(true);
   });
+
+  it('palette doctor after a sync that failed: FAIL palette-last-sync with Palette\'s message, exit 1 (was: "no problems found", exit 0); after a sync that succeeds, no such finding', async () => {
+    const push = await runCli(['push', w.pack, ...w.at], { env: w.env });
+    expect(push.code, push.stderr).toBe(0);
+    w.palette.failSyncs = 'unauthorized: authentication required';
+    const sync = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
+    expect(sync.code, sync.stdout + sync.stderr).toBe(3);
+    const ran = w.packRegistry()?.sync.lastRunTime ?? '';
+    const doctor = await runCli(['palette', 'doctor', ...w.at], { env: w.env });
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(1);
+    expect(doctor.stdout).toContain(
+      `FAIL  palette-last-sync: Palette's last sync of registry lab (${w.uid}), at ${ran}, failed: unauthorized: authentication required\n        fix: Palette may not list what is published under ${w.registry.host}/${w.under('packs')} until a sync of it succeeds: fix what the message names (often the credentials Palette stores for the registry, or a pack Palette cannot read), then run packpub palette sync\n`,
+    );
+    expect(doctor.stdout).toContain('1 problem found');
+    const json = await runCli(['palette', 'doctor', ...w.at, '--json'], { env: w.env });
+    expect(json.code).toBe(1);
+    expect((JSON.parse(json.stdout) as { findings: { check: string; ok: boolean }[] }).findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['palette-last-sync']);
+    // doctor reads only: no sync asked for.
+    const requests = w.packRegistry()?.syncRequests.length;
+    const synced = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    expect(w.packRegistry()?.syncRequests.length).toBe((requests ?? 0) + 1);
+    const healthy = await runCli(['palette', 'doctor', ...w.at], { env: w.env });
+    expect(healthy.code, healthy.stdout).toBe(0);
+    expect(healthy.stdout).not.toContain('palette-last-sync');
+    expect(healthy.stdout).toContain('no problems found');
+  });
 });
