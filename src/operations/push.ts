@@ -870,6 +870,21 @@ async function publishTo(
       return done({ status: 'planned', plan: 'conflict', bytesToUpload: 0, warnings: [refusalWarning(err)] });
     }
   };
+  /**
+   * The extra tags put on the version, which holds `digest` (this run's write, `written`, or found there): undefined
+   * when all were written, else the result saying the version is published and the tags are not. Was the tag's error
+   * alone, `failed` without a digest: a report saying "maybe blobs" of a version that was published.
+   */
+  const extraTagsOn = async (bytes: Buffer, mediaType: string, digest: Digest, uploadedBytes: number, checked: boolean, written = false): Promise<PackResult | undefined> => {
+    try {
+      await tagExtra(store, where.repo, bytes, mediaType, ctx.extraTags, ctx.force, checked);
+      return undefined;
+    } catch (err) {
+      const info = errorInfo(err);
+      const message = `${where.reference} ${written ? 'was published' : 'holds this pack'} (${digest}), but not every extra tag was written: ${info.message}`;
+      return done({ status: info.code === 'CONFLICT' ? 'conflict' : 'failed', digest, uploadedBytes, error: { ...info, message } });
+    }
+  };
   /** What a version found holding `held` comes to: a result, a conflict (thrown), or undefined: replace it (--force). */
   const holding = async (held: FetchedManifest, uploadedBytes: number): Promise<PackResult | undefined> => {
     const heldLayer = safeLayer(held.bytes);
@@ -880,7 +895,8 @@ async function publishTo(
         if ((ctx.extraTags ?? []).length > 0) refuseWrites(store, where.repo);
         return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
       }
-      await tagExtra(store, where.repo, held.bytes, held.descriptor.mediaType, ctx.extraTags, ctx.force);
+      const tagFailed = await extraTagsOn(held.bytes, held.descriptor.mediaType, digest, uploadedBytes, false);
+      if (tagFailed !== undefined) return tagFailed;
       const result = done({ status: 'unchanged', digest, uploadedBytes });
       // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
       // ours for a concurrent publisher to have raced, so the end-of-run read-back reads only the extra tags.
@@ -970,8 +986,7 @@ async function publishTo(
   };
   if (before === local) {
     remember();
-    await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force);
-    return done({ status: 'unchanged', digest: local, uploadedBytes });
+    return (await extraTagsOn(built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, local, uploadedBytes, false)) ?? done({ status: 'unchanged', digest: local, uploadedBytes });
   }
   /**
    * Another publisher wrote this version meanwhile (`race`): when it holds this very pack (this build's layer, under
@@ -1008,7 +1023,8 @@ async function publishTo(
   }
   if (digest === local) remember();
   // Checked just above (each version-like tag read once, not again here); the read-back at the end of the run reads them all.
-  await tagExtra(store, where.repo, built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, ctx.extraTags, ctx.force, true);
+  const tagFailed = await extraTagsOn(built.manifestBytes, MEDIA_TYPE_OCI_MANIFEST, digest, uploadedBytes, true, true);
+  if (tagFailed !== undefined) return tagFailed;
   const result = done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
   if (before !== null) OVERWROTE.set(result, before);
   return result;

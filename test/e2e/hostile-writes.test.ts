@@ -5,6 +5,7 @@ import { HOSTILE_TOKEN, startHostileRegistry, type HostileAnswer } from '../supp
 import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -151,6 +152,30 @@ describe('upload answers', () => {
     expect(heads.map((r) => r.status)).toEqual([200, 200]);
     const manifest = (await (await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/manifests/1.0.0`)).json()) as { config: { digest: string }; layers: Array<{ digest: string }> };
     for (const { digest } of [manifest.config, ...manifest.layers]) expect((await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('push --tag whose extra tag is refused after the version was written: failed, saying the version is published, with its digest (was: "failed", no digest, uploadedBytes 0)', async () => {
+    const p = await freshPack();
+    const refusing = (r: Req) => (r.method === 'PUT' && r.path.endsWith(`/${p.name}/manifests/stable`) ? { status: 500 } : undefined);
+    const run = await answering(refusing, () => push(p.dir, ['--tag', 'stable', '--retry-attempts', '1', '--json']));
+    expect(run.code, run.stderr).toBe(1);
+    const held = await tagOf(p.name);
+    expect(held).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const ref = `${w.R}/spectro-packs/archive/${p.name}:1.0.0`;
+    expectReportValid(JSON.parse(run.stdout));
+    const [result] = (JSON.parse(run.stdout) as { results: Array<{ status: string; digest?: string; uploadedBytes: number; error: { code: string; message: string } }> }).results;
+    expect(result?.status).toBe('failed');
+    expect(result?.digest).toBe(held);
+    expect(result?.uploadedBytes).toBeGreaterThan(0);
+    expect(result?.error.code).toBe('REGISTRY');
+    expect(result?.error.message).toBe(`${ref} was published (${held}), but not every extra tag was written: ${w.hostile.host} answered 500 (PUT ${w.hostile.url}/v2/${BASE}/${p.name}/manifests/stable)`);
+    expect(run.stderr).toContain(`${ref} was published (${held}), but not every extra tag was written`);
+    expect((await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/manifests/stable`, { method: 'HEAD' })).status).toBe(404);
+    // The re-run finds the version unchanged and writes the tag.
+    const again = await push(p.dir, ['--tag', 'stable']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('1 unchanged');
+    expect((await fetch(`${w.hostile.url}/v2/${BASE}/${p.name}/manifests/stable`, { method: 'HEAD' })).headers.get('docker-content-digest')).toBe(held);
   });
 
   it('an upload started without a Location is a clear error, untagged (held)', async () => {
