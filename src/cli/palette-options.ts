@@ -18,7 +18,7 @@ export interface PaletteTarget {
   config: ConfigPalette | undefined;
   /** Where that section is, for messages: `targets.prod.palette in packpub.yaml`. */
   where?: string;
-  /** The Palette registry serving it, found before anything was published (push's pre-flight): the sync uses it. */
+  /** The Palette registry serving it, found before anything was published (push's pre-flight) or synced (palette sync of several targets): the sync uses it. */
   registry?: ResolvedPaletteRegistry;
 }
 

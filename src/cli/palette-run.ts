@@ -1,5 +1,6 @@
 import { isPackpubError, PackpubError } from '../errors.js';
-import type { PackValuesKind, PalettePackRef, PaletteRunStatus, PaletteSyncReport } from '../operations/palette.js';
+import type { PackValuesKind, PalettePackRef, PaletteRunStatus, PaletteSyncReport, PaletteTargetRef, ResolveOptions, ResolvedPaletteRegistry } from '../operations/palette.js';
+import type { PaletteClient } from '../palette/client.js';
 import type { PushReport } from '../operations/push-report.js';
 import type { PackTarget } from '../targets/open.js';
 import type { Args, CliContext } from './context.js';
@@ -56,6 +57,14 @@ export async function runPaletteSyncs(
   // Every target's Palette settings are checked before the first sync: a refusal of the second (exit 2) came after
   // the first target's sync was triggered.
   for (const item of items) await (await paletteClient(args, ctx, item.target.config, true, item.target.where))?.close();
+  // palette sync of several targets: every target's Palette registry is found before the first sync, as push's pre-flight
+  // finds them before publishing. A target no registry serves (or several) ended the run after the targets before it
+  // were synced.
+  if (mode === 'sync' && items.length > 1) {
+    const { resolvePaletteRegistry } = await import('../operations/palette.js');
+    const found = await registriesFirst(args, ctx, items.map((item) => item.target), true, resolvePaletteRegistry, nothingSynced);
+    items = items.map((item, i) => ({ ...item, target: found[i] ?? item.target }));
+  }
   for (const item of items) {
     const where = `${item.target.ref.host}/${item.target.ref.basePath}`;
     // The registry push's pre-flight found is used as it is (not looked up again), and the key it had accepted.
@@ -171,31 +180,53 @@ export async function runPaletteSyncs(
  * empty shard, nothing to publish or sync): only the key's presence is checked, as before, and Palette is not asked.
  */
 export async function palettePreflight(args: Args, ctx: CliContext, targets: PaletteTarget[], read: boolean): Promise<PaletteTarget[]> {
+  const { paletteRegistryBeforePublish } = await import('../operations/palette.js');
+  return registriesFirst(args, ctx, targets, read, paletteRegistryBeforePublish, nothingPublished);
+}
+
+/**
+ * Each target's Palette registry, found before any of them is synced or published to (`find`), each target coming back
+ * with it (PaletteTarget.registry); an error ends the run, as `wrap` says it. A target whose registry is known already
+ * is not looked up again; `read` false: only the key's presence is checked.
+ */
+async function registriesFirst(
+  args: Args,
+  ctx: CliContext,
+  targets: PaletteTarget[],
+  read: boolean,
+  find: (client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions) => Promise<ResolvedPaletteRegistry>,
+  wrap: (err: unknown) => unknown,
+): Promise<PaletteTarget[]> {
   const out: PaletteTarget[] = [];
   for (const target of targets) {
-    const client = await paletteClient(args, ctx, target.config, true, target.where);
+    const client = target.registry === undefined ? await paletteClient(args, ctx, target.config, true, target.where) : undefined;
     if (client === undefined || !read) {
       await client?.close();
       out.push(target);
       continue;
     }
     try {
-      const [{ paletteRegistryBeforePublish }, { DEFAULT_PALETTE_TIMEOUT_MS }, { currentRetryClock }] = await Promise.all([
-        import('../operations/palette.js'),
-        import('../palette/endpoint.js'),
-        import('../registry/retry.js'),
-      ]);
+      const [{ DEFAULT_PALETTE_TIMEOUT_MS }, { currentRetryClock }] = await Promise.all([import('../palette/endpoint.js'), import('../registry/retry.js')]);
       const settings = paletteRunSettings(args, target.config);
       const deadline = currentRetryClock().now() + (settings.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);
-      const registry = await paletteRegistryBeforePublish(client, target.ref, { deadline, ...(settings.registry === undefined ? {} : { registry: settings.registry }) });
+      const registry = await find(client, target.ref, { deadline, ...(settings.registry === undefined ? {} : { registry: settings.registry }) });
       out.push({ ...target, registry });
     } catch (err) {
-      throw nothingPublished(err);
+      throw wrap(err);
     } finally {
       await client.close();
     }
   }
   return out;
+}
+
+/** palette sync of several targets: an error finding a target's registry, saying that no target was synced. */
+function nothingSynced(err: unknown): unknown {
+  if (!isPackpubError(err) || err.code === 'ABORTED') return err;
+  return new PackpubError(err.code, `${err.message}; nothing was synced (palette sync finds the Palette registry of every target first)`, {
+    ...(err.hint === undefined ? {} : { hint: err.hint }),
+    cause: err,
+  });
 }
 
 /** A pre-flight error as the run ends with it: its code kept (so its exit code), saying nothing was published and how to go on. */

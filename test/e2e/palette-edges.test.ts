@@ -481,3 +481,26 @@ describe('what Palette answers is shown, never obeyed', () => {
     for (const run of [dry, doctor, ...runs]) expect(run.stdout + run.stderr).not.toContain('\u001b');
   });
 });
+
+describe('palette sync of several targets', () => {
+  it('a target no Palette registry serves ends the run before any sync: exit 1, nothing synced (was: the first target synced, then the refusal)', async () => {
+    const uid = w.palette.addRegistry('basic', 'multi-lab', { endpoint: `http://${w.registry.host}`, baseContentPath: 'multibase', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const push = await runCli(['push', w.packs.one, ...at('multibase')], { env: env(w.palette.url) });
+    expect(push.code, push.stderr).toBe(0);
+    const config = join(w.root, 'multi.yaml');
+    await writeFile(config, `targets:\n  served:\n    registry: ${w.registry.host}/multibase\n  unserved:\n    registry: ${w.registry.host}/multimissing\n`);
+    const run = await runCli(['palette', 'sync', '--config', config, '--target', 'served,unserved', '--json', ...fast], { env: env(w.palette.url) });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`error: no Pack registry in Palette serves ${w.registry.host}/multimissing; nothing was synced (palette sync finds the Palette registry of every target first)\n`);
+    expect(run.stderr).toContain('hint: run packpub palette doctor to see the settings Palette needs, or packpub palette register to add it\n');
+    expect(w.palette.registries.get(uid)?.syncRequests).toEqual([]);
+    // Both served: each target's registry synced once, its pack confirmed.
+    const other = w.palette.addRegistry('basic', 'multi-lab-2', { endpoint: `http://${w.registry.host}`, baseContentPath: 'multimissing', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const both = await runCli(['palette', 'sync', '--config', config, '--target', 'served,unserved', ...fast], { env: env(w.palette.url) });
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stdout).toMatch(/^visible in Palette edge-one:1\.0\.0 \(packUid [0-9a-f]{24}\)\n$/);
+    expect(w.palette.registries.get(uid)?.syncRequests).toHaveLength(1);
+    expect(w.palette.registries.get(other)?.syncRequests).toHaveLength(1);
+  });
+});
