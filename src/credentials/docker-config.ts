@@ -163,6 +163,9 @@ export async function readDockerConfig(path: string, unsearchableIsNone = false)
   const fields = parsed as Record<string, unknown>;
   for (const [field, want] of [['auths', 'a JSON object'], ['credHelpers', 'a JSON object'], ['credsStore', 'a string']] as const) {
     const value = fields[field];
+    // null is the field's zero value to Docker (Go decodes it as no map, no string): nothing, as when it is left out.
+    // Read as an object, it crashed every command ("Cannot convert undefined or null to object", "bug in packpub").
+    if (value === null) delete fields[field];
     if (value === undefined || value === null || (want === 'a string' ? typeof value === 'string' : typeof value === 'object' && !Array.isArray(value))) continue;
     throw new PackpubError('CREDENTIALS', `docker config ${path}: "${field}" is not ${want}`, {
       hint: 'fix the file (docker does not read it either), or point --registry-config at another file',

@@ -90,6 +90,29 @@ describe('a Docker config whose fields Docker would not read', () => {
     expect(await readFile(join(dir, 'config.json'), 'utf8')).toBe(text);
   });
 
+  it.each(['auths', 'credHelpers', 'credsStore'])('"%s": null holds nothing, as Docker reads it: list asks for credentials, login saves, logout removes (was: auths, credHelpers: a crash, "bug in packpub")', async (field) => {
+    const dir = await folder(`{"${field}": null, "psFormat": "table"}`);
+    const env = { DOCKER_CONFIG: dir };
+    const listing = () => runCli(['list', '--registry', `${w.harbor.host}/spectro`, '--registry-type', 'harbor'], { env });
+    const list = await listing();
+    expect(list.code, list.stderr).toBe(1);
+    expect(list.stderr).toContain(`authentication required by ${w.harbor.host}`);
+    const login = await runCli(['login', w.harbor.host, '-u', ROBOT, '--password-stdin'], { stdin: ROBOT_PASSWORD, env });
+    expect(login.code, login.stderr).toBe(0);
+    const saved = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }>; psFormat: string };
+    expect(Buffer.from(saved.auths[w.harbor.host]?.auth ?? '', 'base64').toString()).toBe(`${ROBOT}:${ROBOT_PASSWORD}`);
+    expect(saved.psFormat).toBe('table');
+    expectOk(await listing());
+    const logout = await runCli(['logout', w.harbor.host], { env });
+    expect(logout.code, logout.stderr).toBe(0);
+    expect((JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { auths: object }).auths).toEqual({});
+    // And a logout of a file that still says null: nothing to remove, no crash.
+    await writeFile(join(dir, 'config.json'), `{"${field}": null}`);
+    const again = await runCli(['logout', w.harbor.host], { env });
+    expect(again.code, again.stderr).toBe(0);
+    for (const run of [list, login, logout, again]) expect(run.stderr).not.toContain('bug in packpub');
+  });
+
   it('an entry that is null holds nothing, as Docker reads it: list asks for credentials, login replaces it (was: a crash)', async () => {
     const dir = await folder(`{"auths": {"${w.harbor.host}": null}}`);
     const list = await runCli(['list', '--registry', `${w.harbor.host}/spectro`, '--registry-type', 'harbor'], { env: { DOCKER_CONFIG: dir } });
