@@ -152,6 +152,19 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
   const base = trimSlashes(target.basePath);
   const out: DoctorFinding[] = [];
   const provider = spec?.providerType ?? d.summary.spec?.providerType ?? 'helm';
+  const theirs = trimSlashes(spec?.baseContentPath);
+  const inEndpoint = endpointParts(spec?.endpoint ?? d.summary.spec?.endpoint).path;
+  // A registry of this host for another base path (a Harbor's Helm charts, another team's packs) is not the target's:
+  // named, not failed. Every problem of its own failed doctor (exit 1), with fixes such as changing the provider of a
+  // Helm registry that is right as it is. Meant for the target: its base path (with spectro-packs/archive appended, or
+  // part of it in the Endpoint) is the target's.
+  const meant = trimSlashes(`${inEndpoint}/${theirs.replace(/\/?spectro-packs\/archive$/, '')}`) === base;
+  if (!meant) {
+    const theirsShown = theirs === '' ? 'none' : theirs;
+    if (inEndpoint !== '') return [{ check: 'palette-endpoint', ok: true, message: `Palette registry ${name} on this host has a path in its Endpoint (${inEndpoint}): it serves no target of packpub's (Palette takes the Endpoint as the host)` }];
+    if (provider.toLowerCase() === 'pack') return [{ check: 'palette-base-path', ok: true, message: `Palette registry ${name} serves another base path on this host (${theirsShown})` }];
+    return [{ check: 'palette-provider', ok: true, message: `Palette registry ${name} on this host has provider ${provider[0]?.toUpperCase()}${provider.slice(1)} and serves another base path (${theirsShown})` }];
+  }
   if (provider.toLowerCase() !== 'pack') {
     out.push({
       check: 'palette-provider',
@@ -178,7 +191,6 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
       fix: `edit ${d.summary.metadata.name}: Endpoint ${target.host}`,
     });
   }
-  const inEndpoint = endpointParts(spec?.endpoint ?? d.summary.spec?.endpoint).path;
   if (inEndpoint !== '') {
     // A path in the Endpoint: the registry serves no target (endpointParts); the one meant for this target is a problem.
     const [near] = pathInEndpoint(target, [d]);
@@ -189,7 +201,6 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
     );
     return out;
   }
-  const theirs = trimSlashes(spec?.baseContentPath);
   if (includesPacksNamespace(theirs)) {
     out.push({
       check: 'palette-base-path',
@@ -197,8 +208,6 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
       message: `Palette registry ${name} has Base Content Path ${theirs}, which includes spectro-packs/archive: Palette looks under <base>/spectro-packs/archive itself`,
       fix: `edit ${d.summary.metadata.name}: Base Content Path ${theirs.replace(/\/?spectro-packs\/archive$/, '') || base}`,
     });
-  } else if (theirs !== base) {
-    out.push({ check: 'palette-base-path', ok: true, message: `Palette registry ${name} serves another base path on this host (${theirs === '' ? 'none' : theirs})` });
   }
   // A Basic registry says how Palette connects by its endpoint's scheme and by auth.tls.enabled: https:// to a registry
   // that speaks plain HTTP, or http:// to one that speaks HTTPS, and every sync fails, though host and base path match.

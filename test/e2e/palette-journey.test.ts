@@ -258,6 +258,25 @@ describe('Palette closed loop through the CLI', () => {
     expectNoSecrets(json);
   });
 
+  it('doctor on a host whose other registries serve other base paths (Helm charts, Zarf, packs with ECR auth): named, not failed; exit 0 (was: 3 problems, "change the provider" of the Helm registry)', async () => {
+    const auth = { type: 'basic', username: USER, password: PASSWORD };
+    const served = w.palette.addRegistry('basic', 'mix-packs', { endpoint: `http://${w.registry.host}`, baseContentPath: 'mixbase', providerType: 'pack', isSyncSupported: true, auth });
+    const charts = w.palette.addRegistry('basic', 'mix-charts', { endpoint: `https://${w.registry.host}`, baseContentPath: 'helm-charts', providerType: 'helm', isSyncSupported: true, auth });
+    const zarf = w.palette.addRegistry('basic', 'mix-zarf', { endpoint: `https://${w.registry.host}`, baseContentPath: 'zarf', providerType: 'zarf', isSyncSupported: false, auth });
+    const ecr = w.palette.addRegistry('ecr', 'mix-ecr', { endpoint: w.registry.host, baseContentPath: 'elsewhere', providerType: 'pack', isSyncSupported: true, isPrivate: true });
+    const push = await runCli(['push', w.beta, ...at('mixbase')], { env: env() });
+    expect(push.code, push.stderr).toBe(0);
+    const run = await runCli(['palette', 'doctor', ...at('mixbase')], { env: env() });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toContain(`ok    palette-registry: Palette registry mix-packs (${served}) serves ${w.registry.host}/mixbase\n`);
+    expect(run.stdout).toContain(`ok    palette-provider: Palette registry mix-charts (${charts}) on this host has provider Helm and serves another base path (helm-charts)\n`);
+    expect(run.stdout).toContain(`ok    palette-provider: Palette registry mix-zarf (${zarf}) on this host has provider Zarf and serves another base path (zarf)\n`);
+    expect(run.stdout).toContain(`ok    palette-base-path: Palette registry mix-ecr (${ecr}) serves another base path on this host (elsewhere)\n`);
+    expect(run.stdout).not.toContain('FAIL');
+    expect(run.stdout).toContain('no problems found');
+    expectNoSecrets(run);
+  });
+
   it('no run went over Palette\'s rate limit, and every body passed the schema', () => {
     expect(w.palette.violations()).toEqual([]);
     expect(w.palette.requests.length).toBeGreaterThan(20);
