@@ -82,6 +82,10 @@ describe('push abandoned after an interrupt', () => {
       const result = await s.run.done;
       expect(result.code, result.stderr).toBe(130);
       expect(stackLines(result.stderr)).toEqual([]);
+      // Even abandoned, the run says what was and was not published (issue 13 item 18), each on a line of its own.
+      expect(result.stderr).toContain('SIGINT again: abandoning requests in flight; no tag was written for unfinished packs');
+      expect(result.stderr).toMatch(/^interrupted: 1 of 4 finished \(1 published\)$/m);
+      expect(result.stderr).toMatch(/^not published: abandoned in flight: abandon-\S+:\S+; 2 not started \(no tag was written for them; run again to finish\)$/m);
 
       const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/uploads`);
       expect(holdings.problems).toEqual([]);
