@@ -72,10 +72,10 @@ export interface PaletteRegistryDetails {
  * Every OCI registry on the target's host, with the per-registry record (which holds baseContentPath); also one whose
  * endpoint carries a path after the host (endpointParts), which serves no target but is named (pathInEndpoint).
  */
-export async function registriesOnHost(client: PaletteClient, target: Pick<PaletteTargetRef, 'host' | 'plainHttp'>, deadline?: number): Promise<PaletteRegistryDetails[]> {
+export async function registriesOnHost(client: PaletteClient, target: Pick<PaletteTargetRef, 'host' | 'plainHttp'>, deadline?: number, listed?: PaletteRegistrySummary[]): Promise<PaletteRegistryDetails[]> {
   const wanted = endpointHost(target.host, target.plainHttp === true);
   const out: PaletteRegistryDetails[] = [];
-  for (const summary of await client.listOciRegistries(deadline)) {
+  for (const summary of listed ?? (await client.listOciRegistries(deadline))) {
     if (endpointParts(summary.spec?.endpoint).host !== wanted) continue;
     out.push(await readDetails(client, summary, deadline));
   }
@@ -1170,12 +1170,39 @@ export function defaultRegistryName(target: PaletteTargetRef): string {
 }
 
 /**
+ * The name of the registry to create: `given` (--palette-registry-name), refused (USAGE) when a registry of Palette has it
+ * (ignoring case); else defaultRegistryName, or, when a registry has that (one for another port of the host, or a name
+ * cut at 63 characters), the same with the port, then with -2, -3 ... Palette refused a taken name (409) after
+ * validating the settings, exit 1, "see Palette's message above"; whether it allows two of one name is not documented,
+ * and two would make --palette-registry NAME ambiguous.
+ */
+function freeRegistryName(target: PaletteTargetRef, given: string | undefined, listed: PaletteRegistrySummary[]): string {
+  const holder = (name: string) => listed.find((r) => r.metadata.name.toLowerCase() === name.toLowerCase());
+  if (given !== undefined) {
+    const other = holder(given);
+    if (other === undefined) return given;
+    throw new PackpubError('USAGE', `Palette already has a registry named ${given} (${other.metadata.uid}, endpoint ${other.spec?.endpoint ?? 'none'}): nothing was created`, {
+      hint: `give the new registry another name with --palette-registry-name; packpub palette doctor lists the registries on ${target.host}`,
+    });
+  }
+  const plain = defaultRegistryName(target);
+  const port = target.host.includes(':') ? target.host.slice(target.host.lastIndexOf(':') + 1) : '';
+  const withPort = port === '' ? plain : defaultRegistryName({ ...target, host: `${target.host.split(':')[0] ?? ''}-${port}` });
+  const cut = (name: string, suffix = '') => `${name.slice(0, 63 - suffix.length).replace(/-+$/, '')}${suffix}`;
+  for (let n = 1; n <= 100; n++) {
+    for (const name of n === 1 ? [plain, withPort] : [cut(withPort, `-${n}`)]) if (holder(name) === undefined) return name;
+  }
+  throw new PackpubError('USAGE', `Palette already has registries named ${plain} and ${withPort}-2 to -100`, { hint: 'name the new registry with --palette-registry-name' });
+}
+
+/**
  * Create the Pack registry for the target in Palette unless one already serves it (idempotent). The spec is
  * validated by Palette first (POST .../validate): a registry Palette cannot read is never created.
  */
 export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): Promise<RegisterResult> {
   checkPaletteTarget(target);
-  const onHost = await registriesOnHost(client, target);
+  const listed = await client.listOciRegistries();
+  const onHost = await registriesOnHost(client, target, undefined, listed);
   const existing = matchingRegistries(target, onHost);
   // One entered with the base path in its Endpoint is the one meant: not added again beside it, but said how to fix.
   const near = existing.length === 0 ? pathInEndpoint(target, onHost)[0] : undefined;
@@ -1205,8 +1232,8 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
     return { status: 'exists', registry, ...(problems.length === 0 ? {} : { problems }), ...(warnings.length === 0 ? {} : { warnings }) };
   }
   const { flavour, spec } = paletteRegistrySpec(target, options);
+  const name = freeRegistryName(target, options.name, listed);
   await client.validateRegistry(flavour, spec);
-  const name = options.name ?? defaultRegistryName(target);
   const uid = await client.createRegistry(flavour, name, spec);
   return { status: 'created', registry: { uid, name, flavour, endpoint: spec.endpoint, baseContentPath: trimSlashes(spec.baseContentPath) } };
 }

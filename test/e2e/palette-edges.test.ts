@@ -436,6 +436,23 @@ describe('a Palette answering 5xx: reads retried, a create not sent twice', () =
     expect(withBase('retried503')).toHaveLength(1);
   });
 
+  it('register: a name Palette already gives another registry is not asked for (was: exit 1, "409 DuplicateRegistryName ... see Palette\'s message above")', async () => {
+    const since = w.palette.requests.length;
+    const taken = await runCli(['palette', 'register', ...at('namebase'), '--palette-registry-name', 'dry-lab'], { env: env(w.palette.url) });
+    expect(taken.code, taken.stderr).toBe(2);
+    expect(taken.stderr).toContain(`error: Palette already has a registry named dry-lab (${w.dryUid}, endpoint http://${w.registry.host}): nothing was created\n`);
+    expect(taken.stderr).toContain('hint: give the new registry another name with --palette-registry-name');
+    expect(seen(since).filter((r) => r.startsWith('POST '))).toEqual([]);
+    expect(withBase('namebase')).toHaveLength(0);
+    // The default name (host without port, base path) given already to a registry of another port: the port goes into the name.
+    const port = w.registry.host.split(':')[1] ?? '';
+    w.palette.addRegistry('basic', '127-0-0-1-namebase', { endpoint: 'http://127.0.0.1:1', baseContentPath: 'namebase', providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const named = await runCli(['palette', 'register', ...at('namebase')], { env: env(w.palette.url) });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toMatch(new RegExp(`^created Palette registry 127-0-0-1-${port}-namebase \\([0-9a-f]{24}\\) for `));
+    expect(withBase('namebase').map((r) => `${r.name} ${String(r.spec['endpoint'])}`).sort()).toEqual([`127-0-0-1-${port}-namebase http://${w.registry.host}`, '127-0-0-1-namebase http://127.0.0.1:1']);
+  });
+
   it('Palette\'s sync message with control characters is shown as U+XXXX, never sent to the terminal', async () => {
     // The version exists (palette sync refuses one that does not); the tests above found drybase empty.
     await holdVersions(w.registry, [{ repository: 'drybase/spectro-packs/archive/edge-dry', tag: '1.0.0' }]);
