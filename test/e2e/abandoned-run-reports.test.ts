@@ -127,10 +127,16 @@ describe('push abandoned after an interrupt', () => {
       const result = await s.run.done;
       expect(result.code, result.stderr).toBe(130);
       expect(result.stderr).not.toContain('abandoning');
+      // What it says: each pack not started, on a line of its own, and the totals.
+      expect(result.stderr).toContain('SIGTERM: starting no new work; what is in flight may finish');
+      const notStarted = w.work.packs.filter((p) => result.stderr.includes(`FAILED ${p.name}:${p.version}: not started: the run was stopped`));
+      expect(notStarted).toHaveLength(2);
+      expect(result.stdout).toContain(`4 pack(s) to registry ${w.reg.proxy.host}/${w.reg.registry.base}/intime: 2 published, 2 failed`);
       const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/intime`);
       const all = cases(await readFile(s.junit, 'utf8'));
-      // What finished passes (the registry holds exactly those), what never started fails.
-      expect(all.filter((c) => c.passed)).toHaveLength(holdings.tags.size);
+      // What finished passes (the registry holds exactly those, whole), what never started fails.
+      expect(holdings.problems).toEqual([]);
+      expect([...holdings.tags.keys()].map((t) => t.replace(/^.*\/archive\//, '')).sort()).toEqual(all.filter((c) => c.passed).map((c) => c.name).sort());
       expect(holdings.tags.size).toBe(2);
       for (const c of all.filter((x) => !x.passed)) expect(c.message).toBe('failed: not started: the run was stopped');
       expect(await readFile(s.junit, 'utf8')).toContain('<error message="interrupted: interrupted by SIGINT, SIGTERM or SIGHUP: the packs in flight finished, the others were not started; run again to finish" type="INTERRUPTED">');
