@@ -197,7 +197,8 @@ export async function helperGet(name: string, serverUrl: string, options: Creden
   }
   let parsed: { ServerURL?: unknown; Username?: unknown; Secret?: unknown };
   try {
-    parsed = JSON.parse(result.stdout) as typeof parsed;
+    // `null` is nothing to Docker (Go decodes it as the zero credential): as `{}`. Read as an object, it crashed the run.
+    parsed = (JSON.parse(result.stdout) as typeof parsed | null) ?? {};
   } catch {
     // Never echo stdout here, not even as a cause: the parse error quotes it, and it may hold the secret.
     throw new PackpubError('CREDENTIALS', `credential helper ${helperProgram(name)} get answered something that is not JSON`, {

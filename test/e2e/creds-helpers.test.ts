@@ -89,6 +89,15 @@ describe('credential helpers that answer oddly', () => {
     expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 
+  it('answers `null` (JSON for nothing, which Docker reads as no credential): the registry asks for credentials, exit 1, nothing pushed (was: a crash, "bug in packpub")', async () => {
+    const env = await helper('null', `printf 'null'`);
+    const run = await push(env);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`authentication required by ${w.registry.host}`);
+    expect(run.stderr).not.toContain('bug in packpub');
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+  });
+
   it('answers with the credential of another server: not sent (exit 1, names both), nothing pushed', async () => {
     // The registry would take it: the password is right, only the helper's own answer says it is another server's.
     const env = await helper('otherserver', `printf '%s' '${answer('harbor.other.example')}'`);
