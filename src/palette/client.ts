@@ -770,8 +770,11 @@ export class PaletteClient {
         hint: projectUid === undefined ? 'a project-scoped key reads packs only in its project: pass --palette-project UID (or SPECTROCLOUD_DEFAULT_PROJECT_ID)' : 'use a key whose user may read packs in that project',
       });
     }
+    // A 404 to a call whose path always exists (the registry list) or to one of a thing found earlier in the run: an
+    // endpoint with a path the API is not under, or a thing removed meanwhile. "See Palette's message above" named neither.
+    const missing = `Palette at ${this.host} has no ${this.baseUrl.pathname.replace(/\/+$/, '')}${path}: check --palette-endpoint (or SPECTROCLOUD_HOST): the API host itself, without a path unless your Palette is served under one; or what was asked for was removed from Palette meanwhile (packpub palette doctor lists the registries)`;
     return new PackpubError('PALETTE', `Palette could not ${what} (${status}${body?.code === undefined ? '' : ` ${body.code}`})${detail}`, {
-      hint: status === 400 ? 'Palette rejected the request body; run with --debug and report it' : 'see Palette\'s message above',
+      hint: status === 400 ? 'Palette rejected the request body; run with --debug and report it' : status === 404 ? redactText(missing) : "Palette's words above say why; run with --debug to see the request",
     });
   }
 }

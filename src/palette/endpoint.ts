@@ -45,6 +45,13 @@ export function paletteBaseUrl(endpoint: string | undefined): URL {
     });
   }
   url.pathname = url.pathname.replace(/\/+$/, '');
+  // The API's base copied with its version (`https://api.spectrocloud.com/v1`): every call would go to /v1/v1/..., and
+  // Palette's 404 read "could not list OCI registries: Resource not found".
+  if (/(^|\/)v1$/i.test(url.pathname)) {
+    throw new PackpubError('USAGE', `Palette endpoint "${raw}" ends with /v1, which packpub puts before every call itself (it would ask for /v1/v1/...)`, {
+      hint: `give the API host alone: ${url.origin}${url.pathname.replace(/\/?v1$/i, '')}`,
+    });
+  }
   url.search = '';
   url.hash = '';
   return url;

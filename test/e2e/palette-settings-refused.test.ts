@@ -46,6 +46,29 @@ describe('register and doctor flags given as "" (an unset CI variable)', () => {
   });
 });
 
+describe('a Palette endpoint with a path after the host', () => {
+  it('ending with /v1 (the API base copied): exit 2 before anything is published or sent (was: exit 1 "could not list OCI registries (404 ResourceNotFound): Resource not found", hint "see Palette\'s message above")', async () => {
+    const asked = w.palette.requests.length;
+    const push = await runCli(['push', w.pack, '--registry', `${w.registry.host}/packs`, '--palette-sync'], { env: { ...w.env, SPECTROCLOUD_HOST: `${w.palette.url}/v1` } });
+    expect(push.code, push.stdout + push.stderr).toBe(2);
+    expect(push.stderr).toContain(`error: Palette endpoint "${w.palette.url}/v1" ends with /v1, which packpub puts before every call itself (it would ask for /v1/v1/...)\n`);
+    expect(push.stderr).toContain(`hint: give the API host alone: ${w.palette.url}\n`);
+    expect(await registryAdmin(w.registry).digestOf('packs/spectro-packs/archive/hello', '1.0.0')).toBeUndefined();
+    const doctor = await runCli(['palette', 'doctor', '--registry', `${w.registry.host}/packs`, '--palette-endpoint', `${w.palette.url}/V1/`], { env: w.env });
+    expect(doctor.code, doctor.stdout + doctor.stderr).toBe(2);
+    expect(doctor.stderr).toContain('ends with /v1, which packpub puts before every call itself');
+    expect(w.palette.requests.length).toBe(asked);
+  });
+
+  it('another path Palette answers 404 for: the hint names the endpoint (was: "see Palette\'s message above")', async () => {
+    const run = await runCli(['palette', 'sync', '--registry', `${w.registry.host}/packs`], { env: { ...w.env, SPECTROCLOUD_HOST: `${w.palette.url}/api` } });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toContain('error: Palette could not list OCI registries (404 ResourceNotFound): Resource not found\n');
+    expect(run.stderr).toContain(`hint: Palette at ${new URL(w.palette.url).host} has no /api/v1/registries/oci/summary: check --palette-endpoint (or SPECTROCLOUD_HOST): the API host itself, without a path unless your Palette is served under one`);
+    expect(run.stderr).not.toContain("see Palette's message above");
+  });
+});
+
 describe('SPECTROCLOUD_DEFAULT_PROJECT_ID set but empty (an unset CI secret)', () => {
   it('push --palette-sync and palette sync: exit 2 naming the variable, nothing published, Palette not asked (was: confirmed at tenant scope, exit 0)', async () => {
     const env = { ...w.env, SPECTROCLOUD_DEFAULT_PROJECT_ID: '' };
