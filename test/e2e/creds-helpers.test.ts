@@ -6,6 +6,7 @@ import { writeValidPack } from '../support/packs.js';
 import { makeCredHelperFixture } from '../support/cred-helper-fixture.js';
 import { RegistryReader, tokenHoldings } from '../support/registry-reader.js';
 import { sharedRegistry, startRegistry } from '../support/registry.js';
+import { stillRunning } from '../support/spawner.js';
 import { startTokenServer } from '../support/token-server.js';
 import { leaks, secretForms } from '../support/secrets.js';
 import { setup } from '../support/stage.js';
@@ -128,9 +129,9 @@ describe('credential helpers that answer oddly', () => {
       // interrupt finds the pack not started (reported failed) or in flight (abandoned), as the machine's load has it.
       expect(done.stderr).toMatch(/not published: abandoned in flight: web:1\.0\.0|FAILED web:1\.0\.0: not started: the run was stopped/);
       // Before: the helper and its child went on (orphaned) after packpub was gone.
-      await waitFor(() => !alive(helperPid) && !alive(childPid), 'the helper and its child to be gone', 5_000);
+      await waitFor(() => !stillRunning(helperPid) && !stillRunning(childPid), 'the helper and its child to be gone', 5_000);
     } finally {
-      for (const pid of [helperPid, childPid]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [helperPid, childPid]) if (stillRunning(pid)) process.kill(pid, 'SIGKILL');
     }
     expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
@@ -184,15 +185,6 @@ describe('an identity token for a registry that asks for Basic credentials', () 
     expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /*
  * A credential helper that mints short-lived secrets (gcloud's, ACR's, an identity provider's): the secret it gave at

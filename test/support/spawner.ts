@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -297,4 +298,19 @@ export async function deadPid(): Promise<number> {
   });
   if (child.pid === undefined) throw new Error('deadPid: `true` did not start');
   return child.pid;
+}
+
+/**
+ * Whether process `pid` still runs (Linux: /proc). One that has exited but is not yet reaped is a zombie: ended, for a
+ * test that waits for it to be killed. An orphan (its parent, the CLI, gone) is reaped by init, here only every ~2 s:
+ * kill(pid, 0) answered "running" until then.
+ */
+export function stillRunning(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  return !/^\d+ \(.*\) Z/.test(stat);
 }

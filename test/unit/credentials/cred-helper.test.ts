@@ -5,6 +5,7 @@ import { helperErase, helperGet, helperStore } from '../../../src/credentials/cr
 import { isPackpubError } from '../../../src/errors.js';
 import { waitFor } from '../../support/cli.js';
 import { makeCredHelperFixture } from '../../support/cred-helper-fixture.js';
+import { stillRunning } from '../../support/spawner.js';
 import { setup } from '../../support/stage.js';
 
 // The hanging helper's test has a fixture of its own: it waits out its timeout beside the other tests
@@ -58,7 +59,7 @@ describe.concurrent('credential helper protocol', () => {
     const childPid = Number(await readFile(pidFile, 'utf8'));
     expect(childPid).toBeGreaterThan(0);
     try {
-      await waitFor(async () => !(await alive(childPid)), `the helper's child (pid ${childPid}) to be killed`, 5_000);
+      await waitFor(() => !stillRunning(childPid), `the helper's child (pid ${childPid}) to be killed`, 5_000);
     } finally {
       try {
         process.kill(childPid, 'SIGKILL'); // leave nothing behind when the assertion fails
@@ -69,9 +70,3 @@ describe.concurrent('credential helper protocol', () => {
     await waitFor(async () => (await w.hanging.running()).length === 0, 'the helper to be killed', 5_000);
   });
 });
-
-/** Running (a killed process that nobody reaped yet is a zombie: gone for our purpose). */
-async function alive(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
-}
