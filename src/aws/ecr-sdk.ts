@@ -511,6 +511,16 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
     });
   }
   const netCode = e.code ?? (err as { cause?: { code?: string } }).cause?.code;
+  // A file the SDK's credential chain reads that cannot be read: a web identity token (an EKS pod without its projected
+  // service account token, a CI job whose OIDC step did not run). Was "ECR API call ... failed (Error): ENOENT ...".
+  const file = (err as { path?: unknown }).path;
+  if (typeof file === 'string' && netCode !== undefined && ['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR'].includes(netCode)) {
+    const variable = file === process.env['AWS_WEB_IDENTITY_TOKEN_FILE'] ? 'AWS_WEB_IDENTITY_TOKEN_FILE, ' : '';
+    return new PackpubError('CREDENTIALS', `the AWS credentials for ${action} (${context.host}) were not resolved: cannot read ${redactText(file)} (${variable}${netCode})`, {
+      hint: "the SDK's credential chain reads it for web identity (AWS_WEB_IDENTITY_TOKEN_FILE, a profile's web_identity_token_file): on EKS, check the service account's projected token volume (IRSA); in CI, the step that writes the OIDC token; or unset AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE to use other credentials",
+      cause: err,
+    });
+  }
   if (name === 'TimeoutError' || (netCode !== undefined && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)$/.test(netCode))) {
     const where = context.endpoint ?? 'the regional ECR endpoint';
     return new PackpubError('NETWORK', `cannot reach ${api} at ${where} (${netCode ?? name})`, {

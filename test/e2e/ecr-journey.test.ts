@@ -250,6 +250,22 @@ describe('--aws-role-arn with an STS that never answers AssumeRole', () => {
   });
 });
 
+describe('web identity (GitHub OIDC, EKS) whose token file cannot be read', () => {
+  // An EKS pod without its projected service account token, a CI job whose OIDC step did not run: the SDK's read of
+  // the file failed, and packpub said "ECR API call for ecr:... failed (Error): ENOENT ...", hint "run again with --debug".
+  it('exit 1 naming the file and the credentials, not the ECR API; nothing asked of ECR, nothing published', async () => {
+    w.standin.calls.length = 0;
+    const missing = join(w.root, 'no-such-web-identity-token');
+    const aws = { AWS_WEB_IDENTITY_TOKEN_FILE: missing, AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci', AWS_REGION: 'us-east-1' };
+    const push = await boundedRun(runBin(['push', w.pack, ...ecrArgs('oidc-missing'), '--retry-attempts', '1'], { env: { ...env(), ...aws } }), 45_000);
+    expectRun(push, { code: 1, stderr: [`were not resolved: cannot read ${missing} (AWS_WEB_IDENTITY_TOKEN_FILE, ENOENT)`, "check the service account's projected token"] });
+    expect(push.stderr).toMatch(/FAILED hello-universe:1\.0\.0: the AWS credentials for ecr:(CreateRepository|GetAuthorizationToken) \(/);
+    expect(push.stderr).not.toContain('ECR API call');
+    expect(w.standin.calls).toEqual([]);
+    expect(w.proxy.requests.some((r) => r.method === 'PUT' && r.path.startsWith('/v2/oidc-missing/'))).toBe(false);
+  });
+});
+
 describe('web identity (GitHub OIDC, EKS) through an STS that never answers', () => {
   // The ECR call was bounded, but its error blamed the ECR API ("the ECR API at ... did not answer ecr:GetAuthorizationToken
   // ... check --ecr-endpoint"), which was never asked: the SDK was still resolving its credentials.
