@@ -19,6 +19,11 @@ import { setup } from '../support/stage.js';
 const w = setup(async (stack) => {
   const root = await stack.tempDir('packpub-upload-deadline-');
   const requests: string[] = [];
+  /** What distribution answers a finished blob upload with: 201, the blob's Location and its digest. */
+  const uploaded = (path: string) => {
+    const digest = decodeURIComponent(/[?&]digest=([^&]+)/.exec(path)?.[1] ?? '');
+    return { location: `${path.split('/blobs/uploads/')[0] ?? ''}/blobs/${digest}`, 'docker-content-digest': digest, 'content-length': '0' };
+  };
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
     requests.push(`${req.method ?? ''} ${path}`);
@@ -35,14 +40,14 @@ const w = setup(async (stack) => {
         req.once('close', () => clearTimeout(t));
       });
       req.on('end', () => {
-        res.writeHead(201, { 'content-length': '0' });
+        res.writeHead(201, uploaded(path));
         res.end();
       });
       return;
     }
     req.resume();
     if (req.method === 'PUT') {
-      res.writeHead(201, { 'content-length': '0' });
+      res.writeHead(201, path.includes('/blobs/uploads/') ? uploaded(path) : { 'content-length': '0' });
       return void res.end();
     }
     res.writeHead(404, { 'content-type': 'application/json' });
