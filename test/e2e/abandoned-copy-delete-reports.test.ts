@@ -11,8 +11,13 @@ import { setup } from '../support/stage.js';
  * nothing, and in GitHub Actions no annotation named what was not done. Now the report is printed, never ok
  * (`aborted` true): copy lists every version it selected (finished as finished, the one in flight `failed` ABORTED
  * "abandoned in flight: not copied", the others "not started"); delete says the version being deleted is perhaps
- * deleted and cancels the others.
+ * deleted and cancels the others. A version abandoned while its layer was copied, its config blob already there, was
+ * reported "abandoned while writing its tag: perhaps copied" (copy counted the first blob done as "all blobs there"):
+ * only the manifest write makes a version "perhaps copied".
  */
+
+/** The digest of `{}`, every pack's config blob. */
+const EMPTY_CONFIG = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';
 
 interface Report {
   ok: boolean;
@@ -40,19 +45,29 @@ describe('copy and delete abandoned after an interrupt', () => {
     return { dst, work, from };
   });
 
-  it('copy --all --json: exit 130, the report lists every version, not ok (was: nothing on stdout)', async () => {
+  it('copy --all --json: exit 130, the report lists every version, not ok (was: nothing on stdout); the one in flight, its config blob copied, is "not copied" (was: "perhaps copied")', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     let holding = 0;
-    w.dst.proxy.onRequest = (req) => (req.kind === 'upload-put' && req.path.includes('/cpab/') ? (holding++, { holdAnswer: held }) : 'pass');
+    let configs = 0;
+    // The `{}` config blob goes through (a version whose first blob is there is no version being tagged); its layer is held.
+    w.dst.proxy.onRequest = (req) => {
+      if (req.kind !== 'upload-put' || !req.path.includes('/cpab/')) return 'pass';
+      if (req.path.includes(EMPTY_CONFIG.slice('sha256:'.length))) return configs++, 'pass';
+      return holding++, { holdAnswer: held };
+    };
     const run = spawnCli(['copy', '--all', '--from', w.from, '--to', `${w.dst.proxy.host}/cpab`, '--concurrency', '1', '--json'], {
       env: { ...w.work.env, GITHUB_ACTIONS: 'true' },
     });
     try {
-      await waitFor(() => holding > 0, 'an upload to be held');
+      await waitFor(() => holding > 0, 'a layer upload to be held');
+      expect(configs).toBeGreaterThan(0);
       await abandon(run, 'SIGTERM');
       const done = await run.done;
       expect(done.code, done.stderr).toBe(130);
+      expect(done.stderr).toMatch(/^not published: abandoned in flight: abcd-\S+:\S+; 2 not started \(no tag was written for them; run again to finish\)$/m);
+      expect(done.stderr).not.toContain('perhaps');
+      expect(w.dst.proxy.requests.filter((r) => r.kind === 'manifest-put' && r.path.includes('/cpab/spectro-packs/archive/abcd-'))).toEqual([]);
       const report = JSON.parse(done.stdout) as Report;
       expectReportValid(report);
       expect(report).toMatchObject({ operation: 'copy', ok: false, aborted: true });
