@@ -33,8 +33,8 @@ const PALETTE_FLAGS: OwnFlags = {
       type: 'string',
       describe: 'Name or uid of the Palette registry serving the target (default: the one Pack registry with its host and base path); one target only: with several, palette.registry per target',
     },
-    'palette-timeout': numberFlag(`Seconds to wait for the sync and for every pack to be visible, a values.yaml read back from the registry included (default ${DEFAULT_PALETTE_TIMEOUT_MS / 1000}; at most 86400); until then, a Palette call not answered through its retries is asked again at the next poll`),
-    'palette-poll-interval': numberFlag(`Seconds between status polls (default ${DEFAULT_PALETTE_POLL_MS / 1000}, as Terraform's provider; at most 3600)`),
+    'palette-timeout': numberFlag(`sync: seconds to wait for the sync and for every pack to be visible, a values.yaml read back from the registry included (default ${DEFAULT_PALETTE_TIMEOUT_MS / 1000}; at most 86400); until then, a Palette call not answered through its retries is asked again at the next poll`),
+    'palette-poll-interval': numberFlag(`sync: seconds between status polls (default ${DEFAULT_PALETTE_POLL_MS / 1000}, as Terraform's provider; at most 3600)`),
     'palette-ca-file': { type: 'string', describe: 'PEM CA of a self-hosted Palette' },
   },
 };

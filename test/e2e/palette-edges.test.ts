@@ -264,6 +264,9 @@ describe('Palette flags that would be ignored are refused before anything is pub
       [['palette', 'register', ...at('drybase'), '--palette-registry', 'dry-lab'], '--palette-registry applies to palette sync and doctor, not palette register: it would be ignored'],
       [['palette', 'register', ...at('drybase'), '--palette-project', 'p1'], '--palette-project applies to palette sync and doctor, not palette register: it would be ignored'],
       [['palette', 'register', ...at('drybase'), '--palette-ecr-external-id', 'ext'], '--palette-ecr-external-id needs --palette-ecr-role-arn: without a role it would be ignored'],
+      // doctor and register wait for no sync: a --palette-timeout was silently ignored (was: exit 0 or 1, however long Palette took).
+      [['palette', 'doctor', ...at('drybase'), '--palette-timeout', '5'], '--palette-timeout applies to palette sync, not palette doctor: it would be ignored'],
+      [['palette', 'register', ...at('drybase'), '--palette-poll-interval', '1'], '--palette-poll-interval applies to palette sync, not palette register: it would be ignored'],
     ];
     for (const [argv, message] of cases) {
       const run = await runCli(argv, { env: env(w.palette.url) });

@@ -314,6 +314,9 @@ async function publishedValuesOf(target: PaletteTarget, ref: PackRef, signal: Ab
 function refuseFlagsOfOtherActions(args: Args, action: string): void {
   const only: [string, string, string[]][] = [
     ['forceSync', '--force-sync', ['sync']],
+    // doctor and register wait for no sync: their calls are bounded by --request-timeout and the retries.
+    ['paletteTimeout', '--palette-timeout', ['sync']],
+    ['palettePollInterval', '--palette-poll-interval', ['sync']],
     ['junit', '--junit', ['sync']],
     ['paletteRegistryName', '--palette-registry-name', ['register']],
     ['paletteEcrRoleArn', '--palette-ecr-role-arn', ['register', 'doctor']],
