@@ -875,13 +875,11 @@ export class RegistryClient {
         return namesAnotherManifest(res, known.descriptor.digest) ? CONTRADICTED_304 : known;
       }
       const announced = Number(getHeader(res, 'content-length') ?? '0');
-      if (announced > MAX_MANIFEST_BYTES) {
-        res.body.destroy();
-        throw tooLarge(`manifest ${reference} in ${repository} is ${announced} bytes, more than the 4 MiB limit`);
-      }
+      // Read up to the limit whatever the length announced: a Content-Length past 4 MiB on a body cut short on the way (a
+      // proxy's lie) ends as a cut-off answer, read again, not as "no pack" (list and copy --all went on without the version, exit 0).
       const bytes = await readBounded(res.body, MAX_MANIFEST_BYTES + 1);
       if (bytes.length > MAX_MANIFEST_BYTES) {
-        throw tooLarge(`manifest ${reference} in ${repository} is larger than the 4 MiB limit`);
+        throw tooLarge(`manifest ${reference} in ${repository} is ${announced > MAX_MANIFEST_BYTES ? `${announced} bytes, more` : 'larger'} than the 4 MiB limit`);
       }
       // Taken as sent (a label on unchanged bytes is harmless): by digest the digest judges; by tag, bytes that
       // are no JSON under a named coding were compressed on the way, and their digest is no version's (list).
