@@ -333,7 +333,9 @@ export class PaletteClient {
     });
     const uid = res.body?.uid;
     if (typeof uid !== 'string' || uid === '') {
-      throw new PackpubError('PALETTE', `Palette created registry ${name} but returned no uid`);
+      throw new PackpubError('PALETTE', `Palette created registry ${name} but returned no uid`, {
+        hint: 'run packpub palette register again: it uses the registry if Palette created it, and creates one only if not; packpub palette doctor shows whether it exists',
+      });
     }
     return uid;
   }
@@ -774,7 +776,7 @@ export class PaletteClient {
     // endpoint with a path the API is not under, or a thing removed meanwhile. "See Palette's message above" named neither.
     const missing = `Palette at ${this.host} has no ${this.baseUrl.pathname.replace(/\/+$/, '')}${path}: check --palette-endpoint (or SPECTROCLOUD_HOST): the API host itself, without a path unless your Palette is served under one; or what was asked for was removed from Palette meanwhile (packpub palette doctor lists the registries)`;
     return new PackpubError('PALETTE', `Palette could not ${what} (${status}${body?.code === undefined ? '' : ` ${body.code}`})${detail}`, {
-      hint: status === 400 ? 'Palette rejected the request body; run with --debug and report it' : status === 404 ? redactText(missing) : "Palette's words above say why; run with --debug to see the request",
+      hint: status === 400 ? 'Palette refused the request as malformed; run with --debug and report it' : status === 404 ? redactText(missing) : "Palette's words above say why; run with --debug to see the request",
     });
   }
 }

@@ -119,6 +119,20 @@ describe('a proxy or sign-in page answering for Palette', () => {
     expect(busy.stderr).not.toContain('bug in packpub');
   });
 
+  it('a registry created with no uid in the answer: exit 1 saying what to run (was: no hint); register again finds or creates it once', async () => {
+    const base = w.under('nouid');
+    const run = await answering(
+      (path) => (/^\/v1\/registries\/oci\/basic(\?|$)/.test(path) ? { status: 201, headers: { 'content-type': 'application/json' }, body: '{}' } : 'pass'),
+      () => runCli(['palette', 'register', '--registry', `${w.registry.host}/${base}`], { env: env() }),
+    );
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`error: Palette created registry 127-0-0-1-${base.replace(/[^a-z0-9]+/g, '-')} but returned no uid\n`);
+    expect(run.stderr).toContain('hint: run packpub palette register again: it uses the registry if Palette created it, and creates one only if not');
+    const again = await runCli(['palette', 'register', '--registry', `${w.registry.host}/${base}`], { env: env() });
+    expect(again.code, again.stderr).toBe(0);
+    expect([...w.palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base)).toHaveLength(1);
+  });
+
   it('a plain-text 404 (not an HTML page) on a pack read is still "not listed yet"', async () => {
     const run = await answering(
       (path) => (path.startsWith('/v1/packs/foreign-c/') ? { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' } : 'pass'),
