@@ -8,12 +8,12 @@ import { CORPUS_DIR, HAVE_CORPUS, writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
 /**
- * A tree of generated packs in 5 team folders, with a real pack of the corpus beside it (a second root): each
- * pack more costs a real registry about 8 requests a run and adds no case. Every corpus pack to a registry,
+ * A tree of generated packs in 5 team folders (12: four for each of three shards), with a real pack of the corpus
+ * beside it (a second root): each pack more costs a real registry about 8 requests a run and adds no case. Every corpus pack to a registry,
  * published, read back by skopeo and unchanged on a re-run, is test/integration/faults-push.test.ts's (through
  * faults): the whole corpus here too repeated it (~0.6 CPU-s).
  */
-const GENERATED = 24;
+const GENERATED = 12;
 
 /** Every file under the registry's storage with its size: what a --dry-run must leave untouched. */
 async function storageState(dir: string): Promise<string[]> {
