@@ -160,7 +160,13 @@ describe('push abandoned after an interrupt', () => {
       await signalAgain(s.run, 'SIGTERM');
       const result = await s.run.done;
       expect(result.code, result.stderr).toBe(130);
+      // Never that no tag was written for that pack: the registry has its manifest and writes the tag.
+      expect(stackLines(result.stderr)).toEqual([]);
+      expect(result.stderr).toContain('SIGTERM again: abandoning requests in flight; no tag was written for unfinished packs except perhaps those below');
+      expect(result.stderr).toContain(`perhaps published: ${first.name}:${first.version} (abandoned while writing the tag`);
+      expect(result.stderr).not.toContain(`abandoned in flight: ${first.name}`);
       const holdings = await w.reg.reader.holdings(`${w.reg.registry.base}/tagging`);
+      expect(holdings.problems).toEqual([]);
       expect([...holdings.tags.keys()].some((t) => t.endsWith(`/archive/${first.name}:${first.version}`))).toBe(true);
       const c = cases(await readFile(s.junit, 'utf8')).find((x) => x.name === `${first.name}:${first.version}`);
       expect(c).toEqual({ name: `${first.name}:${first.version}`, passed: false, message: 'failed: abandoned while writing its tag: perhaps published' });
