@@ -146,7 +146,8 @@ export function paletteSettings(target: PaletteTargetRef): PaletteSettings {
   return settings;
 }
 
-function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): DoctorFinding[] {
+/** The findings on one registry of the host; `serving`: the one Pack registry serving the target, when there is one. */
+function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails, serving?: PaletteRegistryDetails): DoctorFinding[] {
   const name = `${d.summary.metadata.name} (${d.summary.metadata.uid})`;
   const spec = d.record?.spec;
   const base = trimSlashes(target.basePath);
@@ -164,6 +165,10 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails): Do
     if (inEndpoint !== '') return [{ check: 'palette-endpoint', ok: true, message: `Palette registry ${name} on this host has a path in its Endpoint (${inEndpoint}): it serves no target of packpub's (Palette takes the Endpoint as the host)` }];
     if (provider.toLowerCase() === 'pack') return [{ check: 'palette-base-path', ok: true, message: `Palette registry ${name} serves another base path on this host (${theirsShown})` }];
     return [{ check: 'palette-provider', ok: true, message: `Palette registry ${name} on this host has provider ${provider[0]?.toUpperCase()}${provider.slice(1)} and serves another base path (${theirsShown})` }];
+  }
+  if (provider.toLowerCase() !== 'pack' && serving !== undefined) {
+    // Another provider's registry beside the Pack registry that serves the target (Helm charts under the same base path).
+    return [{ check: 'palette-provider', ok: true, message: `Palette registry ${name} on this host has provider ${provider[0]?.toUpperCase()}${provider.slice(1)}; the packs come through ${serving.summary.metadata.name} (${serving.summary.metadata.uid}), a Pack registry` }];
   }
   if (provider.toLowerCase() !== 'pack') {
     out.push({
@@ -341,8 +346,8 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
         baseContentPath: trimSlashes(d.record?.spec.baseContentPath),
         providerType: d.record?.spec.providerType ?? d.summary.spec?.providerType ?? '',
       }));
-      for (const d of details) findings.push(...registryChecks(target, d));
       const serving = matchingRegistries(target, details);
+      for (const d of details) findings.push(...registryChecks(target, d, serving.length === 1 ? serving[0] : undefined));
       if (serving.length === 1) {
         const d = serving[0] as PaletteRegistryDetails;
         findings.push({ check: 'palette-registry', ok: true, message: `Palette registry ${d.summary.metadata.name} (${d.summary.metadata.uid}) serves ${target.host}/${base}` });

@@ -264,6 +264,8 @@ describe('Palette closed loop through the CLI', () => {
     const charts = w.palette.addRegistry('basic', 'mix-charts', { endpoint: `https://${w.registry.host}`, baseContentPath: 'helm-charts', providerType: 'helm', isSyncSupported: true, auth });
     const zarf = w.palette.addRegistry('basic', 'mix-zarf', { endpoint: `https://${w.registry.host}`, baseContentPath: 'zarf', providerType: 'zarf', isSyncSupported: false, auth });
     const ecr = w.palette.addRegistry('ecr', 'mix-ecr', { endpoint: w.registry.host, baseContentPath: 'elsewhere', providerType: 'pack', isSyncSupported: true, isPrivate: true });
+    // Helm charts under the target's base path, beside the Pack registry serving it.
+    const beside = w.palette.addRegistry('basic', 'mix-charts-here', { endpoint: `http://${w.registry.host}`, baseContentPath: 'mixbase', providerType: 'helm', isSyncSupported: true, auth });
     const push = await runCli(['push', w.beta, ...at('mixbase')], { env: env() });
     expect(push.code, push.stderr).toBe(0);
     const run = await runCli(['palette', 'doctor', ...at('mixbase')], { env: env() });
@@ -272,6 +274,7 @@ describe('Palette closed loop through the CLI', () => {
     expect(run.stdout).toContain(`ok    palette-provider: Palette registry mix-charts (${charts}) on this host has provider Helm and serves another base path (helm-charts)\n`);
     expect(run.stdout).toContain(`ok    palette-provider: Palette registry mix-zarf (${zarf}) on this host has provider Zarf and serves another base path (zarf)\n`);
     expect(run.stdout).toContain(`ok    palette-base-path: Palette registry mix-ecr (${ecr}) serves another base path on this host (elsewhere)\n`);
+    expect(run.stdout).toContain(`ok    palette-provider: Palette registry mix-charts-here (${beside}) on this host has provider Helm; the packs come through mix-packs (${served}), a Pack registry\n`);
     expect(run.stdout).not.toContain('FAIL');
     expect(run.stdout).toContain('no problems found');
     expectNoSecrets(run);
