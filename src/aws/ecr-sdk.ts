@@ -471,6 +471,15 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
       cause: err,
     });
   }
+  // An HTTP status without an AWS error type (__type / x-amzn-ErrorType): the SDK calls it "Unknown". Before the 403
+  // below: AWS names its denials (AccessDeniedException); a bare 403 is a proxy's or another service's ("AWS denied").
+  const status = e.$metadata?.httpStatusCode;
+  if ((name === 'Unknown' || name === 'UnknownError') && status !== undefined) {
+    return new PackpubError('REGISTRY', `${api} at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with HTTP ${status} and no AWS error type: ${notAnswer}`, {
+      hint: `check ${setting} points at ${api} (a proxy or another service may answer instead)`,
+      cause: err,
+    });
+  }
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || e.$metadata?.httpStatusCode === 403) {
     return new PackpubError('AUTH', `AWS denied ${action} for ${context.host}: ${message}`, {
       hint: iamDenialHint(action, message, context.repository) ?? `grant ${action} to the IAM identity packpub runs as (and check the repository policy)`,
@@ -498,14 +507,6 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   // The SDK could not read the answer: something other than the ECR API answered (a proxy page, another service).
   if (name === 'SyntaxError' || name === 'TypeError') {
     return new PackpubError('REGISTRY', `${api} at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with something that is ${notAnswer} (${message})`, {
-      hint: `check ${setting} points at ${api} (a proxy or another service may answer instead)`,
-      cause: err,
-    });
-  }
-  // An HTTP status without an AWS error type (__type / x-amzn-ErrorType): the SDK calls it "Unknown".
-  const status = e.$metadata?.httpStatusCode;
-  if ((name === 'Unknown' || name === 'UnknownError') && status !== undefined) {
-    return new PackpubError('REGISTRY', `${api} at ${context.endpoint ?? 'the regional ECR endpoint'} answered ${action} with HTTP ${status} and no AWS error type: ${notAnswer}`, {
       hint: `check ${setting} points at ${api} (a proxy or another service may answer instead)`,
       cause: err,
     });

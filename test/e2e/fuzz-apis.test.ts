@@ -269,13 +269,14 @@ describe('ECR API answers (through @aws-sdk/client-ecr)', () => {
 
   it(`keeps its invariants on ${CASES} seeded cases from seed ${FIRST_SEED}`, () => explore(w.fuzz, fuzzCase), 600_000);
 
-  it('an answer with a status but no AWS error type is named as not an ECR API answer (was "failed (Unknown): UnknownError")', async () => {
+  it.each([409, 403])('an answer with status %d but no AWS error type is named as not an ECR API answer (was "failed (Unknown): UnknownError"; 403: "AWS denied ...: UnknownError", hint grant the action)', async (status) => {
     const pack = w.work.packs[0]!;
     w.fuzz.applied = [];
-    w.fuzz.plan = { decide: () => ({ kind: 'status', status: 409 }) };
+    w.fuzz.plan = { decide: () => ({ kind: 'status', status }) };
     const run = await runCli(['list', ...w.args('ref', w.fuzz.url), ...FLAGS], { env: w.env }).finally(() => (w.fuzz.plan = undefined));
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`error: the ECR API at ${w.fuzz.url} answered ecr:\\w+ with HTTP 409 and no AWS error type: not an ECR API answer`));
+    expect(run.stderr).toMatch(new RegExp(`error: the ECR API at ${w.fuzz.url} answered ecr:\\w+ with HTTP ${status} and no AWS error type: not an ECR API answer`));
+    expect(run.stderr).not.toContain('AWS denied');
     expect(run.stderr).toContain('hint: check --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API');
     expect(run.stdout).not.toContain(pack.name);
   });
