@@ -77,15 +77,34 @@ export async function helmYamlRefusalOfChunks(next: NextChunk, kind: HelmYamlFil
 /**
  * Where the first byte before `end` that is not printable ASCII (nor a tab or a line break) sits: a control
  * character, or the start of a non-ASCII one. A loop over the bytes rather than a string: CRD files run to
- * megabytes, nearly all ASCII.
+ * megabytes, nearly all ASCII. Read four bytes at a time (a 32-bit word of an aligned view): a word holding no
+ * byte below 0x20 nor above 0x7e is passed whole, any other is read byte by byte (a line break is such a byte);
+ * a byte at a time cost ~1.5 % of `validate`'s CPU on the bench tree (issue 16).
  */
 function asciiEnd(bytes: Buffer, end: number): number | undefined {
-  for (let i = 0; i < end; i++) {
-    const b = bytes[i] as number;
-    if ((b >= 0x20 && b < 0x7f) || (b >= 0x09 && b <= 0x0d)) continue;
-    return i;
+  let i = 0;
+  if (end >= 32) {
+    // Up to the first byte a Uint32Array may start at (4-byte aligned in the ArrayBuffer).
+    const lead = (4 - (bytes.byteOffset & 3)) & 3;
+    for (; i < lead; i++) if (!printable(bytes[i] as number)) return i;
+    const count = (end - i) >>> 2;
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset + i, count);
+    for (let w = 0; w < count; w++) {
+      const x = words[w] as number;
+      // Bit Twiddling Hacks' hasless(x, 0x20) | hasmore(x, 0x7e): exact as to whether such a byte is there.
+      if (((((x - 0x20202020) & ~x) | ((x + 0x01010101) | x)) & 0x80808080) === 0) continue;
+      const at = i + 4 * w;
+      for (let k = at; k < at + 4; k++) if (!printable(bytes[k] as number)) return k;
+    }
+    i += 4 * count;
   }
+  for (; i < end; i++) if (!printable(bytes[i] as number)) return i;
   return undefined;
+}
+
+/** Printable ASCII, a tab or a line break (asciiEnd). */
+function printable(b: number): boolean {
+  return (b >= 0x20 && b < 0x7f) || (b >= 0x09 && b <= 0x0d);
 }
 
 /** `first` and every chunk after it, as one buffer. */

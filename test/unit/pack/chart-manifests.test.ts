@@ -60,6 +60,27 @@ describe('the files a chart install parses as YAML', () => {
     ['empty', Buffer.alloc(0), 'crd', undefined],
   ];
 
+  it('a control character anywhere in a longer ASCII file is found, wherever the file starts in memory (read four bytes at a time)', () => {
+    const text = 'kind: CustomResourceDefinition\nmetadata:\n  name: a.example.com\n\tdescription: "~x"\r\n\v\f';
+    for (const lead of [0, 1, 2, 3]) {
+      // Buffer.alloc gives an ArrayBuffer of its own: the file then starts `lead` bytes into it.
+      const placed = (bytes: Buffer): Buffer => {
+        const at = Buffer.alloc(lead + bytes.length).subarray(lead);
+        bytes.copy(at);
+        return at;
+      };
+      expect([lead, helmYamlRefusal(placed(Buffer.from(text, 'latin1')), 'crd')]).toEqual([lead, undefined]);
+      for (let at = 0; at < text.length; at++) {
+        for (const c of [0x00, 0x08, 0x0e, 0x1f, 0x7f]) {
+          const bytes = Buffer.from(text, 'latin1');
+          bytes[at] = c;
+          const expected = `control characters are not allowed (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;
+          expect([lead, at, helmYamlRefusal(placed(bytes), 'crd')]).toEqual([lead, at, expected]);
+        }
+      }
+    }
+  });
+
   it.each(cases)("%s: Go's YAML reader's first complaint, whatever the chunks", async (_name, bytes, kind, expected) => {
     expect(helmYamlRefusal(bytes, kind)).toBe(expected);
     for (let size = 1; size <= bytes.length + 1; size++) {
