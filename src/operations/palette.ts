@@ -275,8 +275,9 @@ async function unknownProject(client: PaletteClient, registry: ResolvedPaletteRe
   if (project === undefined) return undefined;
   const known = await ask('project', () => client.projectKnown(project, deadline));
   if (known?.known !== false) return undefined;
-  const named = known.uidOfName === undefined ? '' : `; its project named "${project}" has uid ${known.uidOfName}`;
-  return wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404, and Palette's list of projects does not name it${named})`, undefined, known.uidOfName);
+  const uids = known.uidsOfName;
+  const named = uids.length === 0 ? '' : uids.length === 1 ? `; its project named "${project}" has uid ${uids[0] ?? ''}` : `; its projects named "${project}" have uids ${uids.join(', ')}`;
+  return wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404, and Palette's list of projects does not name it${named})`, undefined, uids);
 }
 
 /**
@@ -491,15 +492,17 @@ function isOwnEntity(entity: { name?: string; registryUid?: string }, name: stri
 }
 
 /** The project check's error: the pack reads of `--palette-project` cannot show this registry's packs. */
-function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: string, cause?: unknown, uidOfName?: string): PackpubError {
+function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: string, cause?: unknown, uidsOfName: string[] = []): PackpubError {
   // Palette's uids are lowercase hexadecimal: a capital or a space is a name, such as every tenant's "Default" project.
-  // Palette's list of projects naming one so (`uidOfName`): its uid, to pass instead.
+  // Palette's list of projects naming one so (`uidsOfName`): its uid, to pass instead; several so named: each, to choose.
   const named =
-    uidOfName !== undefined
-      ? `--palette-project takes the project's uid, not its name: pass --palette-project ${uidOfName} (project "${project}"); `
-      : /[A-Z\s]/.test(project)
-        ? `"${project}" reads as a project's name, and --palette-project takes the project's uid, not its name: `
-        : '';
+    uidsOfName.length === 1
+      ? `--palette-project takes the project's uid, not its name: pass --palette-project ${uidsOfName[0] ?? ''} (project "${project}"); `
+      : uidsOfName.length > 1
+        ? `--palette-project takes the project's uid, not its name, and ${uidsOfName.length} projects are named "${project}": pass the uid of the one meant (${uidsOfName.join(' or ')}); `
+        : /[A-Z\s]/.test(project)
+          ? `"${project}" reads as a project's name, and --palette-project takes the project's uid, not its name: `
+          : '';
   return new PackpubError('USAGE', `Palette project ${project} (--palette-project) cannot show the packs of registry ${registry.name}: ${why}`, {
     hint: `${named}check the project's uid in Palette (--palette-project, SPECTROCLOUD_DEFAULT_PROJECT_ID or palette.project in packpub.yaml), that the key's user belongs to it and that registry ${registry.name} is available there; without a project packpub confirms the packs at tenant scope`,
     ...(cause === undefined ? {} : { cause }),

@@ -511,7 +511,7 @@ export class PaletteClient {
    * /v1/dashboard/projects/metadata, what Palette's Terraform provider finds its project in) answers without it; a
    * list naming it is `known: true`, and a list refused or not as expected tells nothing.
    */
-  async projectKnown(uid: string, deadline?: number): Promise<{ known: true } | { known: false; uidOfName?: string } | undefined> {
+  async projectKnown(uid: string, deadline?: number): Promise<{ known: true } | { known: false; uidsOfName: string[] } | undefined> {
     const res = await this.call<unknown>('GET', `/v1/projects/${encodeURIComponent(uid)}`, { what: `read project ${uid}`, allow: [400, 403, 404], deadline });
     if (res.status === 404) return this.projectListed(uid, deadline);
     if (res.status !== 200 || !isObject(res.body) || !isObject(res.body['metadata'])) return undefined;
@@ -520,10 +520,10 @@ export class PaletteClient {
 
   /**
    * Whether Palette's list of projects (GET /v1/dashboard/projects/metadata, tenant scope) names `uid`; undefined when
-   * it tells nothing. Not named: `uidOfName`, the uid of the one project named `uid` (ignoring case), when one is: a
+   * it tells nothing. Not named: `uidsOfName`, the uids of the projects named `uid` (ignoring case), if any: a
    * project given by its name ("Default", as Terraform's provider takes it), told its uid.
    */
-  private async projectListed(uid: string, deadline?: number): Promise<{ known: true } | { known: false; uidOfName?: string } | undefined> {
+  private async projectListed(uid: string, deadline?: number): Promise<{ known: true } | { known: false; uidsOfName: string[] } | undefined> {
     const res = await this.call<unknown>('GET', '/v1/dashboard/projects/metadata', { what: 'list projects', allow: [400, 403, 404], deadline });
     if (res.status !== 200 || !isObject(res.body) || !Array.isArray(res.body['items'])) return undefined;
     const listed: { uid: string; name: unknown }[] = [];
@@ -533,7 +533,7 @@ export class PaletteClient {
     }
     if (listed.some((p) => p.uid === uid)) return { known: true };
     const named = listed.filter((p) => typeof p.name === 'string' && p.name.toLowerCase() === uid.toLowerCase());
-    return named.length === 1 ? { known: false, uidOfName: redactText((named[0] as { uid: string }).uid).slice(0, 100) } : { known: false };
+    return { known: false, uidsOfName: named.slice(0, 5).map((p) => redactText(p.uid).slice(0, 100)) };
   }
 
   private bucket(path: string): TokenBucket {
