@@ -31,8 +31,9 @@ export async function openRegistryStore(options: RegistryConnectionOptions, deps
 /**
  * Harbor answers `GET /api/v2.0/systeminfo` to anyone with its `auth_mode` (and, before 2.13, its version); a plain
  * distribution registry answers 404. One request per run, on the pooled connection, without credentials (the answer is public)
- * and with a short loop of its own rather than the full retry policy: any failure means "not Harbor" and
- * the real error, if any, surfaces on the first registry call with its proper message.
+ * and with a short loop of its own rather than the full retry policy (up to three answers: a passing fault is asked
+ * again): any lasting failure means "not Harbor" and the real error, if any, surfaces on the first registry call with
+ * its proper message.
  */
 async function isHarbor(client: RegistryClient, debug?: (line: string) => void): Promise<boolean> {
   // One --request-timeout for the whole probe: an answer dripping in a byte at a time never trips the chunk timeout.
@@ -41,15 +42,24 @@ async function isHarbor(client: RegistryClient, debug?: (line: string) => void):
     try {
       const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false, signal });
       const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
-      if (res.status >= 500) continue; // a passing fault: ask again rather than guess "not Harbor"
+      // A passing fault: ask again rather than guess "not Harbor". A success other than 200 (a 206 unasked) or a 200
+      // without JSON (empty, cut short) is one too: taken for "not Harbor" at once, a Harbor so answered once had its
+      // --create-project left undone and its missing project said as "credentials rejected or no push permission".
+      if (res.status >= 500 || (res.status > 200 && res.status < 300)) continue;
       if (res.status !== 200) return false;
+      let doc: unknown;
+      try {
+        doc = JSON.parse(body);
+      } catch {
+        debug?.(`Harbor probe attempt ${attempt}: the answer is not JSON`);
+        continue;
+      }
       // Decided at once whatever JSON it is: `null` or a string is "not Harbor", not a fault to ask again about.
       // Harbor 2.13+ tells its version to signed-in users only (goharbor/harbor#21672); auth_mode it tells anyone.
-      const doc = JSON.parse(body) as unknown;
       const info = (typeof doc === 'object' && doc !== null ? doc : {}) as { harbor_version?: unknown; auth_mode?: unknown };
       return typeof info.harbor_version === 'string' || typeof info.auth_mode === 'string';
     } catch (err) {
-      if (err instanceof SyntaxError || (isPackpubError(err) && err.code !== 'NETWORK')) return false;
+      if (isPackpubError(err) && err.code !== 'NETWORK') return false;
       debug?.(`Harbor probe attempt ${attempt} failed: ${(err as Error).message}`);
     }
   }

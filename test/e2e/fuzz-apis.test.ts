@@ -220,6 +220,21 @@ describe('Harbor REST answers', () => {
       return { run, id, reference: `${w.fuzz.host}/${base}/spectro-packs/archive/${id}`, held: underBase(await w.holdings(base), base) };
     };
 
+    it.each([
+      ['empty', { kind: 'empty' }],
+      ['206', { kind: 'status', status: 206 }],
+    ] as const)('the systeminfo probe answered once %s: asked again, Harbor found, --create-project creates the project and publishes (was "credentials rejected or no push permission", exit 1)', async (label, mutation) => {
+      const pack = w.work.packs[0]!;
+      const base = `probe-${label}`;
+      const isProbe = (method: string, path: string) => method === 'GET' && path === '/api/v2.0/systeminfo';
+      const run = await onceOn(w.fuzz, isProbe, mutation as Mutation, ['push', pack.dir, '--registry', `${w.fuzz.host}/${base}`, '--create-project'], w.env);
+      expect(w.fuzz.applied).toEqual([expect.stringMatching(/^GET \/api\/v2\.0\/systeminfo /)]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(w.harbor.projects.has(base)).toBe(true);
+      const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+      expect(underBase(await w.holdings(base), base).get(key)).toBe(w.expected.get(key));
+    });
+
     it('a delete whose answer was lost is done when its retry finds the artifact gone (was exit 1 "deleted meanwhile?")', async () => {
       expectDeleted(await deleteWith('lost-answer', { kind: 'hang-up' }));
     });
