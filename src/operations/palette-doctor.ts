@@ -2,10 +2,9 @@ import { errorMessage, isPackpubError } from '../errors.js';
 import { baseRepository, packNameOf } from '../pack/naming.js';
 import type { PaletteClient } from '../palette/client.js';
 import { connectionMismatch, endpointHasScheme, endpointParts, flavourForHost, includesPacksNamespace, paletteEndpointFor, tlsEnabledOf, trimSlashes } from '../palette/endpoint.js';
-import { syncPhase } from '../palette/types.js';
 import type { PackTarget } from '../targets/open.js';
-import { redactText } from '../util/redact.js';
 import {
+  lastSyncFailure,
   matchingRegistries,
   paletteProjectProblem,
   paletteRegistrySpec,
@@ -100,22 +99,17 @@ async function projectCheck(client: PaletteClient, registry: PaletteRegistryDeta
 }
 
 /**
- * The palette-last-sync finding, when the sync status the registry list gives for the registry serving the target
- * (`status.sync`, palette-api.md 2(a): no request of its own) says its last sync failed. Doctor said "no problems
- * found", exit 0, for a registry whose every sync failed (credentials Palette stores that expired, a pack it cannot
- * read), while push --palette-sync and palette sync then ended exit 3 on that failure.
+ * The palette-last-sync finding, when the registry serving the target's last sync failed (lastSyncFailure). Doctor said
+ * "no problems found", exit 0, for a registry whose every sync failed (credentials Palette stores that expired, a pack
+ * it cannot read), while push --palette-sync and palette sync then ended exit 3 on that failure.
  */
 function lastSyncFailed(target: PaletteTargetRef, d: PaletteRegistryDetails): DoctorFinding | undefined {
-  const sync: unknown = d.summary.status?.sync;
-  if (typeof sync !== 'object' || sync === null) return undefined;
-  const { status, message, lastRunTime } = sync as Record<string, unknown>;
-  if (typeof status !== 'string' || syncPhase(status) !== 'failed') return undefined;
-  const at = typeof lastRunTime === 'string' && Date.parse(lastRunTime) > 0 ? `, at ${redactText(lastRunTime)}` : '';
-  const said = typeof message === 'string' && message.trim() !== '' ? redactText(message) : `status ${status}, no message`;
+  const failed = lastSyncFailure(d);
+  if (failed === undefined) return undefined;
   return {
     check: 'palette-last-sync',
     ok: false,
-    message: `Palette's last sync of registry ${d.summary.metadata.name} (${d.summary.metadata.uid})${at}, failed: ${said}`,
+    message: failed,
     fix: `Palette may not list what is published under ${target.host}/${trimSlashes(target.basePath)} until a sync of it succeeds: fix what the message names (often the credentials Palette stores for the registry, or a pack Palette cannot read), then run packpub palette sync`,
   };
 }

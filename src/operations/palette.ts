@@ -28,6 +28,7 @@ import {
   type PaletteRegistrySummary,
 } from '../palette/types.js';
 import { currentRetryClock, type RetryClock } from '../registry/retry.js';
+import { redactText } from '../util/redact.js';
 import type { PushReport } from './push-report.js';
 
 /*
@@ -104,6 +105,20 @@ function toResolved(d: PaletteRegistryDetails): ResolvedPaletteRegistry {
     endpoint: d.record?.spec.endpoint ?? d.summary.spec?.endpoint ?? '',
     baseContentPath: trimSlashes(d.record?.spec.baseContentPath),
   };
+}
+
+/**
+ * `Palette's last sync of registry <name> (<uid>), at <time>, failed: <message>`, when the sync status the registry list
+ * gives for it (`status.sync`, palette-api.md 2(a): no request of its own) says its last sync failed; else undefined.
+ */
+export function lastSyncFailure(d: PaletteRegistryDetails): string | undefined {
+  const sync: unknown = d.summary.status?.sync;
+  if (typeof sync !== 'object' || sync === null) return undefined;
+  const { status, message, lastRunTime } = sync as Record<string, unknown>;
+  if (typeof status !== 'string' || syncPhase(status) !== 'failed') return undefined;
+  const at = typeof lastRunTime === 'string' && Date.parse(lastRunTime) > 0 ? `, at ${redactText(lastRunTime)}` : '';
+  const said = typeof message === 'string' && message.trim() !== '' ? redactText(message) : `status ${status}, no message`;
+  return `Palette's last sync of registry ${d.summary.metadata.name} (${d.summary.metadata.uid})${at}, failed: ${said}`;
 }
 
 /** The Pack registries on the target's host (an endpoint of the host alone) whose base content path is the target's base path. */
@@ -1228,6 +1243,9 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
       problems.push(`Palette registry ${registry.name} has authentication type ${type(found.flavour)}, but ${why}: Palette needs type ${type(wanted)} to keep syncing it; ${READD_REGISTRY}`);
     }
     if (found.record?.spec.isSyncSupported === false) problems.push(`Palette registry ${registry.name} has sync off: Palette lists no pack from it until it is turned on`);
+    // Its last sync failed (credentials it stores that expired, a pack it cannot read): it exists, but may not sync the target.
+    const failed = lastSyncFailure(found);
+    if (failed !== undefined) warnings.push(`${failed}: Palette may not list what is published until a sync succeeds; packpub palette doctor checks the registry, packpub palette sync runs one`);
     // As palette doctor judges it (connectionMismatch): which of endpoint and TLS Palette follows is not documented.
     const mismatch = registry.flavour === 'ecr' ? undefined : connectionMismatch(registry.endpoint, tlsEnabledOf(found.record?.spec), target.host, target.plainHttp === true);
     if (mismatch?.fails === true) problems.push(`Palette registry ${registry.name} ${mismatch.says}, but ${target.host} speaks ${mismatch.speaks}: its every sync fails until it has ${mismatch.fix}`);

@@ -121,7 +121,16 @@ describe('a Palette sync that ends Failed', () => {
     const json = await runCli(['palette', 'doctor', ...w.at, '--json'], { env: w.env });
     expect(json.code).toBe(1);
     expect((JSON.parse(json.stdout) as { findings: { check: string; ok: boolean }[] }).findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['palette-last-sync']);
-    // doctor reads only: no sync asked for.
+    // register finds it and creates nothing, exit 0, but warns of the failure (was: "already serves", no word of it).
+    const held = w.palette.registries.size;
+    const register = await runCli(['palette', 'register', ...w.at], { env: w.env });
+    expect(register.code, register.stderr).toBe(0);
+    expect(register.stdout).toContain('already serves');
+    expect(register.stderr).toContain(
+      `warning: Palette's last sync of registry lab (${w.uid}), at ${ran}, failed: unauthorized: authentication required: Palette may not list what is published until a sync succeeds; packpub palette doctor checks the registry, packpub palette sync runs one\n`,
+    );
+    expect(w.palette.registries.size).toBe(held);
+    // doctor and register read only: no sync asked for.
     const requests = w.packRegistry()?.syncRequests.length;
     const synced = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
