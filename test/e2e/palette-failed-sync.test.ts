@@ -112,6 +112,8 @@ describe('a Palette sync that ends Failed', () => {
     const sync = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
     expect(sync.code, sync.stdout + sync.stderr).toBe(3);
     const ran = w.packRegistry()?.sync.lastRunTime ?? '';
+    // doctor and register read only: no sync asked for (counted from here, after doctor and register below).
+    const before = w.packRegistry()?.syncRequests.length ?? 0;
     const doctor = await runCli(['palette', 'doctor', ...w.at], { env: w.env });
     expect(doctor.code, doctor.stdout + doctor.stderr).toBe(1);
     expect(doctor.stdout).toContain(
@@ -130,11 +132,10 @@ describe('a Palette sync that ends Failed', () => {
       `warning: Palette's last sync of registry lab (${w.uid}), at ${ran}, failed: unauthorized: authentication required: Palette may not list what is published until a sync succeeds; packpub palette doctor checks the registry, packpub palette sync runs one\n`,
     );
     expect(w.palette.registries.size).toBe(held);
-    // doctor and register read only: no sync asked for.
-    const requests = w.packRegistry()?.syncRequests.length;
+    expect(w.packRegistry()?.syncRequests.length).toBe(before);
     const synced = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
-    expect(w.packRegistry()?.syncRequests.length).toBe((requests ?? 0) + 1);
+    expect(w.packRegistry()?.syncRequests.length).toBe(before + 1);
     const healthy = await runCli(['palette', 'doctor', ...w.at], { env: w.env });
     expect(healthy.code, healthy.stdout).toBe(0);
     expect(healthy.stdout).not.toContain('palette-last-sync');
