@@ -153,8 +153,11 @@ describe('push abandoned after an interrupt', () => {
     // (manifests are put to the pack's own repository; blobs go to a shared one)
     // The first pack's manifest reaches the registry, which writes the tag; its answer is held.
     const s = await start('tagging', (path, kind) => kind === 'manifest-put' && path.includes(`/archive/${first.name}/`), 2, ['--json']);
+    const tagged = async () => [...(await w.reg.reader.holdings(`${w.reg.registry.base}/tagging`)).tags.keys()].map((t) => t.replace(/^.*\/archive\//, ''));
     try {
       await waitFor(() => s.holding.length > 0, 'the manifest to be held');
+      // The registry wrote the tag (the proxy saw the PUT come: its body may still be on its way); packpub waits for the answer.
+      await waitFor(async () => (await tagged()).includes(`${first.name}:${first.version}`), 'the registry to hold the tag');
       s.run.child.kill('SIGTERM');
       await waitFor(() => s.run.stderr().includes('SIGTERM: starting no new work'), 'the first signal to be seen');
       await signalAgain(s.run, 'SIGTERM');
@@ -174,11 +177,14 @@ describe('push abandoned after an interrupt', () => {
       expect(md.split('\n')[0]).toBe('### packpub push: interrupted');
       expect(md).toContain(`perhaps published: ${first.name}:${first.version}`);
       // --json: the report is printed too (it was empty), never ok.
-      const report = JSON.parse(result.stdout) as { ok: boolean; aborted: boolean; results: Array<{ name?: string; status: string; error?: { code: string; message: string } }> };
+      const report = JSON.parse(result.stdout) as { ok: boolean; aborted: boolean; results: Array<{ name?: string; version?: string; status: string; error?: { code: string; message: string } }> };
       expect(report).toMatchObject({ ok: false, aborted: true });
       expectReportValid(report);
       expect(report.results).toHaveLength(w.work.packs.length);
       expect(report.results.find((r) => r.name === first.name)).toMatchObject({ status: 'failed', error: { code: 'ABORTED', message: 'abandoned while writing its tag: perhaps published' } });
+      // The registry holds that tag and those of the packs reported published, no other.
+      const published = report.results.filter((r) => r.status === 'published').map((r) => `${r.name}:${r.version}`);
+      expect((await tagged()).sort()).toEqual([`${first.name}:${first.version}`, ...published].sort());
     } finally {
       s.release();
       w.reg.proxy.onRequest = undefined;
