@@ -75,7 +75,7 @@ describe('copy and delete abandoned after an interrupt', () => {
       expect(report.results.map((r) => `${r.name}:${r.version}`).sort()).toEqual(names);
       expect(report.results.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
       const messages = report.results.map((r) => r.error?.message);
-      expect(messages.filter((m) => m === 'abandoned in flight: not copied (no tag was written)')).toHaveLength(1);
+      expect(report.results.filter((r) => r.error?.message === 'abandoned in flight: not copied (no tag was written)').map((r) => r.error?.code)).toEqual(['ABORTED']);
       expect(messages.filter((m) => m === 'not started: the run was stopped')).toHaveLength(2);
       expect(report.summary).toMatchObject({ total: 3, failed: 3, copied: 0 });
       // Each version not copied is an annotation, as when the run ends by itself.
