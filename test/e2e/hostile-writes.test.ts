@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_TOKEN, startHostileRegistry, type HostileAnswer } from '../support/hostile-registry.js';
@@ -6,6 +7,7 @@ import { runCli, type CliRun } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stackLines } from '../support/secrets.js';
 import { expectReportValid } from '../support/report-schema.js';
+import { listenOnLoopback, sendJson } from '../support/loopback.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -324,6 +326,31 @@ describe('auth answers', () => {
     expectClear(run, 1, `FAILED ${p.name}:1.0.0: credentials rejected or no push permission on ${BASE}/${p.name}`);
     expect(w.hostile.requests.length - since).toBeLessThan(40);
     expect(await tagOf(p.name)).toBeUndefined();
+  });
+
+  it('a token service rate limiting (429, Retry-After: 2) for its first answers: waited as asked, published (was: retried at once, "answered 429 after 3 attempts", exit 1)', async () => {
+    const p = await freshPack();
+    let first: number | undefined;
+    const asked: number[] = [];
+    const realm = await listenOnLoopback(
+      createServer((req, res) => {
+        const now = Date.now();
+        first ??= now;
+        asked.push(now - first);
+        // Rate limited for 1.5 s from the first request: Retry-After (2 s) says when to come back.
+        if (now - first < 1_500) return sendJson(res, 429, { errors: [{ code: 'TOOMANYREQUESTS', message: 'rate limited' }] }, { 'retry-after': '2' });
+        sendJson(res, 200, { token: HOSTILE_TOKEN });
+      }),
+    );
+    try {
+      const run = await answering(() => undefined, () => pushLogged(p.dir, ['--retry-delay', '0', '--retry-attempts', '3']), { bearer: { realm: `${realm.url}/token` } });
+      expectClear(run, 0, '');
+      expect(await tagOf(p.name)).toMatch(/^sha256:/);
+      // The second token request came when Retry-After said, not at once.
+      expect(asked[1]).toBeGreaterThanOrEqual(1_900);
+    } finally {
+      await realm.close();
+    }
   });
 
   it('token answers: access_token only, expires_in 0, negative or huge push; HTML or no token are clear errors (held)', async () => {

@@ -2,6 +2,7 @@ import { PackpubError } from '../../errors.js';
 import { errorFromNetwork, errorFromResponse, parseOciErrors, readBounded, RegistryError, unreachableHandedOut } from '../errors.js';
 import type { HttpResponse, HttpTransport } from '../http.js';
 import { redactText, redactUrl, registerSecret } from '../../util/redact.js';
+import { parseRetryAfter } from '../retry.js';
 import { mergeScopes } from './challenge.js';
 
 /*
@@ -164,7 +165,17 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
           : 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login',
       });
     }
-    throw errorFromResponse({ method, url: res.url, status: res.status, host: realm.host, body, subject: 'token service' });
+    // A token service rate limiting (GHCR, Docker Hub) says when to come back: waited as a registry's Retry-After is (retry.ts).
+    const retryAfter = res.status === 429 || res.status === 503 ? res.headers['retry-after'] : undefined;
+    throw errorFromResponse({
+      method,
+      url: res.url,
+      status: res.status,
+      host: realm.host,
+      body,
+      subject: 'token service',
+      retryAfterMs: retryAfter === undefined ? undefined : parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now(), Infinity),
+    });
   }
   let doc: unknown;
   try {
