@@ -11,7 +11,7 @@ import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
-import { registryAdmin } from '../support/registry-admin.js';
+import { holdVersions, registryAdmin } from '../support/registry-admin.js';
 import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
@@ -271,5 +271,23 @@ describe('palette sync where the project serves only signed artifacts', () => {
     } finally {
       w.proxy.onRequest = hook;
     }
+  });
+});
+
+describe('palette sync of a base path holding a repository nested below spectro-packs/archive', () => {
+  it('leaves it out, saying so, and refuses it named; exit 0 for the packs (was: waited for until --palette-timeout, exit 3 "Palette may have refused the pack")', async () => {
+    // Pushed by another tool: packpub's own pack names are one path component, and Palette lists a pack as one repository directly below spectro-packs/archive.
+    await holdVersions(w.registry, [{ repository: 'np/spectro-packs/archive/team/app', tag: '1.0.0' }]);
+    const before = syncs();
+    const run = await runCli(['palette', 'sync', ...w.at, ...fast], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^visible in Palette hello:1\.0\.0 \(packUid [0-9a-f]+\)\n$/);
+    expect(run.stderr).toContain(`team/app:1.0.0 (a repository nested below spectro-packs/archive: no pack's)`);
+    expect(syncs()).toBe(before + 1);
+    const named = await runCli(['palette', 'sync', 'team/app:1.0.0', ...w.at, ...fast], { env: w.env });
+    expect(named.code, named.stdout + named.stderr).toBe(2);
+    expect(named.stderr).toContain('error: pack name "team/app" holds "/": Palette lists a pack as one repository directly below spectro-packs/archive, named as its pack.json name is (one path component)\n');
+    expect(named.stdout).toBe('');
+    expect(syncs()).toBe(before + 1);
   });
 });

@@ -181,6 +181,14 @@ async function syncAndConfirm(args: Args, ctx: CliContext, targets: PaletteTarge
   ]);
   const refs = ((args['packs'] as string[] | undefined) ?? []).map(String);
   const named = refs.map((r) => parsePackRef(r));
+  // Palette lists a pack as one repository directly below spectro-packs/archive (packpub's pack names are one path
+  // component): a name with a "/" would only be waited for until --palette-timeout, then called refused.
+  for (const { name } of named) {
+    if (!name.includes('/')) continue;
+    throw new PackpubError('USAGE', `pack name "${name}" holds "/": Palette lists a pack as one repository directly below spectro-packs/archive, named as its pack.json name is (one path component)`, {
+      hint: 'name packs as packpub list shows them; a repository nested deeper holds no pack Palette lists',
+    });
+  }
   const items = [];
   // Every target is read before Palette is asked for anything: a version missing on any of them syncs nothing.
   for (const target of targets) {
@@ -244,7 +252,8 @@ async function syncAndConfirm(args: Args, ctx: CliContext, targets: PaletteTarge
             // A tag listed but not served (no digest) stays: Palette cannot list it either, and the report says so
             // once the other versions are confirmed, not at --palette-timeout.
             if (v.notPack === NOT_SERVED) unreadable.set(`${p.name}:${v.version}`, `${NOT_SERVED} by ${opened.store.location} (404, also when read again after a pause), so Palette cannot read it either; push the version again, or check the registry's replication or cache`);
-            const notPack = cosignAttachment(v.version) ?? (v.digest === undefined ? undefined : v.notPack);
+            // A repository nested below spectro-packs/archive (another tool's): Palette lists no pack from it.
+            const notPack = p.name.includes('/') ? "a repository nested below spectro-packs/archive: no pack's" : (cosignAttachment(v.version) ?? (v.digest === undefined ? undefined : v.notPack));
             if (notPack === undefined) return [{ name: p.name, version: v.version }];
             left.push(`${p.name}:${v.version} (${notPack})`);
             return [];
@@ -351,7 +360,7 @@ const PALETTE_COMMAND_FLAGS: OwnFlags = {
       type: 'string',
       array: true,
       describe:
-        'sync: NAME:VERSION already published, to confirm (default: every pack version under the base path; tags holding no pack left out). A version the registry refuses to serve (412), or by default one it lists without serving, is not waited for: NOT VISIBLE, with why, once the others are confirmed',
+        'sync: NAME:VERSION already published, to confirm (default: every pack version under the base path; tags holding no pack, and repositories nested below spectro-packs/archive, left out). A version the registry refuses to serve (412), or by default one it lists without serving, is not waited for: NOT VISIBLE, with why, once the others are confirmed',
     },
   },
   options: {
