@@ -29,8 +29,9 @@ describe('a command without interrupt handling of its own, interrupted', () => {
     return { hostile, held, answers, root: await stack.tempDir() };
   });
 
-  // (SIGTERM while list waits for its tag list: list-inspect-interrupted.test.ts, which also asserts all it says.)
-  it.each(['SIGINT', 'SIGHUP'] as const)('%s while list waits for the registry: exit 130, "interrupted" (was: killed by the signal, nothing said)', async (sig) => {
+  // SIGTERM while list waits for its tag list, and SIGINT while it probes the registry: list-inspect-interrupted.test.ts,
+  // which also asserts all it says.
+  it.each(['SIGHUP'] as const)('%s while list waits for the registry: exit 130, "interrupted" (was: killed by the signal, nothing said)', async (sig) => {
     const name = `held-${sig.toLowerCase()}`;
     const run = spawnCli(['list', name, '--registry', `${w.hostile.host}/base`]);
     await waitFor(() => [...w.held].some((p) => p.includes(`/${name}/`)), `list to ask for the tags of ${name}`);
