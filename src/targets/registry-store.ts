@@ -7,6 +7,7 @@ import { formatReference, validateRepositoryPath } from '../oci/reference.js';
 import { RegistryClient, type ClientDeps } from '../registry/client.js';
 import { PackpubError } from '../errors.js';
 import { isRegistryError, readBounded } from '../registry/errors.js';
+import { backoffDelayMs } from '../registry/retry.js';
 import { isTokenRefusal } from '../registry/auth/token.js';
 import type { RegistryConnectionOptions } from './options.js';
 import type { ArtifactStore, DeleteScope, DeleteTagRequest, FetchedManifest, PushBlobOptions, StoreKind } from './artifact-store.js';
@@ -38,8 +39,12 @@ export async function openRegistryStore(options: RegistryConnectionOptions, deps
 async function isHarbor(client: RegistryClient, debug?: (line: string) => void): Promise<boolean> {
   // One --request-timeout for the whole probe: an answer dripping in a byte at a time never trips the chunk timeout.
   const signal = AbortSignal.timeout(client.transport.requestTimeoutMs);
+  const { retry } = client;
   for (let attempt = 1; attempt <= 3 && !signal.aborted; attempt++) {
     try {
+      // The retry backoff's pause before asking again (--retry-delay): three asks within milliseconds met the same
+      // passing fault (a Harbor restarting, answering 503), and a Harbor was taken for a generic registry.
+      if (attempt > 1) await retry.clock.sleep(backoffDelayMs(attempt - 2, () => retry.clock.random(), retry.initialDelayMs), signal);
       const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false, signal });
       const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
       // A passing fault: ask again rather than guess "not Harbor". A success other than 200 (a 206 unasked) or a 200

@@ -235,6 +235,32 @@ describe('Harbor REST answers', () => {
       expect(underBase(await w.holdings(base), base).get(key)).toBe(w.expected.get(key));
     });
 
+    it('the systeminfo probe answered 503 while Harbor restarts (400 ms): asked again after the backoff pauses, Harbor found, project created, published (was: three asks at once, taken for generic, "credentials rejected or no push permission")', async () => {
+      const pack = w.work.packs[0]!;
+      const base = 'probe-restarting';
+      let since: number | undefined;
+      w.fuzz.applied = [];
+      // The test clock: waits are skipped, and its time moves by what was waited.
+      w.fuzz.plan = {
+        decide: (method, path) => {
+          if (method !== 'GET' || path !== '/api/v2.0/systeminfo') return undefined;
+          since ??= clock.now();
+          return clock.now() - since < 400 ? { kind: 'status', status: 503 } : undefined;
+        },
+      };
+      let run;
+      try {
+        run = await runCli(['push', pack.dir, '--registry', `${w.fuzz.host}/${base}`, '--create-project', ...FLAGS], { env: w.env });
+      } finally {
+        w.fuzz.plan = undefined;
+      }
+      expect(w.fuzz.applied.length).toBeGreaterThan(0);
+      expect(run.code, run.stderr).toBe(0);
+      expect(w.harbor.projects.has(base)).toBe(true);
+      const key = `spectro-packs/archive/${pack.name}:${pack.version}`;
+      expect(underBase(await w.holdings(base), base).get(key)).toBe(w.expected.get(key));
+    });
+
     it('a delete whose answer was lost is done when its retry finds the artifact gone (was exit 1 "deleted meanwhile?")', async () => {
       expectDeleted(await deleteWith('lost-answer', { kind: 'hang-up' }));
     });
