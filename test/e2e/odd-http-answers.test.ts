@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
@@ -42,6 +43,23 @@ describe('odd HTTP answers', () => {
     expect(run.stderr).toContain(`${w.proxy.host} answered GET http://${w.proxy.host}/v2/${w.registry.base}/spectro-packs/archive/odd-both/manifests/1.0.0 in a way HTTP/1.1 does not allow (Content-Length can't be present with Transfer-Encoding)`);
     expect(run.stderr).toContain('does not answer as plain HTTP/1.1');
     expect(stackLines(run.stderr)).toEqual([]);
+  });
+
+  it('a 403 whose page is compressed (Content-Encoding: gzip, whatever packpub asked): named by its length, not quoted as binary bytes (was: "\\u001f\\ufffd\\b...")', async () => {
+    const dir = await writePack(join(w.root, 'odd-403-gzip'), { name: 'odd-403-gzip', version: '1.0.0' });
+    const page = gzipSync('<html><head><title>Access Denied</title></head><body>Blocked by policy</body></html>');
+    w.proxy.onRequest = () => ({ raw: rawAnswer(403, 'Forbidden', { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': page.length }, page) });
+    let run;
+    try {
+      run = await runCli(['push', dir, '--registry', w.R, '--no-cache']);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`with 403 and a page that is no registry's answer (${page.length} bytes of gzip-compressed data)`);
+    expect(run.stderr).not.toMatch(/\\u00|\ufffd/);
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/odd-403-gzip`)).toEqual([]);
   });
 
   it('a 403 with a web page (a proxy or firewall blocking the host) is named as such, with credentials given or not (was: "authentication required ... pass --username")', async () => {
