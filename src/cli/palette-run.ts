@@ -152,6 +152,9 @@ export async function runPaletteSyncs(
               : `it lists ${listed} of the ${report.packs.length} versions asked for with the content published (above)`;
           writeLine(ctx.io.stderr, `palette: ${printable(syncNotDone(report))}; ${which}`);
         } else syncFailedOnly = false;
+      } else if (report.packs.length === 0) {
+        // Exit 0 with no pack line: say that the sync ran and there was nothing to confirm (a base path left empty).
+        writeLine(ctx.io.stderr, `palette: no pack version under ${where} to confirm; Palette's sync of ${printable(report.registry.name)} succeeded`);
       }
     } finally {
       await client.close();

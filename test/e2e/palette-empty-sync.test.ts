@@ -25,10 +25,11 @@ const at = (base: string) => ['--registry', `${w.registry.host}/${w.under(base)}
 const syncs = (uid: string) => w.palette.registries.get(uid)?.syncRequests.length ?? 0;
 
 describe('palette sync of a base path holding no pack version', () => {
-  it('a sync that succeeds: exit 0, visible', async () => {
+  it('a sync that succeeds: exit 0, visible, stderr saying there was no version to confirm (was: no word of it)', async () => {
     const run = await runCli(['palette', 'sync', ...at('empty'), ...fast, '--json'], { env: w.env });
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { status: string }).status).toBe('visible');
+    expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/${w.under('empty')} to confirm; Palette's sync of lab succeeded\n`);
     expect(syncs(w.uid)).toBe(1);
   });
 
