@@ -411,6 +411,13 @@ function cleanPath(path: string): string {
  * own error for it (helm/helm pkg/chart/loader/archive.go, checked in the same order).
  */
 export function helmEntryPath(name: string): { path: string } | { error: string } {
+  // Nearly every entry is `<chart>/<path>` with no backslash and no segment empty or starting with a dot, not
+  // below Chart.yaml/: Helm's path is then the name after its first component as it is (nothing to clean, no
+  // error), found without splitting and joining it (once per entry of every chart archive: issue 16).
+  const first = name.indexOf('/');
+  if (first > 0 && name.charCodeAt(first + 2) !== 0x3a && !name.endsWith('/') && !name.includes('//') && !name.includes('/.') && !name.includes('\\') && !name.startsWith('Chart.yaml/')) {
+    return { path: name.slice(first + 1) };
+  }
   const delimiter = name.includes('\\') ? '\\' : '/';
   const parts = name.split(delimiter);
   const rest = parts.slice(1).join('/');

@@ -8,7 +8,7 @@ import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
-import { ChartError, chartValuesParse, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
+import { ChartError, chartValuesParse, helmEntryPath, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
 import { parseYamlTree, yamlTreeOf } from '../../../src/pack/yaml-tree.js';
 import { tgz, writeTgz, writeFiles as put, type TgzOptions } from '../../support/files.js';
 import { v7Tgz } from './fixtures.js';
@@ -73,6 +73,54 @@ dependencies:
 function shape(c: HelmChart): unknown {
   return { name: c.name, version: c.version, values: c.valuesText, subcharts: c.subcharts.map(shape) };
 }
+
+describe('helmEntryPath', () => {
+  const said = (name: string): string => {
+    const where = helmEntryPath(name);
+    return 'path' in where ? `path ${where.path}` : `error ${where.error.replace(JSON.stringify(name), 'NAME')}`;
+  };
+
+  it("gives Helm's path of an entry, or Helm's refusal", () => {
+    expect(
+      Object.fromEntries(
+        ['c/templates/a.yaml', 'c/./templates/a.yaml', 'c/templates//a.yaml', 'c/templates/', 'c/.helmignore', 'c/a/../b', './c/a', '/c/a', 'c\\t\\a.yaml', 'c/c:x'].map((n) => [n, said(n)]),
+      ),
+    ).toEqual({
+      'c/templates/a.yaml': 'path templates/a.yaml',
+      'c/./templates/a.yaml': 'path templates/a.yaml',
+      'c/templates//a.yaml': 'path templates/a.yaml',
+      'c/templates/': 'path templates',
+      'c/.helmignore': 'path .helmignore',
+      'c/a/../b': 'path b',
+      './c/a': 'path c/a',
+      '/c/a': 'path c/a',
+      'c\\t\\a.yaml': 'path t/a.yaml',
+      'c/c:x': 'path c:x',
+    });
+    expect(['c/../x', 'c/..x', 'c//etc/passwd', 'c', 'c/', 'c/.', 'c/C:/x', 'Chart.yaml/x'].map(said)).toEqual([
+      'error chart illegally references parent directory',
+      'error chart illegally references parent directory',
+      'error chart illegally contains absolute paths',
+      'error chart illegally contains content outside the base directory: NAME',
+      'error chart illegally contains content outside the base directory: NAME',
+      'error chart illegally contains content outside the base directory: NAME',
+      'error chart contains illegally named files',
+      'error chart yaml not in base directory',
+    ]);
+  });
+
+  it('reads a name with slashes as the same name with backslashes, which takes the long way (split, clean, checks)', () => {
+    const parts = ['c', 'b.yaml', '.', '..', '', '..x', '.h', 'C:', 'c:x', 'Chart.yaml'];
+    let names = [''];
+    const all: string[] = [];
+    for (let depth = 0; depth < 4; depth++) {
+      names = names.flatMap((name) => parts.map((part) => (depth === 0 ? part : `${name}/${part}`)));
+      all.push(...names);
+    }
+    const differ = all.filter((name) => said(name) !== said(name.replaceAll('/', '\\')));
+    expect([all.length, differ]).toEqual([11110, []]);
+  });
+});
 
 describe('readChart', () => {
   it('reads a chart archive with subchart folders and nested subchart archives, streaming past other files', async () => {
