@@ -28,10 +28,10 @@ export const LONG_FILES = [
  * the time each file's whole process tree slept, sampled), each sleeps 1-10 s and is more than half asleep.
  * Among the three shared workers, two or three of them waiting at once left cores idle: `npm test` (scripts/test.sh)
  * runs them in a fourth worker of their own beside the three, in a vitest process of their own (PACKPUB_TEST_LANE in
- * vitest.config.ts), which waits while the others use the cores. The two processes should end together: this worker
- * ended at 73 % of the run with 27 files (88.5 of 121.8 s, idle machine), so four more moved here (the list is chosen
- * by a model of the run: per file its CPU and sleep, four lanes sharing two cores). A plain `vitest run` runs them
- * with the others. Longest first.
+ * vitest.config.ts), which waits while the others use the cores. The two processes should end together: the list is
+ * chosen by a model of the run (per file its CPU and sleep, four lanes sharing two cores), against the files' CPU now
+ * and 10-20 % less; when the test files' CPU falls further, this worker ends last and files go back. A plain `vitest run`
+ * runs them with the others. Longest first.
  */
 export const WAITING_FILES = [
   'test/e2e/palette-values-bounded.test.ts',
@@ -47,6 +47,8 @@ export const WAITING_FILES = [
   'test/integration/registry-token.test.ts',
   'test/e2e/version-tags.test.ts',
   'test/e2e/upload-deadline.test.ts',
+  'test/e2e/journey.test.ts',
+  'test/e2e/push-checks-ahead-cold.test.ts',
   'test/e2e/rerun-damaged-cache.test.ts',
   'test/unit/credentials/ecr-token.test.ts',
   'test/e2e/check-images.test.ts',
@@ -62,6 +64,8 @@ export const WAITING_FILES = [
   'test/e2e/cache-index-owner.test.ts',
   'test/unit/net/proxy-tunnel.test.ts',
   'test/integration/robust-pack-changes.test.ts',
+  'test/integration/rerun-abort.test.ts',
+  'test/integration/creds-ecr-throttle.test.ts',
   'test/unit/bench/registry-profile.test.ts',
   'test/integration/checks-ahead-push.test.ts',
   'test/unit/registry/manifest-deadline.test.ts',
