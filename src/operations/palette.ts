@@ -291,7 +291,7 @@ async function unknownProject(client: PaletteClient, registry: ResolvedPaletteRe
   const known = await ask('project', () => client.projectKnown(project, deadline));
   if (known?.known !== false) return undefined;
   const uids = known.uidsOfName;
-  const named = uids.length === 0 ? '' : uids.length === 1 ? `; its project named "${project}" has uid ${uids[0] ?? ''}` : `; its projects named "${project}" have uids ${uids.join(', ')}`;
+  const named = uids.length === 0 ? '' : uids.length === 1 ? `; its project named "${project}" has uid ${uids[0] ?? ''}` : `; its projects named "${project}" have uids ${someOf(uids, ', ')}`;
   return wrongProject(project, registry, `Palette has no project with that uid (reading project ${project} answered 404, and Palette's list of projects does not name it${named})`, undefined, uids);
 }
 
@@ -506,6 +506,11 @@ function isOwnEntity(entity: { name?: string; registryUid?: string }, name: stri
   return sameRegistry && sameName;
 }
 
+/** Up to five of `items` joined by `sep`, and how many more there are: "a, b, c, d, e and 2 more". */
+function someOf(items: string[], sep: string): string {
+  return items.length > 5 ? `${items.slice(0, 5).join(sep)} and ${items.length - 5} more` : items.join(sep);
+}
+
 /** The project check's error: the pack reads of `--palette-project` cannot show this registry's packs. */
 function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: string, cause?: unknown, uidsOfName: string[] = []): PackpubError {
   // Palette's uids are lowercase hexadecimal: a capital or a space is a name, such as every tenant's "Default" project.
@@ -514,7 +519,7 @@ function wrongProject(project: string, registry: ResolvedPaletteRegistry, why: s
     uidsOfName.length === 1
       ? `--palette-project takes the project's uid, not its name: pass --palette-project ${uidsOfName[0] ?? ''} (project "${project}"); `
       : uidsOfName.length > 1
-        ? `--palette-project takes the project's uid, not its name, and ${uidsOfName.length} projects are named "${project}": pass the uid of the one meant (${uidsOfName.join(' or ')}); `
+        ? `--palette-project takes the project's uid, not its name, and ${uidsOfName.length} projects are named "${project}": pass the uid of the one meant (${someOf(uidsOfName, ' or ')}); `
         : /[A-Z\s]/.test(project)
           ? `"${project}" reads as a project's name, and --palette-project takes the project's uid, not its name: `
           : '';

@@ -533,7 +533,7 @@ export class PaletteClient {
     }
     if (listed.some((p) => p.uid === uid)) return { known: true };
     const named = listed.filter((p) => typeof p.name === 'string' && p.name.toLowerCase() === uid.toLowerCase());
-    return { known: false, uidsOfName: named.slice(0, 5).map((p) => redactText(p.uid).slice(0, 100)) };
+    return { known: false, uidsOfName: named.map((p) => redactText(p.uid).slice(0, 100)) };
   }
 
   private bucket(path: string): TokenBucket {

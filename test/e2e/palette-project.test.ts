@@ -360,19 +360,28 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
       expect(named.stderr).toContain(`error: ${cannotShow('Default', `Palette has no project with that uid (reading project Default answered 404, and Palette's list of projects does not name it; its project named "Default" has uid ${uid})`)}${NOTHING}\n`);
       expect(named.stderr).toContain(`hint: --palette-project takes the project's uid, not its name: pass --palette-project ${uid} (project "Default"); ${hint.slice('hint: '.length)}`);
       expect(await listedVersions(at(), env())).not.toContain('proj-by-name:1.0.0');
-      // Two projects so named (ignoring case): both uids, to choose from.
-      const twin = 'f2e1d0c9b8a7f6e5d4c3b2a1';
-      w.palette.projects?.set(twin, undefined);
-      w.palette.projectNames.set(twin, 'default');
+      // Two projects so named (ignoring case): both uids, to choose from; seven: five of them, and how many more.
+      const twins = ['f2e1d0c9b8a7f6e5d4c3b2a1', 'f2e1d0c9b8a7f6e5d4c3b2a2', 'f2e1d0c9b8a7f6e5d4c3b2a3', 'f2e1d0c9b8a7f6e5d4c3b2a4', 'f2e1d0c9b8a7f6e5d4c3b2a5', 'f2e1d0c9b8a7f6e5d4c3b2a6'];
       try {
-        const two = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'Default'], { env: env() });
-        expect(two.code, two.stderr).toBe(2);
-        expect(two.stderr).toContain(`its projects named "Default" have uids ${uid}, ${twin})`);
-        expect(two.stderr).toContain(`hint: --palette-project takes the project's uid, not its name, and 2 projects are named "Default": pass the uid of the one meant (${uid} or ${twin}); `);
+        for (const [n, says] of [
+          [1, `have uids ${uid}, ${twins[0]})`],
+          [6, `have uids ${[uid, ...twins.slice(0, 4)].join(', ')} and 2 more)`],
+        ] as const) {
+          for (const twin of twins.slice(0, n)) {
+            w.palette.projects?.set(twin, undefined);
+            w.palette.projectNames.set(twin, 'default');
+          }
+          const many = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', 'Default'], { env: env() });
+          expect(many.code, many.stderr).toBe(2);
+          expect(many.stderr).toContain(`its projects named "Default" ${says}`);
+          expect(many.stderr).toContain(`hint: --palette-project takes the project's uid, not its name, and ${n + 1} projects are named "Default": pass the uid of the one meant (${n === 1 ? `${uid} or ${twins[0]}` : `${[uid, ...twins.slice(0, 4)].join(' or ')} and 2 more`}); `);
+        }
         expect(await listedVersions(at(), env())).not.toContain('proj-by-name:1.0.0');
       } finally {
-        w.palette.projects?.delete(twin);
-        w.palette.projectNames.delete(twin);
+        for (const twin of twins) {
+          w.palette.projects?.delete(twin);
+          w.palette.projectNames.delete(twin);
+        }
       }
       // Given that uid, the same push publishes and confirms the pack there.
       const byUid = await runCli(['push', pack, ...at(), '--palette-sync', '--palette-project', uid], { env: env() });
