@@ -88,8 +88,10 @@ function longLivedTicks(): Map<number, { kind: string; ticks: Ticks }> {
 function kindOf(file: string, args: readonly string[]): string {
   const name = basename(file);
   if (name !== 'node' && !file.endsWith(process.execPath)) return name;
-  const script = args.slice(1).find((a) => !a.startsWith('-'));
-  return script === undefined ? 'node' : `node ${basename(script)}`;
+  const at = args.findIndex((a, i) => i > 0 && !a.startsWith('-'));
+  // `node -e <code>`: the code is no name (its newlines and tabs broke the table's line).
+  if (at === -1 || ['-e', '--eval', '-p', '--print'].includes(args[at - 1] ?? '')) return at === -1 ? 'node' : `node ${args[at - 1]}`;
+  return `node ${basename(args[at] ?? '').replace(/\s+/g, ' ')}`;
 }
 
 /** Counts child processes by kind, and their CPU (the ticks reaped between a child's exit and the one before). */
