@@ -21,8 +21,12 @@ import { binaryUnit } from '../support/fuzz-text.js';
  * limits (port 1..65535, repository path at most 255 characters).
  */
 
-// Fixed seed: the same cases every run. Dig deeper by hand with PACKPUB_FUZZ_SEED / PACKPUB_FUZZ_RUNS.
-const RUNS = { seed: Number(process.env['PACKPUB_FUZZ_SEED'] ?? 20261122), numRuns: Number(process.env['PACKPUB_FUZZ_RUNS'] ?? 400) };
+// Fixed seed: the same cases every run. Dig deeper by hand with PACKPUB_FUZZ_SEED / PACKPUB_FUZZ_RUNS. 200 runs: of
+// eight mutants of src/oci/reference.ts (s31), the three these properties catch at 400 runs they catch at 100 and 200
+// too (a separator dropped from the path grammar: 4 properties fail at 400, 3 at 200; any bracketed text taken as IPv6;
+// port 0 accepted); the other five (limits moved by one: tag length, port, path length; a label ending in '-'; 127.x
+// look-alikes) no count catches.
+const RUNS = { seed: Number(process.env['PACKPUB_FUZZ_SEED'] ?? 20261122), numRuns: Number(process.env['PACKPUB_FUZZ_RUNS'] ?? 200) };
 
 // --- the oracle (distribution/reference regexp.go) ---
 const O_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
