@@ -319,7 +319,9 @@ function pageWords(body: Buffer): string | undefined {
   // A page compressed on the way (a proxy sending gzip whatever packpub asked) or other bytes: said by length, not
   // quoted (it was quoted as "\u001f\ufffd\b..." of the compressed bytes).
   if (body[0] === 0x1f && body[1] === 0x8b) return `${body.length} bytes of gzip-compressed data`;
-  const text = body.subarray(0, 4096).toString('utf8').trim();
+  // The first 4 KiB: a multi-byte character the cut splits ends them as one U+FFFD, no sign of bytes that are not text.
+  const read = body.subarray(0, 4096).toString('utf8');
+  const text = (body.length > 4096 ? read.replace(/\ufffd$/, '') : read).trim();
   if (text === '' || text.startsWith('{') || text.startsWith('[')) return undefined;
   if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text)) return `${body.length} bytes that are not text`;
   const title = /<title[^>]*>([^<]{1,200})<\/title>/i.exec(text)?.[1]?.trim();

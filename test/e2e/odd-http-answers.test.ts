@@ -62,6 +62,24 @@ describe('odd HTTP answers', () => {
     expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/odd-403-gzip`)).toEqual([]);
   });
 
+  it('a 403 page longer than the 4 KiB read, in a language of multi-byte characters: its title quoted, not called "bytes that are not text" for the character the read cut in two', async () => {
+    const dir = await writePack(join(w.root, 'odd-403-cut'), { name: 'odd-403-cut', version: '1.0.0' });
+    const head = '<html><head><title>アクセス拒否</title></head><body>';
+    // ASCII up to byte 4095, then a 3-byte character across the 4096th byte: the first 4 KiB end inside it.
+    const page = Buffer.from(`${head}${'x'.repeat(4095 - Buffer.byteLength(head))}${'ブロック'.repeat(200)}</body></html>`);
+    w.proxy.onRequest = () => ({ raw: rawAnswer(403, 'Forbidden', { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length }, page) });
+    let run;
+    try {
+      run = await runCli(['push', dir, '--registry', w.R, '--no-cache']);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`with 403 and a page that is no registry's answer ("アクセス拒否")`);
+    expect(run.stderr).not.toContain('not text');
+    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/odd-403-cut`)).toEqual([]);
+  });
+
   it('a 403 with a web page (a proxy or firewall blocking the host) is named as such, with credentials given or not (was: "authentication required ... pass --username")', async () => {
     const dir = await writePack(join(w.root, 'odd-403'), { name: 'odd-403', version: '1.0.0' });
     const html = '<html><head><title>Access Denied</title></head><body>Blocked by policy</body></html>';
