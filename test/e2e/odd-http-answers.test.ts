@@ -23,6 +23,19 @@ function chunked(a: UpstreamAnswer, extra: Record<string, string> = {}): Buffer 
   return rawAnswer(a.status, 'X', { ...headers, 'transfer-encoding': 'chunked', trailer: 'X-Checksum', ...extra }, body);
 }
 
+/** A push of a new pack `name`:1.0.0 whose every request the proxy answers 403 with `page` (and `headers`): the run, and the tags its repository holds after. */
+async function pushRefused(name: string, page: Buffer, headers: Record<string, string | number>) {
+  const dir = await writePack(join(w.root, name), { name, version: '1.0.0' });
+  w.proxy.onRequest = () => ({ raw: rawAnswer(403, 'Forbidden', { ...headers, 'content-length': page.length }, page) });
+  let run;
+  try {
+    run = await runCli(['push', dir, '--registry', w.R, '--no-cache']);
+  } finally {
+    w.proxy.onRequest = undefined;
+  }
+  return { run, tags: await w.reader.tags(`${w.registry.base}/spectro-packs/archive/${name}`) };
+}
+
 describe('odd HTTP answers', () => {
   it('every read answered chunked with a trailer: push, tag and copy land', async () => {
     await pushTagCopyLand(w, 'odd-chunked', (r) => (r.method === 'GET' ? { after: (a) => ({ raw: chunked(a) }) } : 'pass'));
@@ -46,38 +59,24 @@ describe('odd HTTP answers', () => {
   });
 
   it('a 403 whose page is compressed (Content-Encoding: gzip, whatever packpub asked): named by its length, not quoted as binary bytes (was: "\\u001f\\ufffd\\b...")', async () => {
-    const dir = await writePack(join(w.root, 'odd-403-gzip'), { name: 'odd-403-gzip', version: '1.0.0' });
     const page = gzipSync('<html><head><title>Access Denied</title></head><body>Blocked by policy</body></html>');
-    w.proxy.onRequest = () => ({ raw: rawAnswer(403, 'Forbidden', { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': page.length }, page) });
-    let run;
-    try {
-      run = await runCli(['push', dir, '--registry', w.R, '--no-cache']);
-    } finally {
-      w.proxy.onRequest = undefined;
-    }
+    const { run, tags } = await pushRefused('odd-403-gzip', page, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`with 403 and a page that is no registry's answer (${page.length} bytes of gzip-compressed data)`);
     expect(run.stderr).not.toMatch(/\\u00|\ufffd/);
     expect(stackLines(run.stderr)).toEqual([]);
-    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/odd-403-gzip`)).toEqual([]);
+    expect(tags).toEqual([]);
   });
 
   it('a 403 page longer than the 4 KiB read, in a language of multi-byte characters: its title quoted, not called "bytes that are not text" for the character the read cut in two', async () => {
-    const dir = await writePack(join(w.root, 'odd-403-cut'), { name: 'odd-403-cut', version: '1.0.0' });
     const head = '<html><head><title>アクセス拒否</title></head><body>';
     // ASCII up to byte 4095, then a 3-byte character across the 4096th byte: the first 4 KiB end inside it.
     const page = Buffer.from(`${head}${'x'.repeat(4095 - Buffer.byteLength(head))}${'ブロック'.repeat(200)}</body></html>`);
-    w.proxy.onRequest = () => ({ raw: rawAnswer(403, 'Forbidden', { 'content-type': 'text/html; charset=utf-8', 'content-length': page.length }, page) });
-    let run;
-    try {
-      run = await runCli(['push', dir, '--registry', w.R, '--no-cache']);
-    } finally {
-      w.proxy.onRequest = undefined;
-    }
+    const { run, tags } = await pushRefused('odd-403-cut', page, { 'content-type': 'text/html; charset=utf-8' });
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`with 403 and a page that is no registry's answer ("アクセス拒否")`);
     expect(run.stderr).not.toContain('not text');
-    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/odd-403-cut`)).toEqual([]);
+    expect(tags).toEqual([]);
   });
 
   it('a 403 with a web page (a proxy or firewall blocking the host) is named as such, with credentials given or not (was: "authentication required ... pass --username")', async () => {
