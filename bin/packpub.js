@@ -88,7 +88,7 @@ if (args.length === 1 && args[0] === '--version') {
   // worker would only start, find nothing and stop (~60 ms of CPU, and this thread waits for its built-ins).
   const ahead = checkAhead ? startChecksAhead() : undefined;
   const v8 = require('node:v8');
-  const flags = () => setV8Flags(v8, ahead?.loaded, codeCache, args[0] === 'validate');
+  const flags = () => setV8Flags(v8, ahead?.loaded, codeCache, args[0]);
   // `packpub validate` of packs worth validation workers starts them now (src/operations/validate-ahead.ts), as
   // the pool would once the command runs: they load their built-in modules while this thread loads the program,
   // and the pool takes them (startValidation), which sets the V8 flags once they have (issue 16).
@@ -194,6 +194,13 @@ function startChecksAhead() {
   return { port: port1, loaded };
 }
 
+/** The built-in modules a command's main thread loads after setV8Flags (which loads them first). */
+function loadedLater(command) {
+  if (command === 'validate') return ['node:crypto', 'node:fs/promises', 'node:zlib', 'node:process'];
+  if (command === 'build') return ['node:zlib', 'node:process'];
+  return command === 'push' ? ['node:zlib'] : [];
+}
+
 /**
  * V8 settings for a CLI run, set once main() has loaded the command (and yargs, when it reads the line), before
  * the command runs (a push: before its first request; undici and the validation workers load after; a validate
@@ -204,14 +211,19 @@ function startChecksAhead() {
  * worker's load (checks-ahead.cjs: ~35 modules, crypto's most) is waited for first. Set here, not in the
  * library: the flags are process-wide, and a program embedding packpub decides its own.
  */
-function setV8Flags(v8, checksAheadLoaded, codeCache, validating) {
+function setV8Flags(v8, checksAheadLoaded, codeCache, command) {
   // A check-ahead worker still loading its built-ins is waited for, up to 100 ms (this thread idles meanwhile,
   // leaving the worker a core): usually a few ms to a few tens on 2 cores.
   if (checksAheadLoaded !== undefined) Atomics.wait(checksAheadLoaded, 0, 0, 100);
+  // The built-in modules the command's chunks load once it runs, loaded now, from Node's code cache: after the
+  // flags, validate's pack checks (crypto, fs/promises, zlib, the yaml package's process: 26 modules) were
+  // compiled from source, ~5 ms of a one-pack validate's ~100 ms CPU, ~20 ms of a first run's ~180 ms (no code
+  // cache yet). test/e2e/rerun-builtins.test.ts keeps the lists whole.
+  for (const id of loadedLater(command)) require(id);
   // The chunks compiled so far are cached under the flags they were compiled with: V8 refuses a cache made
   // under other flags (bin/code-cache.cjs sets these back to V8's defaults for the moment it saves them).
   // Which flags, and why each: bin/v8-flags.cjs (only those the running V8 has).
-  const { flags, undo } = require('./v8-flags.cjs').runFlags(validating);
+  const { flags, undo } = require('./v8-flags.cjs').runFlags(command === 'validate');
   codeCache?.setFlags(flags, undo);
   for (const flag of flags) v8.setFlagsFromString(flag);
 }

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runBin, runCli } from '../support/cli.js';
+import { writeValidPack } from '../support/packs.js';
 import { pushStatuses, rerunTree } from '../support/push-setup.js';
-import { setup } from '../support/stage.js';
+import { setup, stage } from '../support/stage.js';
 
 /*
  * Node compiles a built-in module that loads after a V8 flag changed from its source instead of its code cache
@@ -50,5 +51,24 @@ describe('a re-run of an unchanged tree', () => {
     const again = await runBin(args, { env: { ...work.env, NODE_OPTIONS: '--pending-deprecation' } });
     expectRun(again, { code: 0, stderr: '' });
     expect(pushStatuses(again.stdout)).toEqual(['unchanged', 'unchanged']);
+  });
+});
+
+describe('a one-pack validate and build', () => {
+  const stack = stage();
+  it('load every built-in module of their main thread before the V8 flags are set (validate: crypto, fs/promises, zlib)', async () => {
+    const root = await stack.tempDir('packpub-builtins-');
+    const pack = await writeValidPack(join(root, 'web'));
+    const log = join(root, 'builtins.jsonl');
+    const env = { NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_BUILTINS_LOG: log };
+    expectRun(await runBin(['validate', pack], { env }), { code: 0, stdout: ['web', 'passed'] });
+    const archive = join(root, 'web.tgz');
+    expectRun(await runBin(['build', pack, '-o', archive], { env }), { code: 0 });
+    expect((await readFile(archive)).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const recorded = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { flagged: boolean; after: string[] });
+    expect(recorded).toEqual([
+      { flagged: true, after: [] },
+      { flagged: true, after: [] },
+    ]);
   });
 });
