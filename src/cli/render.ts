@@ -75,7 +75,8 @@ const WARNINGS_SHOWN = 5;
 const SHOWN_FINDINGS = 20;
 
 function describeResult(r: PackResult): string {
-  const id = r.name === undefined ? r.dir : `${r.name}:${r.version}`;
+  // An invalid pack's name and version are pack.json's text: shown as printable() shows it (validate's verdict line).
+  const id = printable(r.name === undefined ? r.dir : `${r.name}:${r.version}`);
   switch (r.status) {
     case 'published':
     case 'overwritten':

@@ -238,7 +238,8 @@ export function markdownCell(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/([\\`*_[\]|#~])/g, '\\$1')
-    .replace(/\r?\n/g, '<br>');
+    // A lone CR ends a Markdown line as LF does (CommonMark, "line ending"): it cut the row, the rest a paragraph below.
+    .replace(/\r\n?|\n/g, '<br>');
 }
 
 /**

@@ -42,7 +42,9 @@ function renderHuman(io: CliIo, shown: string[], reports: ValidationReport[], st
   const color = useColor(io, 'stdout');
   const paint = (code: string, text: string): string => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   reports.forEach((report, i) => {
-    const id = report.pack === undefined ? '' : ` ${report.pack.name}:${report.pack.version}`;
+    // pack.json's name and version too: a line break or carriage return in them (a pack of a fork's pull request) made
+    // the rest of the line one the GitHub runner read as a workflow command (it ends lines at CR too).
+    const id = report.pack === undefined ? '' : ` ${printable(`${report.pack.name}:${report.pack.version}`)}`;
     const verdict = report.passed ? paint('32', 'OK') : paint('31', 'FAILED');
     // The folder as named (a glob's match: a folder of the repository) as printable() shows it: a line break and
     // "::error::..." in its name printed a line the GitHub runner took as a workflow command.
