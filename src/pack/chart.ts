@@ -310,9 +310,13 @@ const MAX_FOLDER_NESTING = 16;
  * structure cost as much again as the whole reference scan adds: a reference outside their defines counts
  * as read (one warning fewer at worst).
  */
-function addTemplateRefs(slot: ChartSlot, text: string | AsciiBytes, file: string): void {
+function addTemplateRefs(slot: ChartSlot, given: string | AsciiBytes, file: string): void {
   const refs = (slot.templateRefs ??= new Set());
   if (refs.size >= MAX_TEMPLATE_REFS) return;
+  // A large template that runs `required` is made one string for its required scan (addRequiredScan): the
+  // reference scan then reads that string too, rather than the same bytes made strings again in pieces (issue 16:
+  // on the bench tree 19 MB of such templates were made strings twice).
+  const text = typeof given !== 'string' && given.ascii.includes('required') ? given.ascii.toString('latin1') : given;
   const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
   const add = (path: string) => {
     if (refs.size < MAX_TEMPLATE_REFS && !refs.has(path)) refs.add(detached(path));

@@ -123,6 +123,21 @@ describe('helmEntryPath', () => {
 });
 
 describe('readChart', () => {
+  it('reads the references and required calls of large templates (128 KiB and more), with and without a required call', async () => {
+    // Each line an action reading a value of its own: the large templates are read as bytes (in pieces, or as one string when they run required).
+    const lines = (prefix: string): string => Array.from({ length: 5000 }, (_, i) => `x${i}: {{ .Values.${prefix}.k${i} }}\n`).join('');
+    const withRequired = `${lines('a')}needed: {{ required "set b.needed" .Values.b.needed }}\n`;
+    const without = lines('c');
+    expect([withRequired.length, without.length].every((n) => n >= 128 * 1024)).toBe(true);
+    const chart = await readChart(
+      await archiveOf({ 'big/Chart.yaml': 'apiVersion: v2\nname: big\nversion: 1.0.0\n', 'big/templates/req.yaml': withRequired, 'big/templates/plain.yaml': without }),
+      { templates: true },
+    );
+    const paths = chart.templateValuePaths.map((p) => p.join('.'));
+    expect([paths.length, paths.slice(0, 2), paths.includes('b.needed'), paths.includes('a.k4999'), paths.includes('c.k4999')]).toEqual([10001, ['a.k0', 'a.k1'], true, true, true]);
+    expect(chart.requiredValues).toEqual([{ path: ['b', 'needed'], message: 'set b.needed', line: 5001, column: 12, file: 'req.yaml' }]);
+  });
+
   it('reads a chart archive with subchart folders and nested subchart archives, streaming past other files', async () => {
     const chart = await readChart(
       await archiveOf({
