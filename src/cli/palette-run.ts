@@ -57,12 +57,12 @@ export async function runPaletteSyncs(
   // Every target's Palette settings are checked before the first sync: a refusal of the second (exit 2) came after
   // the first target's sync was triggered.
   for (const item of items) await (await paletteClient(args, ctx, item.target.config, true, item.target.where))?.close();
-  // palette sync of several targets: every target's Palette registry is found before the first sync, as push's pre-flight
-  // finds them before publishing. A target no registry serves (or several) ended the run after the targets before it
-  // were synced.
+  // palette sync of several targets: every target's Palette registry is found, and its project checked, before the first
+  // sync, as push's pre-flight does before publishing. A target no registry serves (or several), or whose project cannot
+  // show its packs, ended the run after the targets before it were synced.
   if (mode === 'sync' && items.length > 1) {
-    const { resolvePaletteRegistry } = await import('../operations/palette.js');
-    const found = await registriesFirst(args, ctx, items.map((item) => item.target), true, resolvePaletteRegistry, nothingSynced);
+    const { paletteRegistryBeforeSync } = await import('../operations/palette.js');
+    const found = await registriesFirst(args, ctx, items.map((item) => item.target), true, paletteRegistryBeforeSync, nothingSynced);
     items = items.map((item, i) => ({ ...item, target: found[i] ?? item.target }));
   }
   for (const item of items) {

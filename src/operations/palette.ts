@@ -225,6 +225,18 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
 }
 
 /**
+ * palette sync of several targets, before the first sync: the one Palette registry serving the target, refused (USAGE,
+ * exit 2) for a project that cannot show its packs as push --palette-sync's pre-flight refuses it (projectBeforePublish);
+ * a registry with sync off is not refused (palette sync reports it per pack, exit 3).
+ */
+export async function paletteRegistryBeforeSync(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions = {}): Promise<ResolvedPaletteRegistry> {
+  const registry = await resolvePaletteRegistry(client, target, options);
+  const wrong = await projectBeforePublish(client, registry, options.deadline);
+  if (wrong !== undefined) throw wrong;
+  return registry;
+}
+
+/**
  * With a project (--palette-project), before anything is published, with no pack name of the run needed: one pack
  * search of the registry in the project; finding none (or refused there), one at tenant scope for a pack Palette lists
  * through the registry, and that pack judged as the check before a sync judges the run's first pack

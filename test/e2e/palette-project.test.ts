@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -478,5 +478,25 @@ describe('push --palette-sync / palette sync with a wrong --palette-project', ()
     } finally {
       w.palette.searchItemsAnswer = undefined;
     }
+  });
+});
+
+describe('palette sync of several targets, one with a wrong palette.project', () => {
+  it('is refused before the first sync: exit 2, nothing synced (was: the first target synced and confirmed, then the refusal)', async () => {
+    const other = w.palette.addRegistry('basic', 'project-lab-2', { endpoint: `http://${w.registry.host}`, baseContentPath: w.under('projbase2'), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    for (const base of ['projbase', 'projbase2']) {
+      const push = await runCli(['push', w.packs.first, '--registry', `${w.registry.host}/${w.under(base)}`], { env: env() });
+      expect(push.code, push.stderr).toBe(0);
+    }
+    const config = join(w.root, 'two-projects.yaml');
+    await writeFile(config, `targets:\n  good:\n    registry: ${w.registry.host}/${w.under('projbase')}\n    palette:\n      project: p-all\n  wrong:\n    registry: ${w.registry.host}/${w.under('projbase2')}\n    palette:\n      project: p-nosuch\n`);
+    const syncs = () => [w.uid, other].map((uid) => w.palette.registries.get(uid)?.syncRequests.length ?? 0);
+    const before = syncs();
+    const run = await runCli(['palette', 'sync', '--config', config, '--target', 'good,wrong', '--palette-poll-interval', '0.02'], { env: env() });
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`error: Palette project p-nosuch (--palette-project) cannot show the packs of registry project-lab-2: Palette has no project with that uid`);
+    expect(run.stderr).toContain('; nothing was synced (palette sync finds the Palette registry of every target first)');
+    expect(syncs()).toEqual(before);
   });
 });
