@@ -25,7 +25,7 @@ import { binaryUnit } from '../support/fuzz-text.js';
 // eight mutants of src/oci/reference.ts (s31), the three these properties catch at 400 runs they catch at 100 and 200
 // too (a separator dropped from the path grammar: 4 properties fail at 400, 3 at 200; any bracketed text taken as IPv6;
 // port 0 accepted); the other five (limits moved by one: tag length, port, path length; a label ending in '-'; 127.x
-// look-alikes) no count catches.
+// look-alikes) no count catches: 'at the limits of the grammar' below does (each line fails one).
 const RUNS = { seed: Number(process.env['PACKPUB_FUZZ_SEED'] ?? 20261122), numRuns: Number(process.env['PACKPUB_FUZZ_RUNS'] ?? 200) };
 
 // --- the oracle (distribution/reference regexp.go) ---
@@ -79,6 +79,19 @@ function outcome<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: P
     return { ok: false, error: e };
   }
 }
+
+// The limits themselves, which the generators above do not reach (each line fails a mutant no run count caught:
+// a limit moved by one, a label ending in '-', a 127.x look-alike taken for loopback).
+describe('at the limits of the grammar', () => {
+  it('a tag of 128 characters, a port of 65535, labels ending in a letter or digit; not one more, not a look-alike', () => {
+    expect(validateTag('a'.repeat(128))).toBe('a'.repeat(128));
+    expect(outcome(() => validateTag('a'.repeat(129))).ok).toBe(false);
+    expect(validateHost('h.example:65535')).toBe('h.example:65535');
+    for (const bad of ['h.example:65536', 'h.example:0', 'a-.example.com', '-a.example.com', 'a.-b.example']) expect(outcome(() => validateHost(bad)).ok, bad).toBe(false);
+    for (const host of ['127.0.0.1', '127.1.2.3:5000', 'localhost:80', '[::1]:5000']) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['127.evil.example', '127.0.0.1.nip.io', '127.0.0.1x', 'localhost.evil.example']) expect(isLoopbackHost(host), host).toBe(false);
+  });
+});
 
 describe('tags (validateTag)', () => {
   it('accepts and returns every tag of the grammar', () => {
