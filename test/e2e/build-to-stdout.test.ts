@@ -1,4 +1,5 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +104,21 @@ describe('push and validate --junit /dev/stdout into a pipe', () => {
       stderr: "error: --junit /dev/stdout is standard output, which carries the run's own lines (or its --json report) too\nhint: give --junit a file (e.g. reports/junit.xml) and read it from there\n",
     });
     expect(run.stdout.toString()).toBe('');
+    expect(await readdir(root)).toEqual(['pack']);
+  });
+  it('-o - into a reader that stops after 5 bytes: exit 1, said as such (was: "EPIPE: broken pipe, write ... a bug in packpub")', async () => {
+    const root = await stack.tempDir('packpub-build-stdout-');
+    // 1 MiB that does not compress: more than a pipe buffers (64 KiB), so the write meets the closed pipe.
+    const pack = await writePack(join(root, 'pack'), { name: 'to-stdout', version: '1.0.0', files: { 'data.bin': randomBytes(1 << 20) } });
+    const env = { ...cliBaseEnv(), SOURCE_DATE_EPOCH: '1700000000' };
+    const run = await runChild('bash', ['--noprofile', '--norc', '-c', 'set -o pipefail; "$@" | head -c 5 > /dev/null', 'bash', process.execPath, BIN, 'build', pack, '-o', '-'], { cwd: root, env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: ChildFailure) => ({ code: typeof err.code === 'number' ? err.code : -1, stderr: err.stderr.toString() }),
+    );
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('error: standard output was closed before the whole archive was written: the program reading it stopped reading\n');
+    expect(run.stderr).not.toContain('bug in packpub');
+    expect(run.stderr).not.toContain('built /dev/stdout');
     expect(await readdir(root)).toEqual(['pack']);
   });
 });

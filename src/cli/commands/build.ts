@@ -91,7 +91,17 @@ export const buildCommand: CommandSpec = {
       basePath: location?.basePath ?? '',
       referenceFor: (repo, tag) =>
         location === undefined ? `oci:${join(DEFAULT_OCI_LAYOUT, repo)}:${tag}` : formatReference(location.host, repo, tag),
-    }).catch(annotate);
+    }).catch(async (err: unknown) => {
+      // The program reading standard output stopped before the archive was written whole (`-o - | head -c 5`, an upload
+      // that failed): exit 1 as before, said as what it is (was: "EPIPE: broken pipe, write ... a bug in packpub").
+      if (toStdout && (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') {
+        throw new PackpubError('LOCAL_WRITE', 'standard output was closed before the whole archive was written: the program reading it stopped reading', {
+          hint: 'what it read is not the whole archive; check the command it was sent to, or write the archive to a file with -o',
+          cause: err,
+        });
+      }
+      return annotate(err);
+    });
     if (args['json'] === true) {
       const { bytes: _bytes, ...manifest } = result.manifest;
       writeLine(ctx.io.stdout, JSON.stringify({ name: result.name, version: result.version, reference: result.reference, archive: result.archive, manifest }, null, 2));
