@@ -130,5 +130,10 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
     expect(job.artifacts).toMatchObject({ when: 'always', reports: { junit: 'reports/junit.xml' } });
     const jenkins = await readFile(join(ROOT, 'examples/ci/Jenkinsfile'), 'utf8');
     expect(jenkins).toMatch(/\| *\n\s*bash ci\/run-packpub\.sh push /);
+    // An earlier build's reports are removed before anything else of the stage runs (the install may fail, or the abort
+    // come while packpub is still starting): the `junit` step read them as this build's in a kept workspace.
+    const steps = jenkins.slice(jenkins.indexOf('steps {'));
+    expect(steps.indexOf("sh 'rm -rf reports'")).toBeGreaterThan(0);
+    expect(steps.indexOf("sh 'rm -rf reports'")).toBeLessThan(steps.indexOf('npm install'));
   });
 });
