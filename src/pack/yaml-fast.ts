@@ -182,6 +182,15 @@ class Reader {
     return { line: this.numbers[this.li] as number, column: offset - (this.starts[this.li] as number) + 1 };
   }
 
+  /**
+   * A scalar node at `offset` of the current line: its position written as fields, not spread from lineOf's (an
+   * object spread after other properties is a runtime call in V8: ~5x the cost of the node, made for every key
+   * and value of every YAML file validate reads; issue 16).
+   */
+  private scalarNode(value: string, plain: boolean, offset: number): YScalar {
+    return { kind: 'scalar', value, plain, line: this.numbers[this.li] as number, column: offset - (this.starts[this.li] as number) + 1 };
+  }
+
   private node(depth: number): void {
     this.nodes++;
     if (depth > this.depth) {
@@ -219,7 +228,7 @@ class Reader {
       while (r < end && text.charCodeAt(r) === SPACE) r++;
       if (text.charCodeAt(r) !== COLON || !(r + 1 === end || text.charCodeAt(r + 1) === SPACE)) return undefined;
       if (r - off > MAX_KEY_LENGTH) throw UNSUPPORTED;
-      return { node: { kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(off) }, after: r + 1 };
+      return { node: this.scalarNode(quoted.value, false, off), after: r + 1 };
     }
     if (c === 0x7c || c === 0x3e || c === 0x5b || c === 0x7b) return undefined; // a block scalar header or flow collection
     if (badPlainStart(c, off + 1 < end ? text.charCodeAt(off + 1) : NaN)) throw UNSUPPORTED;
@@ -235,7 +244,7 @@ class Reader {
           if (value === '<<' || value === '~' || value === 'null' || value === 'Null' || value === 'NULL') throw UNSUPPORTED;
           // A key Go reads as a uint64, which Helm refuses: the full reader records it.
           if (goUint64Key(value)) throw UNSUPPORTED;
-          return { node: { kind: 'scalar', value, plain: true, ...this.lineOf(off) }, after: j + 1 };
+          return { node: this.scalarNode(value, true, off), after: j + 1 };
         }
       } else if (ch === HASH && text.charCodeAt(j - 1) === SPACE) {
         return undefined;
@@ -299,7 +308,7 @@ class Reader {
       let r = quoted.end;
       while (r < end && text.charCodeAt(r) === SPACE) r++;
       if (r < end && !(r > quoted.end && text.charCodeAt(r) === HASH)) throw UNSUPPORTED;
-      const scalar: YScalar = { kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(off) };
+      const scalar: YScalar = this.scalarNode(quoted.value, false, off);
       this.li++;
       return scalar;
     }
@@ -316,7 +325,7 @@ class Reader {
       if (ch === COLON && (j + 1 === end || text.charCodeAt(j + 1) === SPACE)) throw UNSUPPORTED;
     }
     while (text.charCodeAt(stop - 1) === SPACE) stop--;
-    const scalar: YScalar = { kind: 'scalar', value: text.slice(off, stop), plain: true, ...this.lineOf(off) };
+    const scalar: YScalar = this.scalarNode(text.slice(off, stop), true, off);
     this.li++;
     return scalar;
   }
@@ -342,7 +351,7 @@ class Reader {
         this.node(depth + 1);
         if (ch === DQUOTE || ch === SQUOTE) {
           const quoted = this.quoted(j, end);
-          items.push({ kind: 'scalar', value: quoted.value, plain: false, ...this.lineOf(j) });
+          items.push(this.scalarNode(quoted.value, false, j));
           itemEnd = quoted.end;
         } else {
           if (badPlainStart(ch, j + 1 < end ? text.charCodeAt(j + 1) : NaN)) throw UNSUPPORTED;
@@ -355,7 +364,7 @@ class Reader {
           }
           let stop = k;
           while (text.charCodeAt(stop - 1) === SPACE) stop--;
-          items.push({ kind: 'scalar', value: text.slice(j, stop), plain: true, ...this.lineOf(j) });
+          items.push(this.scalarNode(text.slice(j, stop), true, j));
           itemEnd = k;
         }
         j = itemEnd;
@@ -375,7 +384,7 @@ class Reader {
     while (r < end && text.charCodeAt(r) === SPACE) r++;
     if (r < end && !(r > j && text.charCodeAt(r) === HASH)) throw UNSUPPORTED;
     this.li++;
-    return c === 0x5b ? { kind: 'seq', items, ...at } : { kind: 'map', entries: [], ...at };
+    return c === 0x5b ? { kind: 'seq', items, line: at.line, column: at.column } : { kind: 'map', entries: [], line: at.line, column: at.column };
   }
 
   /**
@@ -442,14 +451,15 @@ class Reader {
     const lastLine = at.line + last;
     this.scalarLines.push(at.line + 1, lastLine);
     while (this.li < this.count && (this.numbers[this.li] as number) <= lastLine) this.li++;
-    return { kind: 'scalar', value, plain: false, ...at };
+    return { kind: 'scalar', value, plain: false, line: at.line, column: at.column };
   }
 
   private map(off: number, first: { node: YScalar; after: number }, depth: number): YMap {
     const text = this.text;
     const indent = off - (this.starts[this.li] as number);
     this.node(depth);
-    const map: YMap = { kind: 'map', entries: [], ...this.lineOf(off) };
+    const pos = this.lineOf(off);
+    const map: YMap = { kind: 'map', entries: [], line: pos.line, column: pos.column };
     let key: { node: YScalar; after: number } | undefined = first;
     for (;;) {
       this.node(depth + 1); // the key
@@ -467,14 +477,15 @@ class Reader {
           value = this.seq((this.starts[next] as number) + indent, depth + 1);
         } else {
           this.node(depth + 1);
-          value = { kind: 'scalar', value: '', plain: true, ...empty };
+          value = { kind: 'scalar', value: '', plain: true, line: empty.line, column: empty.column };
         }
       } else {
         value = this.inline(p, end, depth + 1, indent);
       }
       const k = key.node;
       const goKey = goKeyText(k.value, k.plain);
-      const entry: YEntry = { key: goKey, keyLine: k.line, keyColumn: k.column, keyPlain: k.plain, value, ...(goKey === k.value ? {} : { written: k.value }) };
+      const entry: YEntry = { key: goKey, keyLine: k.line, keyColumn: k.column, keyPlain: k.plain, value };
+      if (goKey !== k.value) entry.written = k.value;
       map.entries.push(entry);
       const next = this.li;
       if (!this.more(next) || (this.indents[next] as number) < indent) return map;
@@ -489,7 +500,8 @@ class Reader {
     const text = this.text;
     const indent = off - (this.starts[this.li] as number);
     this.node(depth);
-    const seq: YSeq = { kind: 'seq', items: [], ...this.lineOf(off) };
+    const pos = this.lineOf(off);
+    const seq: YSeq = { kind: 'seq', items: [], line: pos.line, column: pos.column };
     let at = off;
     for (;;) {
       const end = this.ends[this.li] as number;
