@@ -331,6 +331,7 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
       findings.push({ check: 'palette-access', ok: false, message: errorMessage(err), ...(isPackpubError(err) && err.hint !== undefined ? { fix: err.hint } : {}) });
     }
     if (details !== undefined) {
+      const onHost = details;
       if (options.registry !== undefined) details = details.filter((d) => d.summary.metadata.uid === options.registry || d.summary.metadata.name === options.registry);
       palette.registries = details.map((d) => ({
         uid: d.summary.metadata.uid,
@@ -351,12 +352,23 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
         // refused the project (exit 2): the project was not looked at.
         if (client.projectUid !== undefined) findings.push(await projectCheck(client, d));
       } else if (serving.length === 0) {
-        findings.push({
-          check: 'palette-registry',
-          ok: false,
-          message: `no Pack registry in Palette serves ${target.host}/${base}`,
-          fix: 'run packpub palette register, or add it under Tenant Settings > Registries > OCI Registries with the settings above',
-        });
+        // The registry chosen (--palette-registry, palette.registry) does not serve the target: say so, and which does.
+        // "No Pack registry serves", fix "run packpub palette register", sent users to add one beside the one serving it.
+        const others = options.registry === undefined ? [] : matchingRegistries(target, onHost);
+        const named = others.map((d) => `${d.summary.metadata.name} (${d.summary.metadata.uid})`).join(', ');
+        findings.push(
+          options.registry === undefined
+            ? { check: 'palette-registry', ok: false, message: `no Pack registry in Palette serves ${target.host}/${base}`, fix: 'run packpub palette register, or add it under Tenant Settings > Registries > OCI Registries with the settings above' }
+            : {
+                check: 'palette-registry',
+                ok: false,
+                message: `Palette registry "${options.registry}" (--palette-registry or palette.registry) does not serve ${target.host}/${base}${others.length === 0 ? '' : `; ${named} ${others.length === 1 ? 'does' : 'do'}`}`,
+                fix:
+                  others.length === 0
+                    ? 'leave --palette-registry out, and run packpub palette register, or add the registry under Tenant Settings > Registries > OCI Registries with the settings above'
+                    : `give --palette-registry (or palette.registry) ${others.length === 1 ? (others[0] as PaletteRegistryDetails).summary.metadata.uid : 'the uid of one of them'}, or leave it out`,
+              },
+        );
       } else {
         findings.push({
           check: 'palette-registry',

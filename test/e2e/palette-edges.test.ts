@@ -118,6 +118,21 @@ describe('a Palette registry with sync off', () => {
 
 // Palette's client waited a fixed 30 s per answer whatever --request-timeout said: a Palette that accepts
 // connections and never answers kept `palette doctor --request-timeout 1` running for ten minutes.
+describe('palette doctor --palette-registry naming a registry that does not serve the target', () => {
+  it('fails palette-registry naming the one that does (was: "no Pack registry in Palette serves", fix "run packpub palette register")', async () => {
+    const run = await runCli(['palette', 'doctor', ...at('drybase'), '--palette-registry', 'sync-off'], { env: env(w.palette.url) });
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toContain(
+      `FAIL  palette-registry: Palette registry "sync-off" (--palette-registry or palette.registry) does not serve ${w.registry.host}/drybase; dry-lab (${w.dryUid}) does\n        fix: give --palette-registry (or palette.registry) ${w.dryUid}, or leave it out\n`,
+    );
+    expect(run.stdout).not.toContain('palette register');
+    const none = await runCli(['palette', 'doctor', ...at('drybase'), '--palette-registry', 'no-such-registry'], { env: env(w.palette.url) });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain(`FAIL  palette-registry: Palette registry "no-such-registry" (--palette-registry or palette.registry) does not serve ${w.registry.host}/drybase; dry-lab (${w.dryUid}) does\n`);
+    expect(syncCalls(w.palette)).toEqual([]);
+  });
+});
+
 describe('a Palette that never answers', () => {
   it('palette doctor gives up on each call after --request-timeout, on every attempt, and names the timeout', async () => {
     const sockets = new Set<Socket>();
