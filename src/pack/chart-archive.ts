@@ -751,8 +751,10 @@ export async function readTar(src: ByteReader, visit: (entry: TarEntry, data: En
         };
       },
     };
-    const link = flag === 0x31 || flag === 0x32 ? { hard: flag === 0x31, target } : undefined;
-    await visit({ name, size: length, directory, globalHeader: false, ...(link === undefined ? {} : { link }) }, data);
+    const entry: TarEntry = { name, size: length, directory, globalHeader: false };
+    // Only a link entry says what it names (set, not spread in: an object spread is a runtime call per entry; issue 16).
+    if (flag === 0x31 || flag === 0x32) entry.link = { hard: flag === 0x31, target };
+    await visit(entry, data);
     if (left > 0 && !src.skipNow(left)) {
       const skipped = await src.skip(left);
       if (skipped < left) {

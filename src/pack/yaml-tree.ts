@@ -209,7 +209,10 @@ export function buildTree(doc: Document.Parsed, position: (offset: number) => { 
             else seen.set(key, keyBuilt.line);
           }
           const value = build(pair.value as YamlNode | null, { parent: path, segment: key }, depth + 1, { line: keyBuilt.line, column: keyBuilt.column });
-          map.entries.push({ key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, keyPlain: keyBuilt.kind === 'scalar' && keyBuilt.plain, value, ...(keyBuilt.kind === 'scalar' && key !== keyBuilt.value ? { written: keyBuilt.value } : {}) });
+          // The written key set only when there is one: an object spread here is a runtime call per entry (issue 16).
+          const entry: YEntry = { key, keyLine: keyBuilt.line, keyColumn: keyBuilt.column, keyPlain: keyBuilt.kind === 'scalar' && keyBuilt.plain, value };
+          if (keyBuilt.kind === 'scalar' && key !== keyBuilt.value) entry.written = keyBuilt.value;
+          map.entries.push(entry);
         }
       }
       built = map;
