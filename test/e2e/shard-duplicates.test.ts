@@ -43,4 +43,18 @@ describe('push --shard of a tree where two folders are one name:version', () => 
     expect(runs.map((r) => (r.stdout.match(/^published /gm) ?? []).length)).toEqual([2, 1]);
     expect([...(await layoutHoldings(layout)).tags.keys()].sort()).toEqual(['one', 'three', 'two'].map((n) => `spectro-packs/archive/${n}:1.0.0`));
   });
+  it('an invalid pack stops its own shard only (exit 1); the other shard publishes its packs (exit 0), as --help and README say', async () => {
+    const layout = join(w.root, 'layout-invalid');
+    const tree = join(w.root, 'tree-invalid');
+    for (const [dir, name] of [['a', 'one'], ['b', 'two'], ['c', 'three']] as const) await writePack(join(tree, dir), { name, version: '1.0.0' });
+    await writePack(join(tree, 'd'), { name: 'Not_Valid', version: '1.0.0' });
+    // Sorted a b c d: shard 1/2 holds a and c, shard 2/2 b and the invalid d.
+    const first = await runCli(['push', tree, '--recursive', '--shard', '1/2', '--oci-layout', layout]);
+    const second = await runCli(['push', tree, '--recursive', '--shard', '2/2', '--oci-layout', layout]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(second.code, second.stderr).toBe(1);
+    expect(`${second.stdout}${second.stderr}`).toContain('INVALID Not_Valid:1.0.0');
+    expect(`${second.stdout}${second.stderr}`).toContain('1 valid pack not pushed because 1 is invalid');
+    expect([...(await layoutHoldings(layout)).tags.keys()].sort()).toEqual(['one', 'three'].map((n) => `spectro-packs/archive/${n}:1.0.0`));
+  });
 });

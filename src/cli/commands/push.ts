@@ -31,7 +31,7 @@ const PUSH_FLAGS: OwnFlags = {
     },
     'fail-fast': { type: 'boolean', describe: 'Stop starting new packs after the first failure' },
     concurrency: numberFlag('Packs built and uploaded at once, 1 to 64 (default: four per core, 4 to 16)'),
-    shard: { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices); two folders of one name:version stop every shard' },
+    shard: { type: 'string', describe: 'I/N: publish only shard I of N of the sorted packs (CI matrices); two folders of one name:version stop every shard, an invalid pack only its own (the others publish: validate the tree first)' },
     tag: { type: 'string', array: true, describe: 'Extra tag for every pushed pack, besides its version (repeatable); one that reads as another version is refused, and so is a run (or a sharded tree) holding two versions of one pack' },
     'allow-other-version': {
       type: 'boolean',
