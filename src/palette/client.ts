@@ -667,11 +667,19 @@ export class PaletteClient {
       const askedMs = parseRetryAfter(retryAfter, Number.isNaN(serverNow) ? this.clock.now() : serverNow, Infinity);
       // Palette's own words, when it gave any (a 500 says what failed); a gateway's HTML page is left out.
       const said = status === 429 ? '' : redactText(errorBody(parseJson(text))?.message ?? '').slice(0, 300);
+      // An HTML page is a proxy's or gateway's (Palette answers JSON): "Palette is failing" sent users to wait for Palette.
+      const title = isHtmlPage(text, contentType) ? pageTitle(text) : undefined;
+      const page = title === undefined ? '' : ` with an HTML page${title === '' ? '' : ` ("${redactText(title)}")`}, a proxy's or gateway's in front of Palette`;
       const failed = new PaletteRetryable(
         String(status),
         (n, stopped) =>
-          new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempts(n)}${status === 429 ? ' (rate limit)' : ''}${stopped}${said === '' ? '' : `: ${said}`}`, {
-            hint: status === 429 ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later' : 'Palette is failing; try again later',
+          new PackpubError('PALETTE', `Palette answered ${status} to ${options.what} after ${attempts(n)}${status === 429 ? ' (rate limit)' : ''}${page}${stopped}${said === '' ? '' : `: ${said}`}`, {
+            hint:
+              status === 429
+                ? 'another client shares this address and Palette\'s rate limit (10 requests/s); try again later'
+                : title !== undefined
+                  ? 'a proxy or gateway between this machine and Palette is failing or cannot reach Palette: check it (HTTPS_PROXY, NO_PROXY) and --palette-endpoint; try again later'
+                  : 'Palette is failing; try again later',
           }),
         { status, retryAfterMs: askedMs === undefined ? undefined : Math.min(askedMs, MAX_RETRY_AFTER_MS) },
         askedMs,
@@ -706,7 +714,7 @@ export class PaletteClient {
 
   /** A redirect or an HTML error page: something in front of the API answered (attempt). */
   private notTheApi(status: number, what: string, text: string, contentType: string, redirect: string | undefined): PackpubError {
-    const title = /<title[^>]*>([^<]*)</i.exec(text)?.[1]?.replace(/\s+/g, ' ').trim().slice(0, 80) ?? '';
+    const title = pageTitle(text);
     const page = isHtmlPage(text, contentType) ? ` and an HTML page${title === '' ? '' : ` ("${redactText(title)}")`}` : '';
     const moved = status < 400 ? ` (a redirect${redirect === undefined ? '' : ` to ${redirect}`}, which packpub does not follow: the API key goes to the Palette endpoint only)` : '';
     return new PackpubError('PALETTE', `Palette at ${this.host} answered ${what} with ${status}${moved}${page}: not an answer of the Palette API, but of a proxy, gateway or sign-in page in front of it`, {
@@ -806,6 +814,11 @@ function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
 function isHtmlPage(text: string, contentType: string): boolean {
   if (parseJson(text) !== undefined) return false;
   return /html/i.test(contentType) || /^\s*</.test(text);
+}
+
+/** An HTML page's title, one line of at most 80 characters ('' for none). */
+function pageTitle(text: string): string {
+  return /<title[^>]*>([^<]*)</i.exec(text)?.[1]?.replace(/\s+/g, ' ').trim().slice(0, 80) ?? '';
 }
 
 /** Where a redirect points, without its query or fragment (a sign-in page's may carry a token): origin and path. */

@@ -133,6 +133,18 @@ describe('a proxy or sign-in page answering for Palette', () => {
     expect([...w.palette.registries.values()].filter((r) => r.spec['baseContentPath'] === base)).toHaveLength(1);
   });
 
+  it('a gateway\'s HTML 502 page, through the retries: named as the gateway\'s, nothing published (was: "Palette is failing")', async () => {
+    const run = await answering(
+      () => ({ status: 502, headers: { 'content-type': 'text/html' }, body: '<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>' }),
+      () => runCli(['push', w.packs.c, ...at(), '--palette-sync', '--retry-attempts', '2', '--retry-delay', '0'], { env: env() }),
+    );
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('error: Palette answered 502 to list OCI registries after 2 attempts with an HTML page ("502 Bad Gateway"), a proxy\'s or gateway\'s in front of Palette; nothing was published');
+    expect(run.stderr).toContain('hint: a proxy or gateway between this machine and Palette is failing or cannot reach Palette: check it (HTTPS_PROXY, NO_PROXY) and --palette-endpoint; try again later');
+    expect(run.stderr).not.toContain('<center>');
+    expect(await listedVersions(at(), env())).not.toContain('foreign-c:1.0.0');
+  });
+
   it('a plain-text 404 (not an HTML page) on a pack read is still "not listed yet"', async () => {
     const run = await answering(
       (path) => (path.startsWith('/v1/packs/foreign-c/') ? { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' } : 'pass'),
