@@ -366,7 +366,7 @@ const PALETTE_COMMAND_FLAGS: OwnFlags = {
   options: {
     'force-sync': { type: 'boolean', default: false, describe: 'sync: send forceSync=true (after replacing a version)' },
     junit: { type: 'string', describe: "sync: write a JUnit XML report to FILE: push --palette-sync's Palette suite, a case per pack, failing (PALETTE_NOT_VISIBLE) where Palette does not list it; one error case for a run refused or stopped" },
-    'palette-registry-name': { type: 'string', describe: 'register: name of the new registry (default: from host and base path)' },
+    'palette-registry-name': { type: 'string', describe: 'register: name of the new registry, refused when another registry of Palette has it (default: from host and base path, with the port, then -2 ..., when another has that)' },
     'palette-ecr-role-arn': { type: 'string', describe: `register/doctor, ECR: IAM role Palette assumes (STS), instead of ${PALETTE_ECR_ENV.accessKey}/${PALETTE_ECR_ENV.secretKey}` },
     'palette-ecr-external-id': { type: 'string', describe: 'register/doctor, ECR: external id of the STS trust (from Palette)' },
   },
