@@ -448,6 +448,8 @@ type Placement =
   | { kind: 'under-archive-name'; chain: string[]; name: string; rest: string };
 
 function place(path: string): Placement {
+  // Most entries are the top chart's own files (templates/, crds/, ...): not split and joined back (issue 16).
+  if (!path.startsWith('charts/')) return { kind: 'file', chain: [], rel: path };
   const segs = path.split('/');
   const chain: string[] = [];
   let i = 0;
