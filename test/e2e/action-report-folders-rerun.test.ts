@@ -1,4 +1,4 @@
-import { readFile, symlink, mkdir } from 'node:fs/promises';
+import { readdir, readFile, symlink, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -64,5 +64,15 @@ describe('the action\'s reports', () => {
     expect(r.exitCode).toBe(2);
     expect(r.outputs['exit-code']).toBe('2');
     expect(r.log).toContain('::error title=packpub action::the report input is empty: give a file path (default packpub-report.json)');
+  });
+  it('a report or junit input holding a line break (a YAML "|" block leaves one at its end) is refused (exit 2) before packpub runs', async () => {
+    for (const inputs of [{ report: 'lined/packpub.json\n' }, { junit: 'lined/junit.xml\n' }]) {
+      const r = await run(inputs);
+      expect(r.exitCode, r.log).toBe(2);
+      expect(r.outputs['exit-code']).toBe('2');
+      expect(r.log).toContain(`::error title=packpub action::the ${Object.keys(inputs)[0]} input holds a line break: give one file path on one line`);
+      // Was: exit 0, the report written to a file whose name ends in a line break, the report output naming another.
+      expect(await readdir(w.workspace)).not.toContain('lined');
+    }
   });
 });

@@ -32,6 +32,7 @@ const NOT_IN_SRC: Record<string, string> = {
   '(not a pack: its manifest has': 'as above',
   '(not a pack: its config is': 'as above',
   'the report input is empty: give a file path (default packpub-report.json)': "action.yml's own message (the GitHub Action's shell step)",
+  'the report input holds a line break: give one file path on one line': "action.yml's own message (the GitHub Action's shell step)",
   'already existed without these resource tags, which packpub does not add to an existing repository: K=V (absent), K2=V2 (it has K2=X)': 'example tags',
 };
 
