@@ -66,7 +66,7 @@ describe('the action\'s reports', () => {
     expect(r.log).toContain('::error title=packpub action::the report input is empty: give a file path (default packpub-report.json)');
   });
   it('a report or junit input holding a line break (a YAML "|" block leaves one at its end) is refused (exit 2) before packpub runs', async () => {
-    for (const inputs of [{ report: 'lined/packpub.json\n' }, { junit: 'lined/junit.xml\n' }]) {
+    for (const inputs of [{ report: 'lined/packpub.json\n' }, { junit: 'lined/junit.xml\n' }] as Record<string, string>[]) {
       const r = await run(inputs);
       expect(r.exitCode, r.log).toBe(2);
       expect(r.outputs['exit-code']).toBe('2');
