@@ -288,7 +288,8 @@ async function registrySideChecks(target: PaletteTargetRef, store: PackTarget, n
     message: noCredential && store.store.kind !== 'ecr' ? `${target.host} lets anyone list repositories under ${where} (no credential was given for Palette: it reads anonymously)` : `the credentials can list repositories under ${where}`,
   });
   const base = baseRepository(trimSlashes(target.basePath));
-  const packs = repositories.filter((r) => packNameOf(trimSlashes(target.basePath), r) !== undefined);
+  // A repository nested deeper than <base>/spectro-packs/archive/<name> holds no pack Palette lists: not counted.
+  const packs = repositories.filter((r) => !(packNameOf(trimSlashes(target.basePath), r) ?? '/').includes('/'));
   if (repositories.includes(base) || packs.length > 0) {
     out.push({ check: 'base-repository', ok: true, message: `${target.host}/${base} exists (${packs.length} pack ${packs.length === 1 ? 'repository' : 'repositories'} below it)` });
   } else {

@@ -289,5 +289,8 @@ describe('palette sync of a base path holding a repository nested below spectro-
     expect(named.stderr).toContain('error: pack name "team/app" holds "/": Palette lists a pack as one repository directly below spectro-packs/archive, named as its pack.json name is (one path component)\n');
     expect(named.stdout).toBe('');
     expect(syncs()).toBe(before + 1);
+    // doctor counts the pack repositories Palette lists packs from: hello's, not team/app's (was: 2).
+    const doctor = await runCli(['palette', 'doctor', ...w.at], { env: w.env });
+    expect(doctor.stdout).toContain(`ok    base-repository: ${w.registry.host}/np/spectro-packs/archive exists (1 pack repository below it)\n`);
   });
 });
