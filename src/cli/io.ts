@@ -203,13 +203,14 @@ export function useColor(io: CliIo, stream: 'stdout' | 'stderr' = 'stderr'): boo
  * is shown as U+XXXX too (runner source, ActionCommand.TryParseV2 and TryParse). So is that of "##vso[", which the
  * Azure Pipelines agent (README: Azure DevOps reads packpub's JUnit report) takes anywhere in a line of stdout or
  * stderr as a logging command (task.setvariable, task.complete result=Succeeded; agent source, Command.TryParse:
- * case-sensitive).
+ * case-sensitive). And of "##teamcity[", a TeamCity service message (setParameter name='env.X' sets a variable for
+ * the build's later steps, buildStatus its status), which its agent reads from a build step's output.
  */
 export function printable(text: string): string {
   return text
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, codePoint)
     .replace(/(^|\n)(\s*):(?=:)/g, (_, start: string, blanks: string) => `${start}${blanks}${codePoint(':')}`)
-    .replace(/#(?=#(?:vso)?\[)/g, codePoint);
+    .replace(/#(?=#(?:vso|teamcity)?\[)/g, codePoint);
 }
 
 function codePoint(c: string): string {
@@ -218,14 +219,14 @@ function codePoint(c: string): string {
 
 /**
  * Write one line (or a JSON document). Text from outside already went through printable(); what can still hold
- * "##[" (or Azure Pipelines' "##vso[") is JSON (a report, pack.json shown by inspect) quoting a registry's or a pack's text, where the GitHub
+ * "##[" (or Azure Pipelines' "##vso[", TeamCity's "##teamcity[") is JSON (a report, pack.json shown by inspect) quoting a registry's or a pack's text, where the GitHub
  * runner would take it as a workflow command (its older syntax, found anywhere in a line): inside a JSON string,
  * "##\u005b" is the same text, so the document reads back unchanged. packpub's own workflow commands (a line
  * starting with "::") are read by the runner as such before it looks for "##[": their text is left as it is.
  */
 export function writeLine(stream: Writable, line = ''): void {
-  const commands = (line.includes('##[') || line.includes('##vso[')) && !line.startsWith('::');
-  stream.write(`${commands ? line.replaceAll('##[', '##\\u005b').replaceAll('##vso[', '##vso\\u005b') : line}\n`);
+  const commands = (line.includes('##[') || line.includes('##vso[') || line.includes('##teamcity[')) && !line.startsWith('::');
+  stream.write(`${commands ? line.replaceAll('##[', '##\\u005b').replaceAll('##vso[', '##vso\\u005b').replaceAll('##teamcity[', '##teamcity\\u005b') : line}\n`);
 }
 
 /**

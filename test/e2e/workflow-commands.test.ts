@@ -72,4 +72,21 @@ describe('registry text never becomes a workflow command', () => {
       expect(report.results[0]?.error?.message).toContain('##vso[task.complete result=Succeeded;]done');
     }
   });
+  it.each([[[]], [['--json']]])('in TeamCity, push %j: a registry\'s "##teamcity[" (a service message) is spelled out', async (mode) => {
+    // The TeamCity agent reads service messages from a step's output: setParameter name='env.X' set a variable for the
+    // build's later steps, buildStatus status='SUCCESS' its status.
+    const teamcity = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: "bad manifest\n##teamcity[setParameter name='env.NODE_OPTIONS' value='--require /tmp/x.js']\n##teamcity[buildStatus status='SUCCESS']" }] });
+    const dir = await writePack(join(w.root, `tc${mode.length}`), { name: `tc${mode.length}`, version: '1.0.0' });
+    w.hostile.behaviour = { answer: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') ? { status: 400, headers: { 'content-type': 'application/json' }, body: teamcity } : undefined) };
+    const run = await runCli(['push', dir, '--registry', w.R, '--no-cache', ...mode], { env: { TEAMCITY_VERSION: '2025.11' } });
+    w.hostile.behaviour = {};
+    expect(run.code).toBe(1);
+    expect((run.stdout + run.stderr).split('\n').filter((l) => l.includes('##teamcity['))).toEqual([]);
+    expect(run.stderr).toContain("bad manifest\nU+0023#teamcity[setParameter name='env.NODE_OPTIONS' value='--require /tmp/x.js']\nU+0023#teamcity[buildStatus status='SUCCESS']");
+    if (mode.length > 0) {
+      const report = JSON.parse(run.stdout) as { results: Array<{ error?: { message: string } }> };
+      expect(report.results[0]?.error?.message).toContain("##teamcity[buildStatus status='SUCCESS']");
+      expect(run.stdout).toContain("##teamcity\\u005bbuildStatus status='SUCCESS']");
+    }
+  });
 });
