@@ -102,6 +102,37 @@ export function validateHost(host: string): string {
   return host;
 }
 
+/**
+ * Whether `image` is a container image reference as Docker and containerd read it (distribution/reference's
+ * grammar): `[HOST[:PORT]/]PATH[:TAG][@ALGORITHM:HEX]`, the first segment a host when it holds "." or ":" or is
+ * `localhost`, each path component lowercase. Nothing that holds a space, a line break or another character
+ * outside the grammar is one.
+ */
+export function isImageReference(image: string): boolean {
+  let rest = image;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    if (!/^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.test(rest.slice(at + 1))) return false;
+    rest = rest.slice(0, at);
+  }
+  const slash = rest.indexOf('/');
+  const first = slash < 0 ? '' : rest.slice(0, slash);
+  if (first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+    try {
+      validateHost(first);
+    } catch {
+      return false;
+    }
+    rest = rest.slice(slash + 1);
+  }
+  const colon = rest.indexOf(':');
+  if (colon >= 0) {
+    if (!TAG_RE.test(rest.slice(colon + 1))) return false;
+    rest = rest.slice(0, colon);
+  }
+  return rest.length > 0 && rest.length <= MAX_REPOSITORY_LENGTH && rest.split('/').every((c) => PATH_COMPONENT_RE.test(c));
+}
+
 /** Host without port, lowercased; brackets kept for IPv6. */
 export function hostName(host: string): string {
   const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host);

@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 // The function, not the package: its index loads some 40 modules (start-up of `validate`, issue 16).
 import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
-import { validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { isImageReference, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, linkEntriesText, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
@@ -790,14 +790,18 @@ async function valuesFindings(root: string, layer: string | undefined): Promise<
     } else {
       images.forEach((entry, i) => {
         const image = isObject(entry) ? entry['image'] : undefined;
-        if (typeof image === 'string' && image.trim() !== '') return;
+        const named = typeof image === 'string' && image.trim() !== '';
+        // A Palette macro ({{ ... }}) is replaced before anything reads the list: not judged.
+        if (named && (image.includes('{{') || isImageReference(image.trim()))) return;
         findings.push({
           severity: 'warning',
-          rule: 'values-image-entry',
+          rule: named ? 'values-image-reference' : 'values-image-entry',
           file: PACK_FILES.values,
           path: `pack.content.images[${i}]`,
           ...at(check.keyPositions.get(`pack.content.images[${i}]`) ?? check.keyPositions.get('pack.content.images')),
-          message: `entry ${i} has no \`image:\` (pack-central requires \`- image: REGISTRY/REPO:TAG\` in every entry, and Palette mirrors only those for air-gapped installs)`,
+          message: named
+            ? `entry ${i} image ${JSON.stringify(image)} is no container image reference (REGISTRY/REPOSITORY:TAG or @sha256:..., lowercase repository, no spaces or line breaks): Palette mirrors the images of this list for air-gapped installs, and no registry serves this one`
+            : `entry ${i} has no \`image:\` (pack-central requires \`- image: REGISTRY/REPO:TAG\` in every entry, and Palette mirrors only those for air-gapped installs)`,
         });
       });
     }

@@ -63,3 +63,28 @@ describe("pack.json's name and version never become a workflow command", () => {
     expect(await readdir(layout).catch(() => [])).not.toContain('index.json');
   });
 });
+
+describe('an image entry of values.yaml that is no image reference', () => {
+  // pack.content.images is the list Palette mirrors for air-gapped installs: an entry holding a line break, spaces or
+  // a table row passed validate without a finding, even --strict (was). Now a warning naming it, quoted as JSON (a CR
+  // shown as \r, so no workflow command either); --strict fails it.
+  it('validate warns (exit 0), --strict fails it (exit 1), and the entry is quoted, never a workflow command', async () => {
+    const dir = join(w.root, 'image-entry');
+    await writePack(dir, { name: 'imgs', version: '1.0.0' });
+    const values = (await readFile(join(dir, 'values.yaml'), 'utf8')).replace(
+      '      - image: ghcr.io/example/app:1.0.0\n',
+      '      - image: ghcr.io/example/app:1.0.0\n      - image: "ghcr.io/x/y:1\\r::warning title=pwned::injected | col"\n',
+    );
+    await writeFile(join(dir, 'values.yaml'), values);
+    const env = { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root };
+    const warned = await runCli(['validate', dir], { cwd: w.root, env });
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(commands(warned)).toEqual([]);
+    const finding = 'pack.content.images[1]: entry 1 image "ghcr.io/x/y:1\\r::warning title=pwned::injected | col" is no container image reference';
+    expect(warned.stdout).toContain(`warning values.yaml:4:5 ${finding}`);
+    const strict = await runCli(['validate', '--strict', dir], { cwd: w.root, env });
+    expect(strict.code, strict.stderr).toBe(1);
+    expect(strict.stdout).toContain(`${dir}: imgs:1.0.0 FAILED\n`);
+    expect(strict.stdout).toContain(finding);
+  });
+});

@@ -330,6 +330,17 @@ const cases: Case[] = [
     mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n      - name: sidecar\n'),
     expect: { severity: 'warning', rule: 'values-image-entry', file: 'values.yaml', path: 'pack.content.images[1]', message: 'entry 1 has no `image:`' },
   },
+  {
+    name: 'values.yaml with an image entry that is no image reference (a line break and a table row in it)',
+    mutate: (dir) =>
+      putFile(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images:\n      - image: ghcr.io/example/web:1.0.0\n      - image: "ghcr.io/x/y:1\\r## heading\\r- [x](https://example.com) | col"\n'),
+    expect: { severity: 'warning', rule: 'values-image-reference', file: 'values.yaml', path: 'pack.content.images[1]', line: 4, message: 'entry 1 image "ghcr.io/x/y:1\\r## heading\\r- [x](https://example.com) | col" is no container image reference' },
+  },
+  {
+    name: 'values.yaml with an image whose repository is in capitals',
+    mutate: (dir) => putFile(dir, 'values.yaml', 'pack:\n  namespace: web\n  content:\n    images:\n      - image: ghcr.io/Example/Web:1.0.0\n'),
+    expect: { severity: 'warning', rule: 'values-image-reference', file: 'values.yaml', path: 'pack.content.images[0]', message: 'entry 0 image "ghcr.io/Example/Web:1.0.0" is no container image reference' },
+  },
   // pack-central rules (spectrocloud/pack-central validator/validate-packs.sh, validate-values.sh, pack-schema.json).
   {
     name: 'values.yaml with a line of three spaces',
