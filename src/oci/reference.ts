@@ -104,8 +104,8 @@ export function validateHost(host: string): string {
 
 /**
  * Whether `image` is a container image reference as Docker and containerd read it (distribution/reference's
- * grammar): `[HOST[:PORT]/]PATH[:TAG][@ALGORITHM:HEX]`, the first segment a host when it holds "." or ":" or is
- * `localhost`, each path component lowercase. Nothing that holds a space, a line break or another character
+ * grammar): `[HOST[:PORT]/]PATH[:TAG][@ALGORITHM:HEX]`, the first segment a host when it holds "." or ":" or a
+ * capital, or is `localhost` (as Docker's normalize.go tells one), each path component lowercase. Nothing that holds a space, a line break or another character
  * outside the grammar is one.
  */
 export function isImageReference(image: string): boolean {
@@ -117,7 +117,8 @@ export function isImageReference(image: string): boolean {
   }
   const slash = rest.indexOf('/');
   const first = slash < 0 ? '' : rest.slice(0, slash);
-  if (first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+  // A registry host as Docker's normalize.go (splitDockerDomain) tells one: ".", ":", "localhost", or a capital.
+  if (first !== '' && (first.includes('.') || first.includes(':') || first === 'localhost' || first.toLowerCase() !== first)) {
     try {
       validateHost(first);
     } catch {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRepositoryPath } from '../../../src/oci/reference.js';
+import { isImageReference, validateRepositoryPath } from '../../../src/oci/reference.js';
 
 // validateRepositoryPath remembers the paths it found valid: an invalid path must still be refused, with
 // its own message, every time, and a remembered one answered as before.
@@ -20,5 +20,24 @@ describe('validateRepositoryPath, asked again', () => {
     expect(() => validateRepositoryPath('a/b/')).toThrow(/invalid path component ""/);
     expect(() => validateRepositoryPath('a//b')).toThrow(/invalid path component ""/);
     expect(() => validateRepositoryPath(`${'a'.repeat(256)}`)).toThrow(/at most 255/);
+  });
+});
+
+// values.yaml's pack.content.images entries (validate's values-image-reference) as Docker and containerd read a name
+// (distribution/reference normalize.go splitDockerDomain): a first component holding ".", ":" or a capital, or
+// "localhost", is a registry host.
+describe('isImageReference', () => {
+  it('takes a first component in capitals as a registry host, as Docker does; a repository in capitals is none', () => {
+    const cases = ['MyRegistry/app:1.0', 'REG/team/app@sha256:' + 'a'.repeat(64), 'registry/app:1', 'localhost/app', 'reg:5000/app', 'myregistry/App:1', 'Reg/App:1', 'Reg:1/app'];
+    expect(cases.map((c) => [c, isImageReference(c)])).toEqual([
+      ['MyRegistry/app:1.0', true],
+      ['REG/team/app@sha256:' + 'a'.repeat(64), true],
+      ['registry/app:1', true],
+      ['localhost/app', true],
+      ['reg:5000/app', true],
+      ['myregistry/App:1', false],
+      ['Reg/App:1', false],
+      ['Reg:1/app', true],
+    ]);
   });
 });
