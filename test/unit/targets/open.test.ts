@@ -97,19 +97,26 @@ describe('the Harbor probe (GET /api/v2.0/systeminfo)', () => {
     }
   });
 
+  /** The store kind a registry whose systeminfo answers `body` (200) is opened as, and how many times it was asked. */
+  async function probed(body: string, contentType: string): Promise<{ kind: string; asks: number }> {
+    const { transport, sent } = scripted((req): Answer => {
+      if (req.url.pathname === '/api/v2.0/systeminfo') return { status: 200, headers: { 'content-type': contentType }, body };
+      return { status: 404 };
+    });
+    const target = await openWith('registry.example.com/base', transport, fakeClock());
+    await target.store.close();
+    return { kind: target.store.kind, asks: sent.filter((s) => s.url.includes('/api/v2.0/systeminfo')).length };
+  }
+
   it('a JSON answer that is not an object (null, a string, an array, a number) is "not Harbor" at once, asked once', async () => {
     for (const body of ['null', '"harbor"', '[]', '42']) {
-      const { transport, sent } = scripted((req): Answer => {
-        if (req.url.pathname === '/api/v2.0/systeminfo') return { status: 200, headers: { 'content-type': 'application/json' }, body };
-        return { status: 404 };
-      });
-      const target = await openWith('registry.example.com/base', transport, fakeClock());
-      try {
-        expect(target.store.kind, body).toBe('generic');
-      } finally {
-        await target.store.close();
-      }
-      expect(sent.filter((s) => s.url.includes('/api/v2.0/systeminfo')), body).toHaveLength(1);
+      expect(await probed(body, 'application/json'), body).toEqual({ kind: 'generic', asks: 1 });
+    }
+  });
+
+  it('a web page answered 200 (a UI in front of the registry serving its index.html for every path) is "not Harbor" at once, asked once; an empty 200 is asked again', async () => {
+    for (const [body, asks] of [['<!doctype html><html><head><title>Registry UI</title></head></html>', 1], ['\n  <html></html>', 1], ['', 3]] as const) {
+      expect(await probed(body, 'text/html'), body).toEqual({ kind: 'generic', asks });
     }
   });
 });
