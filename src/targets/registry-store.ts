@@ -40,12 +40,17 @@ async function isHarbor(client: RegistryClient, debug?: (line: string) => void):
   // One --request-timeout for the whole probe: an answer dripping in a byte at a time never trips the chunk timeout.
   const signal = AbortSignal.timeout(client.transport.requestTimeoutMs);
   const { retry } = client;
+  let answered = false;
   for (let attempt = 1; attempt <= 3 && !signal.aborted; attempt++) {
     try {
-      // The retry backoff's pause before asking again (--retry-delay): three asks within milliseconds met the same
-      // passing fault (a Harbor restarting, answering 503), and a Harbor was taken for a generic registry.
-      if (attempt > 1) await retry.clock.sleep(backoffDelayMs(attempt - 2, () => retry.clock.random(), retry.initialDelayMs), signal);
+      // After an answer that was a passing fault, the retry backoff's pause before asking again (--retry-delay): three
+      // asks within milliseconds met the same fault (a Harbor restarting, answering 503), and a Harbor was taken for a
+      // generic registry. After no answer (a connection refused or reset), asked again at once, as before: a registry
+      // that never answers is refused by the first registry call without a wait (its retry policy's "never answered").
+      if (answered) await retry.clock.sleep(backoffDelayMs(attempt - 2, () => retry.clock.random(), retry.initialDelayMs), signal);
+      answered = false;
       const res = await client.transport.request({ method: 'GET', url: client.url('/api/v2.0/systeminfo'), followRedirects: false, signal });
+      answered = true;
       const body = (await readBounded(res.body, 64 * 1024)).toString('utf8');
       // A passing fault: ask again rather than guess "not Harbor". A success other than 200 (a 206 unasked) or a 200
       // without JSON (empty, cut short) is one too: taken for "not Harbor" at once, a Harbor so answered once had its
