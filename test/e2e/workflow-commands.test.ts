@@ -57,36 +57,47 @@ describe('registry text never becomes a workflow command', () => {
     expect(own[0]).toMatch(/^::error title=packpub::.*bad manifest%0A::stop-commands::tok%0A/);
   });
 
-  it.each([[[]], [['--json']]])('in Azure Pipelines, push %j: a registry\'s "##vso[" (a logging command anywhere in a line) is spelled out', async (mode) => {
-    // The Azure agent reads "##vso[area.action ...]" anywhere in a line of stdout or stderr: task.complete marked the step succeeded.
-    const azure = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'bad manifest ##vso[task.complete result=Succeeded;]done\n##vso[task.setvariable variable=DIGEST]sha256:forged' }] });
-    const dir = await writePack(join(w.root, `az${mode.length}`), { name: `az${mode.length}`, version: '1.0.0' });
-    w.hostile.behaviour = { answer: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') ? { status: 400, headers: { 'content-type': 'application/json' }, body: azure } : undefined) };
-    const run = await runCli(['push', dir, '--registry', w.R, '--no-cache', ...mode], { env: { TF_BUILD: 'True' } });
-    w.hostile.behaviour = {};
-    expect(run.code).toBe(1);
-    expect((run.stdout + run.stderr).split('\n').filter((l) => l.includes('##vso['))).toEqual([]);
-    expect(run.stderr).toContain('bad manifest U+0023#vso[task.complete result=Succeeded;]done\nU+0023#vso[task.setvariable variable=DIGEST]sha256:forged');
-    if (mode.length > 0) {
-      const report = JSON.parse(run.stdout) as { results: Array<{ error?: { message: string } }> };
-      expect(report.results[0]?.error?.message).toContain('##vso[task.complete result=Succeeded;]done');
-    }
-  });
-  it.each([[[]], [['--json']]])('in TeamCity, push %j: a registry\'s "##teamcity[" (a service message) is spelled out', async (mode) => {
-    // The TeamCity agent reads service messages from a step's output: setParameter name='env.X' set a variable for the
-    // build's later steps, buildStatus status='SUCCESS' its status.
-    const teamcity = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: "bad manifest\n##teamcity[setParameter name='env.NODE_OPTIONS' value='--require /tmp/x.js']\n##teamcity[buildStatus status='SUCCESS']" }] });
-    const dir = await writePack(join(w.root, `tc${mode.length}`), { name: `tc${mode.length}`, version: '1.0.0' });
-    w.hostile.behaviour = { answer: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') ? { status: 400, headers: { 'content-type': 'application/json' }, body: teamcity } : undefined) };
-    const run = await runCli(['push', dir, '--registry', w.R, '--no-cache', ...mode], { env: { TEAMCITY_VERSION: '2025.11' } });
-    w.hostile.behaviour = {};
-    expect(run.code).toBe(1);
-    expect((run.stdout + run.stderr).split('\n').filter((l) => l.includes('##teamcity['))).toEqual([]);
-    expect(run.stderr).toContain("bad manifest\nU+0023#teamcity[setParameter name='env.NODE_OPTIONS' value='--require /tmp/x.js']\nU+0023#teamcity[buildStatus status='SUCCESS']");
-    if (mode.length > 0) {
-      const report = JSON.parse(run.stdout) as { results: Array<{ error?: { message: string } }> };
-      expect(report.results[0]?.error?.message).toContain("##teamcity[buildStatus status='SUCCESS']");
-      expect(run.stdout).toContain("##teamcity\\u005bbuildStatus status='SUCCESS']");
-    }
-  });
+  // The Azure agent reads "##vso[area.action ...]" anywhere in a line of stdout or stderr: task.complete marked the step
+  // succeeded. The TeamCity agent reads service messages from a step's output: setParameter name='env.X' set a variable
+  // for the build's later steps, buildStatus status='SUCCESS' its status.
+  const AGENTS = [
+    {
+      ci: 'Azure Pipelines',
+      id: 'az',
+      env: { TF_BUILD: 'True' },
+      marker: '##vso[',
+      message: 'bad manifest ##vso[task.complete result=Succeeded;]done\n##vso[task.setvariable variable=DIGEST]sha256:forged',
+      shown: 'bad manifest U+0023#vso[task.complete result=Succeeded;]done\nU+0023#vso[task.setvariable variable=DIGEST]sha256:forged',
+      reported: '##vso[task.complete result=Succeeded;]done',
+      stdout: undefined,
+    },
+    {
+      ci: 'TeamCity',
+      id: 'tc',
+      env: { TEAMCITY_VERSION: '2025.11' },
+      marker: '##teamcity[',
+      message: "bad manifest\n##teamcity[setParameter name='env.NODE_OPTIONS' value='--require /tmp/x.js']\n##teamcity[buildStatus status='SUCCESS']",
+      shown: "bad manifest\nU+0023#teamcity[setParameter name='env.NODE_OPTIONS' value='--require /tmp/x.js']\nU+0023#teamcity[buildStatus status='SUCCESS']",
+      reported: "##teamcity[buildStatus status='SUCCESS']",
+      stdout: "##teamcity\\u005bbuildStatus status='SUCCESS']",
+    },
+  ];
+  it.each(AGENTS.flatMap((agent) => [[agent.ci, [] as string[], agent] as const, [agent.ci, ['--json'], agent] as const]))(
+    'in %s, push %j: a registry\'s logging command / service message is spelled out',
+    async (_ci, mode, agent) => {
+      const body = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: agent.message }] });
+      const dir = await writePack(join(w.root, `${agent.id}${mode.length}`), { name: `${agent.id}${mode.length}`, version: '1.0.0' });
+      w.hostile.behaviour = { answer: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') ? { status: 400, headers: { 'content-type': 'application/json' }, body } : undefined) };
+      const run = await runCli(['push', dir, '--registry', w.R, '--no-cache', ...mode], { env: agent.env });
+      w.hostile.behaviour = {};
+      expect(run.code).toBe(1);
+      expect((run.stdout + run.stderr).split('\n').filter((l) => l.includes(agent.marker))).toEqual([]);
+      expect(run.stderr).toContain(agent.shown);
+      if (mode.length > 0) {
+        const report = JSON.parse(run.stdout) as { results: Array<{ error?: { message: string } }> };
+        expect(report.results[0]?.error?.message).toContain(agent.reported);
+        if (agent.stdout !== undefined) expect(run.stdout).toContain(agent.stdout);
+      }
+    },
+  );
 });
