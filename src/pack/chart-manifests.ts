@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { posix } from 'node:path';
 import type { NextChunk } from './chart-archive.js';
+import { hasUtf16Bom } from './files.js';
 import { checkYamlText } from './yaml-source.js';
 
 /*
@@ -42,7 +43,7 @@ const REFUSED = /[^\t\n\v\f\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{1
  * read it.
  */
 export function helmYamlRefusal(bytes: Buffer, kind: HelmYamlFile): string | undefined {
-  return utf16(bytes) ? undefined : refusalIn(bytes, kind);
+  return hasUtf16Bom(bytes) ? undefined : refusalIn(bytes, kind);
 }
 
 /**
@@ -57,7 +58,7 @@ export async function helmYamlRefusalOfChunks(next: NextChunk, kind: HelmYamlFil
       // Too short to tell a byte order mark: the whole entry at once.
       return helmYamlRefusal(await joined(chunk, next), kind);
     }
-    if (first && utf16(chunk)) return undefined;
+    if (first && hasUtf16Bom(chunk)) return undefined;
     first = false;
     if (kind === 'template' && braceEnded && chunk[0] === 0x7b) return undefined;
     const action = kind === 'template' ? chunk.indexOf('{{') : -1;
@@ -114,9 +115,6 @@ async function joined(first: Buffer, next: NextChunk): Promise<Buffer> {
   return Buffer.concat(all);
 }
 
-function utf16(bytes: Buffer): boolean {
-  return bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
-}
 
 function refusalIn(bytes: Buffer, kind: HelmYamlFile): string | undefined {
   const action = kind === 'template' ? bytes.indexOf('{{') : -1;
@@ -190,7 +188,7 @@ const ACTION_AS_VALUE = /^[ \t]*(?:-[ \t]+)*(?:[^\s#'"{][^#\n]*?:[ \t]+)?\{\{/m;
  * is a `{{` action), a `---` line with more after it, a `...` line, line breaks other than LF and CRLF.
  */
 export function crdRefusal(bytes: Buffer, rel: string): CrdRefusal | undefined {
-  if (utf16(bytes)) return undefined;
+  if (hasUtf16Bom(bytes)) return undefined;
   let start = 0;
   while (start < bytes.length && isSpaceByte(bytes[start] as number)) start++;
   if (start === bytes.length || (bytes[start] === 0x7b && bytes[start + 1] !== 0x7b) || leftAlone(bytes)) return undefined;

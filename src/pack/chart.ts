@@ -10,7 +10,7 @@ import { PackpubError, errorMessage } from '../errors.js';
 import { archiveKindOf, ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type ArchiveKind, type NextChunk, type TarEntry } from './chart-archive.js';
 import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYamlRefusalOfChunks, type CrdRefusal, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
-import { blockingReads, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
+import { blockingReads, hasUtf16Bom, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
 import { eachValuesReferencePath, eachValuesReferencePathOfAscii, requiredScan, type RequiredValue } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
@@ -946,8 +946,7 @@ function helmValues(text: string, what: string, nested: boolean): YamlParse | un
  * a 0x00) gains one byte, and go-yaml refuses the odd length ("incomplete UTF-16 character").
  */
 function helm4RefusesUtf16(bytes: Buffer): boolean {
-  const bom = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  return bom && bytes[bytes.length - 1] !== 0x0a;
+  return hasUtf16Bom(bytes) && bytes[bytes.length - 1] !== 0x0a;
 }
 
 /**
@@ -1226,8 +1225,7 @@ export async function readOptionalText(path: string, limit: number, yaml: boolea
  * (values-schema.ts jsonProblem). Else `decoded()`.
  */
 function schemaText(bytes: Buffer, decoded: () => string): string {
-  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  return utf16 ? bytes.toString('latin1') : decoded();
+  return hasUtf16Bom(bytes) ? bytes.toString('latin1') : decoded();
 }
 
 /** Helm's directory loader refuses what is neither a folder nor a regular file (directory.go). */

@@ -251,6 +251,11 @@ export function isGitLfsPointer(head: Buffer): boolean {
 /** The fix for a Git LFS pointer in place of `what`. */
 export const GIT_LFS_FIX = 'fetch the content (`git lfs pull`; in CI, check out with LFS, e.g. actions/checkout `lfs: true`)';
 
+/** Whether `bytes` start with a UTF-16 byte-order mark (little- or big-endian): what Windows PowerShell 5's `>` and Notepad's "Unicode" write. */
+export function hasUtf16Bom(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+}
+
 /** How a name's accented letters are written: composed (é as one character, NFC) or decomposed (e and a combining accent, NFD). */
 export function unicodeForm(name: string): string {
   if (name === name.normalize('NFC')) return 'composed (NFC)';
@@ -330,8 +335,7 @@ export async function readTextLimited(realPath: string, limit = MAX_PACK_TEXT_BY
       text = isAscii(bytes) ? bytes.toString('latin1') : utf8.decode(bytes);
     } catch {
       // A UTF-16 byte-order mark: what Windows PowerShell 5's `>` and Notepad's "Unicode" write.
-      const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
-      return { ok: false, reason: 'not-utf8', lossy: lossyUtf8.decode(bytes), utf16 };
+      return { ok: false, reason: 'not-utf8', lossy: lossyUtf8.decode(bytes), utf16: hasUtf16Bom(bytes) };
     }
     const bom = text.charCodeAt(0) === 0xfeff;
     return { ok: true, text: bom ? text.slice(1) : text, bom };

@@ -8,7 +8,7 @@ import { isImageReference, validateRepositoryPath, validateTag } from '../oci/re
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, linkEntriesText, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
-import { brokenLinkText, formatBytes, GIT_LFS_FIX, ioProblem, isGitLfsPointer, lookAlikeName, MAX_PACK_TEXT_BYTES, readHead, readTextLimited, resolvePackDir, statInPack, unicodeForm, type PackFileStatus } from './files.js';
+import { brokenLinkText, formatBytes, GIT_LFS_FIX, hasUtf16Bom, ioProblem, isGitLfsPointer, lookAlikeName, MAX_PACK_TEXT_BYTES, readHead, readTextLimited, resolvePackDir, statInPack, unicodeForm, type PackFileStatus } from './files.js';
 import type { Finding } from './findings.js';
 import { formatPath, type SourcePosition } from './json-source.js';
 import { DEPENDENCY_TYPES, KNOWN_CLOUD_TYPES, PACK_FILES, readPackJson } from './model.js';
@@ -652,7 +652,7 @@ async function utf16Manifest(realPath: string): Promise<Omit<Finding, 'file'> | 
   } catch {
     return undefined; // the deep checks and push say why it cannot be read
   }
-  if (!((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return undefined;
+  if (!hasUtf16Bom(head)) return undefined;
   return {
     severity: 'error',
     rule: 'file-not-utf8',
