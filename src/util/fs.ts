@@ -247,9 +247,10 @@ async function notAFolder(path: string, at: string): Promise<PackpubError> {
  * one as `cat` does, and a signal ends the run. Errors as readFile's (ENOENT, EACCES, EISDIR).
  */
 export async function readNamedFile(path: string): Promise<string> {
-  const fd = openNamed(path);
-  if (fd === undefined) return readFile(path, 'utf8');
-  if (!fstatSync(fd).isFIFO()) return readOpened(fd);
+  const opened = openNamed(path);
+  if (opened === undefined) return readFile(path, 'utf8');
+  const { fd, pipe: isPipe } = opened;
+  if (!isPipe) return readOpened(fd);
   const { Socket } = await import('node:net');
   return new Promise((resolve, reject) => {
     const pipe = new Socket({ fd, readable: true, writable: false });
@@ -275,9 +276,10 @@ const PIPE_WAIT_MS = 30_000;
  * to 30 s, then refused.
  */
 export function readNamedFileSync(path: string): string {
-  const fd = openNamed(path);
-  if (fd === undefined) return readFileSync(path, 'utf8');
-  if (!fstatSync(fd).isFIFO()) return readOpened(fd);
+  const opened = openNamed(path);
+  if (opened === undefined) return readFileSync(path, 'utf8');
+  const { fd, pipe } = opened;
+  if (!pipe) return readOpened(fd);
   try {
     const chunks: Buffer[] = [];
     const buffer = Buffer.alloc(64 * 1024);
@@ -303,10 +305,11 @@ export function readNamedFileSync(path: string): string {
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * `path` opened for reading without waiting (O_NONBLOCK: a named pipe opens at once), or undefined when it is
- * neither a regular file nor a named pipe (a terminal, /dev/null: read as before, by path). Open errors thrown.
+ * `path` opened for reading without waiting (O_NONBLOCK: a named pipe opens at once), and whether it is a named pipe;
+ * undefined when it is neither a regular file nor a named pipe (a terminal, /dev/null: read as before, by path). Open
+ * errors thrown.
  */
-function openNamed(path: string): number | undefined {
+function openNamed(path: string): { fd: number; pipe: boolean } | undefined {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   let kind: Stats;
   try {
@@ -315,7 +318,7 @@ function openNamed(path: string): number | undefined {
     closeSync(fd);
     throw err;
   }
-  if (kind.isFile() || kind.isFIFO()) return fd;
+  if (kind.isFile() || kind.isFIFO()) return { fd, pipe: kind.isFIFO() };
   closeSync(fd);
   return undefined;
 }
