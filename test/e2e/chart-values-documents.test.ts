@@ -18,14 +18,19 @@ const CASES: Array<{ values: string; says: string }> = [
   { values: 'replicas: 1\n---\nport: 80\n', says: 'Helm 4 reads every one and merges the values of the later one over the first\'s' },
 ];
 
-describe('a chart values.yaml of several YAML documents', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-e2e-chart-values-documents-');
-    await writeValidPackPerCase(root, CASES, async (dir, c) => {
+/** A valid pack per case (case-<i>), its chart archive's values.yaml the case's `values`. */
+function packPerValues(prefix: string, cases: ReadonlyArray<{ values: string | Buffer }>) {
+  return setup(async (stack) => {
+    const root = await stack.tempDir(prefix);
+    await writeValidPackPerCase(root, cases, async (dir, c) => {
       await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/values.yaml': c.values }));
     });
     return { root };
   });
+}
+
+describe('a chart values.yaml of several YAML documents', () => {
+  const w = packPerValues('packpub-e2e-chart-values-documents-', CASES);
 
   it.each(CASES.map((c, i) => ({ ...c, i })))('$values: validate exits 0 with a warning', async ({ i, says }) => {
     const dir = join(w.root, `case-${i}`);
@@ -54,13 +59,7 @@ const UTF16: Array<{ name: string; values: Buffer; warned: boolean }> = [
 ];
 
 describe('a chart values.yaml saved as UTF-16', () => {
-  const w = setup(async (stack) => {
-    const root = await stack.tempDir('packpub-e2e-chart-values-utf16-');
-    await writeValidPackPerCase(root, UTF16, async (dir, c) => {
-      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/values.yaml': c.values }));
-    });
-    return { root };
-  });
+  const w = packPerValues('packpub-e2e-chart-values-utf16-', UTF16);
 
   it.each(UTF16.map((c, i) => ({ ...c, i })))('$name: validate exits 0, warned: $warned', async ({ i, warned }) => {
     const dir = join(w.root, `case-${i}`);
