@@ -29,10 +29,13 @@ export interface PullResult {
   bytes: number;
 }
 
+/** The start of the name of a pull's staging folder inside an existing -o folder (then `<owner tag>` and mkdtemp's six characters). */
+const STAGING_INSIDE = '.packpub-pull-';
+
 /** `own`: this pull's staging folder inside outDir (fillFolder), which says nothing of an earlier pull. */
 function outputTaken(outDir: string, own?: string): PackpubError {
   // A staging folder of a pull inside it: a pull into it was killed mid-way (its exit handler never ran).
-  const interrupted = readdirSafe(outDir).some((name) => name.startsWith('.packpub-pull-') && name !== own);
+  const interrupted = readdirSafe(outDir).some((name) => name.startsWith(STAGING_INSIDE) && name !== own);
   return new PackpubError('USAGE', `${outDir} already exists and is not empty`, {
     hint: interrupted ? `an earlier pull into it was interrupted (it holds a .packpub-pull-* folder): empty ${outDir} and pull again` : 'pass -o with a new directory',
   });
@@ -95,11 +98,19 @@ async function pulledPackJson(folder: string): Promise<FoundPackJson> {
   return info.size > MAX_PACK_JSON_BYTES ? { size: info.size } : { bytes: await readFile(path) };
 }
 
-/** Why -o cannot become the pack folder; undefined when it is missing or an empty folder (or unreadable: making or filling it says why). */
+/**
+ * Why -o cannot become the pack folder; undefined when it is missing or an empty folder (or unreadable: making or
+ * filling it says why). A folder holding nothing but the staging folders of pulls into it that were killed while they
+ * downloaded (SIGKILL: their exit handler never ran) and whose runs are gone is emptied of them and filled: it was
+ * refused, the hint saying to empty it by hand. With anything else in it (part of a pack a killed pull had moved in)
+ * it is refused as before, its staging folder the sign of the interrupted pull.
+ */
 async function outputRefusal(dir: string): Promise<PackpubError | undefined> {
   try {
     if (!(await stat(dir)).isDirectory()) return notAFolder(dir);
-    return (await readdir(dir)).length === 0 ? undefined : outputTaken(dir);
+    const names = await readdir(dir);
+    if (names.length > 0 && names.every((name) => name.startsWith(STAGING_INSIDE))) await removeGoneStaging(dir, STAGING_INSIDE);
+    return names.length === 0 || (await readdir(dir)).length === 0 ? undefined : outputTaken(dir);
   } catch {
     return undefined;
   }
@@ -131,7 +142,7 @@ export async function pullPack(target: ReadableTarget, ref: PackRef, options: Pu
   // is removed by the next pull to the same -o once that run is gone (chaos s22 F5).
   const beside = `.${basename(outDir)}.packpub-`;
   const staging = await (async () => {
-    if (existing) return mkdtemp(join(outDir, `.packpub-pull-${ownerTag()}`));
+    if (existing) return mkdtemp(join(outDir, `${STAGING_INSIDE}${ownerTag()}`));
     made = await makeDirs(dirname(outDir));
     await removeGoneStaging(dirname(outDir), beside);
     return mkdtemp(join(dirname(outDir), `${beside}${ownerTag()}`));
