@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -140,7 +140,7 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
           // Beside the file it becomes (one rename); in the temp folder when it is copied into a pipe or device.
           await makeDirs(dirname(path));
           const place = await outputPlace(path);
-          tmp = place.special ? join(tmpdir(), `packpub-archive-${process.pid}-${randomBytes(4).toString('hex')}`) : tempPathFor(place.path);
+          tmp = tempPathFor(place.special ? join(tmpdir(), ARCHIVE_THROUGH) : place.path);
           file = { handle: await open(tmp, 'wx', 0o644).catch((err: unknown) => {
             tmp = undefined;
             throw place.special ? tempFolderError(err, path) : err;
@@ -192,6 +192,9 @@ export async function buildArchive(packDir: string, outFile: string, options: Bu
     tree: statTreeOf(entries),
   };
 }
+
+/** The name (before tempPathFor's `.tmp-<pid>-<hex>`) of the temp file in the temp folder an archive for a pipe or device is written through. */
+export const ARCHIVE_THROUGH = 'packpub-archive';
 
 /**
  * The archive written into a pipe or device (`build -o /dev/stdout`) goes through a temp file first, so that a failed

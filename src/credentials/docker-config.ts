@@ -1,13 +1,13 @@
 import { constants } from 'node:fs';
 import { access, lstat, mkdir, realpath } from 'node:fs/promises';
 import { noHomeReason, systemHome } from '../util/home.js';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
 import { unanswered, type Credential, type CredentialProvider } from './types.js';
-import { isDeadTempName, makeDirs, outputPlace, readNamedFile, removeOldFiles, writeFileAtomic } from '../util/fs.js';
+import { makeDirs, outputPlace, readNamedFile, removeDeadTempsOf, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
 /*
@@ -240,8 +240,7 @@ const TEMP_LEFT_MS = 10 * 60_000;
  * minutes old; any doubt keeps it.
  */
 async function removeDeadTempConfigs(target: string): Promise<void> {
-  const ours = (name: string) => name.startsWith(`${basename(target)}.tmp-`) && isDeadTempName(name);
-  await removeOldFiles(dirname(target), TEMP_LEFT_MS, ours);
+  await removeDeadTempsOf(target, TEMP_LEFT_MS);
 }
 
 export interface DockerConfigProviderOptions extends DockerConfigLocation {

@@ -1,5 +1,6 @@
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { archiveMtime, buildArchive } from '../archive/index.js';
+import { ARCHIVE_THROUGH, archiveMtime, buildArchive } from '../archive/index.js';
 import { folderCheck } from '../archive/stat-tree.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
@@ -10,6 +11,10 @@ import type { ValidationReport } from '../pack/validate.js';
 import type { ValidationReportLike } from './push-report.js';
 import { validatePackFolder } from './validate-folder.js';
 import { shellWord } from '../util/shell-word.js';
+import { outputPlace, removeDeadTempsOf } from '../util/fs.js';
+
+/** A temp file of a build killed before its rename (build -o), left this long ago by a process that is gone, is removed. */
+const TEMP_LEFT_MS = 10 * 60_000;
 
 export interface BuildOptions {
   /** Output archive path (default `<name>-<version>.tar.gz` in `outDir`). */
@@ -62,6 +67,10 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);
   const outFile = resolve(cwd, options.outFile ?? join(options.outDir ?? '.', fileName));
+  // A build killed while it wrote (SIGKILL, a cancelled job) left its temp file, up to the archive's size, beside the
+  // file (or in the temp folder, for a pipe or device) for good: the next build wrote under another name.
+  const place = await outputPlace(outFile);
+  await removeDeadTempsOf(place.special ? join(tmpdir(), ARCHIVE_THROUGH) : place.path, TEMP_LEFT_MS);
   const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), checked });
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),

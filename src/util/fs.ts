@@ -87,6 +87,16 @@ export async function removeOldFiles(folder: string, olderThanMs: number, pick: 
 }
 
 /**
+ * Remove the temp files tempPathFor made for `path` (`<name>.tmp-<pid>-<hex>` beside it) that a run killed before its
+ * rename left (SIGKILL, a cancelled job: no handler removed them): once their process is gone on this host and nothing
+ * has written them for `olderThanMs` (a live writer in another PID namespace or host keeps touching its own).
+ */
+export async function removeDeadTempsOf(path: string, olderThanMs: number): Promise<void> {
+  const prefix = `${basename(path)}.tmp-`;
+  await removeOldFiles(dirname(path), olderThanMs, (name) => name.startsWith(prefix) && isDeadTempName(name));
+}
+
+/**
  * Write a file atomically: a temp file beside it, then rename, so readers never see half a file and an
  * interrupted write leaves the old content. With `mode`, the file gets exactly that mode whatever the umask.
  * `beforeRename` runs once the temp file is written, right before the rename; what it throws leaves the file as it was.

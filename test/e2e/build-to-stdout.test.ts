@@ -1,11 +1,11 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BIN, cliBaseEnv, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { runChild, type ChildFailure } from '../support/spawner.js';
+import { deadPid, runChild, type ChildFailure } from '../support/spawner.js';
 import { stage } from '../support/stage.js';
 
 /*
@@ -86,6 +86,24 @@ describe('build -o /dev/stdout with a temp folder it cannot use', () => {
     });
     expect(run.stdout.length).toBe(0);
     expect(await readFile(notAFolder, 'utf8')).toBe('a file\n');
+  });
+});
+
+describe('build -o /dev/stdout after a build killed while it wrote', () => {
+  it('the temp file that build left in TMPDIR is removed once its run is gone and it is ten minutes old (was: kept for good)', async () => {
+    const root = await stack.tempDir('packpub-build-stdout-');
+    const pack = await writePack(join(root, 'pack'), { name: 'to-stdout', version: '1.0.0' });
+    const tmp = join(root, 'tmp');
+    await mkdir(tmp);
+    const dead = await deadPid();
+    const left = { old: `packpub-archive.tmp-${dead}-0123abcd`, recent: `packpub-archive.tmp-${dead}-fedcba98` };
+    for (const name of Object.values(left)) await writeFile(join(tmp, name), 'half an archive');
+    const old = new Date(Date.now() - 11 * 60_000);
+    await utimes(join(tmp, left.old), old, old);
+    const run = await build([pack, '-o', '/dev/stdout'], root, { TMPDIR: tmp });
+    expect(run.code, run.stderr).toBe(0);
+    expect(gunzipSync(run.stdout).length).toBeGreaterThan(0);
+    expect(await readdir(tmp)).toEqual([left.recent]);
   });
 });
 
