@@ -6,6 +6,7 @@ import { startEcrWorld } from '../support/ecr-proxy.js';
 import { boundedRun, expectRun, runBin, runCli } from '../support/cli.js';
 import { listenOnLoopback } from '../support/loopback.js';
 import { treeOf } from '../support/files.js';
+import { withAwsEnvironment } from '../support/ecr-standin.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -257,7 +258,7 @@ describe('web identity (GitHub OIDC, EKS) whose token file cannot be read', () =
     w.standin.calls.length = 0;
     const missing = join(w.root, 'no-such-web-identity-token');
     const aws = { AWS_WEB_IDENTITY_TOKEN_FILE: missing, AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci', AWS_REGION: 'us-east-1' };
-    const push = await boundedRun(runBin(['push', w.pack, ...ecrArgs('oidc-missing'), '--retry-attempts', '1'], { env: { ...env(), ...aws } }), 45_000);
+    const push = await withAwsEnvironment(aws, () => boundedRun(runCli(['push', w.pack, ...ecrArgs('oidc-missing'), '--retry-attempts', '1'], { env: env() }), 45_000));
     expectRun(push, { code: 1, stderr: [`were not resolved: cannot read ${missing} (AWS_WEB_IDENTITY_TOKEN_FILE, ENOENT)`, "check the service account's projected token"] });
     expect(push.stderr).toMatch(/FAILED hello-universe:1\.0\.0: the AWS credentials for ecr:(CreateRepository|GetAuthorizationToken) \(/);
     expect(push.stderr).not.toContain('ECR API call');
@@ -276,7 +277,7 @@ describe('web identity (GitHub OIDC, EKS) through an STS that never answers', ()
       await writeFile(join(w.root, 'web-identity-token'), 'eyJ.not-a-real.web-identity-token');
       w.standin.calls.length = 0;
       const aws = { AWS_ENDPOINT_URL_STS: stalls.url, AWS_WEB_IDENTITY_TOKEN_FILE: join(w.root, 'web-identity-token'), AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci', AWS_REGION: 'us-east-1' };
-      const push = await boundedRun(runBin(['push', w.pack, ...ecrArgs('oidc-stalled'), '--request-timeout', '1', '--retry-attempts', '1'], { env: { ...env(), ...aws } }), 45_000);
+      const push = await withAwsEnvironment(aws, () => boundedRun(runCli(['push', w.pack, ...ecrArgs('oidc-stalled'), '--request-timeout', '1', '--retry-attempts', '1'], { env: env() }), 45_000));
       expectRun(push, { code: 1, stderr: ["were not resolved: no complete answer within 1 s from the SDK's credential chain", 'STS for web identity'] });
       // Whichever call waited first: the repository's creation or the registry token.
       expect(push.stderr).toMatch(/FAILED hello-universe:1\.0\.0: the AWS credentials for ecr:(CreateRepository|GetAuthorizationToken) \(/);

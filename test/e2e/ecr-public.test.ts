@@ -2,12 +2,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { boundedRun, expectRun, runBin, runCli } from '../support/cli.js';
+import { boundedRun, expectRun, runCli } from '../support/cli.js';
 import { listenOnLoopback } from '../support/loopback.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 import { startEcrPublicWorld } from '../support/ecr-public-standin.js';
-import { useFakeAwsEnvironment } from '../support/ecr-standin.js';
+import { useFakeAwsEnvironment, withAwsEnvironment } from '../support/ecr-standin.js';
 
 /*
  * Amazon ECR Public (public.ecr.aws/<registry alias>/<repository>) as its user guide documents it: a repository must
@@ -260,7 +260,7 @@ describe('ECR Public (public.ecr.aws)', () => {
 
   // Web identity (GitHub OIDC, EKS) resolved through an STS that accepts the connection and never answers: the SDK looks
   // at its abort signal only once it sends the ECR Public request, so DescribeRegistries waited for the credentials for
-  // ever (past a minute with --request-timeout 2). A process of its own: the SDK reads the web identity from its env.
+  // ever (past a minute with --request-timeout 2). In-process: the SDK reads the web identity from process.env (withAwsEnvironment).
   it('AWS credentials that never resolve (STS stalls): the creation ends within --request-timeout, exit 1, saying so; nothing created', async () => {
     let asked = 0;
     const stalls = await listenOnLoopback(createServer(() => void asked++));
@@ -268,12 +268,8 @@ describe('ECR Public (public.ecr.aws)', () => {
       await writeFile(join(w.root, 'web-identity-token'), 'eyJ.not-a-real.web-identity-token');
       const since = w.registry.requests.length;
       const calls = w.api.calls.length;
-      const run = await boundedRun(
-        runBin(['push', w.pack, ...target('myalias/stalled'), '--request-timeout', '2', '--retry-attempts', '1'], {
-          env: { ...awsEnv(), AWS_ENDPOINT_URL_STS: stalls.url, AWS_WEB_IDENTITY_TOKEN_FILE: join(w.root, 'web-identity-token'), AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci', AWS_REGION: 'us-east-1' },
-        }),
-        45_000,
-      );
+      const aws = { AWS_ENDPOINT_URL_STS: stalls.url, AWS_WEB_IDENTITY_TOKEN_FILE: join(w.root, 'web-identity-token'), AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci', AWS_REGION: 'us-east-1' };
+      const run = await withAwsEnvironment(aws, () => boundedRun(runCli(['push', w.pack, ...target('myalias/stalled'), '--request-timeout', '2', '--retry-attempts', '1'], { env: awsEnv() }), 45_000));
       expectRun(run, {
         code: 1,
         stderr: [

@@ -465,6 +465,24 @@ export function useFakeAwsEnvironment(accessKeyId: string): () => void {
 }
 
 /**
+ * `run` (an in-process runCli) with the AWS credentials the SDK finds in the process environment being `aws` alone
+ * (e.g. web identity: AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN), as a child given only `aws` would see them: the
+ * SDK reads process.env, not the run's env. The other AWS variables are removed meanwhile (the machine's files
+ * and instance metadata stay out of reach), and everything is put back after.
+ */
+export async function withAwsEnvironment<T>(aws: Record<string, string>, run: () => Promise<T>): Promise<T> {
+  const restore = useFakeAwsEnvironment('unused');
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete process.env[k];
+  Object.assign(process.env, aws);
+  try {
+    return await run();
+  } finally {
+    for (const k of AWS_VARIABLES) delete process.env[k];
+    restore();
+  }
+}
+
+/**
  * `attempt` run while IAM denies `ecr:<op>`: its failure, checked to be an AUTH error that names the action
  * and how to grant it (what a user needs to fix the policy).
  */
