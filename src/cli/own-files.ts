@@ -6,7 +6,7 @@ import { PackpubError } from '../errors.js';
  * Files packpub itself keeps that can lie in a pack folder being packed: its cache folder (HOME, XDG_CACHE_HOME or
  * PACKPUB_CACHE_DIR the checkout that is the pack, as in a container), the Docker config its `login` writes
  * (DOCKER_CONFIG or HOME there) and the AWS shared files it reads for ECR (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE
- * or HOME there). The walk packs every file of the folder: the cache's index (other packs' folders and
+ * or HOME there), and what it writes in the temp folder (`temp`). The walk packs every file of the folder: the cache's index (other packs' folders and
  * digests) and compiled code, and the Docker config's credentials, were published inside the pack, exit 0. Refused
  * before anything runs, unless the pack's .packignore leaves them out. `cache`: the folder is written by this run
  * (bin/packpub.js keeps packpub's compiled code there), so it is refused even before it exists; the folders packpub
@@ -14,7 +14,7 @@ import { PackpubError } from '../errors.js';
  */
 export async function refuseOwnFilesInPacks(
   packs: readonly string[],
-  place: { cwd: string; env: NodeJS.ProcessEnv; registryConfigs?: readonly string[]; io?: { stdout: unknown } },
+  place: { cwd: string; env: NodeJS.ProcessEnv; registryConfigs?: readonly string[]; io?: { stdout: unknown }; temp?: string },
   cache: { dir: string | undefined; written: boolean },
   verb: 'push' | 'build',
 ): Promise<void> {
@@ -32,6 +32,12 @@ export async function refuseOwnFilesInPacks(
     const set = place.env[variable];
     const file = set !== undefined && set !== '' ? set : home !== undefined && home !== '' ? join(home, '.aws', base) : undefined;
     if (file !== undefined) files.push({ path: resolve(place.cwd, file), what: `the AWS ${base} file`, fix: `move it out of the pack (${variable}, or HOME elsewhere)`, when: 'exists', file: true });
+  }
+  // Where this run writes in the temp folder (push's work folder, build's archive on its way to a pipe): TMPDIR in the
+  // pack (`TMPDIR=$PWD/tmp`, the pack the checkout) changed the folder while it was packed, and every run failed saying
+  // something else wrote into it (a small pack's archive, built in memory, held the work folder: exit 0).
+  if (place.temp !== undefined) {
+    files.push({ path: resolve(place.cwd, place.temp), what: verb === 'push' ? "packpub's work folder (TMPDIR's packpub-work, where push builds archives)" : 'the temp folder (TMPDIR, where build writes an archive for a pipe first)', fix: 'set TMPDIR to a folder outside the pack', when: 'always' });
   }
   if (cache.dir !== undefined) {
     files.push({ path: resolve(place.cwd, cache.dir), what: "packpub's cache folder", fix: 'set PACKPUB_CACHE_DIR to a folder outside the pack, and remove that folder from the pack if it is there', when: cache.written ? 'always' : 'exists' });

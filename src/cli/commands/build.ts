@@ -8,7 +8,7 @@ import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { localWriteError, makeDirs, pathWithin, realAsFarAsItExists } from '../../util/fs.js';
+import { localWriteError, makeDirs, outputPlace, pathWithin, realAsFarAsItExists } from '../../util/fs.js';
 
 const BUILD_FLAGS: OwnFlags = {
   positionals: { pack: { type: 'string', describe: 'Pack folder' } },
@@ -63,7 +63,10 @@ export const buildCommand: CommandSpec = {
     // packpub's own cache folder (its compiled code, written by every run), Docker config and AWS files inside the pack
     // folder (HOME the pack's checkout): archived, exit 0 (as push refuses them). Before the output folder is made.
     const { defaultCacheDir } = await import('../../operations/archive-cache.js');
-    await (await import('../own-files.js')).refuseOwnFilesInPacks([packDir], { cwd: ctx.io.cwd, env: ctx.io.env, io: ctx.io }, { dir: defaultCacheDir(ctx.io.env), written: true }, 'build');
+    // An archive for a pipe or device (-o -) is written through a temp file in the temp folder (archive/build.ts).
+    const through = output !== undefined && !intoFolder && (await outputPlace(resolve(ctx.io.cwd, output))).special;
+    const temp = through ? { temp: (await import('node:os')).tmpdir() } : {};
+    await (await import('../own-files.js')).refuseOwnFilesInPacks([packDir], { cwd: ctx.io.cwd, env: ctx.io.env, io: ctx.io, ...temp }, { dir: defaultCacheDir(ctx.io.env), written: true }, 'build');
     const within = pathWithin(packDir, await realAsFarAsItExists(outDir));
     if (within !== undefined) {
       const { packignoreLeavesOut } = await import('../../archive/walk.js');

@@ -177,7 +177,8 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd, junit === undefined ? undefined : userPath(ctx.io, junit));
   // packpub's own cache folder and Docker config inside a pack folder (HOME the checkout that is the pack).
   const registryConfigs = targetOptions.flatMap((o) => (o.registryConfig === undefined ? [] : [o.registryConfig]));
-  await (await import('../own-files.js')).refuseOwnFilesInPacks(packs, { cwd: ctx.io.cwd, env: ctx.io.env, registryConfigs, io: ctx.io }, { dir: defaultCacheDir(ctx.io.env), written: args['cache'] !== false }, 'push');
+  const temp = (await import('../../operations/work-dir.js')).workParent(ctx.io.env);
+  await (await import('../own-files.js')).refuseOwnFilesInPacks(packs, { cwd: ctx.io.cwd, env: ctx.io.env, registryConfigs, io: ctx.io, temp }, { dir: defaultCacheDir(ctx.io.env), written: args['cache'] !== false }, 'push');
   // --json-lines: the packs and targets a result line was printed for as it finished (dir NUL target).
   const linesPrinted = new Set<string>();
   // An abandoned run's reports (--json, --json-lines, the CI outputs), saying interrupted: `ledger`'s packs as it saw
