@@ -15,16 +15,17 @@ import { setup } from '../support/stage.js';
  * check-and-write exact, so exactly one run publishes. A registry offers no compare-and-swap: one window
  * stays, documented in the README: run A checks the tag, run B writes it, reads it back and ends, then A's
  * write lands. B then reported `published` and nothing later can tell it. The test counts those rounds and
- * holds them to one in six (without the checks and read-backs, nearly every round would be one).
+ * holds them to two in fifteen (without the checks and read-backs, nearly every round would be one; without the
+ * read-back alone, 4 to 10 rounds in 12 and 20 to 22 in 30 were, on this loaded 2-core machine).
  * Most rounds run the two publishers in this process (each opens its own stores, so the layout's lock file
  * and the registry's checks are what stand between them, as between processes); in the first round one of
  * them is a process of the built CLI, so two processes (this one and the child, each with its own pid in
  * the layout's lock file) race as two users' do.
  */
 /** Rounds (of ROUNDS) in which the registry may hit the documented window on a loaded 2-core machine. */
-const WINDOW_ROUNDS_ALLOWED = 5;
+const WINDOW_ROUNDS_ALLOWED = 2;
 
-const ROUNDS = 30;
+const ROUNDS = 15;
 /** Rounds (the first ones) whose first publisher is a process of the built CLI (the other runs in this process). */
 const PROCESS_ROUNDS = 1;
 
@@ -75,7 +76,7 @@ describe('two publishers of different content under one version', () => {
       judge(round, 'layout', outcomes.map((o) => ({ code: o.code, result: o.layout })), layout.tags.get(`spectro-packs/archive/race:1.0.${round}`), true);
     }
     expect(windows.length, `rounds in the registry's documented window: ${windows.join(', ')}`).toBeLessThanOrEqual(WINDOW_ROUNDS_ALLOWED);
-  }, 600_000); // 60 pushes: about 15 s on an idle 2-core machine, minutes on a loaded one
+  }, 600_000); // 30 pushes: about 8 s on an idle 2-core machine, a minute or more on a loaded one
 });
 
 /**
