@@ -516,13 +516,17 @@ function refuseEmptyPaths(args: Args): void {
     for (const name of names) {
       const given = args[camel(name)];
       const values = given === undefined ? [] : Array.isArray(given) ? given : [given];
-      if (values.some((v) => String(v).trim() === '')) {
-        throw new PackpubError('USAGE', `--${name} is empty`, {
-          hint: `give a value (an unset CI variable often leaves it empty), or leave --${name} out`,
-        });
-      }
+      for (const value of values) refuseEmptyFlag(name, value);
     }
   }
+}
+
+/** A text flag given as "" or blanks (an unset CI variable) is refused, USAGE: `--<name> is empty`. */
+export function refuseEmptyFlag(name: string, value: unknown): void {
+  if (value === undefined || String(value).trim() !== '') return;
+  throw new PackpubError('USAGE', `--${name} is empty`, {
+    hint: `give a value (an unset CI variable often leaves it empty), or leave --${name} out`,
+  });
 }
 
 /**

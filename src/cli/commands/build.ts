@@ -2,7 +2,7 @@ import { parseRegistryLocation, formatReference } from '../../oci/reference.js';
 import { PackpubError } from '../../errors.js';
 import { DEFAULT_OCI_LAYOUT, refusePacksNamespace } from '../../targets/open.js';
 import type { CommandSpec } from '../context.js';
-import { declareFlags, refuseEmptyPackFolders, type OwnFlags } from '../target-flags.js';
+import { declareFlags, refuseEmptyFlag, refuseEmptyPackFolders, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, standardOutputAt, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { resolvePackDir } from '../../pack/files.js';
@@ -45,6 +45,8 @@ export const buildCommand: CommandSpec = {
     // (was: "EISDIR ... this is a bug in packpub" when the archive was renamed over the folder).
     // `-o=~/x` (the shell leaves a `~` after `=` alone): the home folder's, as every path flag (userPath).
     const typed = args['output'] as string | undefined;
+    // `-o ""` (an unset CI variable) was the working directory: the archive written there under its default name, exit 0.
+    refuseEmptyFlag('output', typed);
     // `-o -` is standard output, as for tar and curl (was: a file named "-", the lines on standard output, exit 0).
     const output = typed === undefined ? undefined : typed === '-' ? '/dev/stdout' : userPath(ctx.io, typed);
     const intoFolder = typed !== undefined && output !== undefined && (/[/\\]$/.test(typed) || (await stat(resolve(ctx.io.cwd, output)).catch(() => undefined))?.isDirectory() === true);

@@ -4,7 +4,7 @@ import { defaultPullFolder } from '../pack-ref.js';
 import { EXIT_OK, printable, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { targetCommandFlags, withPackTarget, type Opening } from '../target-command.js';
-import { numberFlag } from '../target-flags.js';
+import { numberFlag, refuseEmptyFlag } from '../target-flags.js';
 
 export const pullCommand: CommandSpec = {
   command: 'pull <ref>',
@@ -20,8 +20,10 @@ export const pullCommand: CommandSpec = {
         },
       },
     }),
-  run: (args, ctx) =>
-    withPackTarget(args, ctx, async (target, ref) => {
+  run: async (args, ctx) => {
+    // `-o ""` (an unset CI variable) was the working directory: filled with the pack when empty, exit 0.
+    refuseEmptyFlag('output', args['output']);
+    return withPackTarget(args, ctx, async (target, ref) => {
       const [{ pullPack }, { withInterrupt }] = await Promise.all([import('../../operations/pull.js'), import('../signals.js')]);
       const result = await withInterrupt(ctx, (signal) =>
         pullPack(target, ref, {
@@ -40,7 +42,8 @@ export const pullCommand: CommandSpec = {
       if (args['json'] === true) writeLine(ctx.io.stdout, JSON.stringify(result, null, 2));
       else writeLine(ctx.io.stdout, printable(`pulled ${result.reference} (${result.digest}) into ${result.path}: ${result.entries} entries, ${formatBytes(result.bytes)}`));
       return EXIT_OK;
-    }, openingOf(ctx)),
+    }, openingOf(ctx));
+  },
 };
 
 /** The target opened under stopAtOnce (signals.ts openingAtOnce): an interrupt while it is probed says nothing was written. */
