@@ -44,12 +44,15 @@ describe('push to a registry and an OCI layout killed with SIGKILL at random poi
     const prng = new Prng(20261122);
     const tagCounts = { registry: [] as number[], layout: [] as number[] };
     const interrupted = { registry: 0, layout: 0 };
-    for (let round = 0; round < 4; round++) {
-      // Rounds 0 and 3 kill 2 to 30 registry write requests in (the first, into empty stores, always
-      // interrupts both: each pack takes several writes; the last, into stores the earlier runs partly
-      // filled); 1 a number of ms after the first request; 2 a little after the k-th pack written to either
-      // store. Each round is a process of the built CLI (~0.7 CPU-s): a store whose tag can precede its
-      // content fails in round 0 already (checked with the layout's blob write made to lag its caller).
+    for (let round = 0; round < 3; round++) {
+      // Round 0 kills 2 to 30 registry write requests in (into empty stores, it always interrupts both: each
+      // pack takes several writes); 1 a number of ms after the first request; 2 a little after the k-th pack
+      // written to either store; 1 and 2 run into stores the earlier runs partly filled. Each round is a
+      // process of the built CLI (~0.5 CPU-s): a store whose tag can precede its content fails in round 0
+      // already (checked with the layout's blob writes made to lag their caller by 300 ms and the check of the
+      // manifest's blobs under the index lock removed: round 0 failed, 4 runs of 4). A fourth round (requests
+      // again) caught nothing more: blobs written in place (no temp file + rename) and taken as held at any
+      // size were not caught by 4 rounds either (3 runs).
       const kind = (['requests', 'ms', 'results'] as const)[round % 3];
       const point = kind === 'requests' ? prng.int(2, 30) : kind === 'ms' ? prng.int(20, 700) : prng.int(1, 6);
       const extraMs = kind === 'results' ? prng.int(0, 60) : 0;
@@ -99,5 +102,5 @@ describe('push to a registry and an OCI layout killed with SIGKILL at random poi
     expect(held.layout.problems).toEqual([]);
     expect([...held.registry.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `${w.base}/spectro-packs/archive/${p.name}:${p.version}`).sort());
     expect([...held.layout.tags.keys()].sort()).toEqual(w.work.packs.map((p) => `spectro-packs/archive/${p.name}:${p.version}`).sort());
-  }, 300_000); // five runs of the CLI over 14 packs and two stores: minutes on a loaded 2-core machine
+  }, 300_000); // four runs of the CLI over 14 packs and two stores: minutes on a loaded 2-core machine
 });
