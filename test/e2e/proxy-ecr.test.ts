@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, runCli } from '../support/cli.js';
 import { startEcrPackWorld } from '../support/ecr-proxy.js';
+import { useFakeAwsEnvironment } from '../support/ecr-standin.js';
 import { startForwardProxy } from '../support/forward-proxy.js';
 import { listenOnLoopback } from '../support/loopback.js';
 import { startEcrPublicWorld } from '../support/ecr-public-standin.js';
@@ -21,8 +22,9 @@ import { makeTestCertificates } from '../support/tls.js';
  * that reaches AWS only through a proxy. The real SDK calls `https://api.ecr.test` and `https://sts.test`: names
  * only the proxy stand-in knows, which answers their CONNECT itself with TLS (the test CA) and hands what is inside
  * to the plain-HTTP ECR stand-in. A run that trusts the test CA through NODE_EXTRA_CA_CERTS (read as Node starts)
- * is a process of the built CLI; one that trusts it through --ca-file or AWS_CA_BUNDLE, or needs no trust, runs
- * the same CLI code in-process (runCli; the fake AWS identity is in the process environment, startEcrPackWorld).
+ * is a process of the built CLI (the STS and ECR calls of --aws-role-arn); one that trusts it through --ca-file or
+ * AWS_CA_BUNDLE, or needs no trust, runs the same CLI code in-process (runCli; the fake AWS identity is in the
+ * process environment, startEcrPackWorld / useFakeAwsEnvironment).
  * The registry (ECR's front of a real docker-registry) is plain HTTP here (--plain-http, no HTTP_PROXY): direct.
  */
 
@@ -93,7 +95,7 @@ describe('the AWS API through a forward proxy', () => {
   });
 
   it('HTTPS_PROXY: the ECR token and CreateRepository go through CONNECT with the real SDK; exit 0, the registry holds the pack', async () => {
-    const pushed = await run('viaproxy', { HTTPS_PROXY: w.proxy.url });
+    const pushed = await runHere('viaproxy', { HTTPS_PROXY: w.proxy.url }, ['--ca-file', w.certs.caFile]);
     expect(pushed.code, pushed.stderr).toBe(0);
     const result = (JSON.parse(pushed.stdout) as { results: Array<{ status: string; digest: string }> }).results[0];
     expect(result?.status).toBe('published');
@@ -155,6 +157,7 @@ describe('the AWS API through a forward proxy', () => {
     const tunnels = w.proxy.requests.slice(before).map((r) => r.target);
     expect(tunnels).toContain('sts.test:443');
     expect(tunnels).toContain('api.ecr.test:443');
+    expect(w.proxy.requests.slice(before).every((r) => r.kind === 'connect' && r.status === 200)).toBe(true);
     expect(w.standin.calls.some((c) => c.op === 'AssumeRole' || c.op === 'sts:AssumeRole')).toBe(true);
     await held('role');
 
@@ -169,6 +172,8 @@ describe('the AWS API through a forward proxy', () => {
 describe('the ECR Public API through a forward proxy', () => {
   const TOKEN = 'ecr-public-token-not-real-proxy';
   const w = setup(async (stack) => {
+    // The SDK's credentials, in process.env where it reads them.
+    stack.defer(useFakeAwsEnvironment('testAKIDPUBLICPROXY'));
     const root = await stack.tempDir('packpub-proxy-ecr-public-');
     const pack = await writePack(join(root, 'hello-1.0.0'), { name: 'hello', version: '1.0.0' });
     const world = await startEcrPublicWorld(stack, TOKEN);
@@ -178,19 +183,13 @@ describe('the ECR Public API through a forward proxy', () => {
   });
 
   it('CreateRepository of ECR Public tunnels through HTTPS_PROXY with the real SDK: exit 0, both repositories made, the pack published', async () => {
-    const run = await runBin(['push', w.pack, '--registry', `${w.host}/myalias/viaproxy`, '--resolve', w.resolve, '--plain-http', '--json'], {
+    const run = await runCli(['push', w.pack, '--registry', `${w.host}/myalias/viaproxy`, '--resolve', w.resolve, '--plain-http', '--ca-file', w.certs.caFile, '--json'], {
       env: {
         HOME: join(w.root, 'home'),
         DOCKER_CONFIG: join(w.root, 'docker'),
         PACKPUB_USERNAME: 'AWS',
         PACKPUB_PASSWORD: TOKEN,
-        AWS_ACCESS_KEY_ID: 'testAKIDPUBLICPROXY',
-        AWS_SECRET_ACCESS_KEY: 'testAKIDPUBLICPROXY-secret-not-real',
-        AWS_CONFIG_FILE: '/nonexistent/packpub-test/config',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/packpub-test/credentials',
-        AWS_EC2_METADATA_DISABLED: 'true',
         AWS_ENDPOINT_URL_ECR_PUBLIC: 'https://api.ecr-public.test',
-        NODE_EXTRA_CA_CERTS: w.certs.caFile,
         HTTPS_PROXY: w.proxy.url,
       },
     });
