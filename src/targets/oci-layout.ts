@@ -48,6 +48,14 @@ interface IndexFile {
 /** A blob of the layout written whole by one call on this thread (pushBlob); a larger one streams through the thread pool. */
 export const SMALL_BLOB_BYTES = 1024 * 1024;
 
+/**
+ * An index.json entry naming its manifest by a sha512 digest, the image spec's other registered algorithm (descriptor.md;
+ * a layout another tool wrote), whose blob is `blobs/sha512/<hex>`. One such entry failed `list` of the whole layout
+ * (exit 1, "not a sha256 digest ... not written by packpub or another OCI tool"). Its manifest is read, checked by that
+ * digest, and named by its sha256, as a registry serves those bytes (a manifest naming its layer by sha512 is no pack's).
+ */
+const SHA512_DIGEST = /^sha512:([a-f0-9]{128})$/;
+
 /** DIGEST_MISMATCH when what was read is not the blob `descriptor` names. */
 function blobMatches(descriptor: Descriptor, digest: Digest, size: number): void {
   if (digest !== descriptor.digest || size !== descriptor.size) {
@@ -261,13 +269,38 @@ export class OciLayoutStore implements ArtifactStore {
   async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
     const entry = this.findEntry(await this.readIndex(repository, true), reference);
     if (entry === undefined) return undefined;
+    if (SHA512_DIGEST.test(String(entry.digest))) return (await this.sha512Manifest(repository, entry))?.descriptor;
     if (!(await held(this.blobPath(repository, entry.digest), entry.size))) return undefined;
     return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+  }
+
+  /** The manifest of an entry named by a sha512 digest (SHA512_DIGEST), by its sha256; undefined when its blob is not there. */
+  private async sha512Manifest(repository: string, entry: Descriptor): Promise<FetchedManifest | undefined> {
+    const hex = String(entry.digest).slice('sha512:'.length);
+    const path = join(this.dir(repository), 'blobs', 'sha512', hex);
+    let bytes: Buffer;
+    try {
+      bytes = await readRegular(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (createHash('sha512').update(bytes).digest('hex') !== hex) {
+      throw new PackpubError('DIGEST_MISMATCH', `manifest blob ${String(entry.digest).slice(0, 19)}... in ${this.dir(repository)} does not match its digest`, { hint: damagedHint(path) });
+    }
+    return { descriptor: { mediaType: manifestMediaType(bytes, entry.mediaType), digest: sha256Digest(bytes), size: bytes.length }, bytes };
+  }
+
+  /** The digest, as packpub names it (sha256), of the manifest `entry` names; undefined when none is there. */
+  private async heldDigest(repository: string, entry: Descriptor): Promise<Digest | undefined> {
+    if (SHA512_DIGEST.test(String(entry.digest))) return (await this.sha512Manifest(repository, entry))?.descriptor.digest;
+    return isDigest(entry.digest) && !exists(this.blobPath(repository, entry.digest)) ? undefined : entry.digest;
   }
 
   async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
     const entry = this.findEntry(await this.readIndex(repository, true), reference);
     if (entry === undefined) return undefined;
+    if (SHA512_DIGEST.test(String(entry.digest))) return this.sha512Manifest(repository, entry);
     let bytes: Buffer;
     try {
       bytes = await readRegular(this.blobPath(repository, entry.digest));
@@ -311,7 +344,7 @@ export class OciLayoutStore implements ArtifactStore {
       // whose manifest file is gone holds nothing, as getManifest reads it (a damaged one removed by hand, as its hint
       // says): the version is written again (was: push called it "created by another publisher during this run").
       const entry = this.findEntry(index, reference);
-      const current = entry === undefined || (isDigest(entry.digest) && !exists(this.blobPath(repository, entry.digest))) ? null : entry.digest;
+      const current = (entry === undefined ? undefined : await this.heldDigest(repository, entry)) ?? null;
       if (options.ifTagHolds !== undefined && current !== options.ifTagHolds && current !== digest) {
         throw new PackpubError(
           'CONFLICT',
@@ -445,7 +478,7 @@ export class OciLayoutStore implements ArtifactStore {
       async (index) => {
         const entry = this.findEntry(index, tag);
         if (entry === undefined) throw new PackpubError('NOT_FOUND', `${this.reference(repository, tag)} does not exist`);
-        if (entry.digest !== digest) {
+        if (entry.digest !== digest && (await this.heldDigest(repository, entry)) !== digest) {
           throw new PackpubError('CONFLICT', `${this.reference(repository, tag)} was changed by another publisher during this run (it holds ${entry.digest})`, { hint: DELETE_RACE_HINT });
         }
         index.manifests = index.manifests.filter((m) => m !== entry);
