@@ -198,7 +198,12 @@ function startChecksAhead() {
 function loadedLater(command) {
   if (command === 'validate') return ['node:crypto', 'node:fs/promises', 'node:zlib', 'node:process'];
   if (command === 'build') return ['node:zlib', 'node:process'];
-  return command === 'push' ? ['node:zlib'] : [];
+  if (command === 'push') return ['node:zlib'];
+  // The commands that read a target (cli/target-command.ts): an OCI layout's store and the registry stack read
+  // files through node:fs/promises; inspect and pull gunzip the pack's archive, pull writes it out.
+  if (command === 'list' || command === 'delete' || command === 'tag') return ['node:fs/promises'];
+  if (command === 'inspect') return ['node:fs/promises', 'node:zlib'];
+  return command === 'pull' ? ['node:fs/promises', 'node:zlib', 'node:process'] : [];
 }
 
 /**
@@ -220,6 +225,8 @@ function setV8Flags(v8, checksAheadLoaded, codeCache, command) {
   // compiled from source, ~5 ms of a one-pack validate's ~100 ms CPU, ~20 ms of a first run's ~180 ms (no code
   // cache yet). test/e2e/rerun-builtins.test.ts keeps the lists whole.
   for (const id of loadedLater(command)) require(id);
+  // inspect and pull read the pack's archive through a file stream, whose module node:fs loads on first use.
+  if (command === 'inspect' || command === 'pull') void require('node:fs').ReadStream;
   // The chunks compiled so far are cached under the flags they were compiled with: V8 refuses a cache made
   // under other flags (bin/code-cache.cjs sets these back to V8's defaults for the moment it saves them).
   // Which flags, and why each: bin/v8-flags.cjs (only those the running V8 has).

@@ -7,7 +7,6 @@ export {
   fileCredential,
   getConfigTarget,
   hasEnvCredentials,
-  targetCredentials,
-  type TargetCredentialOptions,
   type TargetOverrides,
 } from './targets.js';
+export { targetCredentials, type TargetCredentialOptions } from './credentials.js';

@@ -1,4 +1,3 @@
-import { defaultCredentialChain } from '../credentials/default-chain.js';
 import { envCredential, envValue } from '../credentials/env.js';
 import type { Credential, CredentialProvider } from '../credentials/types.js';
 import { PackpubError } from '../errors.js';
@@ -51,25 +50,6 @@ export function fileCredential(loaded: LoadedConfig, name: string, env: NodeJS.P
     });
   }
   return { username: auth.username, password, source: `${loaded.file ?? 'packpub.yaml'} (targets.${name}.auth)` };
-}
-
-export interface TargetCredentialOptions {
-  env: NodeJS.ProcessEnv;
-  /** Credential from the configuration file; used when the environment has none. */
-  file?: Credential;
-  registryConfig?: string;
-  ecrEndpoint?: string;
-  awsProfile?: string;
-  awsRoleArn?: string;
-}
-
-/**
- * The chain for a configured target: environment (PACKPUB_USERNAME/PACKPUB_PASSWORD) -> the file's
- * auth -> Docker config -> ECR -> anonymous (the default chain with the file's credential in it).
- * openTarget builds the same chain from configTargetOptions' data; this is for library callers.
- */
-export function targetCredentials(options: TargetCredentialOptions): CredentialProvider {
-  return defaultCredentialChain(options);
 }
 
 /** Settings given on the command line; each one beats the environment and the file. */

@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
-import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
+import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, oversizedManifest, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
 import { contentCoding, digestHeader, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpResponse, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, backoffDelayMs, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
@@ -85,7 +85,6 @@ function uploadElsewhereHint(registry: URL, location: URL, otherwise: string): s
 
 const OTHER_CONTENT_HINT_AFTER_RETRY = 'the registry or something between it and packpub (a proxy, a cache) served other content on two attempts: bypass the proxy or cache, and report it to the registry owner';
 const ERROR_AS_SUCCESS_HINT = 'the registry or a proxy in front of it answers errors with a success status, so packpub cannot tell what is published: bypass the proxy, or report it to the registry owner';
-const NOT_A_PACK_HINT = 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer';
 
 /**
  * What a conditional manifest read returns for a 304 that names another manifest than the one offered (its ETag or
@@ -100,21 +99,6 @@ function namesAnotherManifest(res: HttpResponse, offered: Digest): boolean {
   const etag = getHeader(res, 'etag')?.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
   const header = digestHeader(res);
   return [etag, header].some((named) => named !== undefined && isDigest(named) && named !== offered);
-}
-
-/** The errors of a manifest answer over MAX_MANIFEST_BYTES: what the tag holds is no pack (list says so and lists on). */
-const oversized = new WeakSet<object>();
-
-/** Whether `err` (or its cause) refused a manifest answer over the 4 MiB limit. */
-export function isOversizedManifest(err: unknown): boolean {
-  const cause = (err as { cause?: unknown } | undefined)?.cause;
-  return (typeof err === 'object' && err !== null && oversized.has(err)) || (typeof cause === 'object' && cause !== null && oversized.has(cause));
-}
-
-function tooLarge(message: string): PackpubError {
-  const err = new PackpubError('REGISTRY', message, { hint: NOT_A_PACK_HINT });
-  oversized.add(err);
-  return err;
 }
 
 /**
@@ -879,7 +863,7 @@ export class RegistryClient {
       // proxy's lie) ends as a cut-off answer, read again, not as "no pack" (list and copy --all went on without the version, exit 0).
       const bytes = await readBounded(res.body, MAX_MANIFEST_BYTES + 1);
       if (bytes.length > MAX_MANIFEST_BYTES) {
-        throw tooLarge(`manifest ${reference} in ${repository} is ${announced > MAX_MANIFEST_BYTES ? `${announced} bytes, more` : 'larger'} than the 4 MiB limit`);
+        throw oversizedManifest(`manifest ${reference} in ${repository} is ${announced > MAX_MANIFEST_BYTES ? `${announced} bytes, more` : 'larger'} than the 4 MiB limit`);
       }
       // Taken as sent (a label on unchanged bytes is harmless): by digest the digest judges; by tag, bytes that
       // are no JSON under a named coding were compressed on the way, and their digest is no version's (list).

@@ -692,3 +692,23 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
     hint: 'check the registry address and your network',
   });
 }
+
+/**
+ * The errors of a manifest answer over the 4 MiB limit (client.ts MAX_MANIFEST_BYTES): what the tag holds is no pack
+ * (list says so and lists on). Here, not in client.ts: list of an OCI layout asks isOversizedManifest without loading
+ * the registry client and its HTTP stack.
+ */
+const oversized = new WeakSet<object>();
+
+/** Whether `err` (or its cause) refused a manifest answer over the 4 MiB limit. */
+export function isOversizedManifest(err: unknown): boolean {
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return (typeof err === 'object' && err !== null && oversized.has(err)) || (typeof cause === 'object' && cause !== null && oversized.has(cause));
+}
+
+/** The error for a manifest answer over the 4 MiB limit (isOversizedManifest says it is one). */
+export function oversizedManifest(message: string): PackpubError {
+  const err = new PackpubError('REGISTRY', message, { hint: 'a pack manifest is under 1 KiB: check the name and version, or whether something between rewrote the answer' });
+  oversized.add(err);
+  return err;
+}

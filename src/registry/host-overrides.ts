@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { PackpubError } from '../errors.js';
 
 /** One curl-style `--resolve HOST:PORT:ADDRESS` entry. */
@@ -24,7 +23,8 @@ export function parseResolveEntry(spec: string): ResolveEntry {
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 1 || port > 65535) bad(spec, `port ${rawPort} is out of range`);
   const address = rawAddress.replace(/^\[(.*)\]$/, '$1');
-  if (isIP(address) === 0) bad(spec, `"${rawAddress}" is not an IP address`);
+  // node:net loaded only for a --resolve entry: every command that takes target flags loads this file (issue 16).
+  if (process.getBuiltinModule('node:net').isIP(address) === 0) bad(spec, `"${rawAddress}" is not an IP address`);
   return { host: rawHost.replace(/^\[(.*)\]$/, '$1').toLowerCase(), port, address };
 }
 

@@ -177,6 +177,22 @@ describe('the CLI bundle loads its lazy parts only on runs that need them', () =
     expect(sources.filter((s) => /^src\/(palette\/client|operations\/palette|cli\/palette-options)\.ts$/.test(s))).toEqual([]);
   });
 
+  it('a push into an OCI layout and a list of it load neither the registry client (undici) nor the credential chain (Docker config, AWS)', async () => {
+    const pack = world.work.packs[0];
+    if (pack === undefined) throw new Error('no pack generated');
+    const layout = join(world.work.root, 'layout-no-registry');
+    const pushed = await recorded(['push', pack.dir, '--oci-layout', layout]);
+    expectRun(pushed.run, { code: 0, stdout: [`${pack.name}:${pack.version} -> oci:${layout}/spectro-packs/archive/${pack.name}:${pack.version}`] });
+    const listed = await recorded(['list', '--oci-layout', layout]);
+    expectRun(listed.run, { code: 0, stdout: [pack.name, pack.version] });
+    for (const { loaded } of [pushed, listed]) {
+      const sources = await sourcesIn(loaded);
+      // Both run files of the target code (the layout store), so the check below can fail.
+      expect(sources).toContain('src/targets/oci-layout.ts');
+      expect(sources.filter((s) => s.includes('node_modules/undici/') || /^src\/(registry\/client|credentials\/(default-chain|docker-config)|aws\/ecr-sdk|net\/proxy)\.ts$/.test(s))).toEqual([]);
+    }
+  });
+
   it("--help requires yargs' help layout, and prints what the unbundled CLI prints, in English under a German locale", async () => {
     const help = await recorded(['push', '--help'], GERMAN);
     expectRun(help.run, { code: 0, stdout: ['Palette:', 'Examples:', '[default: false]'], stderr: '' });

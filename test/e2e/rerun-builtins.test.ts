@@ -71,4 +71,20 @@ describe('a one-pack validate and build', () => {
       { flagged: true, after: [] },
     ]);
   });
+
+  it('nor do a list and an inspect of an OCI layout (bin/packpub.js loads their fs/promises and zlib first)', async () => {
+    const root = await stack.tempDir('packpub-builtins-');
+    const pack = await writeValidPack(join(root, 'web'));
+    const layout = join(root, 'layout');
+    expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 0 });
+    const log = join(root, 'builtins.jsonl');
+    const env = { NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_BUILTINS_LOG: log };
+    expectRun(await runBin(['list', '--oci-layout', layout], { env }), { code: 0, stdout: ['web', '1.0.0'] });
+    expectRun(await runBin(['inspect', 'web:1.0.0', '--oci-layout', layout], { env }), { code: 0, stdout: ['web', 'pack.json'] });
+    const recorded = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { flagged: boolean; after: string[] });
+    expect(recorded).toEqual([
+      { flagged: true, after: [] },
+      { flagged: true, after: [] },
+    ]);
+  });
 });

@@ -39,7 +39,7 @@ async function paletteCredentials(args: Args, ctx: CliContext, target: PaletteTa
     return { kind: 'basic', username: given.username, password: given.password };
   }
   if (given === undefined) {
-    const { targetCredentialChain } = await import('../../targets/open.js');
+    const { targetCredentialChain } = await import('../../targets/credential-chain.js');
     const own = await targetCredentialChain(target.options).resolve(target.ref.host);
     if (own?.source !== undefined && own.source !== 'anonymous') {
       writeLine(

@@ -163,10 +163,11 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     cwd: ctx.io.cwd,
   });
   // A push to a registry needs perf_hooks, whose event-loop idle time paces the early look-ups
-  // (operations/lookup-pace.ts): loaded now, before bin/packpub.js sets its V8 flags, it comes from Node's code
-  // cache; loaded after, it and the modules it loads were compiled from their source (issue 16). (Node's HTTP
-  // module is not loaded at all: scripts/build-cli.mjs, registry/http.ts defaultHeaderLimit.)
-  if (ctx.beforeNetwork !== undefined && args['ociLayout'] === undefined) process.getBuiltinModule('node:perf_hooks');
+  // (operations/lookup-pace.ts), and node:net (undici's connections): loaded now, before bin/packpub.js sets its
+  // V8 flags, they come from Node's code cache; loaded after, they and the modules they load were compiled from
+  // their source (issue 16). (Node's HTTP module is not loaded at all: scripts/build-cli.mjs, registry/http.ts
+  // defaultHeaderLimit.)
+  if (ctx.beforeNetwork !== undefined && args['ociLayout'] === undefined) for (const id of ['node:perf_hooks', 'node:net'] as const) process.getBuiltinModule(id);
   ctx.beforeNetwork?.();
   // With --dry-run, --palette-sync still checks Palette (reads only) and says it did not sync.
   const paletteSync = args['paletteSync'] === true;

@@ -10,7 +10,8 @@ import { copyCommand } from '../../../src/cli/commands/copy.js';
 import { skipHelpCache } from '../../../src/cli/main.js';
 import { prepareArgs } from '../../../src/cli/target-flags.js';
 import { PackpubError } from '../../../src/errors.js';
-import { targetCredentialChain, type OpenTargetOptions } from '../../../src/targets/open.js';
+import { targetCredentialChain } from '../../../src/targets/credential-chain.js';
+import type { OpenTargetOptions } from '../../../src/targets/open.js';
 import { HARBOR_TARGET_YAML } from '../../support/config.js';
 import { tempDir } from '../../support/files.js';
 

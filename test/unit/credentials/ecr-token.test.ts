@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EcrClients } from '../../../src/aws/ecr-sdk.js';
 import { ecrCredentialProvider } from '../../../src/credentials/ecr-token.js';
-import { targetCredentialChain } from '../../../src/targets/open.js';
+import { targetCredentialChain } from '../../../src/targets/credential-chain.js';
 import { startForwardProxy } from '../../support/forward-proxy.js';
 import { makeTestCertificates } from '../../support/tls.js';
 import { iamDenial, startEcrStandin, type EcrStandin, useFakeAwsEnvironment } from '../../support/ecr-standin.js';
