@@ -11,7 +11,7 @@ import type { ValidationReport } from '../pack/validate.js';
 import type { ValidationReportLike } from './push-report.js';
 import { validatePackFolder } from './validate-folder.js';
 import { shellWord } from '../util/shell-word.js';
-import { outputPlace, removeDeadTempsOf } from '../util/fs.js';
+import { outputPlace, removeDeadTempsOf, removeOwnTempsOf } from '../util/fs.js';
 
 /** A temp file of a build killed before its rename (build -o), left this long ago by a process that is gone, is removed. */
 const TEMP_LEFT_MS = 10 * 60_000;
@@ -70,8 +70,12 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   // A build killed while it wrote (SIGKILL, a cancelled job) left its temp file, up to the archive's size, beside the
   // file (or in the temp folder, for a pipe or device) for good: the next build wrote under another name.
   const place = await outputPlace(outFile);
-  await removeDeadTempsOf(place.special ? join(tmpdir(), ARCHIVE_THROUGH) : place.path, TEMP_LEFT_MS);
-  const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), checked });
+  const temp = place.special ? join(tmpdir(), ARCHIVE_THROUGH) : place.path;
+  await removeDeadTempsOf(temp, TEMP_LEFT_MS);
+  // A build interrupted (Ctrl-C, SIGTERM: the CLI ends through process.exit) left its temp file too, in flight.
+  const removeTemp = () => removeOwnTempsOf(temp);
+  process.once('exit', removeTemp);
+  const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), checked }).finally(() => process.off('exit', removeTemp));
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),
   );

@@ -97,6 +97,21 @@ export async function removeDeadTempsOf(path: string, olderThanMs: number): Prom
 }
 
 /**
+ * Remove, now, the temp files tempPathFor made for `path` in this process (`<name>.tmp-<this pid>-<hex>`): for an 'exit'
+ * listener (a run ended by a signal through process.exit, its write still in flight), so synchronous.
+ */
+export function removeOwnTempsOf(path: string): void {
+  const prefix = `${basename(path)}.tmp-${process.pid}-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) if (TEMP_NAME.test(name) && name.startsWith(prefix)) rmSync(join(dirname(path), name), { force: true });
+}
+
+/**
  * Write a file atomically: a temp file beside it, then rename, so readers never see half a file and an
  * interrupted write leaves the old content. With `mode`, the file gets exactly that mode whatever the umask.
  * `beforeRename` runs once the temp file is written, right before the rename; what it throws leaves the file as it was.

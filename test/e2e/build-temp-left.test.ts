@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { readdir, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectRun, runCli } from '../support/cli.js';
+import { expectRun, runCli, spawnCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
 import { deadPid } from '../support/spawner.js';
@@ -11,7 +12,11 @@ import { deadPid } from '../support/spawner.js';
  * `out/pack.tgz.tmp-<pid>-<hex>`, up to the archive's size (measured: 5 MB of a 200 MB pack's), beside the file for
  * good; the next build wrote under another name and left it. Now a build removes the temp files of its -o that a
  * process gone on this host left and nothing wrote for ten minutes; a live run's, a recent one and other files stay.
+ * A build interrupted by Ctrl-C or SIGTERM ("SIGINT: interrupted", exit 130) left its temp file the same way: removed
+ * as the process ends now.
  */
+
+const SIGNAL_AFTER_OPEN = resolve('test/fixtures/node-options/signal-after-open.cjs');
 
 const stack = stage();
 
@@ -34,5 +39,20 @@ describe('temp files a killed build -o left beside the file', () => {
 
     expectRun(await runCli(['build', pack, '-o', join(out, 'pack.tgz')]), { code: 0, stdout: [`built ${join(out, 'pack.tgz')}`] });
     expect((await readdir(out)).sort()).toEqual(['pack.tgz', files.recentDead, files.oldLive, files.otherFile].sort());
+  });
+});
+
+describe('build -o interrupted while it writes the archive', () => {
+  it('exit 130, and neither the archive nor its temp file is left (was: FILE.tmp-<pid>-<hex> kept for good)', async () => {
+    const root = await stack.tempDir('packpub-build-temp-');
+    // Several gzip members: the archive is still being written when the signal is handled.
+    const pack = await writePack(join(root, 'pack'), { name: 'interrupted', version: '1.0.0', files: { 'manifests/data.bin': randomBytes(6 * 1024 * 1024) } });
+    const out = join(root, 'out');
+    const run = await spawnCli(['build', pack, '-o', join(out, 'pack.tgz')], {
+      nodeArgs: ['--require', SIGNAL_AFTER_OPEN],
+      env: { PACKPUB_TEST_SIGNAL_PREFIX: join(out, 'pack.tgz.tmp-') },
+    }).done;
+    expectRun(run, { code: 130, stdout: '', stderr: ['SIGINT: interrupted'] });
+    expect(await readdir(out)).toEqual([]);
   });
 });
