@@ -15,7 +15,7 @@ import { isArchiveVerdict } from './archive-pack-json.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite } from './read-back.js';
 import { cosignAttachment, heldManifest, packManifest, type HeldManifest } from './resolve-pack.js';
 import { summarizeCopy, type CopyEventSink, type CopyReport, type CopyResult, type NotServedPack } from './copy-report.js';
-import { counting, defaultConcurrency, ensureBaseRepository, errorInfo, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning, sparedOnItsWord } from './publish.js';
+import { counting, ensureBaseRepository, runConcurrency, errorInfo, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning, sparedOnItsWord } from './publish.js';
 import type { PlannedAction } from './push-report.js';
 
 export interface CopyOptions {
@@ -141,6 +141,7 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   if (options.force === true && options.skipExisting === true) {
     throw new PackpubError('USAGE', '--force and --skip-existing contradict each other: choose one');
   }
+  const concurrency = runConcurrency('copyPacks', options.concurrency);
   const { selected, tagsNotServed } = await selectVersions(from, options);
   const refs = (item: Selected) => {
     const srcRepo = packRepository(from.basePath, item.name);
@@ -224,7 +225,6 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
   };
   // cosign's tags after the versions they sign: a registry may look the signed artifact up when a signature is
   // written (Harbor before 2.8 answers such a PUT 404 while it is not there yet, though it stored it).
-  const concurrency = options.concurrency ?? defaultConcurrency();
   const signs = selected.map((item) => cosignAttachment(item.version) !== undefined);
   await mapConcurrent(selected.filter((_, i) => !signs[i]), concurrency, copyItem);
   // Tags of a version that holds another version's pack, copied in this run too: after the versions (ownVersionHeld).

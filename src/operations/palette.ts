@@ -658,12 +658,20 @@ export class PaletteSyncStopped extends PackpubError {
   }
 }
 
+/** The longest wait a timer holds (Node fires a longer one at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A sync's or a plan's start: its clock and deadline, and the Palette registry serving the target (given, or found). */
 async function startOn(
   client: PaletteClient,
   target: PaletteTargetRef,
   options: PaletteSyncOptions,
 ): Promise<{ clock: RetryClock; started: number; deadline: number; registry: ResolvedPaletteRegistry }> {
+  // A library caller's 0 or NaN polled Palette with no pause until the deadline, and a wait past what a timer holds
+  // (2^31 - 1 ms, ~24 days) ended at once: refused before any call, as the CLI refuses its flags out of range.
+  for (const [name, ms] of [['timeoutMs', options.timeoutMs], ['pollIntervalMs', options.pollIntervalMs]] as const) {
+    if (ms !== undefined && !(ms > 0 && ms <= MAX_TIMER_MS)) throw new PackpubError('USAGE', `Palette sync: ${name} must be a number of milliseconds above 0 and at most ${MAX_TIMER_MS}, not ${String(ms)}`);
+  }
   const clock = options.clock ?? currentRetryClock();
   const started = clock.now();
   const deadline = started + (options.timeoutMs ?? DEFAULT_PALETTE_TIMEOUT_MS);

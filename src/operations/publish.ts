@@ -19,6 +19,16 @@ export function defaultConcurrency(): number {
   return Math.max(4, Math.min(16, 4 * usableCpus()));
 }
 
+/**
+ * A library caller's `concurrency` (pushPacks, copyPacks), else the default. Anything but a whole number of 1 or more
+ * is refused before any work: NaN hung a push for good and crashed a copy with a TypeError, 0 and -1 meant 1.
+ */
+export function runConcurrency(operation: string, given: number | undefined): number {
+  if (given === undefined) return defaultConcurrency();
+  if (!Number.isSafeInteger(given) || given < 1) throw new PackpubError('USAGE', `${operation}: concurrency must be a whole number of 1 or more, not ${String(given)}`);
+  return given;
+}
+
 /** The fixed creation time of the base repository's empty artifact, so its digest is the same every run. */
 const BASE_ARTIFACT_CREATED = new Date('2000-01-01T00:00:00Z');
 

@@ -27,7 +27,7 @@ import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableS
 import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { samePackTwice, tagOnTwoVersions } from './discover.js';
-import { counting, defaultConcurrency, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning } from './publish.js';
+import { counting, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning, runConcurrency } from './publish.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
 import { createValidatePool, workFile, type ValidatePool } from './validate-pool.js';
@@ -141,7 +141,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const env = options.env ?? process.env;
   const created = options.created ?? createdTime(env);
   const mtime = options.mtime ?? archiveMtime(env);
-  const concurrency = options.concurrency ?? defaultConcurrency();
+  const concurrency = runConcurrency('pushPacks', options.concurrency);
 
   const strict = options.strict === true;
   const cache = options.cacheDir === undefined ? undefined : new ArchiveCache(options.cacheDir, options.checksAhead);

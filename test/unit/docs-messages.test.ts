@@ -258,6 +258,8 @@ const LIBRARY_ONLY: Record<string, string> = {
   'cancelled: Palette was not asked to ': "syncPaletteRegistry's signal aborted (ABORTED: the CLI says its interrupt itself, cli/palette-run.ts)",
   'invalid usage': "yargs' own message when it gives none (the row of yargs' messages)",
   'concurrency ': 'file hashing and gzip options; the CLI passes its own, range-checked as --concurrency',
+  ': concurrency must be a whole number of 1 or more': 'pushPacks and copyPacks option; the CLI passes --concurrency or the file\'s, both range-checked',
+  'Palette sync: ': 'syncPaletteRegistry timeoutMs, pollIntervalMs; the CLI passes --palette-timeout, --palette-poll-interval, range-checked',
 };
 
 /** The source text of the argument that starts at `start` (up to its `,` or `)` at depth 0; strings and templates skipped). */
