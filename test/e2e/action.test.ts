@@ -81,7 +81,9 @@ describe('the composite action (action.yml)', () => {
         username: USER,
         password: PASSWORD,
         args: '--continue-on-error\n--concurrency\n2',
-        junit: 'junit.xml',
+        // Into folders that do not exist yet (was: the shell's redirection failed, packpub never ran, exit-code 1).
+        report: 'out/reports/packpub.json',
+        junit: 'out/junit/junit.xml',
         'report-artifact': 'packpub-report-1',
       },
       afterStep: (step) => {
@@ -114,10 +116,10 @@ describe('the composite action (action.yml)', () => {
     }
   });
 
-  it('publishes, fails with packpub\'s exit code on the conflict, and reports where CI users look', async () => {
+  it('publishes, fails with packpub\'s exit code on the conflict, and reports where CI users look (into report folders that do not exist yet)', async () => {
     expect(world.first.exitCode).toBe(1);
-    expect(world.first.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '1' });
-    const report = JSON.parse(await readFile(join(world.workspace, 'packpub-report.json'), 'utf8')) as { results: Array<{ name: string; status: string }> };
+    expect(world.first.outputs).toEqual({ report: 'out/reports/packpub.json', 'exit-code': '1' });
+    const report = JSON.parse(await readFile(join(world.workspace, 'out/reports/packpub.json'), 'utf8')) as { results: Array<{ name: string; status: string }> };
     expect(report.results.map((r) => `${r.name} ${r.status}`).sort()).toEqual(['clash conflict', 'hello published']);
     // What the registry holds, read by skopeo.
     const raw = await skopeoInspectRaw(`${world.reg}/spectro-packs/archive/hello:1.0.0`, { creds: { username: USER, password: PASSWORD } });
@@ -129,7 +131,7 @@ describe('the composite action (action.yml)', () => {
     expect(world.first.summary).toContain('**Totals:** 2 results to registry');
     expect(world.first.log).toMatch(/^::error file=packs\/clash\/pack\.json,title=packpub conflict::conflict clash:1\.0\.0: /m);
     expect(world.first.log).not.toContain(PASSWORD);
-    expect(await readFile(join(world.workspace, 'junit.xml'), 'utf8')).toContain('<testcase name="clash:1.0.0"');
+    expect(await readFile(join(world.workspace, 'out/junit/junit.xml'), 'utf8')).toContain('<testcase name="clash:1.0.0"');
 
     // The cache (keyed by this build's code, restored from earlier runs) and the artifact upload (also after a failure).
     const cache = world.first.steps.find((s) => s.uses?.startsWith('actions/cache@') === true);
@@ -139,7 +141,7 @@ describe('the composite action (action.yml)', () => {
     const upload = world.first.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@') === true);
     expect(upload?.ran).toBe(true);
     expect(upload?.with?.['name']).toBe('packpub-report-1');
-    expect(upload?.with?.['path']?.split('\n').filter((l) => l !== '')).toEqual(['packpub-report.json', 'junit.xml']);
+    expect(upload?.with?.['path']?.split('\n').filter((l) => l !== '')).toEqual(['out/reports/packpub.json', 'out/junit/junit.xml']);
   });
 
   /** The action again in the same workspace, packpub already installed by the first run (its PATH kept). */
@@ -174,7 +176,7 @@ describe('the composite action (action.yml)', () => {
     expect(await new RegistryReader(world.registry.url, { username: USER, password: PASSWORD }).catalog()).not.toContain('half/spectro-packs/archive/hello');
   });
 
-  it('a repository that is one pack (packs: .) with the report at its default place in it: published without the report, exit 0, the report written there; the next push in the job finds it unchanged (was: exit 2, "standard output\'s file ... is inside the pack folder")', async () => {
+  it('a repository that is one pack (packs: .) with the report at its default place in it: published without the report, exit 0, the report written there; the next push in the job finds it unchanged, its upload replacing the artifact of the same name (was: exit 2, "standard output\'s file ... is inside the pack folder")', async () => {
     const workspace = await writePack(join(world.root, 'one-pack'), { name: 'onepack', version: '1.0.0' });
     const push = () =>
       runAction({
@@ -184,7 +186,7 @@ describe('the composite action (action.yml)', () => {
         skip: ['install'],
         path: world.first.path,
         env: { SOURCE_DATE_EPOCH: '946684800' },
-        inputs: { packs: '.', registry: world.reg, username: USER, password: PASSWORD, cache: 'false' },
+        inputs: { packs: '.', registry: world.reg, username: USER, password: PASSWORD, cache: 'false', 'report-artifact': 'packpub-onepack' },
       });
     const first = await push();
     expect(first.steps.find((s) => s.id === 'push')?.stderr).not.toContain('error');
@@ -196,6 +198,12 @@ describe('the composite action (action.yml)', () => {
     const second = await push();
     expect(second.exitCode).toBe(0);
     expect(await report()).toMatchObject({ unchanged: 1 });
+    // "Re-run failed jobs" uploads again under the same artifact name: upload-artifact v4+ fails that with 409 Conflict
+    // unless told to overwrite (a re-run whose push succeeded still failed the job).
+    const upload = second.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@') === true);
+    expect(upload?.ran).toBe(true);
+    expect(upload?.with).toMatchObject({ name: 'packpub-onepack' });
+    expect(String(upload?.with?.['overwrite'])).toBe('true');
     const out = join(world.root, 'one-pack-pulled');
     const pull = await runCli(['pull', 'onepack:1.0.0', '--registry', world.reg, '-o', out], { env: { PACKPUB_USERNAME: USER, PACKPUB_PASSWORD: PASSWORD } });
     expect(pull.code, pull.stderr).toBe(0);
