@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ARCHIVE_THROUGH, archiveMtime, buildArchive } from '../archive/index.js';
 import { folderCheck } from '../archive/stat-tree.js';
 import { PackpubError } from '../errors.js';
@@ -11,7 +11,7 @@ import type { ValidationReport } from '../pack/validate.js';
 import type { ValidationReportLike } from './push-report.js';
 import { validatePackFolder } from './validate-folder.js';
 import { shellWord } from '../util/shell-word.js';
-import { outputPlace, removeDeadTempsOf, removeOwnTempsOf } from '../util/fs.js';
+import { localWriteError, makeDirs, outputPlace, removeDeadTempsOf, removeMadeFolders, removeOwnTempsOf } from '../util/fs.js';
 
 /** A temp file of a build killed before its rename (build -o), left this long ago by a process that is gone, is removed. */
 const TEMP_LEFT_MS = 10 * 60_000;
@@ -67,15 +67,27 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Promis
   const { name, version } = validation.pack;
   const fileName = archiveFileName(name, version);
   const outFile = resolve(cwd, options.outFile ?? join(options.outDir ?? '.', fileName));
+  const mtime = archiveMtime(env);
   // A build killed while it wrote (SIGKILL, a cancelled job) left its temp file, up to the archive's size, beside the
   // file (or in the temp folder, for a pipe or device) for good: the next build wrote under another name.
   const place = await outputPlace(outFile);
   const temp = place.special ? join(tmpdir(), ARCHIVE_THROUGH) : place.path;
   await removeDeadTempsOf(temp, TEMP_LEFT_MS);
+  // The folders -o names that are not there yet are made here, so that a build that fails (a full disk) or is interrupted
+  // leaves none of them behind (`-o new/deeper/x.tgz`: new/deeper/ was left, empty).
+  const made = place.special ? undefined : await makeDirs(dirname(place.path)).catch((err: unknown) => Promise.reject(localWriteError(err, outFile)));
   // A build interrupted (Ctrl-C, SIGTERM: the CLI ends through process.exit) left its temp file too, in flight.
-  const removeTemp = () => removeOwnTempsOf(temp);
+  const removeTemp = () => {
+    removeOwnTempsOf(temp);
+    removeMadeFolders(made, dirname(temp));
+  };
   process.once('exit', removeTemp);
-  const archive = await buildArchive(packDir, outFile, { name, version, mtime: archiveMtime(env), checked }).finally(() => process.off('exit', removeTemp));
+  const archive = await buildArchive(packDir, outFile, { name, version, mtime, checked })
+    .catch((err: unknown) => {
+      removeMadeFolders(made, dirname(temp));
+      throw err;
+    })
+    .finally(() => process.off('exit', removeTemp));
   const bytes = serializeManifest(
     packManifest({ layer: { digest: archive.digest, size: archive.size }, title: fileName, created: createdTime(env) }),
   );

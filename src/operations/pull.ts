@@ -1,4 +1,4 @@
-import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { extractArchive } from '../archive/index.js';
@@ -6,7 +6,7 @@ import { isPackpubError, PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget } from '../targets/open.js';
-import { localWriteError, makeDirs } from '../util/fs.js';
+import { localWriteError, makeDirs, removeMadeFolders } from '../util/fs.js';
 import { judgePackJson, MAX_PACK_JSON_BYTES, sameManifestOn, type FoundPackJson } from './archive-pack-json.js';
 import { resolvePack } from './resolve-pack.js';
 import { leftByGoneRun, ownerTag } from './work-dir.js';
@@ -230,21 +230,5 @@ async function removeGoneStaging(dir: string, prefix: string): Promise<void> {
   for (const name of names) {
     const path = join(dir, name);
     if (await leftByGoneRun(path, name.slice(prefix.length))) await rm(path, { recursive: true, force: true }).catch(() => undefined);
-  }
-}
-
-/**
- * Remove the folders from `deepest` up to `first` (makeDirs made them), while they are empty. Synchronous: an
- * interrupted pull runs it from its exit handler too (a few rmdir calls).
- */
-function removeMadeFolders(first: string | undefined, deepest: string): void {
-  if (first === undefined) return;
-  for (let dir = deepest; ; dir = dirname(dir)) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      return; // not empty (another process's files), or gone
-    }
-    if (dir === first || dirname(dir) === dir) return;
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, createReadStream, createWriteStream, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, createReadStream, createWriteStream, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { chmod, open, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -237,6 +237,22 @@ export async function makeDirs(path: string, options: { mode?: number } = {}): P
     }
   }
   return first;
+}
+
+/**
+ * Remove the folders from `deepest` up to `first` (makeDirs made them: its answer), while they are empty: what a pull or
+ * build that failed or was interrupted made for its output. Synchronous: an exit handler runs it too (a few rmdir calls).
+ */
+export function removeMadeFolders(first: string | undefined, deepest: string): void {
+  if (first === undefined) return;
+  for (let dir = deepest; ; dir = dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // not empty (another process's files), or gone
+    }
+    if (dir === first || dirname(dir) === dir) return;
+  }
 }
 
 /** A path the system refuses to follow (a link loop) or to take (too long): said as such (was "a bug in packpub"); others as they came. */

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectRun, runCli, spawnCli } from '../support/cli.js';
+import { expectLocalWriteRefused, expectRun, runCli, spawnCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
-import { deadPid } from '../support/spawner.js';
+import { deadPid, runChildText } from '../support/spawner.js';
 
 /*
  * `build -o out/pack.tgz` killed while it wrote the archive (SIGKILL, a cancelled CI job: no handler runs) left
@@ -47,12 +47,25 @@ describe('build -o interrupted while it writes the archive', () => {
     const root = await stack.tempDir('packpub-build-temp-');
     // Several gzip members: the archive is still being written when the signal is handled.
     const pack = await writePack(join(root, 'pack'), { name: 'interrupted', version: '1.0.0', files: { 'manifests/data.bin': randomBytes(6 * 1024 * 1024) } });
-    const out = join(root, 'out');
+    // -o in folders not there yet: made by the build, and removed with its temp file (were left, empty).
+    const out = join(root, 'out', 'deeper');
     const run = await spawnCli(['build', pack, '-o', join(out, 'pack.tgz')], {
       nodeArgs: ['--require', SIGNAL_AFTER_OPEN],
       env: { PACKPUB_TEST_SIGNAL_PREFIX: join(out, 'pack.tgz.tmp-') },
     }).done;
     expectRun(run, { code: 130, stdout: '', stderr: ['SIGINT: interrupted'] });
-    expect(await readdir(out)).toEqual([]);
+    expect((await readdir(root)).sort()).toEqual(['pack']);
+  });
+
+  it('a full disk: exit 1 naming the file, and the folders it made for -o removed (were left, empty)', async () => {
+    const root = await stack.tempDir('packpub-build-temp-');
+    const pack = await writePack(join(root, 'pack'), { name: 'full', version: '1.0.0', files: { 'manifests/data.bin': randomBytes(1024 * 1024) } });
+    const disk = join(root, 'disk');
+    await mkdir(disk);
+    await runChildText('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]);
+    stack.defer(() => runChildText('umount', [disk]));
+    const file = join(disk, 'new', 'deeper', 'pack.tgz');
+    expectLocalWriteRefused(await runCli(['build', pack, '-o', file]), file, 'no space left on the device (ENOSPC)', 'free space on that filesystem');
+    expect(await readdir(disk)).toEqual([]);
   });
 });
