@@ -12,6 +12,7 @@ import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYaml
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, hasUtf16Bom, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
+import { goTemplateParseError } from './go-template.js';
 import { eachValuesReferencePath, eachValuesReferencePathOfAscii, requiredScan, type RequiredValue } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
@@ -560,7 +561,11 @@ type TextField = 'chartYaml' | 'values' | 'requirements' | 'chartLock' | 'requir
 type EntryUse =
   | { kind: 'skip' }
   | { kind: 'text'; slot: ChartSlot; field: TextField; label: string; nested: boolean }
-  | { kind: 'template'; slot: ChartSlot; label: string }
+  /**
+   * `rel`, when the file is the top chart's own: its path in the chart, for the parse check (checkTemplateSyntax),
+   * made with or without the deep checks; `refs`: also scanned for `.Values` references.
+   */
+  | { kind: 'template'; slot: ChartSlot; label: string; rel?: string; refs: boolean }
   /** A file the chart's install parses as YAML (chart-manifests.ts); `refs`: also scanned as a template. */
   | { kind: 'yaml'; file: HelmYamlFile; rel: string; slot: ChartSlot; label: string; refs: boolean }
   /** A crds/ file of a subchart: applied only when the subchart is enabled (HelmChart.crdRefusals). */
@@ -639,7 +644,9 @@ class ArchiveCollector {
       // The top chart's own files only: a subchart's are installed only when its condition holds.
       const yaml = this.depth === 0 && placed.chain.length === 0 && size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
       if (yaml !== undefined) return { kind: 'yaml', file: yaml, rel, slot, label: entryLabel, refs };
-      if (refs) return { kind: 'template', slot, label: entryLabel };
+      const top = this.depth === 0 && placed.chain.length === 0 && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES;
+      if (top) return { kind: 'template', slot, label: entryLabel, rel, refs };
+      if (refs) return { kind: 'template', slot, label: entryLabel, refs };
       if (size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') return { kind: 'subchart-crd', rel, slot, label: entryLabel };
       if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
     } else if (placed.kind === 'archive') {
@@ -702,6 +709,25 @@ function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | u
   });
 }
 
+/**
+ * Refuses a template of the top chart that Go's template parser refuses (go-template.ts): Helm parses every file of
+ * templates/ before it renders any (pkg/engine/engine.go render), so every install fails. `rel`: its path in the
+ * chart (`templates/x.yaml`). A file without `{{` holds no action.
+ */
+function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes): void {
+  const bytes = typeof given === 'string' ? undefined : 'ascii' in given ? given.ascii : given;
+  if (bytes !== undefined && bytes.indexOf('{{') === -1) return;
+  if (bytes === undefined && !(given as string).includes('{{')) return;
+  // A large ASCII template is read as its bytes, an action at a time, never made one string (issue 16).
+  const ascii = bytes !== undefined && isAscii(bytes);
+  const text = bytes === undefined ? (given as string) : ascii && bytes.length >= LARGE_TEMPLATE_BYTES ? bytes : bytes.toString(ascii ? 'latin1' : 'utf8');
+  const refused = goTemplateParseError(text);
+  if (refused === undefined) return;
+  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
+    hint: 'fix the template (`helm lint` or `helm template` shows the same error), then rebuild the archive',
+  });
+}
+
 /** Refuses a crds/ file of the top chart that Helm's install cannot apply, whatever the cluster holds (chart-manifests.ts crdRefusal). */
 function checkCrd(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Buffer, budget: Budget): void {
   if (use.file !== 'crd') return;
@@ -759,16 +785,20 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         }
         case 'template': {
           const bytes = await data.bytes();
+          if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, bytes);
+          if (!use.refs) return;
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
         case 'yaml': {
-          if (!use.refs && use.file !== 'crd') return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
+          if (!use.refs && use.file !== 'crd' && entry.size > MAX_TEMPLATE_BYTES) return checkHelmYaml(use, await helmYamlRefusalOfChunks(data.chunks(), use.file));
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
           checkCrd(use, bytes, budget);
+          if (use.file === 'template') checkTemplateSyntax(use.label, use.rel, bytes);
+          if (!use.refs) return;
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           else if (use.refs && (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1)) addRequiredScan(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           return;
@@ -806,11 +836,15 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       const link = type === 'link' || type === 'symlink' ? { hard: type === 'link', target: linkname ?? '' } : undefined;
       const use = chart.entry(name, size ?? 0, type === 'directory', link);
       if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
-      else if (use.kind === 'template') addTemplateRefs(use.slot, await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false), use.label);
-      else if (use.kind === 'yaml') {
+      else if (use.kind === 'template') {
+        const text = await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false);
+        if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, text);
+        if (use.refs) addTemplateRefs(use.slot, text, use.label);
+      } else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
         checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
         checkCrd(use, bytes, budget);
+        if (use.file === 'template' && bytes.length <= MAX_TEMPLATE_BYTES) checkTemplateSyntax(use.label, use.rel, bytes);
         if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
       }
       else if (use.kind === 'subchart-crd') noteSubchartCrd(use, await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, true));
@@ -1371,7 +1405,7 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   if (schema !== undefined) slot.schema = schema;
   const templates = join(dir, 'templates');
   if (budget.templates && !ignore.ignores(`${prefix}templates`, true) && (await statOf(templates).catch(() => undefined))?.isDirectory() === true) {
-    await readTemplateDirectory(templates, slot, 0, { ignore, prefix: `${prefix}templates/`, chain: await folderEntered(templates, chain, depth > 0) }, budget);
+    await readTemplateDirectory(templates, slot, 0, { ignore, prefix: `${prefix}templates/`, chain: await folderEntered(templates, chain, depth > 0) }, budget, depth === 0);
   }
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
   const subcharts: HelmChart[] = [];
@@ -1437,14 +1471,19 @@ async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, 
   return undefined;
 }
 
-async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, scope: FolderScope, budget: Budget): Promise<void> {
+/** `top`: the top chart's templates, checked as Go's template parser reads them (checkTemplateSyntax). */
+async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, scope: FolderScope, budget: Budget, top = false): Promise<void> {
   const { ignore, prefix, chain } = scope;
   for (const name of (await readableFolderNames(dir, budget, false)) ?? []) {
     const path = join(dir, name);
     const info = await statOf(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
-    if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget);
-    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) addTemplateRefs(slot, (await readFileOf(path)).toString('utf8'), path);
+    if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget, top);
+    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) {
+      const bytes = await readFileOf(path);
+      if (top) checkTemplateSyntax(path, `${prefix}${name}`, bytes);
+      addTemplateRefs(slot, bytes.toString('utf8'), path);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
-import { expectPushRefusedInvalid, expectRun, validateThenPush } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { expectPushRefusedInvalid, expectRun, runCli, validateThenPush } from '../support/cli.js';
 import { appendedTgz, putFile, tgz } from '../support/files.js';
 import { CHART_FILES, VALID_VALUES, writeValidPack, writeValidPackPerCase } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -52,6 +53,14 @@ const CASES = [
   // kustomize's file, packed without the .helmignore line that leaves it out (Kuadrant/mcp-gateway chart 0.2.0).
   refused('a kustomization.yaml among the CRDs', 'crds/kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- widgets.yaml\n', 'cannot read it ("failed to install CRD crds/kustomization.yaml"): the document at line 1 is a kustomize file (kustomize.config.k8s.io/v1beta1 Kustomization), which no Kubernetes API serves'),
   refused('a crds/ document without a kind', 'crds/widgets.json.yml', 'kind: Namespace\napiVersion: v1\nmetadata:\n  name: demo\n---\n# the CRD\napiVersion: apiextensions.k8s.io/v1\nmetadata:\n  name: widgets.example.com\n', `cannot read it ("failed to install CRD crds/widgets.json.yml"): the document at line 6 has no kind (Kubernetes: "Object 'Kind' is missing")`),
+  // Helm parses every file of templates/ (partials and NOTES.txt too) with Go's text/template before it renders any.
+  ...[
+    ['a dash in a values key', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  name: {{ .Values.my-name }}\n', `templates/deployment.yaml, line 3: bad character U+002D '-' (a key holding "-" is read with index: {{ index .Values "my-key" }})`],
+    ['an unquoted quantity', 'templates/deployment.yaml', 'kind: Deployment\nspec:\n  size: {{ .Values.size | default 10Gi }}\n', 'templates/deployment.yaml, line 3: bad number syntax: "10G" (10Gi is read as a number: quote it, "10Gi")'],
+    ['an if never ended', 'templates/deployment.yaml', 'kind: Deployment\n{{- if .Values.labels }}\nmetadata: {}\n', 'templates/deployment.yaml, line 2: unexpected EOF: the {{if}} here is never closed with {{end}}'],
+    ['env, which Helm takes out of sprig, in NOTES.txt', 'templates/NOTES.txt', 'Installed in {{ env "HOME" }}\n', 'templates/NOTES.txt, line 1: function "env" not defined'],
+    ['an undefined variable in a define', 'templates/_helpers.tpl', '{{- define "web.name" -}}\n{{ $root.Values.name }}\n{{- end -}}\n', 'templates/_helpers.tpl, line 2: undefined variable "$root"'],
+  ].map(([name, file, text, says]) => refused(`a template Go's parser refuses: ${name}`, file as string, text as string, `Helm cannot install this chart: Go's template parser refuses ${says as string}`)),
 ];
 
 /** validate exits 1 with `stdout` after the pack's FAILED line; push exits 1 and writes no pack into `layout`. */
@@ -94,5 +103,39 @@ describe("a pack's own values.yaml that Go's YAML reader refuses", () => {
     await writeValidPack(dir);
     await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1', '    replicas: 1\n    enabled: !!bool maybe'));
     await expectRefused(dir, join(w.root, 'layout'), ['  error   values.yaml:10:21: not valid YAML: cannot decode !!str `maybe` as a !!bool (Go\'s YAML reader, which Helm uses, refuses it)']);
+  });
+});
+
+describe("templates Go's parser reads, however unusual", () => {
+  const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-helm-templates-') }));
+
+  // Each form is one Go's text/template parses (a trailing `|`, as DataDog's datadog-operator chart has; `}}` in a
+  // string; a raw string over lines; break/continue in range; else with; `=` to a declared variable; define/block).
+  it('validate passes, push publishes, and the pulled pack holds the chart as written', async () => {
+    const dir = await writeValidPack(join(w.root, 'pack'));
+    const template = [
+      'kind: Deployment',
+      '{{- /* a comment */ -}}',
+      'metadata:',
+      '  name: {{ .Values.name | quote | }}',
+      '  note: {{ "}}" }} {{ `a',
+      '}}b` }} {{ -1 }} {{ 0x1F }} {{ 1e3 }} {{ $.Values.name }}',
+      '{{- range $i, $v := .Values.list }}{{ if $i }}{{ break }}{{ end }}{{ continue }}{{ end }}',
+      '{{- with .Values.a }}{{ . }}{{ else with .Values.b }}{{ . }}{{ else }}none{{ end }}',
+      '{{ $x := 1 }}{{ $x = 2 }}{{ $x }}{{ (len (list 1 2)) }}',
+      '{{ define "web.x" }}{{ $ }}{{ end }}{{ template "web.x" . }}{{ block "web.y" . }}{{ . }}{{ end }}',
+      '',
+    ].join('\n');
+    const chart = await tgz({ ...CHART_FILES, 'web/templates/deployment.yaml': template });
+    await putFile(dir, 'charts/web-1.0.0.tgz', chart);
+    const layout = join(w.root, 'layout');
+    const { validate, push } = await validateThenPush(dir, layout);
+    expect(validate.code, validate.stdout).toBe(0);
+    expect(validate.stdout).toContain('1 pack checked: 1 passed, 0 failed (0 errors');
+    expect(push.code, push.stderr).toBe(0);
+    const out = join(w.root, 'pulled');
+    const pull = await runCli(['pull', 'web:1.0.0', '--oci-layout', layout, '-o', out]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect((await readFile(join(out, 'charts/web-1.0.0.tgz'))).equals(chart)).toBe(true);
   });
 });

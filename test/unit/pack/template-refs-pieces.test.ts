@@ -79,8 +79,10 @@ describe('a chart archive with a large ASCII template', () => {
   it('has the references its string holds, and no string of the whole template is made', async () => {
     const { dir, cleanup } = await tempDir();
     cleanups.push(cleanup);
-    // ~200 KB of actions and text, no variable set to .Values (which would make the string for its regular expressions).
-    const text = template(new Prng(7), 12_000, PIECES.filter((p) => !p.includes('$v')));
+    // ~200 KB of actions and text, no variable set to .Values (which would make the string for its regular expressions),
+    // and none that Go's template parser refuses (a stray `{{`, an `{{end}}` alone): a top chart's template it refuses refuses the chart.
+    const unparsed = new Set(['{{', '{{{', '{ {', '{{ else }}', '{{ end }}', '{{ if.Values.e }}', '{{ x.Values.z }}']);
+    const text = template(new Prng(7), 12_000, PIECES.filter((p) => !p.includes('$v') && !unparsed.has(p)));
     expect(text.length).toBeGreaterThan(150 * 1024);
     const archive = `${dir}/big-1.0.0.tgz`;
     await writeTgz(archive, {

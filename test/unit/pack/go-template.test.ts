@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { goTemplateParseError } from '../../../src/pack/go-template.js';
+
+/*
+ * Templates as Go's text/template parser reads them (Helm parses every file of a chart's templates/ before it
+ * renders any): what every Go and Helm version refuses, and forms real charts use that it reads.
+ */
+
+const REFUSED: Array<[string, string, number, string]> = [
+  ['unclosed action', 'a\n{{ .Values.x\n', 2, 'unclosed action'],
+  ['unclosed comment', '{{/* note', 1, 'unclosed comment'],
+  ['comment then text', '{{/* note */ x }}', 1, 'comment ends before closing delimiter'],
+  ['unterminated string', '{{ "a\n" }}', 1, 'unterminated quoted string'],
+  ['unterminated raw string', '{{ `a', 1, 'unterminated raw quoted string'],
+  ['unclosed paren', '{{ (len .a }}', 1, 'unclosed left paren'],
+  ['extra paren', '{{ len .a) }}', 1, 'unexpected right paren'],
+  ['dash in a key', '{{ .Values.my-key }}', 1, `bad character U+002D '-' (a key holding "-" is read with index: {{ index .Values "my-key" }})`],
+  ['unquoted quantity', '{{ default 10Gi .x }}', 1, 'bad number syntax: "10G" (10Gi is read as a number: quote it, "10Gi")'],
+  ['a lone minus', '{{ sub 3 - 1 }}', 1, 'illegal number syntax: "-"'],
+  ['no-break space', '{{\u00a0.x }}', 1, "unrecognized character in action: U+00A0 '\u00a0'"],
+  ['regex escape', '{{ regexMatch "\\d+" .x }}', 1, 'invalid syntax: the string "\\d+" holds the escape \\d'],
+  ['end alone', 'x\n{{- end }}', 2, 'unexpected {{end}}'],
+  ['if never ended', '{{ if .a }}\n{{ range .b }}{{ end }}', 1, 'unexpected EOF: the {{if}} here is never closed with {{end}}'],
+  ['two else', '{{ if .a }}{{ else }}{{ else }}{{ end }}', 1, 'expected end; found {{else}}'],
+  ['else in define', '{{ define "x" }}{{ else }}{{ end }}', 1, 'unexpected {{else}}'],
+  ['nested define', '{{ if .a }}{{ define "x" }}{{ end }}{{ end }}', 1, 'unexpected <define> in command'],
+  ['define without a quoted name', '{{ define x }}{{ end }}', 1, 'in define clause: the name must be a quoted string'],
+  ['empty action', '{{ }}', 1, 'missing value for command'],
+  ['if without a value', '{{ if }}{{ end }}', 1, 'missing value for if'],
+  ['leading pipe', '{{ | quote }}', 1, 'unexpected "|" in command'],
+  ['break outside range', '{{ if .a }}{{ break }}{{ end }}', 1, '{{break}} outside {{range}}'],
+  ['undefined variable', '{{ $a := 1 }}{{ define "x" }}{{ $a }}{{ end }}', 1, 'undefined variable "$a"'],
+  ['variable out of scope', '{{ if .a }}{{ $b := 1 }}{{ end }}{{ $b }}', 1, 'undefined variable "$b"'],
+  ['function no Helm defines', '{{ toYml .a }}', 1, 'function "toYml" not defined'],
+  ['sprig env, which Helm removes', '{{ expandenv "$HOME" }}', 1, 'function "expandenv" not defined'],
+];
+
+const READ = [
+  '{{- /* comment */ -}}{{/* one */}}{{- /* two */}}',
+  '{{ .Values.a | quote | }}',
+  '{{ "}}" }}{{ `raw\n}}` }}{{ \'x\' }}',
+  '{{ -1 }} {{ +2 }} {{ 0x1F }} {{ 1e3 }} {{ 1_000 }} {{ .5 }} {{ 0b101 }} {{ 1.5i }}',
+  '{{ range $i, $v := .a }}{{ if $i }}{{ break }}{{ end }}{{ continue }}{{ end }}',
+  '{{ if .a }}a{{ else if .b }}b{{ else }}c{{ end }}{{ with .a }}{{ else with .b }}{{ end }}{{ range .a }}{{ else }}{{ end }}',
+  '{{ $x := 1 }}{{ $x = 2 }}{{ $x }}{{ $ }}{{ $.Values.a }}',
+  '{{ define "a" }}{{ $ }}{{ end }}{{ template "a" . }}{{ template "a" }}{{ block "b" . }}{{ . }}{{ end }}',
+  '{{ (index .a 0).b }}{{ len (list 1 2) }}{{ include "a" . | nindent 4 }}{{ tpl .a . }}{{ lookup "v1" "Pod" "" "" }}',
+  '{{ mustToYaml .a }}{{ toYamlPretty .a }}{{ fromYamlArray .a }}{{ durationSeconds "1m" }}{{ nil }}{{ true }}',
+  '{{ "\\n\\t\\\\ \\x41 \\u00e9 \\U0001F600 \\101" }}',
+  '{{- .a -}}\n{{\n  .a\n}}{{ .a -}} {{- .b}}',
+  '{{ .Values.café }}{{ $été := 1 }}{{ $été }}',
+  'text with }} and { { and {{ "{{" }}',
+];
+
+describe('goTemplateParseError', () => {
+  it.each(REFUSED)('%s: refused at its line', (_name, text, line, says) => {
+    const refused = goTemplateParseError(text);
+    expect(refused?.line).toBe(line);
+    expect(refused?.message).toContain(says);
+  });
+
+  it('reads the forms real charts use', () => {
+    expect(READ.filter((text) => goTemplateParseError(text) !== undefined)).toEqual([]);
+  });
+
+  // A large ASCII template is read as its bytes in windows per action: the same verdicts, at the same line,
+  // also for an action longer than the first window (a raw string of 5,000 characters).
+  it('reads a large template given as bytes as it reads its string', () => {
+    const long = `{{ \`${'x'.repeat(5000)}\` }}\n`;
+    const bodies = [...READ.map((t) => `${t}\n`), long];
+    const base = Array.from({ length: 400 }, (_, i) => bodies[i % bodies.length]).join('');
+    for (const [, tail, line] of [['', '', 0], ...REFUSED] as Array<[string, string, number]>) {
+      const text = base + tail;
+      const fromBytes = goTemplateParseError(Buffer.from(text, 'latin1'));
+      expect(fromBytes).toEqual(goTemplateParseError(text));
+      if (tail !== '') expect(fromBytes?.line).toBe(base.split('\n').length - 1 + line);
+    }
+  });
+});
