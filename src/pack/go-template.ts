@@ -51,11 +51,6 @@ export interface TemplateParseError {
   message: string;
 }
 
-type Token =
-  /** `at`: where it starts in the template (its line in messages). */
-  | { t: 'var' | 'ident' | 'kw' | 'field' | 'string' | 'operand' | 'char'; v: string; at: number }
-  | { t: 'pipe' | 'lparen' | 'rparen' | 'declare' | 'assign'; v: string; at: number };
-
 class Refused extends Error {
   readonly at: number;
   constructor(at: number, message: string) {
@@ -64,7 +59,6 @@ class Refused extends Error {
   }
 }
 
-const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 const ALNUM = /^[\p{L}\p{Nd}_]$/u;
 
 /** A code point at `i` (a surrogate pair as one). */
@@ -93,6 +87,55 @@ function badEscape(body: string): string | undefined {
   return undefined;
 }
 
+// Token kinds, and the tokens of the action being read (blanks left out): kept in arrays reused from action to
+// action, as a template holds thousands of actions (issue 16: validate's CPU).
+const VAR = 1;
+const IDENT = 2;
+const KW = 3;
+const FIELD = 4;
+const STRING = 5;
+const OPERAND = 6;
+const CHAR = 7;
+const PIPE = 8;
+const LPAREN = 9;
+const RPAREN = 10;
+const DECLARE = 11;
+const ASSIGN = 12;
+
+let kinds = new Uint8Array(256);
+let starts = new Int32Array(256);
+/** The text of a VAR, IDENT, KW or CHAR token; others keep '' (never looked at). */
+let words: string[] = [];
+/** How many tokens the action holds; -1 for a comment. */
+let count = 0;
+
+/** `array` twice as long, its values kept. */
+function doubled<A extends Uint8Array | Int32Array>(array: A): A {
+  const more = new (array.constructor as new (length: number) => A)(array.length * 2);
+  more.set(array);
+  return more;
+}
+
+function push(kind: number, at: number, word = ''): void {
+  if (count === kinds.length) {
+    kinds = doubled(kinds);
+    starts = doubled(starts);
+  }
+  kinds[count] = kind;
+  starts[count] = at;
+  words[count++] = word;
+}
+
+const kindAt = (i: number): number => (i < count ? (kinds[i] as number) : 0);
+
+/** A token as messages show it, in Go's way: `<if>` for a keyword, the character, or what it is. */
+function shown(i: number): string {
+  const kind = kindAt(i);
+  if (kind === KW) return `<${words[i] as string}>`;
+  if (kind === VAR || kind === IDENT || kind === CHAR) return `"${words[i] as string}"`;
+  return ['', '', '', '', 'a field', 'a string', 'a value', '', '"|"', '"("', '")"', '":="', '"="'][kind] ?? 'a value';
+}
+
 const SPACE = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 /** ASCII letters, digits, `_`; beyond ASCII, Go's unicode.IsLetter / IsDigit. */
 function alnumAt(text: string, i: number): number {
@@ -101,6 +144,15 @@ function alnumAt(text: string, i: number): number {
   if (c < 0x80 || Number.isNaN(c)) return 0;
   const ch = charAt(text, i);
   return ALNUM.test(ch) ? ch.length : 0;
+}
+/** The index after the run of letters, digits and `_` at `i`. */
+function alnumEnd(text: string, i: number): number {
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f) i++;
+    else if (c >= 0x80 && alnumAt(text, i) > 0) i += alnumAt(text, i);
+    else return i;
+  }
 }
 /** At a right delimiter: `}}`, or a blank then `-}}` (Go's trim marker). */
 function atRightDelim(text: string, i: number): boolean {
@@ -114,10 +166,11 @@ function terminator(text: string, j: number): boolean {
   return Number.isNaN(c) || SPACE(c) || c === 0x2e || c === 0x2c || c === 0x7c || c === 0x3a || c === 0x29 || c === 0x28 || (c === 0x7d && text.charCodeAt(j + 1) === 0x7d);
 }
 
-/** The tokens of the action whose body starts at `from` (blanks left out), and the index after its `}}`. */
-function lexAction(text: string, from: number, tokens: Token[]): number {
+/** Lexes the action whose body starts at `from` into the token arrays; the index after its `}}`. */
+function lexAction(text: string, from: number): number {
   let i = from;
   let depth = 0;
+  count = 0;
   for (;;) {
     const code = text.charCodeAt(i);
     if (SPACE(code)) {
@@ -128,89 +181,112 @@ function lexAction(text: string, from: number, tokens: Token[]): number {
       i++;
       continue;
     }
-    if (code === 0x7d && text.charCodeAt(i + 1) === 0x7d) {
-      if (depth !== 0) throw new Refused(i, 'unclosed left paren');
-      return i + 2;
-    }
     const at = i;
-    if (Number.isNaN(code)) throw new Refused(from, 'unclosed action');
-    const n = alnumAt(text, i);
-    if (n > 0 && !(code >= 0x30 && code <= 0x39)) {
-      i += n;
-      for (let m = alnumAt(text, i); m > 0; m = alnumAt(text, i)) i += m;
-      if (!terminator(text, i)) throw new Refused(i, `bad character ${goRune(charAt(text, i))}`);
-      const word = text.slice(at, i);
-      tokens.push({ t: KEYWORDS.has(word) ? 'kw' : word === 'true' || word === 'false' || word === 'nil' ? 'operand' : 'ident', v: word, at });
-      continue;
-    }
-    i++;
     switch (code) {
+      case 0x7d: // }
+        if (text.charCodeAt(i + 1) === 0x7d) {
+          if (depth !== 0) throw new Refused(i, 'unclosed left paren');
+          return i + 2;
+        }
+        break;
+      case 0x2e: {
+        // .Field (a chain of them read as one), or a number such as .5
+        const next = text.charCodeAt(i + 1);
+        if (next >= 0x30 && next <= 0x39) break;
+        i = alnumEnd(text, i + 1);
+        while (text.charCodeAt(i) === 0x2e && !(text.charCodeAt(i + 1) >= 0x30 && text.charCodeAt(i + 1) <= 0x39)) i = alnumEnd(text, i + 1);
+        if (!terminator(text, i)) {
+          const key = text.charCodeAt(i) === 0x2d ? ' (a key holding "-" is read with index: {{ index .Values "my-key" }})' : '';
+          throw new Refused(i, `bad character ${goRune(charAt(text, i))}${key}`);
+        }
+        push(FIELD, at);
+        continue;
+      }
+      case 0x24: // $variable
+        i = alnumEnd(text, i + 1);
+        if (!terminator(text, i)) throw new Refused(i, `bad character ${goRune(charAt(text, i))}`);
+        push(VAR, at, text.slice(at, i));
+        continue;
       case 0x3d: // =
-        tokens.push({ t: 'assign', v: '=', at });
+        push(ASSIGN, at);
+        i++;
         continue;
       case 0x3a: // :
-        if (text.charCodeAt(i) !== 0x3d) throw new Refused(at, 'expected :=');
-        i++;
-        tokens.push({ t: 'declare', v: ':=', at });
+        if (text.charCodeAt(i + 1) !== 0x3d) throw new Refused(at, 'expected :=');
+        push(DECLARE, at);
+        i += 2;
         continue;
       case 0x7c: // |
-        tokens.push({ t: 'pipe', v: '|', at });
+        push(PIPE, at);
+        i++;
         continue;
       case 0x28: // (
         depth++;
-        tokens.push({ t: 'lparen', v: '(', at });
+        push(LPAREN, at);
+        i++;
         continue;
       case 0x29: // )
         if (--depth < 0) throw new Refused(at, 'unexpected right paren');
-        tokens.push({ t: 'rparen', v: ')', at });
+        push(RPAREN, at);
+        i++;
         continue;
       case 0x22: // "
       case 0x27: {
         // '
-        for (;;) {
+        let escaped = false;
+        for (i++; ; ) {
           const d = text.charCodeAt(i++);
-          if (d === 0x5c && !Number.isNaN(text.charCodeAt(i)) && text.charCodeAt(i) !== 0x0a) i++;
-          else if (Number.isNaN(d) || d === 0x0a || d === 0x5c) throw new Refused(at, code === 0x22 ? 'unterminated quoted string' : 'unterminated character constant');
-          else if (d === code) break;
+          if (d === code) break;
+          if (d === 0x5c && !Number.isNaN(text.charCodeAt(i)) && text.charCodeAt(i) !== 0x0a) {
+            escaped = true;
+            i++;
+          } else if (Number.isNaN(d) || d === 0x0a || d === 0x5c) throw new Refused(at, code === 0x22 ? 'unterminated quoted string' : 'unterminated character constant');
         }
-        const v = text.slice(at, i);
-        if (code === 0x22 && v.includes('\\')) {
-          const bad = badEscape(v.slice(1, -1));
-          if (bad !== undefined) throw new Refused(at, `invalid syntax: the string ${v} holds the escape ${bad}, which Go does not read (write \\\\ for a backslash, or quote it with \`...\`)`);
+        if (code === 0x22 && escaped) {
+          const bad = badEscape(text.slice(at + 1, i - 1));
+          if (bad !== undefined) throw new Refused(at, `invalid syntax: the string ${text.slice(at, i)} holds the escape ${bad}, which Go does not read (write \\\\ for a backslash, or quote it with \`...\`)`);
         }
-        tokens.push({ t: code === 0x22 ? 'string' : 'operand', v, at });
+        push(code === 0x22 ? STRING : OPERAND, at);
         continue;
       }
       case 0x60: {
-        // `
-        const close = text.indexOf('`', i);
+        // `raw`
+        const close = text.indexOf('`', i + 1);
         if (close === -1) throw new Refused(at, 'unterminated raw quoted string');
         i = close + 1;
-        tokens.push({ t: 'string', v: '`', at });
+        push(STRING, at);
         continue;
       }
       default:
     }
-    const next = text.charCodeAt(i);
-    if (code === 0x24 || (code === 0x2e && !(next >= 0x30 && next <= 0x39))) {
-      // $variable, .Field
-      for (let m = alnumAt(text, i); m > 0; m = alnumAt(text, i)) i += m;
-      if (!terminator(text, i)) {
-        const key = code === 0x2e && text.charCodeAt(i) === 0x2d ? ' (a key holding "-" is read with index: {{ index .Values "my-key" }})' : '';
-        throw new Refused(i, `bad character ${goRune(charAt(text, i))}${key}`);
-      }
-      tokens.push({ t: code === 0x24 ? 'var' : 'field', v: text.slice(at, i), at });
-    } else if (code === 0x2b || code === 0x2d || code === 0x2e || (code >= 0x30 && code <= 0x39)) {
+    if (Number.isNaN(code)) throw new Refused(from, 'unclosed action');
+    if (code === 0x2b || code === 0x2d || code === 0x2e || (code >= 0x30 && code <= 0x39)) {
       i = scanNumber(text, at);
       const after = alnumAt(text, i);
       if (after > 0) {
         const word = /^[\p{L}\p{Nd}_.+-]*/u.exec(text.slice(at, at + 40))?.[0] ?? '';
         throw new Refused(at, `bad number syntax: "${text.slice(at, i + after)}"${/^[0-9.]+[A-Za-z]/.test(word) ? ` (${word} is read as a number: quote it, "${word}")` : ''}`);
       }
-      if (i === at + 1 && (code === 0x2b || code === 0x2d)) throw new Refused(at, `illegal number syntax: "${text[at]}"`);
-      tokens.push({ t: 'operand', v: '0', at });
-    } else if (code >= 0x20 && code < 0x7f) tokens.push({ t: 'char', v: text[at] as string, at });
-    else throw new Refused(at, `unrecognized character in action: ${goRune(charAt(text, at))}`);
+      if (i === at + 1 && (code === 0x2b || code === 0x2d)) throw new Refused(at, `illegal number syntax: "${text[at] as string}"`);
+      push(OPERAND, at);
+      continue;
+    }
+    const n = alnumAt(text, i);
+    if (n > 0) {
+      i = alnumEnd(text, i + n);
+      if (!terminator(text, i)) throw new Refused(i, `bad character ${goRune(charAt(text, i))}`);
+      const word = text.slice(at, i);
+      if (KEYWORDS.has(word)) push(KW, at, word);
+      else if (word === 'true' || word === 'false' || word === 'nil') push(OPERAND, at);
+      else push(IDENT, at, word);
+      continue;
+    }
+    if (code >= 0x20 && code < 0x7f) {
+      push(CHAR, at, text[at] as string);
+      i++;
+      continue;
+    }
+    throw new Refused(at, `unrecognized character in action: ${goRune(charAt(text, at))}`);
   }
 }
 
@@ -284,20 +360,20 @@ function lineOf(text: string | Buffer, at: number): number {
   return line;
 }
 
-/** The action or comment opening at `open` of `w`: its tokens into `tokens` (none for a comment), and the index after its `}}`. */
-function lexOne(w: string, open: number, tokens: Token[]): { end: number; comment: boolean } {
+/** The action or comment opening at `open` of `w`, its tokens lexed (none for a comment): the index after its `}}`. */
+function lexOne(w: string, open: number): number {
   let body = open + 2;
-  const trim = w[body] === '-' && isSpace(w[body + 1] ?? '');
+  const trim = w.charCodeAt(body) === 0x2d && SPACE(w.charCodeAt(body + 1));
   if (w.startsWith('/*', body + (trim ? 2 : 0))) {
+    count = -1;
     const close = w.indexOf('*/', body + (trim ? 4 : 2));
     if (close === -1) throw new Refused(open, 'unclosed comment');
     const after = close + 2;
-    if (w.startsWith('}}', after)) return { end: after + 2, comment: true };
-    if (isSpace(w[after] ?? '') && w[after + 1] === '-' && w.startsWith('}}', after + 2)) return { end: after + 4, comment: true };
+    if (w.startsWith('}}', after)) return after + 2;
+    if (atRightDelim(w, after)) return after + 4;
     throw new Refused(open, 'comment ends before closing delimiter');
   }
-  if (trim) body += 2;
-  return { end: lexAction(w, body, tokens), comment: false };
+  return lexAction(w, trim ? body + 2 : body);
 }
 
 /**
@@ -305,14 +381,13 @@ function lexOne(w: string, open: number, tokens: Token[]): { end: number; commen
  * `{{`, grown until the action ends in it), never the whole template (chart.ts: such strings cost five times the
  * CPU per byte). A window that cuts an action short always ends in an error (only `}}` ends one), then grows.
  */
-function lexWindow(bytes: Buffer, open: number, tokens: Token[]): { end: number; comment: boolean } {
+function lexWindow(bytes: Buffer, open: number): number {
   for (let size = 512; ; size *= 8) {
     const end = Math.min(bytes.length, open + size);
-    tokens.length = 0;
     try {
-      const one = lexOne(bytes.toString('latin1', open, end), 0, tokens);
-      for (const t of tokens) t.at += open;
-      return { end: one.end + open, comment: one.comment };
+      const after = lexOne(bytes.toString('latin1', open, end), 0);
+      for (let i = 0; i < count; i++) starts[i] = (starts[i] as number) + open; // none for a comment (count -1)
+      return after + open;
     } catch (err) {
       if (!(err instanceof Refused)) throw err;
       if (end < bytes.length) continue;
@@ -322,28 +397,28 @@ function lexWindow(bytes: Buffer, open: number, tokens: Token[]): { end: number;
 }
 
 function check(text: string | Buffer): void {
-  const tokens: Token[] = [];
   const stack: Block[] = [];
   let vars = ['$'];
   let ranges = 0;
+  // Per pipeline level (the action's, then each parenthesized one): the commands so far, and whether the current
+  // one has an operand yet.
+  let cmds = new Int32Array(16);
+  let current = new Uint8Array(16);
   for (let open = text.indexOf('{{'); open !== -1; ) {
-    tokens.length = 0;
-    const one = typeof text === 'string' ? lexOne(text, open, tokens) : lexWindow(text, open, tokens);
-    if (!one.comment) action(tokens, open);
-    open = text.indexOf('{{', one.end);
+    const end = typeof text === 'string' ? lexOne(text, open) : lexWindow(text, open);
+    if (count >= 0) action(open);
+    open = text.indexOf('{{', end);
   }
   if (stack.length > 0) {
     const last = stack[stack.length - 1] as Block;
     throw new Refused(last.at, `unexpected EOF: the {{${last.kind}}} here is never closed with {{end}}`);
   }
 
-  function action(tokens: Token[], at: number): void {
-    const first = tokens[0];
-    const word = first?.t === 'kw' ? first.v : undefined;
-    const rest = tokens.slice(1);
+  function action(at: number): void {
+    const word = count > 0 && kinds[0] === KW ? (words[0] as string) : undefined;
     switch (word) {
       case 'end': {
-        if (rest.length > 0) throw new Refused(at, `unexpected ${show(rest[0] as Token)} in end`);
+        if (count > 1) throw new Refused(at, `unexpected ${shown(1)} in end`);
         const block = stack.pop();
         if (block === undefined) throw new Refused(at, 'unexpected {{end}}');
         if (block.saved !== undefined) ({ vars, ranges } = block.saved);
@@ -357,9 +432,9 @@ function check(text: string | Buffer): void {
         const block = stack[stack.length - 1];
         if (block === undefined || block.saved !== undefined) throw new Refused(at, 'unexpected {{else}}');
         if (block.sawElse) throw new Refused(at, 'expected end; found {{else}}');
-        const chained = rest[0]?.t === 'kw' && (rest[0].v === 'if' || rest[0].v === 'with');
-        if (!chained && rest.length > 0) throw new Refused(at, `unexpected ${show(rest[0] as Token)} in else`);
-        if (chained) pipeline(rest.slice(1), at, rest[0]?.v as string, true);
+        const chained = kindAt(1) === KW && (words[1] === 'if' || words[1] === 'with');
+        if (chained) pipeline(2, at, words[1] as string);
+        else if (count > 1) throw new Refused(at, `unexpected ${shown(1)} in else`);
         else block.sawElse = true;
         return;
       }
@@ -368,94 +443,91 @@ function check(text: string | Buffer): void {
       case 'with': {
         stack.push({ kind: word, at, sawElse: false, mark: vars.length });
         if (word === 'range') ranges++;
-        pipeline(rest, at, word, true);
+        pipeline(1, at, word);
         return;
       }
       case 'define':
       case 'block': {
         if (word === 'define' && stack.length > 0) throw new Refused(at, `unexpected <define> in command: {{define}} inside {{${(stack[stack.length - 1] as Block).kind}}}`);
-        const name = rest[0];
-        if (name?.t !== 'string') throw new Refused(at, `unexpected ${name === undefined ? '"}}"' : show(name)} in ${word} clause: the name must be a quoted string`);
-        if (word === 'define' && rest.length > 1) throw new Refused(at, `unexpected ${show(rest[1] as Token)} in define clause`);
-        if (word === 'block') pipeline(rest.slice(1), at, 'block clause', true);
+        if (kindAt(1) !== STRING) throw new Refused(at, `unexpected ${count > 1 ? shown(1) : '"}}"'} in ${word} clause: the name must be a quoted string`);
+        if (word === 'define' && count > 2) throw new Refused(at, `unexpected ${shown(2)} in define clause`);
+        if (word === 'block') pipeline(2, at, 'block clause');
         stack.push({ kind: word, at, sawElse: false, mark: 0, saved: { vars, ranges } });
         vars = ['$'];
         ranges = 0;
         return;
       }
       case 'template': {
-        const name = rest[0];
-        if (name?.t !== 'string') throw new Refused(at, `unexpected ${name === undefined ? '"}}"' : show(name)} in template clause: the name must be a quoted string`);
-        if (rest.length > 1) pipeline(rest.slice(1), at, 'template clause', true);
+        if (kindAt(1) !== STRING) throw new Refused(at, `unexpected ${count > 1 ? shown(1) : '"}}"'} in template clause: the name must be a quoted string`);
+        if (count > 2) pipeline(2, at, 'template clause');
         return;
       }
       case 'break':
       case 'continue': {
-        if (rest.length > 0) throw new Refused(at, `unexpected ${show(rest[0] as Token)} in {{${word}}}`);
+        if (count > 1) throw new Refused(at, `unexpected ${shown(1)} in {{${word}}}`);
         if (ranges === 0) throw new Refused(at, `{{${word}}} outside {{range}}`);
         return;
       }
       default:
-        pipeline(tokens, at, 'command', true);
+        pipeline(0, at, 'command');
     }
   }
 
-  /** A pipeline's tokens: its declarations, then commands separated by `|`, each with at least one operand. */
-  function pipeline(tokens: Token[], at: number, context: string, required: boolean): void {
+  /** A declaration's variable: followed by `:=`, `=`, or `,` (range's two). */
+  function declared(i: number): boolean {
+    const next = kindAt(i + 1);
+    return next === DECLARE || next === ASSIGN || (next === CHAR && words[i + 1] === ',');
+  }
+
+  /**
+   * The pipeline of tokens `from` on: its declarations, then commands separated by `|`, each with an operand (a
+   * trailing `|` is accepted, as Go's parser accepts it), and at least one command.
+   */
+  function pipeline(from: number, at: number, context: string): void {
     // Declarations first (`$x :=`, `$i, $v :=`, `$x =`): Go adds them before it reads the commands.
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i] as Token;
-      const next = tokens[i + 1];
-      if (t.t === 'var' && (next?.t === 'declare' || next?.t === 'assign' || (next?.t === 'char' && next.v === ','))) vars.push(t.v);
-    }
-    // Per pipeline level (the action's, then each parenthesized one): the commands so far, and whether the
-    // current one has an operand. A trailing `|` is accepted, as Go's parser accepts it.
-    const levels: Array<{ cmds: number; current: boolean }> = [{ cmds: 0, current: false }];
-    const level = (): { cmds: number; current: boolean } => levels[levels.length - 1] as { cmds: number; current: boolean };
-    const close = (): number => {
-      const l = level();
-      return l.cmds + (l.current ? 1 : 0);
-    };
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i] as Token;
-      const next = tokens[i + 1];
-      switch (t.t) {
-        case 'var':
-          if (next?.t === 'declare' || next?.t === 'assign' || (next?.t === 'char' && next.v === ',')) break;
-          if (!vars.includes(t.v)) throw new Refused(t.at, `undefined variable "${t.v}"`);
-          level().current = true;
+    for (let i = from; i < count; i++) if (kinds[i] === VAR && declared(i)) vars.push(words[i] as string);
+    let level = 0;
+    cmds[0] = 0;
+    current[0] = 0;
+    for (let i = from; i < count; i++) {
+      switch (kinds[i]) {
+        case VAR:
+          if (declared(i)) break;
+          if (!vars.includes(words[i] as string)) throw new Refused(starts[i] as number, `undefined variable "${words[i] as string}"`);
+          current[level] = 1;
           break;
-        case 'ident':
-          if (!FUNCTIONS.has(t.v)) throw new Refused(t.at, `function "${t.v}" not defined`);
-          level().current = true;
+        case IDENT:
+          if (!FUNCTIONS.has(words[i] as string)) throw new Refused(starts[i] as number, `function "${words[i] as string}" not defined`);
+          current[level] = 1;
           break;
-        case 'kw':
-          throw new Refused(t.at, `unexpected <${t.v}> in operand`);
-        case 'field':
-        case 'string':
-        case 'operand':
-          level().current = true;
+        case KW:
+          throw new Refused(starts[i] as number, `unexpected <${words[i] as string}> in operand`);
+        case FIELD:
+        case STRING:
+        case OPERAND:
+          current[level] = 1;
           break;
-        case 'lparen':
-          level().current = true;
-          levels.push({ cmds: 0, current: false });
+        case LPAREN:
+          current[level] = 1;
+          if (++level === cmds.length) {
+            cmds = doubled(cmds);
+            current = doubled(current);
+          }
+          cmds[level] = 0;
+          current[level] = 0;
           break;
-        case 'rparen':
-          if (close() === 0) throw new Refused(t.at, 'missing value for parenthesized pipeline');
-          levels.pop();
+        case RPAREN:
+          if ((cmds[level] as number) + (current[level] as number) === 0) throw new Refused(starts[i] as number, 'missing value for parenthesized pipeline');
+          level--;
           break;
-        case 'pipe':
-          if (!level().current) throw new Refused(t.at, `unexpected "|" in ${levels.length > 1 ? 'parenthesized pipeline' : context}`);
-          level().cmds++;
-          level().current = false;
+        case PIPE:
+          if (current[level] !== 1) throw new Refused(starts[i] as number, `unexpected "|" in ${level > 0 ? 'parenthesized pipeline' : context}`);
+          cmds[level] = (cmds[level] as number) + 1;
+          current[level] = 0;
           break;
         default:
       }
     }
-    if (required && close() === 0) throw new Refused(at, `missing value for ${context}`);
+    if ((cmds[0] as number) + (current[0] as number) === 0) throw new Refused(at, `missing value for ${context}`);
   }
-}
-
-function show(t: Token): string {
-  return t.t === 'kw' ? `<${t.v}>` : `"${t.v}"`;
 }

@@ -50,6 +50,8 @@ const READ = [
   '{{- .a -}}\n{{\n  .a\n}}{{ .a -}} {{- .b}}',
   '{{ .Values.café }}{{ $été := 1 }}{{ $été }}',
   'text with }} and { { and {{ "{{" }}',
+  // Deeper and longer than the arrays it starts with.
+  `{{ ${'('.repeat(40)}1${')'.repeat(40)} }}{{ ${Array.from({ length: 600 }, () => 'quote').join(' ')} }}`,
 ];
 
 describe('goTemplateParseError', () => {
