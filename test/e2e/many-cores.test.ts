@@ -13,20 +13,21 @@ import { setup } from '../support/stage.js';
 /*
  * A machine (or what Node says of one) with many CPUs: Node 20 counts every CPU of the host in a container with a
  * CPU limit (a CI runner pod on a 64-CPU node). packpub started a validation worker per CPU, at most one per pack:
- * 15 for these 16 packs, 63 for pack-central (1.3 GB, where a pod's memory limit ends the job). Now at most
+ * 9 for these 10 packs, 63 for pack-central (1.3 GB, where a pod's memory limit ends the job). Now at most
  * MAX_CPU_THREADS threads, the main one included. The built CLI as users run it, with a preload (NODE_OPTIONS)
  * that makes Node say 64 CPUs and records each worker started.
  */
 
 const PRELOAD = fileURLToPath(new URL('../fixtures/node-options/many-cores.cjs', import.meta.url));
-const PACKS = 16;
+/** More than MAX_CPU_THREADS: one worker per pack would be more workers than the bound. */
+const PACKS = 10;
 
 const world = setup(async (stack) => {
-  // 16 x 600 kB of files: more than MIN_WORK_FOR_WORKERS (counted in file bytes), so the packs are worth
+  // 10 x 900 kB of files: more than MIN_WORK_FOR_WORKERS (counted in file bytes), so the packs are worth
   // workers. The payloads are zeros: how many workers start does not depend on what the files hold, and
-  // random bytes only cost the push deflating 9.6 MB that do not compress and the registry storing them.
-  const work = await packTree(stack, PACKS, { prefix: 'many-cores', seed: 64, payloadBytes: [600_000, 600_000] });
-  await Promise.all(work.packs.map((p) => writeFile(join(p.dir, 'payload.bin'), Buffer.alloc(600_000))));
+  // random bytes only cost the push deflating 9 MB that do not compress and the registry storing them.
+  const work = await packTree(stack, PACKS, { prefix: 'many-cores', seed: 64, payloadBytes: [900_000, 900_000] });
+  await Promise.all(work.packs.map((p) => writeFile(join(p.dir, 'payload.bin'), Buffer.alloc(900_000))));
   const registry = await sharedRegistry();
   const log = join(work.root, 'workers.log');
   const env = { ...work.env, NODE_OPTIONS: `--require=${JSON.stringify(PRELOAD)}`, PACKPUB_TEST_WORKERS_LOG: log };
