@@ -362,13 +362,18 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
 
   // Loaded only when there is a file to read: most runs have none, and the YAML parser is a large module.
   const { checkYamlText } = await import('../pack/yaml-source.js');
-  const parsed = checkYamlText(text, where);
-  // A settings file with a key twice is ambiguous: refused here, though YAML readers keep the last one.
-  const duplicate = parsed.findings.find((f) => f.rule === 'yaml-duplicate-key');
-  if (!parsed.ok || duplicate !== undefined) {
-    const f = duplicate ?? parsed.findings[0];
+  // A byte-order mark (an editor on Windows saves one) is no part of the settings: read as YAML's indentation of the
+  // first line, it made every later top-level key (defaults:, packs:) text the reader never reads, dropped silently.
+  const parsed = checkYamlText(text.replace(/^\uFEFF/, ''), where);
+  // Every finding refuses the file: a key set twice is ambiguous (YAML readers keep the last one), and a warning is text
+  // the reader does not read (a line less indented than the first, which ends the top-level mapping): a setting there
+  // was dropped without a word (`defaults.target` lost: the run published to the local layout, exit 0).
+  const f = parsed.findings.find((x) => x.severity === 'error') ?? parsed.findings.find((x) => x.rule === 'yaml-duplicate-key') ?? parsed.findings[0];
+  if (!parsed.ok || f !== undefined) {
     const pos = f?.line === undefined ? '' : `:${f.line}${f.column === undefined ? '' : `:${f.column}`}`;
-    throw new PackpubError('CONFIG', `${where}${pos}: ${f?.message ?? 'not valid YAML'}`, { hint: CONFIG_HINT });
+    // The pack checks' words for a values file (what Helm and Palette read), said of this file.
+    const message = (f?.message ?? 'not valid YAML').replace(/^Go's YAML reader \(Helm, Palette\) /, 'YAML ').replace(/: it is ignored\./, ': packpub would drop it, so it refuses the file.');
+    throw new PackpubError('CONFIG', `${where}${pos}: ${message}`, { hint: CONFIG_HINT });
   }
   if (parsed.documents.length > 1) {
     throw new PackpubError('CONFIG', `${where} holds ${parsed.documents.length} YAML documents; packpub reads exactly one`, {

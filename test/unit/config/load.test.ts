@@ -138,6 +138,9 @@ describe('loadConfig', () => {
     ['invalid YAML', 'targets:\n  p: [unclosed\n', /packpub\.yaml:\d+(:\d+)?: not valid YAML/],
     ['duplicate keys', 'targets:\n  p:\n    ociLayout: a\n    ociLayout: b\n', /packpub\.yaml:4:\d+: key "ociLayout" is set twice/],
     ['two documents', 'targets: {}\n---\ntargets: {}\n', /holds 2 YAML documents; packpub reads exactly one/],
+    // Text the reader does not read was dropped without a word: defaults.target lost, the run published to the local layout.
+    ['a line less indented than the first', '  targets:\n    p:\n      ociLayout: x\ndefaults:\n  target: p\n', /^packpub\.yaml:4:1: YAML ends the document's top-level value before this line and never reads it, nor anything after it up to the next ---: packpub would drop it, so it refuses the file\. Indent it like the lines above/],
+    ['a line after a flow mapping', 'targets: {p: {ociLayout: x}} x\ndefaults:\n  target: p\n', /^packpub\.yaml:1:\d+: /],
     ['a scalar document', 'just text\n', /must be a mapping of settings/],
   ])('refuses %s, naming the file, line and key', async (_what, text, expected) => {
     const err = await configError(text);
@@ -183,6 +186,15 @@ describe('loadConfig', () => {
     expect(used.warnings).toEqual([]);
     const unused = await loadConfig({ cwd: await withConfig('targets:\n  p:\n    registry: public.ecr.aws/myalias/packs\n    ecr:\n      createRepositories: true\n      tagMutability: IMMUTABLE\n      encryption: KMS\n'), env: {} });
     expect(unused.warnings).toEqual(['packpub.yaml: targets.p.ecr.tagMutability, encryption ignored: public.ecr.aws/myalias/packs is ECR Public, where packpub only creates missing repositories (ecr.createRepositories)']);
+  });
+
+  it('reads a file saved with a byte-order mark whole (was: only its first top-level key, the others dropped)', async () => {
+    const cwd = await withConfig('\uFEFFpacks: [p]\nrecursive: true\ndefaults:\n  target: t\ntargets:\n  t:\n    ociLayout: out\n');
+    expect(await loadConfig({ cwd, env: {} })).toEqual({
+      config: { packs: [join(cwd, 'p')], recursive: true, defaults: { target: 't' }, targets: { t: { ociLayout: join(cwd, 'out') } } },
+      file: join(cwd, 'packpub.yaml'),
+      warnings: [],
+    });
   });
 
   it('accepts an empty file with a warning', async () => {
