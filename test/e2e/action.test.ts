@@ -156,8 +156,9 @@ describe('the composite action (action.yml)', () => {
       inputs,
     });
 
-  it('succeeds (exit 0) when told to keep the conflicting version, and uploads nothing when not asked', async () => {
-    const again = await runInstalled({ packs: 'packs', registry: world.reg, username: USER, password: PASSWORD, args: '--skip-existing', cache: 'false' });
+  it('succeeds (exit 0) when told to keep the conflicting version, and uploads nothing when not asked; recursive "True", cache "FALSE" read as GitHub reads a boolean input (was: recursive read as false, exit 2)', async () => {
+    // packs/ is a root, no pack folder: both packs found means recursive was read as true; no cache step, cache as false.
+    const again = await runInstalled({ packs: 'packs', recursive: 'True', registry: world.reg, username: USER, password: PASSWORD, args: '--skip-existing', cache: 'FALSE' });
     expect(again.steps.find((s) => s.id === 'push')?.stderr).not.toContain('error');
     expect(again.exitCode).toBe(0);
     expect(again.outputs).toEqual({ report: 'packpub-report.json', 'exit-code': '0' });
