@@ -10,7 +10,7 @@ import { manifestMediaType, type Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
-import { isDeadTempName, localWriteError, makeDirs, removeOldFiles, tempPathFor, writeFileAtomic } from '../util/fs.js';
+import { isDeadTempName, localWriteError, makeDirs, removeOldFiles, tempPathFor, trackTemp, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
 /*
@@ -370,6 +370,7 @@ export class OciLayoutStore implements ArtifactStore {
     if (descriptor.size <= SMALL_BLOB_BYTES) return this.pushSmallBlob(path, descriptor, openStream);
     const tmp = tempPathFor(path);
     const hasher = new DigestStream();
+    const written = trackTemp(tmp);
     try {
       await pipeline(openStream(), hasher, createWriteStream(tmp));
       blobMatches(descriptor, hasher.digest, hasher.size);
@@ -378,6 +379,8 @@ export class OciLayoutStore implements ArtifactStore {
       // Through the pool, as the temp file's open may still be there (a source that failed before its first byte).
       await rm(tmp, { force: true });
       throw localWriteError(err, path);
+    } finally {
+      written();
     }
   }
 

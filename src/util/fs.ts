@@ -96,6 +96,28 @@ export async function removeDeadTempsOf(path: string, olderThanMs: number): Prom
   await removeOldFiles(dirname(path), olderThanMs, (name) => name.startsWith(prefix) && isDeadTempName(name));
 }
 
+/** Temp files being written now (trackTemp), removed if the process exits first. */
+const inFlight = new Set<string>();
+
+function removeInFlight(): void {
+  for (const path of inFlight) rmSync(path, { force: true });
+}
+
+/**
+ * Note `tmp` as a temp file being written until the returned function is called (after its rename or removal): a run
+ * that exits meanwhile (an interrupt whose grace is over: process.exit, the write in flight) removes it then, instead of
+ * leaving it, up to a layer's size, for the next run to remove an hour later. The exit listener is there only while a
+ * file is in flight.
+ */
+export function trackTemp(tmp: string): () => void {
+  if (inFlight.size === 0) process.on('exit', removeInFlight);
+  inFlight.add(tmp);
+  return () => {
+    if (!inFlight.delete(tmp) || inFlight.size > 0) return;
+    process.off('exit', removeInFlight);
+  };
+}
+
 /**
  * Remove, now, the temp files tempPathFor made for `path` in this process (`<name>.tmp-<this pid>-<hex>`): for an 'exit'
  * listener (a run ended by a signal through process.exit, its write still in flight), so synchronous.
