@@ -365,6 +365,8 @@ async function referencedFileFindings(root: string, json: Json, positions: Map<s
               findings.push(...readAsTextFindings(entry, status.realPath, read.chart));
               findings.push(...ignoredAliasFindings(entry, status.realPath, read.chart));
               if (read.chart.metadata['type'] === 'library') findings.push(libraryChartFinding(entry, read.chart));
+              const api = apiVersionFinding(entry, read.chart);
+              if (api !== undefined) findings.push(api);
               const oldCrds = read.chart.removedApiCrdFiles ?? [];
               if (oldCrds.length > 0) {
                 const named = oldCrds.length <= 3 ? oldCrds.join(', ') : `${oldCrds.slice(0, 3).join(', ')} and ${oldCrds.length - 3} more`;
@@ -552,6 +554,24 @@ function libraryChartFinding(entry: string, chart: HelmChart): Finding {
     rule: 'chart-library',
     file: entry,
     message: `chart "${chart.name}" is a library chart (type: library): \`helm install\` refuses it ("library charts are not installable") and an installer using Helm's Go library installs none of its resources; list the application chart that uses it instead (with this one in its charts/ folder)`,
+  };
+}
+
+/**
+ * A top chart whose Chart.yaml `apiVersion` is none Helm 4 loads: its loader reads that field first and refuses any
+ * other than v1, v2, v3 or none ("unsupported chart version": helm v4 pkg/chart/loader/load.go LoadFile, LoadDir),
+ * while Helm 3 loads any non-empty value (pkg/chart/metadata.go Validate). Which Helm Palette runs is not public, so a
+ * warning. A subchart's is never looked at (Helm 4 loads it with the top chart's loader).
+ */
+function apiVersionFinding(entry: string, chart: HelmChart): Finding | undefined {
+  const api = chart.metadata['apiVersion'];
+  if (api === undefined || api === null || api === '' || api === 'v1' || api === 'v2' || api === 'v3') return undefined;
+  const text = typeof api === 'string' ? api : JSON.stringify(api);
+  return {
+    severity: 'warning',
+    rule: 'chart-api-version',
+    file: entry,
+    message: `chart "${chart.name}" has apiVersion ${JSON.stringify(text)} in its Chart.yaml: Helm 3 loads it, Helm 4 refuses the chart ("unsupported chart version"; it loads apiVersion v1, v2 or v3); which Helm Palette installs with is not public: write apiVersion: v2 (v1 for a Helm 2 chart with requirements.yaml), then package the chart again`,
   };
 }
 

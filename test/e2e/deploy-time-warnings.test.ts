@@ -226,3 +226,27 @@ describeCases(
   },
   '  warning charts/web-1.0.0.tgz: web/templates/deployment.yaml (a symbolic link to ../files/deployment.yaml) is a link entry',
 );
+
+/*
+ * Helm 4's loader reads Chart.yaml's apiVersion first and refuses a chart whose value is not v1, v2 or v3
+ * ("unsupported chart version"); Helm 3 loads any: a warning, as which Helm Palette runs is not public.
+ */
+
+const API_VERSIONS: Array<{ name: string; chartYaml: string; says?: string }> = [
+  { name: 'apiVersion V2 (a capital V)', chartYaml: 'apiVersion: V2\nname: web\nversion: 1.0.0\n', says: 'chart "web" has apiVersion "V2" in its Chart.yaml: Helm 3 loads it, Helm 4 refuses the chart ("unsupported chart version"' },
+  { name: 'apiVersion 2, a YAML number', chartYaml: 'apiVersion: 2\nname: web\nversion: 1.0.0\n', says: 'chart "web" has apiVersion "2" in its Chart.yaml' },
+  { name: 'apiVersion v3', chartYaml: 'apiVersion: v3\nname: web\nversion: 1.0.0\n' },
+  { name: 'no apiVersion (a Helm 2 chart)', chartYaml: 'name: web\nversion: 1.0.0\n' },
+];
+
+describeCases(
+  'a Chart.yaml apiVersion Helm 4 does not load',
+  API_VERSIONS,
+  async (dir, c) => putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/Chart.yaml': c.chartYaml })),
+  (finding, c) => {
+    expect(finding).toMatchObject({ severity: 'warning', rule: 'chart-api-version', file: 'charts/web-1.0.0.tgz' });
+    expect(finding.message).toContain(c.says);
+    expect(finding.message).toContain('write apiVersion: v2 (v1 for a Helm 2 chart with requirements.yaml), then package the chart again');
+  },
+  '  warning charts/web-1.0.0.tgz: chart "web" has apiVersion "V2" in its Chart.yaml',
+);
