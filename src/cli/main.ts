@@ -112,7 +112,7 @@ async function reportUnreadLine(argv: readonly string[], io: CliIo, err: unknown
  * one-value flag as a list; PACKPUB_DRY_RUN=1 would be ignored. `tables` are the parser's flag tables.
  */
 export function checkFlags(argv: readonly string[], io: CliIo, args: Args, tables: FlagTables): void {
-  refuseSwitchValues(argv, tables.boolean, tables.alias);
+  refuseSwitchValues(argv, tables.boolean, tables.alias, Object.keys(tables.key));
   refuseRepeatedValues(args, tables.string, tables.array, tables.alias);
   refuseFlagLookalikeEnv(io.env, Object.keys(tables.key));
 }

@@ -432,11 +432,12 @@ function describeUnread(tokens: readonly string[]): string {
  * means is anyone's guess. `booleans` are the names of the command's switches and `aliases` their other names
  * (from the parser's options).
  */
-export function refuseSwitchValues(argv: readonly string[], booleans: readonly string[], aliases: Readonly<Record<string, readonly string[]>>): void {
+export function refuseSwitchValues(argv: readonly string[], booleans: readonly string[], aliases: Readonly<Record<string, readonly string[]>>, keys: readonly string[] = []): void {
   const switches = new Set<string>();
   for (const name of booleans) for (const n of [name, ...(aliases[name] ?? [])]) switches.add(n);
   for (const token of argv) {
     if (token === '--') return;
+    refuseNegatedValue(token, switches, keys);
     const match = /^--(no-)?([^=]+)=(.*)$/s.exec(token);
     if (match === null) continue;
     const [, no = '', name = '', value = ''] = match;
@@ -447,6 +448,20 @@ export function refuseSwitchValues(argv: readonly string[], booleans: readonly s
       hint: no === '' ? `write --${name} to turn it on, --no-${name} (or --${name}=false) to turn it off` : `write --no-${name} alone to turn it off, or --${name}=true / --${name}=false`,
     });
   }
+}
+
+/**
+ * `--no-NAME` of a flag that takes a value (`--no-registry`, `--no-oci-layout`, `--no-junit`, `--no-username`): the
+ * parser reads it as NAME=false, and the command got the text "false": a JUnit report written to a file named
+ * `false`, a registry host `false`, a layout folder crashing with a TypeError. Only switches have a --no- form.
+ */
+function refuseNegatedValue(token: string, switches: ReadonlySet<string>, keys: readonly string[]): void {
+  const match = /^--no-([^=]+)$/s.exec(token);
+  const name = match?.[1];
+  if (name === undefined || switches.has(name) || !keys.includes(name)) return;
+  throw new PackpubError('USAGE', `--no-${name}: --${name} takes a value, and has no --no- form`, {
+    hint: `leave --${name} out to use its default, or give it a value (--${name} VALUE)`,
+  });
 }
 
 function givenTwice(name: string, times: number): PackpubError {

@@ -1,0 +1,31 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * `--no-NAME` of a flag that takes a value: the parser read it as NAME=false and the command got the text "false":
+ * `push --no-junit` wrote its JUnit report to a file named `false`, `--no-oci-layout` and `pull --no-output` crashed with
+ * a TypeError (path.startsWith is not a function), `--no-registry` looked up a host named `false`. Refused before any work.
+ */
+describe('--no- of a flag that takes a value', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-negated-');
+    const pack = await writePack(join(root, 'pack'), { name: 'neg', version: '1.0.0' });
+    return { root, pack };
+  });
+
+  it.each([
+    [['push', 'pack', '--no-junit'], 'junit'],
+    [['push', 'pack', '--no-oci-layout'], 'oci-layout'],
+    [['pull', 'neg:1.0.0', '--no-output'], 'output'],
+  ])('%j is refused, exit 2, and writes nothing', async (args, flag) => {
+    const run = await runCli(args, { cwd: w.root });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toBe(`error: --no-${flag}: --${flag} takes a value, and has no --no- form\nhint: leave --${flag} out to use its default, or give it a value (--${flag} VALUE)\n`);
+    // No report named `false`, no layout: the folder holds the pack alone.
+    expect(await readdir(w.root)).toEqual(['pack']);
+  });
+});
