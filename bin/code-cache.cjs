@@ -33,7 +33,7 @@
 // to that path only), and its workers too, as does a run collecting V8 coverage (NODE_V8_COVERAGE: V8 keeps
 // no block ranges for code read from a cache); so does the check-ahead worker (its own files).
 'use strict';
-const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } = require('node:fs');
+const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } = require('node:fs');
 const Module = require('node:module');
 const { homedir } = require('node:os');
 const { basename, dirname, join, sep } = require('node:path');
@@ -109,8 +109,7 @@ function useCodeCache(bundleUrl, env = process.env) {
     if (!filename.startsWith(bundle) || !filename.endsWith('.cjs') || filename.slice(bundle.length).includes(sep)) return compile.call(this, content, filename, ...rest);
     const key = `${runtime}\0${flags}\0${content.length}`;
     const file = join(dir, `${basename(filename)}-${shortName(key)}.bin`);
-    const source = Buffer.from(content, 'utf8');
-    const cachedData = cached(file, key, source);
+    const cachedData = cached(file, key, content);
     const script = new Script(Module.wrap(content), {
       filename,
       cachedData,
@@ -118,9 +117,9 @@ function useCodeCache(bundleUrl, env = process.env) {
       // resolved from bin/ they are the same files as from dist/bundle/.
       importModuleDynamically: (specifier) => import(specifier.startsWith('.') ? new URL(specifier, pathToFileURL(filename)).href : specifier),
     });
-    if (cachedData === undefined || script.cachedDataRejected) unsaved.push({ script, file, key, source });
+    if (cachedData === undefined || script.cachedDataRejected) unsaved.push({ script, file, key, content });
     const module = this;
-    const require = (id) => module.require(id);
+    const require = (id) => (isSibling(id) ? requireSibling(module, dirname(filename), id) : module.require(id));
     require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
     require.cache = Module._cache;
     return script.runInThisContext({ displayErrors: true }).call(module.exports, module.exports, require, module, filename, dirname(filename));
@@ -192,7 +191,7 @@ function makeDirs(dir) {
  * Write `script`'s code to `file` (a temporary file renamed), making `dir` first unless `made`: true when
  * written, false when not, undefined when the folder could not be made or written (nothing serialised).
  */
-function write(dir, { script, file, key, source }, made) {
+function write(dir, { script, file, key, content }, made) {
   const temp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
   let fd;
   try {
@@ -204,6 +203,7 @@ function write(dir, { script, file, key, source }, made) {
   }
   try {
     const data = script.createCachedData();
+    const source = Buffer.from(content, 'utf8');
     const head = Buffer.from(`${MAGIC}${JSON.stringify({ key, source: source.length, data: data.length })}\n`, 'utf8');
     for (const part of [head, source, data, data]) for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
     closeSync(fd);
@@ -233,11 +233,10 @@ function runWorkerFile(url, { dir, prefix }, port) {
   const content = readFileSync(filename, 'utf8');
   const key = `${prefix}\0${content.length}`;
   const file = join(dir, `${basename(filename)}-${shortName(key)}.bin`);
-  const source = Buffer.from(content, 'utf8');
-  const cachedData = cached(file, key, source);
+  const cachedData = cached(file, key, content);
   const script = new Script(Module.wrap(content), { filename, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
-    const save = () => write(dir, { script, file, key, source }, false);
+    const save = () => write(dir, { script, file, key, content }, false);
     port.postMessage = function (...message) {
       delete port.postMessage;
       save();
@@ -262,34 +261,99 @@ function runWorkerFile(url, { dir, prefix }, port) {
  * cache folder shared between users) is compiled from source instead and written again as this user's. Only
  * a regular file is read: opened without waiting (a FIFO there would hold the run), and a device never read.
  */
-function cached(file, key, source) {
-  let buffer;
+function cached(file, key, content) {
+  let size;
   let fd;
   try {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const stat = fstatSync(fd);
     if (!stat.isFile()) return undefined;
     if (typeof process.getuid === 'function' && (stat.uid !== process.getuid() || (stat.mode & 0o022) !== 0)) return undefined;
-    buffer = readFileSync(fd);
+    size = readWhole(fd, stat.size);
   } catch {
     return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
   try {
+    const buffer = scratch.subarray(0, size);
     if (buffer.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
     const end = buffer.indexOf(10, MAGIC.length);
     if (end === -1) return undefined;
     const head = JSON.parse(buffer.toString('utf8', MAGIC.length, end));
     const sourceAt = end + 1;
     const dataAt = sourceAt + head.source;
-    if (head.key !== key || head.source !== source.length || !Number.isInteger(head.data) || head.data <= 0 || buffer.length !== dataAt + 2 * head.data) return undefined;
-    if (!buffer.subarray(sourceAt, dataAt).equals(source)) return undefined;
-    const data = buffer.subarray(dataAt, dataAt + head.data);
-    return data.equals(buffer.subarray(dataAt + head.data)) ? data : undefined;
+    if (head.key !== key || !Number.isInteger(head.source) || !Number.isInteger(head.data) || head.data <= 0 || buffer.length !== dataAt + 2 * head.data) return undefined;
+    // The source, encoded where the file's copy ends (room for any string: 3 bytes per UTF-16 unit at most).
+    const encodedAt = ensureScratch(buffer.length + 3 * content.length, buffer.length);
+    const length = scratch.write(content, encodedAt, 'utf8');
+    if (length !== head.source || scratch.compare(scratch, sourceAt, dataAt, encodedAt, encodedAt + length) !== 0) return undefined;
+    const data = scratch.subarray(dataAt, dataAt + head.data);
+    return data.equals(scratch.subarray(dataAt + head.data, dataAt + 2 * head.data)) ? data : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * One buffer the cache files are read into, and their chunk's source encoded beside, reused by each chunk (a
+ * fresh buffer per file cost an allocation and its page faults: ~5 ms of a push's ~45 chunks, issue 16). What
+ * cached() returns is a view of it, which V8 reads while the chunk's Script is made, before the next chunk's file
+ * is read.
+ */
+let scratch = Buffer.alloc(0);
+
+/** Make scratch at least `bytes` long, keeping its first `keep` bytes; returns `keep`. */
+function ensureScratch(bytes, keep) {
+  if (scratch.length < bytes) {
+    const bigger = Buffer.allocUnsafeSlow(Math.max(bytes, 2 * scratch.length, 1 << 20));
+    scratch.copy(bigger, 0, 0, keep);
+    scratch = bigger;
+  }
+  return keep;
+}
+
+/** Read the `size` bytes of `fd` (its fstat's) into scratch; the bytes read (fewer: a file cut since, not used). */
+function readWhole(fd, size) {
+  ensureScratch(size, 0);
+  let at = 0;
+  while (at < size) {
+    const read = readSync(fd, scratch, at, size - at, null);
+    if (read === 0) break;
+    at += read;
+  }
+  return at;
+}
+
+/** Whether a chunk's require() names another chunk beside it (`./name-hash.cjs`), as rolldown writes them. */
+function isSibling(id) {
+  return id.startsWith('./') && id.endsWith('.cjs') && id.indexOf('/', 2) === -1 && id.indexOf('\\') === -1;
+}
+
+/**
+ * require() of a chunk beside `parent`'s (in `dir`), as Node's would, without its path resolution (a stat and a
+ * realpath per file: ~50-100 us of CPU each of a run's 25-65 chunks, issue 16): the file is the folder's own, a
+ * module already loaded is taken from Node's cache, and a new one loads through Module.prototype.load as Node's
+ * require() does. A file that is not there is left to Node's require(), for its own error.
+ */
+function requireSibling(parent, dir, id) {
+  const filename = join(dir, id.slice(2));
+  const known = Module._cache[filename];
+  if (known !== undefined) return known.exports;
+  const module = new Module(filename, parent);
+  Module._cache[filename] = module;
+  let loaded = false;
+  try {
+    module.load(filename);
+    loaded = true;
+  } catch (err) {
+    delete Module._cache[filename];
+    if (err?.code === 'ENOENT' && err?.syscall === 'open' && err?.path === filename) return parent.require(id);
+    throw err;
+  } finally {
+    if (!loaded) delete Module._cache[filename];
+  }
+  return module.exports;
 }
 
 /**

@@ -238,6 +238,17 @@ describe("the bundle's code cache never changes what a run does, and the runs th
     expect((await cacheFiles(c.cache)).filter((f) => names.includes(f.name))).toEqual(kept.map((name) => ({ name, whole: true })));
   });
 
+  it("a chunk missing from the bundle: Node's own error for it (chunks require one another without Node's path search, bin/code-cache.cjs)", async () => {
+    const maps = (await readdir(join(ROOT, 'dist/bundle'))).filter((f) => f.endsWith('.cjs.map'));
+    let missing = '';
+    for (const map of maps) if ((JSON.parse(await readFile(join(ROOT, 'dist/bundle', map), 'utf8')) as { sources: string[] }).sources.some((s) => s.endsWith('src/oci/media-types.ts'))) missing = map.slice(0, -'.map'.length);
+    expect(missing).toMatch(/^media-types-[\w-]+\.cjs$/);
+    const program = await programCopy('program-missing', (from) => !from.endsWith('.map') && basename(from) !== missing);
+    const cache = join(world.root, 'cache-missing');
+    const run = await program.run(['list', '--oci-layout', join(world.root, 'no-layout')], { PACKPUB_CACHE_DIR: cache });
+    expectRun(run, { code: 1, stdout: '', stderr: [`error: Cannot find module './${missing}'`, 'Require stack:', 'hint: this is a bug in packpub'] });
+  });
+
   it('a cache folder that cannot be written: the same run, nothing cached', async () => {
     // The code cache's folder is a file: neither read nor written (the archive cache beside it still works).
     const c = await warmCopy('cache-blocked');
