@@ -63,7 +63,10 @@ function parseTags(values: string[] | undefined): Record<string, string> | undef
   for (const v of values) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new PackpubError('USAGE', `--ecr-tag "${v}" is not KEY=VALUE`);
-    tags[v.slice(0, eq)] = v.slice(eq + 1);
+    const name = v.slice(0, eq);
+    // The last one silently won (`--ecr-tag team=a --ecr-tag team=b`), as --annotation and packpub.yaml's ecr.tags refuse it.
+    if (Object.hasOwn(tags, name)) throw new PackpubError('USAGE', `--ecr-tag ${name} is given twice`, { hint: 'give each tag key once: a repository holds one value per key' });
+    tags[name] = v.slice(eq + 1);
   }
   return tags;
 }

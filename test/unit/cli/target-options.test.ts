@@ -176,6 +176,8 @@ describe('resolveTargetOptions', () => {
     const [flags] = await targets(['push', '--target', 'ecr', '--ecr-tag-mutability', 'MUTABLE', '--ecr-tag', 'team=x', '--aws-profile', 'flag-profile']);
     expect(flags?.ecrRepositories).toEqual({ create: false, tagMutability: 'MUTABLE', encryption: 'KMS', kmsKey: 'alias/packs', tags: { team: 'x' } });
     expect(flags?.awsProfile).toBe('flag-profile');
+    // A key given twice was the last value, silently (--annotation and the file's ecr.tags refuse it).
+    await expect(targets(['push', '--target', 'ecr', '--ecr-tag', 'team=x', '--ecr-tag', 'team=y'])).rejects.toMatchObject({ code: 'USAGE', message: '--ecr-tag team is given twice' });
 
     // AWS_PROFILE in the run's environment beats the file, and is handed to the SDK (which reads the
     // process's environment, not the run's, when main() runs embedded).
