@@ -6,7 +6,7 @@ import { runCommand, toYargs, type Args, type CliContext, type CommandSpec } fro
 import { EXIT_FAILURE, EXIT_INTERRUPTED, INTERRUPT_SIGNALS, closeHungUpTerminalAtExit, outputLost, processIo, renderError, ttyOff, withUserEnv, writeLine, type CliIo } from './io.js';
 import { commandTable, quickArgs, type FlagTables } from './quick-args.js';
 import { usageError } from './suggest.js';
-import { refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
+import { joinDashValues, refuseFlagLookalikeEnv, refuseRepeatedValues, refuseSwitchValues } from './target-flags.js';
 
 import { VERSION } from '../version.js';
 
@@ -40,12 +40,13 @@ export interface MainOptions {
 }
 
 /** Run the CLI; returns the exit code. Only this function and command handlers touch argv, env and output. */
-export async function main(argv: string[], io: CliIo = processIo(), options: MainOptions = {}): Promise<number> {
+export async function main(given: string[], io: CliIo = processIo(), options: MainOptions = {}): Promise<number> {
   // Fast path: version checks in scripts should not pay for loading the argument parser.
-  if (argv.length === 1 && argv[0] === '--version') {
+  if (given.length === 1 && given[0] === '--version') {
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  const argv = given.includes('-') ? joinDashValues(given) : given;
   const started = new Date();
   // --no-tty (as ORAS; or --tty=false): behave as if no terminal were attached: no live progress, no colours, no prompts.
   // Paths in io.env (DOCKER_CONFIG, PACKPUB_CACHE_DIR, ...) are relative to io.cwd, as the flags' are.

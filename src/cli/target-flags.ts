@@ -464,6 +464,24 @@ function refuseNegatedValue(token: string, switches: ReadonlySet<string>, keys: 
   });
 }
 
+/**
+ * `--NAME -` as the parser cannot read it: yargs-parser takes a lone `-` after a long flag for a positional and leaves
+ * the flag empty, while it reads `-o -` and `--output=-` as the value "-": `build --output -` (README: `-` for
+ * standard output) was refused as "Unknown argument: -", `--ca-file -` as "--ca-file is empty". Joined as `--NAME=-`
+ * (before any `--`), the line is read as its other two spellings are.
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    const joins = (end === -1 || i < end) && argv[i + 1] === '-' && /^--[^-=][^=]*$/.test(token);
+    out.push(joins ? `${token}=-` : token);
+    if (joins) i++;
+  }
+  return out;
+}
+
 function givenTwice(name: string, times: number): PackpubError {
   return new PackpubError('USAGE', `--${name} was given ${times} times: give it once`, {
     hint: 'it takes one value, and packpub does not pick one of several for you: drop the others',

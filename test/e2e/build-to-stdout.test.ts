@@ -47,6 +47,10 @@ describe('build -o /dev/stdout', () => {
     expect(dash.code, dash.stderr).toBe(0);
     expect(dash.stderr).toContain('built /dev/stdout\n');
     expect(dash.stdout.equals(piped.stdout)).toBe(true);
+    // `--output -` too (was: "Unknown argument: -", exit 2: the parser takes a lone - after a long flag for a positional).
+    const long = await build([pack, '--output', '-'], root);
+    expect(long.code, long.stderr).toBe(0);
+    expect(long.stdout.equals(piped.stdout)).toBe(true);
     expect(await readdir(root)).not.toContain('-');
   });
 

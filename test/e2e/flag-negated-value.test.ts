@@ -10,7 +10,7 @@ import { setup } from '../support/stage.js';
  * `push --no-junit` wrote its JUnit report to a file named `false`, `--no-oci-layout` and `pull --no-output` crashed with
  * a TypeError (path.startsWith is not a function), `--no-registry` looked up a host named `false`. Refused before any work.
  */
-describe('--no- of a flag that takes a value', () => {
+describe('--no- of a flag that takes a value, and a lone - as its value', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-negated-');
     const pack = await writePack(join(root, 'pack'), { name: 'neg', version: '1.0.0' });
@@ -26,6 +26,14 @@ describe('--no- of a flag that takes a value', () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe(`error: --no-${flag}: --${flag} takes a value, and has no --no- form\nhint: leave --${flag} out to use its default, or give it a value (--${flag} VALUE)\n`);
     // No report named `false`, no layout: the folder holds the pack alone.
+    expect(await readdir(w.root)).toEqual(['pack']);
+  });
+
+  // A lone `-` after a long flag was left to the parser, which took it for a positional and the flag for empty.
+  it.each([[['-o', '-']], [['--output', '-']]])('pull %j is refused, exit 2: a pull writes a folder (was: a folder named "-")', async (flag) => {
+    const run = await runCli(['pull', 'neg:1.0.0', ...flag], { cwd: w.root });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toBe('error: pull -o - names standard output, and a pull writes a folder\nhint: give the folder to create (./- for one named "-"), or use packpub build -o - for an archive on standard output\n');
     expect(await readdir(w.root)).toEqual(['pack']);
   });
 });

@@ -5,6 +5,7 @@ import { EXIT_OK, printable, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
 import { targetCommandFlags, withPackTarget, type Opening } from '../target-command.js';
 import { numberFlag, refuseEmptyFlag } from '../target-flags.js';
+import { PackpubError } from '../../errors.js';
 
 export const pullCommand: CommandSpec = {
   command: 'pull <ref>',
@@ -23,6 +24,10 @@ export const pullCommand: CommandSpec = {
   run: async (args, ctx) => {
     // `-o ""` (an unset CI variable) was the working directory: filled with the pack when empty, exit 0.
     refuseEmptyFlag('output', args['output']);
+    // `-o -` made a folder named "-" (build's `-o -` is standard output; a pull writes a folder).
+    if (args['output'] === '-') {
+      throw new PackpubError('USAGE', 'pull -o - names standard output, and a pull writes a folder', { hint: 'give the folder to create (./- for one named "-"), or use packpub build -o - for an archive on standard output' });
+    }
     return withPackTarget(args, ctx, async (target, ref) => {
       const [{ pullPack }, { withInterrupt }] = await Promise.all([import('../../operations/pull.js'), import('../signals.js')]);
       const result = await withInterrupt(ctx, (signal) =>
