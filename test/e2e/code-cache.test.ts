@@ -1,4 +1,4 @@
-import { chown, cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, readdir, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -137,19 +137,21 @@ async function age(path: string, ago: number): Promise<void> {
 }
 
 describe("the bundle's code cache never changes what a run does, and the runs that write it prune its folder", () => {
-  it("cache files another user owns are not used: the run compiles from source, does the same, and writes them as its own user's", async () => {
+  it("cache files another user owns, or others may write (mode 0666, as a umask of 0 makes them), are not used: the run compiles from source, does the same, and writes them again as its own user's, 0644", async () => {
     const c = await warmCopy('cache-foreign');
     // Without the archive cache the push checks and builds the pack as the first did, loading every chunk
     // that push cached (with it, a folder the first push recorded as settled is known unchanged: its checks'
     // chunks were not loaded, their files not rewritten, as happened when the first push came late enough).
     for (const entry of await readdir(c.cache)) if (entry !== basename(c.dir)) await rm(join(c.cache, entry), { recursive: true });
-    const names = await readdir(c.dir);
-    // The suite runs as root (CI), which may give files away; another user could have written these.
-    for (const name of names) await chown(join(c.dir, name), 4242, 4242);
+    const names = (await readdir(c.dir)).sort();
+    // The suite runs as root (CI), which may give files away; another user could have written these. The files
+    // take turns: another user's (0644), or this user's that anyone may write (0666).
+    for (const [i, name] of names.entries()) await (i % 2 === 0 ? chown(join(c.dir, name), 4242, 4242) : chmod(join(c.dir, name), 0o666));
     await pushSame(c.cache);
     // A chunk read from its cache file is not saved again: each file rewritten means none was used.
-    const owners = await Promise.all(names.map(async (name) => (await stat(join(c.dir, name))).uid));
-    expect(owners).toEqual(names.map(() => process.getuid?.()));
+    const files = await Promise.all(names.map(async (name) => (await stat(join(c.dir, name)))));
+    expect(files.map((f) => f.uid)).toEqual(names.map(() => process.getuid?.()));
+    expect(files.map((f) => f.mode & 0o777)).toEqual(names.map(() => 0o644));
   });
 
   it("a validation worker's file is written, then used; a run that finds every file whole lists nothing; one that finds damaged files, files made for other code of the same length and a missing one uses none of them, writes them whole and prunes", async () => {
