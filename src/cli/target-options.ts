@@ -528,7 +528,7 @@ export function parseSide(value: string, loaded: LoadedConfig, io: Pick<CliConte
   if (loaded.config?.targets?.[value] !== undefined) return { kind: 'target', name: value };
   if (value.startsWith('oci:')) {
     const dir = value.slice('oci:'.length);
-    if (dir === '') throw new PackpubError('USAGE', '"oci:" needs a directory, e.g. oci:./oci-packs');
+    if (dir.trim() === '') throw new PackpubError('USAGE', '"oci:" needs a directory, e.g. oci:./oci-packs');
     return { kind: 'layout', dir: homePath(dir, io.env) ?? resolve(io.cwd, dir) };
   }
   return { kind: 'registry', registry: value };

@@ -88,6 +88,8 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
     throw new PackpubError('USAGE', 'give either --registry or --oci-layout, not both');
   }
   if (options.registry === undefined) {
+    // "" (an unset variable passed on) was the working directory: a push wrote blobs/ and index.json among its files.
+    if (options.ociLayout?.trim() === '') throw new PackpubError('USAGE', 'openTarget: ociLayout is empty', { hint: `give the layout folder, or leave ociLayout out for ${DEFAULT_OCI_LAYOUT}` });
     const dir = options.ociLayout ?? DEFAULT_OCI_LAYOUT;
     return { store: new OciLayoutStore(dir), basePath: '', display: targetDisplay(options) };
   }

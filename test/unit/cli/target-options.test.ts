@@ -4,7 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import yargs from 'yargs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushCommand } from '../../../src/cli/commands/push.js';
-import { configuredPackRoots, configuredRunDefaults, resolveSideOptions, resolveTargetOptions } from '../../../src/cli/target-options.js';
+import { configuredPackRoots, configuredRunDefaults, parseSide, resolveSideOptions, resolveTargetOptions } from '../../../src/cli/target-options.js';
 import type { Args, CliContext, CommandSpec } from '../../../src/cli/context.js';
 import { copyCommand } from '../../../src/cli/commands/copy.js';
 import { skipHelpCache } from '../../../src/cli/main.js';
@@ -166,6 +166,10 @@ describe('resolveTargetOptions', () => {
     expect([to.certFile, to.keyFile, to.headers]).toEqual(['/t/c.pem', '/t/c.key', undefined]);
     const half = await parse(['copy', 'a:1.0.0', '--from', 'src.example.com/p', '--to', 'dst.example.com/p', '--to-key-file', '/t/c.key'], {}, '', copyCommand);
     await expect(resolveSideOptions(half.args, half.ctx, 'to')).rejects.toThrow('--to-key-file needs --to-cert-file');
+  });
+
+  it('copy --to "oci: " (blanks) is refused as "oci:" is (was: a layout in a folder named " ")', () => {
+    expect(() => parseSide('oci: ', { warnings: [] }, { cwd: '/w', env: {} })).toThrow('"oci:" needs a directory, e.g. oci:./oci-packs');
   });
 
   it('merges ECR repository settings: a given flag wins, the file fills the rest', async () => {

@@ -42,6 +42,10 @@ describe('library options out of range', () => {
     }
   });
 
+  it.each([[''], ['  ']])('openTarget refuses ociLayout %j (was: the working directory, where a push wrote blobs/ and index.json)', async (ociLayout) => {
+    await expect(openTarget({ ociLayout })).rejects.toMatchObject({ code: 'USAGE', message: 'openTarget: ociLayout is empty', hint: 'give the layout folder, or leave ociLayout out for ./oci-packs' });
+  });
+
   it.each([
     ['pollIntervalMs', 0],
     ['pollIntervalMs', Number.NaN],
