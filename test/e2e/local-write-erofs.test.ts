@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectLocalWriteRefused, runBin, runCli, type CliRun } from '../support/cli.js';
+import { expectLocalWriteRefused, runCli, type CliRun } from '../support/cli.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { stage } from '../support/stage.js';
@@ -94,7 +94,8 @@ describe('a read-only file system (EROFS)', () => {
     const disk = await readOnlyDisk(w.root);
     const layout = join(w.root, 'layout');
     // Was: exit 2, nothing published, though an archive within 1 MiB never touches the temp folder.
-    const run = await runBin(['push', w.pack, '--oci-layout', layout], { env: { ...w.env, TMPDIR: disk } });
+    // In-process, with os.tmpdir() the read-only folder while it runs (as a child given TMPDIR would have it).
+    const run = await runCli(['push', w.pack, '--oci-layout', layout], { env: w.env, tmpdir: disk });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     expect(await layoutHoldings(layout).then((h) => [...h.tags.keys()])).toEqual(['spectro-packs/archive/erofs-tmp:1.0.0']);
