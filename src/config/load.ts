@@ -193,14 +193,19 @@ function describeAjvError(err: ErrorObject, data: unknown, { pointerToSegments }
       return { path, message: 'must not be empty' };
     case 'minItems':
       return { path, message: 'must not be an empty list' };
+    case 'maxItems':
+      return { path, message: `must hold at most ${String((err.params as { limit: number }).limit)} items` };
     case 'minimum':
     case 'maximum':
       return { path, message: 'must be between 1 and 64' };
     case 'anyOf':
       return { path, message: 'must be a target name or a list of target names' };
     case 'pattern': {
+      // Each pattern its own words: palette.apiKeyEnv and the ECR exclusion filters were told "is not a valid target name".
       if (last === 'passwordEnv') return { path, message: 'must be the name of an environment variable (letters, digits and "_", e.g. HARBOR_PASSWORD)' };
+      if (last === 'apiKeyEnv') return { path, message: 'must be the name of an environment variable (letters, digits and "_", e.g. PALETTE_API_KEY)' };
       if (path.includes('resolve')) return { path, message: 'must be HOST:PORT:ADDRESS, as curl --resolve' };
+      if (path.includes('tagMutabilityExclusions')) return { path, message: 'must be a wildcard tag filter: 1 to 128 letters, digits, ".", "_", "-" and "*" (e.g. "*.*.*")' };
       return { path, message: 'is not a valid target name: use letters, digits, "_", "." and "-"' };
     }
     default:

@@ -137,6 +137,9 @@ describe('loadConfig', () => {
     ['a newer version', 'version: 2\n', /version 2 is not understood by this packpub \(it reads version 1\)/],
     ['invalid YAML', 'targets:\n  p: [unclosed\n', /packpub\.yaml:\d+(:\d+)?: not valid YAML/],
     ['duplicate keys', 'targets:\n  p:\n    ociLayout: a\n    ociLayout: b\n', /packpub\.yaml:4:\d+: key "ociLayout" is set twice/],
+    // Each pattern in its own words (was: "is not a valid target name" for both, and ajv's "must NOT have more than 5 items").
+    ['an empty palette.apiKeyEnv', 'targets:\n  p:\n    registry: r.example.com/p\n    palette:\n      apiKeyEnv: ""\n', /^packpub\.yaml:5:7: targets\.p\.palette\.apiKeyEnv: must be the name of an environment variable \(letters, digits and "_", e\.g\. PALETTE_API_KEY\)$/],
+    ['ECR exclusion filters: a blank in one, six of them', 'targets:\n  p:\n    registry: 1.dkr.ecr.us-east-1.amazonaws.com/p\n    ecr:\n      tagMutability: IMMUTABLE_WITH_EXCLUSION\n      tagMutabilityExclusions: ["a b", "1", "2", "3", "4", "5"]\n', /^packpub\.yaml has 2 problems:\n  packpub\.yaml:6:7: targets\.p\.ecr\.tagMutabilityExclusions: must hold at most 5 items\n  packpub\.yaml:6:7: targets\.p\.ecr\.tagMutabilityExclusions\[0\]: must be a wildcard tag filter: 1 to 128 letters/],
     ['two documents', 'targets: {}\n---\ntargets: {}\n', /holds 2 YAML documents; packpub reads exactly one/],
     // Text the reader does not read was dropped without a word: defaults.target lost, the run published to the local layout.
     ['a line less indented than the first', '  targets:\n    p:\n      ociLayout: x\ndefaults:\n  target: p\n', /^packpub\.yaml:4:1: YAML ends the document's top-level value before this line and never reads it, nor anything after it up to the next ---: packpub would drop it, so it refuses the file\. Indent it like the lines above/],
