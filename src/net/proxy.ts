@@ -185,7 +185,8 @@ function parseProxy(name: string, value: string): ProxyRoute | PackpubError {
     try {
       return redactUrl(new URL(scheme === undefined ? `http://${value}` : value)).replace(/\/$/, '');
     } catch {
-      return '(unreadable)';
+      // Not shown: a value that is no URL may still hold the proxy's password (was "((unreadable))" in the message).
+      return 'its value not shown: it may hold a password';
     }
   })();
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {

@@ -89,6 +89,8 @@ describe('proxy settings from the environment', () => {
     expect((err as PackpubError).code).toBe('USAGE');
     expect((err as Error).message).toBe('HTTPS_PROXY is not a proxy URL (http://***@proxy.corp:3128): its user or password has a % not followed by two hex digits');
     expect((err as PackpubError).hint).toMatch(/% as %25/);
+    // A value that is no URL is not echoed (it may hold a password), and said so in plain words.
+    expect(() => proxySettings({ HTTPS_PROXY: 'http://u:s3cret@proxy.corp:notaport' }).routeFor('https:', 'r.corp', 443)).toThrow(/^HTTPS_PROXY is not a proxy URL \(its value not shown: it may hold a password\)$/);
     const latin1 = proxySettings({ HTTPS_PROXY: 'http://ci:caf%e9@proxy.corp:3128' }).routeFor('https:', 'r.corp', 443);
     expect(latin1?.authorization).toBe(`Basic ${Buffer.from([...Buffer.from('ci:caf'), 0xe9]).toString('base64')}`);
     forgetSecrets();
