@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, createReadStream, createWriteStream, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, open, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, open, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { localWriteError } from './local-write.js';
 import { isGone } from './pid.js';
@@ -152,7 +153,7 @@ export async function writeFileAtomic(
   // elsewhere had that file overwritten).
   const where = options.ownFile === true ? { path, special: false } : outputPlaceNow(path);
   if (where.special) {
-    await writeFile(path, data);
+    await pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data) : data]), await specialWriter(path));
     return;
   }
   const tmp = tempPathFor(where.path);
@@ -211,9 +212,35 @@ export async function moveIntoPlace(tmp: string, path: string): Promise<void> {
     return;
   }
   try {
-    await pipeline(createReadStream(tmp), createWriteStream(path));
+    await pipeline(createReadStream(tmp), await specialWriter(path));
   } finally {
     await rm(tmp, { force: true });
+  }
+}
+
+/** How often an output that is a named pipe no program reads yet is opened again (specialWriter). */
+const PIPE_READER_POLL_MS = 50;
+
+/**
+ * A stream writing into a pipe or device (outputPlace's `special`). A named pipe is opened without waiting
+ * (O_NONBLOCK; ENXIO while no program reads it) and opened again until one does, as a shell's `> fifo` waits: the open
+ * that waited for a reader waited in a thread of Node's pool, which Node joins as the process ends, so that not even
+ * SIGTERM or Ctrl-C ended `build -o fifo` ("SIGTERM: interrupted", and the process stayed). Anything else (a device,
+ * /dev/stdout on a terminal) as before.
+ */
+async function specialWriter(path: string): Promise<NodeJS.WritableStream> {
+  if (!statSync(path).isFIFO()) return createWriteStream(path);
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+      await new Promise((resolve) => setTimeout(resolve, PIPE_READER_POLL_MS));
+      continue;
+    }
+    const { Socket } = await import('node:net');
+    return new Socket({ fd, readable: false, writable: true });
   }
 }
 
