@@ -1,3 +1,4 @@
+import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolve } from 'node:path';
 import { configTargetOptions, defaultTargetNames, getConfigTarget, hasEnvCredentials, type TargetOverrides } from '../config/targets.js';
@@ -467,10 +468,12 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: 
       refuseSharedCredentials(args, ctx, `the ${unique.length} registries`);
     }
     const flags = await flagSettings(args, ctx);
-    if (unique.length === 0) {
-      return [givenTargetOptions(fromEnv !== undefined ? { registry: fromEnv } : ociLayout !== undefined ? { ociLayout } : {}, flags, args, ctx)];
-    }
-    return unique.map((registry) => givenTargetOptions({ registry }, flags, args, ctx));
+    const options =
+      unique.length === 0
+        ? [givenTargetOptions(fromEnv !== undefined ? { registry: fromEnv } : ociLayout !== undefined ? { ociLayout } : {}, flags, args, ctx)]
+        : unique.map((registry) => givenTargetOptions({ registry }, flags, args, ctx));
+    warnEcrFlagsUnused(flags, options, ctx);
+    return options;
   }
 
   const unique = [...new Set(chosen)];
@@ -479,7 +482,46 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: 
   const flags = await flagSettings(args, ctx);
   const options = unique.map((name) => configuredTargetOptions(loaded, name, flags, args, ctx));
   if (options.length > 1) refuseSameDestination(options.map((o, i) => ({ label: `target ${unique[i] ?? ''}`, ...o })), ctx.io.cwd);
+  warnEcrFlagsUnused(flags, options, ctx);
   return options;
+}
+
+/** The ECR flags a command line gave, as typed (TargetOverrides keys to flags). */
+function ecrFlagsGiven(flags: TargetOverrides): string[] {
+  const ecr = flags.ecr ?? {};
+  return [
+    ...(ecr.create === false ? ['--no-create-repositories'] : []),
+    ...(ecr.tagMutability === undefined ? [] : ['--ecr-tag-mutability']),
+    ...(ecr.tagMutabilityExclusions === undefined ? [] : ['--ecr-tag-mutability-exclusion']),
+    ...(ecr.encryption === undefined ? [] : ['--ecr-encryption']),
+    ...(ecr.kmsKey === undefined ? [] : ['--ecr-kms-key']),
+    ...(ecr.tags === undefined ? [] : ['--ecr-tag']),
+    ...(flags.awsProfile === undefined ? [] : ['--aws-profile']),
+    ...(flags.awsRoleArn === undefined ? [] : ['--aws-role-arn']),
+    ...(flags.ecrEndpoint === undefined ? [] : ['--ecr-endpoint']),
+  ];
+}
+
+/**
+ * ECR flags given for a run none of whose targets is ECR (or ECR Public) were dropped without a word (`--ecr-encryption
+ * KMS` on a registry reached under another name, read as a generic one: repositories without KMS, exit 0), while
+ * packpub.yaml's `ecr:` on such a target is warned about. Said once, for the run.
+ */
+function warnEcrFlagsUnused(flags: TargetOverrides, options: readonly OpenTargetOptions[], ctx: CliContext): void {
+  const given = ecrFlagsGiven(flags);
+  if (given.length === 0) return;
+  const isEcr = (o: OpenTargetOptions): boolean => {
+    if (o.type === 'ecr') return true;
+    if (o.type !== undefined || o.registry === undefined) return false;
+    try {
+      const { host } = parseRegistryLocation(o.registry);
+      return isEcrHost(host) || isEcrPublicHost(host);
+    } catch {
+      return true; // said by openTarget
+    }
+  };
+  if (options.some(isEcr)) return;
+  writeLine(ctx.io.stderr, `warning: ${given.join(', ')} ignored: ${options.length === 1 ? 'the target is not' : 'no target of this run is'} an AWS ECR registry (give --registry-type ecr if it is one)`);
 }
 
 /**

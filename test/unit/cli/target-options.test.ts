@@ -168,6 +168,22 @@ describe('resolveTargetOptions', () => {
     await expect(resolveSideOptions(half.args, half.ctx, 'to')).rejects.toThrow('--to-key-file needs --to-cert-file');
   });
 
+  it('ECR flags for a run with no ECR target are named as ignored, once (was: dropped without a word); with an ECR target, no warning', async () => {
+    const generic = await parse(['push', '--registry', 'r.example.com/p', '--registry', 'q.example.com/p', '--ecr-encryption', 'KMS', '--ecr-tag', 'team=x', '--aws-profile', 'p']);
+    const options = await resolveTargetOptions(generic.args, generic.ctx);
+    expect(options.map((o) => o.ecrRepositories)).toEqual([
+      { create: true, encryption: 'KMS', tags: { team: 'x' } },
+      { create: true, encryption: 'KMS', tags: { team: 'x' } },
+    ]);
+    expect(generic.stderr()).toBe('warning: --ecr-encryption, --ecr-tag, --aws-profile ignored: no target of this run is an AWS ECR registry (give --registry-type ecr if it is one)\n');
+    const layout = await parse(['push', '--target', 'local', '--no-create-repositories']);
+    await resolveTargetOptions(layout.args, layout.ctx);
+    expect(layout.stderr()).toBe('warning: --no-create-repositories ignored: the target is not an AWS ECR registry (give --registry-type ecr if it is one)\n');
+    const both = await parse(['push', '--target', 'harbor,ecr', '--ecr-encryption', 'KMS', '--ecr-kms-key', 'k'], { HARBOR_PASSWORD: 'p' });
+    await resolveTargetOptions(both.args, both.ctx);
+    expect(both.stderr()).toBe('');
+  });
+
   it('copy --to "oci: " (blanks) is refused as "oci:" is (was: a layout in a folder named " ")', () => {
     expect(() => parseSide('oci: ', { warnings: [] }, { cwd: '/w', env: {} })).toThrow('"oci:" needs a directory, e.g. oci:./oci-packs');
   });
