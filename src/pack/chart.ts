@@ -12,7 +12,7 @@ import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYaml
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, hasUtf16Bom, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
-import { goTemplateParseError } from './go-template.js';
+import { goTemplateRead } from './go-template.js';
 import { eachValuesReferencePath, eachValuesReferencePathOfAscii, requiredScan, type RequiredValue } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
@@ -289,6 +289,11 @@ interface ChartSlot {
   valuesUtf16?: boolean;
   /** A link entry at charts/<name> (the symlinked library chart of a `tar` of a checkout), which Helm reads as this subchart. */
   strayLink?: NonNullable<TarEntry['link']>;
+  /** The top chart's: the template names its templates define, and those they run whatever the values (checkTemplateRuns). */
+  defineNames?: Set<string>;
+  topRuns?: Array<{ name: string; file: string; line: number }>;
+  /** A template of the top chart was too large to be read: what it defines is not known. */
+  unreadTemplate?: boolean;
 }
 
 /**
@@ -645,6 +650,7 @@ class ArchiveCollector {
       const yaml = this.depth === 0 && placed.chain.length === 0 && size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
       if (yaml !== undefined) return { kind: 'yaml', file: yaml, rel, slot, label: entryLabel, refs };
       const top = this.depth === 0 && placed.chain.length === 0 && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES;
+      if (this.depth === 0 && placed.chain.length === 0 && rel.startsWith('templates/') && size > MAX_TEMPLATE_BYTES) slot.unreadTemplate = true;
       if (top) return { kind: 'template', slot, label: entryLabel, rel, refs };
       if (refs) return { kind: 'template', slot, label: entryLabel, refs };
       if (size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') return { kind: 'subchart-crd', rel, slot, label: entryLabel };
@@ -696,6 +702,7 @@ class ArchiveCollector {
     for (const [key, first] of this.firstUnderArchiveName) {
       if (first.got !== undefined && !mismatches.has(first.chain.join('/'))) mismatches.set(first.chain.join('/'), `expected ${posix.basename(key)}, got ${first.got}`);
     }
+    if (this.depth === 0) checkTemplateRuns(this.slots, label);
     return assemble(this.slots, label, nested, mismatches);
   }
 }
@@ -714,17 +721,47 @@ function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | u
  * templates/ before it renders any (pkg/engine/engine.go render), so every install fails. `rel`: its path in the
  * chart (`templates/x.yaml`). A file without `{{` holds no action.
  */
-function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes): void {
+function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes, slot?: ChartSlot): void {
   const bytes = typeof given === 'string' ? undefined : 'ascii' in given ? given.ascii : given;
   if (bytes !== undefined && bytes.indexOf('{{') === -1) return;
   if (bytes === undefined && !(given as string).includes('{{')) return;
   // A large ASCII template is read as its bytes, an action at a time, never made one string (issue 16).
   const ascii = bytes !== undefined && isAscii(bytes);
   const text = bytes === undefined ? (given as string) : ascii && bytes.length >= LARGE_TEMPLATE_BYTES ? bytes : bytes.toString(ascii ? 'latin1' : 'utf8');
-  const refused = goTemplateParseError(text);
+  const read = goTemplateRead(text);
+  const refused = read.error;
+  if (slot !== undefined) {
+    const defines = (slot.defineNames ??= new Set());
+    for (const name of read.defines) defines.add(name);
+    const base = rel.slice(rel.lastIndexOf('/') + 1);
+    if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
+  }
   if (refused === undefined) return;
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
     hint: 'fix the template (`helm lint` or `helm template` shows the same error), then rebuild the archive',
+  });
+}
+
+/**
+ * Refuses a chart without subcharts whose template (not a partial, not NOTES.txt) runs, at its top level and by a
+ * literal name, a template none of its templates defines (`{{ include "web.fullname" . }}` in a chart whose
+ * _helpers.tpl defines "webapp.fullname", as a chart renamed after `helm create` keeps): Helm renders every such
+ * template on every install, and Go's text/template stops there (include: "error calling include: template: no
+ * template ... associated with template "gotpl""; template: "template ... not defined"). A chart with subcharts is
+ * not judged (their templates, a library's defines, share the namespace), nor one declaring dependencies (missing ones
+ * are chart-dependency-missing's), nor one with a template too large to read or an entry appended twice.
+ */
+function checkTemplateRuns(slots: ReadonlyMap<string, ChartSlot>, label: string): void {
+  const top = slots.get('');
+  if (top === undefined || slots.size > 1 || top.archives.length > 0 || top.unreadTemplate === true) return;
+  // Dependencies declared but not in charts/ are chart-dependency-missing's to tell.
+  if (top.requirements !== undefined || /^dependencies\s*:/m.test(top.chartYaml ?? '') || (top.earlier ?? []).length > 0) return;
+  const defines = top.defineNames ?? new Set<string>();
+  const missing = (top.topRuns ?? []).find((run) => !defines.has(run.name));
+  if (missing === undefined) return;
+  const near = [...defines].filter((d) => d.slice(d.lastIndexOf('.')) === missing.name.slice(missing.name.lastIndexOf('.'))).slice(0, 3);
+  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${missing.file} runs the template "${missing.name}" (line ${missing.line}) on every render, and no template of the chart defines it, so every install stops there (Helm: "error calling include: template: no template \"${missing.name}\" associated with template \"gotpl\"")${near.length > 0 ? `; the chart defines ${near.map((d) => `"${d}"`).join(', ')}` : ''}`, {
+    hint: 'fix the name, or define it (`{{ define "<name>" }}...{{ end }}` in templates/_helpers.tpl), then rebuild the archive',
   });
 }
 
@@ -785,7 +822,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         }
         case 'template': {
           const bytes = await data.bytes();
-          if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, bytes);
+          if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
           if (!use.refs) return;
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
@@ -797,7 +834,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
           checkCrd(use, bytes, budget);
-          if (use.file === 'template') checkTemplateSyntax(use.label, use.rel, bytes);
+          if (use.file === 'template') checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
           if (!use.refs) return;
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
           else if (use.refs && (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1)) addRequiredScan(use.slot, templateText(bytes, use.label, chart.nested), use.label);
@@ -838,13 +875,14 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       if (use.kind === 'text') chart.text(use, await readText(entry, budget.maxTextBytes, use.label, use.nested, use.field !== 'schema'));
       else if (use.kind === 'template') {
         const text = await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false);
-        if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, text);
+        if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, text, use.slot);
         if (use.refs) addTemplateRefs(use.slot, text, use.label);
       } else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
         checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
         checkCrd(use, bytes, budget);
-        if (use.file === 'template' && bytes.length <= MAX_TEMPLATE_BYTES) checkTemplateSyntax(use.label, use.rel, bytes);
+        if (use.file === 'template' && bytes.length <= MAX_TEMPLATE_BYTES) checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
+        else if (use.file === 'template') use.slot.unreadTemplate = true;
         if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
       }
       else if (use.kind === 'subchart-crd') noteSubchartCrd(use, await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, true));

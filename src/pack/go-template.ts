@@ -104,7 +104,7 @@ const ASSIGN = 12;
 
 let kinds = new Uint8Array(256);
 let starts = new Int32Array(256);
-/** The text of a VAR, IDENT, KW or CHAR token; others keep '' (never looked at). */
+/** The text of a VAR, IDENT, KW or CHAR token, and the name a STRING token gives a template (naming); others keep ''. */
 let words: string[] = [];
 /** How many tokens the action holds; -1 for a comment. */
 let count = 0;
@@ -127,6 +127,9 @@ function push(kind: number, at: number, word = ''): void {
 }
 
 const kindAt = (i: number): number => (i < count ? (kinds[i] as number) : 0);
+
+/** Whether a string read now names a template: after define, template, block or include (its name is kept then). */
+const naming = (): boolean => count > 0 && (kinds[count - 1] === KW || (kinds[count - 1] === IDENT && words[count - 1] === 'include'));
 
 /** A token as messages show it, in Go's way: `<if>` for a keyword, the character, or what it is. */
 function shown(i: number): string {
@@ -246,7 +249,7 @@ function lexAction(text: string, from: number): number {
           const bad = badEscape(text.slice(at + 1, i - 1));
           if (bad !== undefined) throw new Refused(at, `invalid syntax: the string ${text.slice(at, i)} holds the escape ${bad}, which Go does not read (write \\\\ for a backslash, or quote it with \`...\`)`);
         }
-        push(code === 0x22 ? STRING : OPERAND, at);
+        push(code === 0x22 ? STRING : OPERAND, at, code === 0x22 && !escaped && naming() ? text.slice(at + 1, i - 1) : '');
         continue;
       }
       case 0x60: {
@@ -254,7 +257,7 @@ function lexAction(text: string, from: number): number {
         const close = text.indexOf('`', i + 1);
         if (close === -1) throw new Refused(at, 'unterminated raw quoted string');
         i = close + 1;
-        push(STRING, at);
+        push(STRING, at, naming() ? text.slice(at + 1, i - 1) : '');
         continue;
       }
       default:
@@ -345,13 +348,34 @@ interface Block {
  * ASCII), as far as this reads it, or undefined. Never throws.
  */
 export function goTemplateParseError(text: string | Buffer): TemplateParseError | undefined {
+  return goTemplateRead(text).error;
+}
+
+export interface TemplateRead {
+  /** What Go's parser refuses, if anything (the rest is then empty). */
+  error?: TemplateParseError;
+  /** The names its define and block actions give templates (literal names without escapes). */
+  defines: string[];
+  /**
+   * The templates it runs by a literal name (`include "x" ...`, `{{ template "x" }}`) in actions at its top level
+   * (outside every if/range/with/define/block), whose pipeline holds no `and` / `or` (which may skip an argument):
+   * every render of the file runs them. A name holding `/` (a file's own template name) is left out.
+   */
+  runs: Array<{ name: string; line: number }>;
+}
+
+/** goTemplateParseError, with the templates the text defines and runs whatever the values. */
+export function goTemplateRead(text: string | Buffer): TemplateRead {
+  const read: TemplateRead = { defines: [], runs: [] };
+  const runsAt: Array<{ name: string; at: number }> = [];
   try {
-    check(text);
-    return undefined;
+    check(text, read.defines, runsAt);
   } catch (err) {
-    if (!(err instanceof Refused)) return undefined;
-    return { line: lineOf(text, err.at), message: err.message };
+    if (!(err instanceof Refused)) return { defines: [], runs: [] };
+    return { error: { line: lineOf(text, err.at), message: err.message }, defines: [], runs: [] };
   }
+  for (const run of runsAt) read.runs.push({ name: run.name, line: lineOf(text, run.at) });
+  return read;
 }
 
 function lineOf(text: string | Buffer, at: number): number {
@@ -396,7 +420,7 @@ function lexWindow(bytes: Buffer, open: number): number {
   }
 }
 
-function check(text: string | Buffer): void {
+function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>): void {
   const stack: Block[] = [];
   let vars = ['$'];
   let ranges = 0;
@@ -452,6 +476,7 @@ function check(text: string | Buffer): void {
         if (kindAt(1) !== STRING) throw new Refused(at, `unexpected ${count > 1 ? shown(1) : '"}}"'} in ${word} clause: the name must be a quoted string`);
         if (word === 'define' && count > 2) throw new Refused(at, `unexpected ${shown(2)} in define clause`);
         if (word === 'block') pipeline(2, at, 'block clause');
+        if (words[1] !== '') defines.push(words[1] as string);
         stack.push({ kind: word, at, sawElse: false, mark: 0, saved: { vars, ranges } });
         vars = ['$'];
         ranges = 0;
@@ -460,6 +485,7 @@ function check(text: string | Buffer): void {
       case 'template': {
         if (kindAt(1) !== STRING) throw new Refused(at, `unexpected ${count > 1 ? shown(1) : '"}}"'} in template clause: the name must be a quoted string`);
         if (count > 2) pipeline(2, at, 'template clause');
+        if (stack.length === 0 && words[1] !== '' && !(words[1] as string).includes('/')) runs.push({ name: words[1] as string, at });
         return;
       }
       case 'break':
@@ -470,6 +496,16 @@ function check(text: string | Buffer): void {
       }
       default:
         pipeline(0, at, 'command');
+        if (stack.length === 0) topRuns();
+    }
+  }
+
+  /** The templates a top-level action runs by literal name (`include "x"`), unless `and`/`or` may skip them. */
+  function topRuns(): void {
+    for (let i = 0; i < count; i++) if (kinds[i] === IDENT && (words[i] === 'and' || words[i] === 'or')) return;
+    for (let i = 0; i + 1 < count; i++) {
+      const name = words[i + 1] as string;
+      if (kinds[i] === IDENT && words[i] === 'include' && kinds[i + 1] === STRING && name !== '' && !name.includes('/')) runs.push({ name, at: starts[i] as number });
     }
   }
 

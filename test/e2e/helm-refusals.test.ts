@@ -61,6 +61,12 @@ const CASES = [
     ['env, which Helm takes out of sprig, in NOTES.txt', 'templates/NOTES.txt', 'Installed in {{ env "HOME" }}\n', 'templates/NOTES.txt, line 1: function "env" not defined'],
     ['an undefined variable in a define', 'templates/_helpers.tpl', '{{- define "web.name" -}}\n{{ $root.Values.name }}\n{{- end -}}\n', 'templates/_helpers.tpl, line 2: undefined variable "$root"'],
   ].map(([name, file, text, says]) => refused(`a template Go's parser refuses: ${name}`, file as string, text as string, `Helm cannot install this chart: Go's template parser refuses ${says as string}`)),
+  // A chart renamed after `helm create`: its templates still include the old name, which no template defines.
+  {
+    name: 'a template running a template no file defines',
+    files: { 'web/templates/_helpers.tpl': '{{- define "webapp.fullname" -}}web{{- end }}\n', 'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  name: {{ include "web.fullname" . }}\n' },
+    says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.fullname" (line 3) on every render, and no template of the chart defines it, so every install stops there (Helm: "error calling include: template: no template "web.fullname" associated with template "gotpl""); the chart defines "webapp.fullname"',
+  },
 ];
 
 /** validate exits 1 with `stdout` after the pack's FAILED line; push exits 1 and writes no pack into `layout`. */
@@ -124,6 +130,8 @@ describe("templates Go's parser reads, however unusual", () => {
       '{{- with .Values.a }}{{ . }}{{ else with .Values.b }}{{ . }}{{ else }}none{{ end }}',
       '{{ $x := 1 }}{{ $x = 2 }}{{ $x }}{{ (len (list 1 2)) }}',
       '{{ define "web.x" }}{{ $ }}{{ end }}{{ template "web.x" . }}{{ block "web.y" . }}{{ . }}{{ end }}',
+      // Run only when a value says so (or not at all, with or): not judged.
+      '{{ if .Values.never }}{{ include "web.undefined" . }}{{ end }}{{ or .Values.name (include "web.undefined" .) }}',
       '',
     ].join('\n');
     const chart = await tgz({ ...CHART_FILES, 'web/templates/deployment.yaml': template });

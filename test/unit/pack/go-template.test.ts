@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goTemplateParseError } from '../../../src/pack/go-template.js';
+import { goTemplateParseError, goTemplateRead } from '../../../src/pack/go-template.js';
 
 /*
  * Templates as Go's text/template parser reads them (Helm parses every file of a chart's templates/ before it
@@ -77,5 +77,25 @@ describe('goTemplateParseError', () => {
       expect(fromBytes).toEqual(goTemplateParseError(text));
       if (tail !== '') expect(fromBytes?.line).toBe(base.split('\n').length - 1 + line);
     }
+  });
+});
+
+describe('goTemplateRead', () => {
+  // What every render runs by literal name: top-level include/template, not inside a block, not behind and/or.
+  it('gives the names defined and the templates run whatever the values, with their lines', () => {
+    const text = [
+      '{{- define "web.name" -}}{{ include "web.inner" . }}{{- end }}',
+      '{{ block "web.block" . }}{{ end }}',
+      'name: {{ include "web.name" . | quote }}',
+      '{{ template "web.tpl" . }}{{ include (print "web." "dyn") . }}{{ include "web/templates/cm.yaml" . }}',
+      '{{ if .Values.a }}{{ include "web.cond" . }}{{ end }}{{ or .Values.b (include "web.or" .) }}{{ include "a\\\\b" . }}',
+    ].join('\n');
+    expect(goTemplateRead(text)).toEqual({
+      defines: ['web.name', 'web.block'],
+      runs: [
+        { name: 'web.name', line: 3 },
+        { name: 'web.tpl', line: 4 },
+      ],
+    });
   });
 });
