@@ -601,7 +601,8 @@ export class ArchiveCache {
     }
     const text = indexText({ folders: onDisk.get('folders'), archives: onDisk.get('archives'), verdicts: onDisk.get('verdicts'), manifests: onDisk.get('manifests') });
     await makeDirs(this.dir, { mode: 0o700 }).catch(() => undefined);
-    await writeFileAtomic(this.indexPath, text, { mode: 0o600 }).catch(() => undefined);
+    // ownFile: whatever is at its name (a named pipe there made the save wait for a reader for ever) is replaced.
+    await writeFileAtomic(this.indexPath, text, { mode: 0o600, ownFile: true }).catch(() => undefined);
     // What a run killed while saving left (SIGKILL, a CI runner's hard stop): its temp copy of the index, whole or
     // not, is nobody's once its process is gone; without this each such kill left one in the folder for good.
     await removeOldFiles(this.dir, DEAD_TEMP_MS, (name) => name.startsWith(`${INDEX_FILE}.tmp-`) && isDeadTempName(name));

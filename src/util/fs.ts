@@ -3,7 +3,6 @@ import { chmodSync, closeSync, constants, createReadStream, createWriteStream, f
 import { chmod, open, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { localWriteError } from './local-write.js';
 import { isGone } from './pid.js';
@@ -153,7 +152,9 @@ export async function writeFileAtomic(
   // elsewhere had that file overwritten).
   const where = options.ownFile === true ? { path, special: false } : outputPlaceNow(path);
   if (where.special) {
-    await pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data) : data]), await specialWriter(path));
+    // Loaded here only (a pipe or device named): the check-ahead worker, which loads this module, preloads what it imports.
+    const [{ Readable }, streams] = await Promise.all([import('node:stream'), import('node:stream/promises')]);
+    await streams.pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data) : data]), await specialWriter(path));
     return;
   }
   const tmp = tempPathFor(where.path);
