@@ -738,7 +738,7 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   }
   if (refused === undefined) return;
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
-    hint: 'fix the template (`helm lint` or `helm template` shows the same error), then rebuild the archive',
+    hint: 'fix the template (`helm lint` or `helm template` shows the same error), then package the chart again',
   });
 }
 

@@ -180,7 +180,7 @@ describe('initPack --from-chart', () => {
     expect((await validatePack(join(work, 'dotted-pack'), { strict: true })).findings).toEqual([]);
   });
 
-  it('refuses a chart Helm refuses (an archive; a folder with a subchart folder without Chart.yaml), with what Helm says, and writes nothing', async () => {
+  it('refuses a chart Helm refuses (an archive; a folder with a subchart folder without Chart.yaml; a template Go cannot parse), with what Helm says, and writes nothing', async () => {
     const archive = join(work, 'too-deep.tgz');
     await writeTgz(archive, { './': '', './mychart/Chart.yaml': 'apiVersion: v2\nname: mychart\nversion: 1.0.0\n' });
     const result = await cli(['init', join(work, 'too-deep-pack'), '--from-chart', archive]);
@@ -205,6 +205,15 @@ describe('initPack --from-chart', () => {
     expect(library.stderr).toContain(`${linked}: Helm refuses this chart ("error unpacking subchart library in ceph: Chart.yaml file is missing"); charts/library is a symbolic link to ../../library in the archive, which Helm reads as an empty file`);
     expect(library.stderr).toContain('fix or remove charts/library (Helm ignores names starting with "_" or ".") (`helm package <chart-dir>` stores what a link points to: rebuild the archive with it)');
     await expect(readFile(join(work, 'linked-pack', 'pack.json'))).rejects.toThrow();
+
+    // A chart folder with a template Go's template parser refuses: every Helm install would stop on it.
+    const broken = join(work, 'broken-template');
+    await put(broken, { 'Chart.yaml': 'apiVersion: v2\nname: broken\nversion: 1.0.0\n', 'templates/cm.yaml': 'kind: ConfigMap\nname: {{ .Values.my-name }}\n' });
+    const parsed = await cli(['init', join(work, 'broken-pack'), '--from-chart', broken]);
+    expect(parsed.code).toBe(1);
+    expect(parsed.stderr).toContain(`${join(broken, 'templates', 'cm.yaml')}: Helm cannot install this chart: Go's template parser refuses templates/cm.yaml, line 2: bad character U+002D '-'`);
+    expect(parsed.stderr).toContain('fix the template (`helm lint` or `helm template` shows the same error), then package the chart again');
+    await expect(readFile(join(work, 'broken-pack', 'pack.json'))).rejects.toThrow();
   });
 
   it('tells the author that a link entry of the chart archive is an empty file to Helm', async () => {
