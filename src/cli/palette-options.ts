@@ -24,23 +24,7 @@ export interface PaletteTarget {
 
 /** Registry targets of this command line (--registry / --target / packpub.yaml), each with its palette section. */
 export async function paletteTargets(args: Args, ctx: CliContext): Promise<PaletteTarget[]> {
-  refuseTwoStdinReaders(args);
   return paletteTargetsOf(args, ctx, await resolveTargetOptions(args, ctx));
-}
-
-/** Only one flag may read standard input; checked before either reads it. */
-export function refuseTwoStdinReaders(args: Args): void {
-  if (args['paletteApiKeyStdin'] === true && args['passwordStdin'] === true) {
-    throw new PackpubError('USAGE', '--palette-api-key-stdin and --password-stdin cannot both read standard input', {
-      hint: `give the API key in ${PALETTE_ENV.apiKey}, or the registry password in PACKPUB_PASSWORD`,
-    });
-  }
-  // The first reader took all of standard input, the second an empty value: the error then named the wrong flag.
-  if (args['paletteApiKeyStdin'] === true && args['identityTokenStdin'] === true) {
-    throw new PackpubError('USAGE', '--palette-api-key-stdin and --identity-token-stdin cannot both read standard input', {
-      hint: `give the API key in ${PALETTE_ENV.apiKey}, or the identity token in the Docker config (packpub login)`,
-    });
-  }
 }
 
 /**
@@ -48,7 +32,6 @@ export function refuseTwoStdinReaders(args: Args): void {
  * is published: registries only, a base path Palette can use, and an API key.
  */
 export async function paletteTargetsOf(args: Args, ctx: CliContext, all: OpenTargetOptions[]): Promise<PaletteTarget[]> {
-  refuseTwoStdinReaders(args);
   // --palette-timeout / --palette-poll-interval: a bad value is a usage error before anything is published or listed.
   paletteRunSettings(args, undefined);
   refuseEmptyPaletteFlags(args);

@@ -595,6 +595,40 @@ export function unreadAfterDoubleDash(command: string, unread: readonly string[]
 }
 
 /**
+ * Flags that exclude each other, whichever command declares them (issue 11: contradictions refused in one place, before
+ * any work). A flag is given when it is on (a switch) or has a value; `--target` against `--registry` / `--oci-layout`
+ * is target-options.ts' (its message names the values), a value against another (`build -o -` with `--json`) the command's.
+ */
+const CONTRADICTIONS: ReadonlyArray<{ flags: readonly [string, string]; message?: string; hint?: string }> = [
+  { flags: ['force', 'skip-existing'] },
+  { flags: ['json', 'json-lines'] },
+  { flags: ['registry', 'oci-layout'], message: 'give either --registry or --oci-layout, not both' },
+  { flags: ['identity-token', 'identity-token-stdin'], message: 'give either --identity-token or --identity-token-stdin, not both' },
+  // Only one flag may read standard input: the first reader took all of it, the second an empty value (the error then
+  // named the wrong flag).
+  {
+    flags: ['palette-api-key-stdin', 'password-stdin'],
+    message: '--palette-api-key-stdin and --password-stdin cannot both read standard input',
+    hint: 'give the API key in SPECTROCLOUD_APIKEY, or the registry password in PACKPUB_PASSWORD',
+  },
+  {
+    flags: ['palette-api-key-stdin', 'identity-token-stdin'],
+    message: '--palette-api-key-stdin and --identity-token-stdin cannot both read standard input',
+    hint: 'give the API key in SPECTROCLOUD_APIKEY, or the identity token in the Docker config (packpub login)',
+  },
+  {
+    flags: ['from-password-stdin', 'to-password-stdin'],
+    message: '--from-password-stdin and --to-password-stdin cannot both read standard input',
+    hint: 'pipe one password in; give the other side as PACKPUB_FROM_PASSWORD / PACKPUB_TO_PASSWORD or in the Docker config',
+  },
+];
+
+/** A flag on the line: a switch turned on, a value, or a list of some. */
+function isGiven(value: unknown): boolean {
+  return value === true || typeof value === 'string' || (Array.isArray(value) && value.length > 0);
+}
+
+/**
  * Checks that need no I/O, run before any work: arguments after `--` refused (no command reads them),
  * numeric flags parsed and range-checked (in place, as numbers), and flags that contradict each other refused.
  */
@@ -614,13 +648,9 @@ export function prepareArgs(args: Args): void {
     args[key] = value;
     args[name] = value;
   }
-  const contradictions: Array<[string, string]> = [
-    ['force', 'skip-existing'],
-    ['json', 'json-lines'],
-  ];
-  for (const [a, b] of contradictions) {
-    if (args[camel(a)] === true && args[camel(b)] === true) {
-      throw new PackpubError('USAGE', `--${a} and --${b} contradict each other: choose one`);
+  for (const { flags: [a, b], message, hint } of CONTRADICTIONS) {
+    if (isGiven(args[camel(a)]) && isGiven(args[camel(b)])) {
+      throw new PackpubError('USAGE', message ?? `--${a} and --${b} contradict each other: choose one`, hint === undefined ? {} : { hint });
     }
   }
 }

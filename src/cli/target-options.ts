@@ -102,7 +102,6 @@ async function identityTokenFromArgs(args: Args, ctx: CliContext): Promise<strin
   const given = args['identityToken'] as string | undefined;
   const fromStdin = args['identityTokenStdin'] === true;
   if (given === undefined && !fromStdin) return undefined;
-  if (given !== undefined && fromStdin) throw new PackpubError('USAGE', 'give either --identity-token or --identity-token-stdin, not both');
   if (args['username'] !== undefined || args['passwordStdin'] === true) {
     throw new PackpubError('USAGE', '--identity-token takes the place of --username and --password-stdin: give one or the other');
   }
@@ -444,9 +443,6 @@ export async function resolveTargetOptions(args: Args, ctx: CliContext, choice: 
     throw new PackpubError('USAGE', `--target ${names.join(',')} and --oci-layout ${ociLayout} exclude each other`, {
       hint: 'name the layout as a target in packpub.yaml (ociLayout: DIR), or drop --target',
     });
-  }
-  if (registries.length > 0 && ociLayout !== undefined) {
-    throw new PackpubError('USAGE', 'give either --registry or --oci-layout, not both');
   }
   if (choice.many !== true && (registries.length > 1 || names.length > 1)) {
     // --target a,b is one flag naming two targets.

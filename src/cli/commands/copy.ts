@@ -74,11 +74,6 @@ export const copyCommand: CommandSpec = {
   if (name === undefined && !all) {
     throw new PackpubError('USAGE', 'name what to copy: <name>:<version>, <name> --all, or --all for every pack');
   }
-  if (args['fromPasswordStdin'] === true && args['toPasswordStdin'] === true) {
-    throw new PackpubError('USAGE', '--from-password-stdin and --to-password-stdin cannot both read standard input', {
-      hint: 'pipe one password in; give the other side as PACKPUB_FROM_PASSWORD / PACKPUB_TO_PASSWORD or in the Docker config',
-    });
-  }
   const fromOptions = await resolveSideOptions(args, ctx, 'from');
   const toOptions = await resolveSideOptions(args, ctx, 'to');
   const json = args['json'] === true;

@@ -173,7 +173,6 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
   const paletteSync = args['paletteSync'] === true;
   refusePaletteFlagsWithoutSync(args);
   const palette = paletteSync ? await import('../palette-options.js') : undefined;
-  palette?.refuseTwoStdinReaders(args);
   const targetOptions = await resolveTargetOptions(args, ctx);
   await refuseLayoutInPack(packs, targetOptions, ctx.io.cwd, junit === undefined ? undefined : userPath(ctx.io, junit));
   // packpub's own cache folder and Docker config inside a pack folder (HOME the checkout that is the pack).

@@ -184,6 +184,22 @@ describe('resolveTargetOptions', () => {
     expect(both.stderr()).toBe('');
   });
 
+  // issue 11 point 3: flags that exclude each other are refused in one function, prepareArgs, whichever command has them.
+  it.each([
+    [{ force: true, skipExisting: true }, '--force and --skip-existing contradict each other: choose one'],
+    [{ json: true, jsonLines: true }, '--json and --json-lines contradict each other: choose one'],
+    [{ registry: ['r.example.com/p'], ociLayout: 'out' }, 'give either --registry or --oci-layout, not both'],
+    [{ identityToken: 't', identityTokenStdin: true }, 'give either --identity-token or --identity-token-stdin, not both'],
+    [{ paletteApiKeyStdin: true, passwordStdin: true }, '--palette-api-key-stdin and --password-stdin cannot both read standard input'],
+    [{ paletteApiKeyStdin: true, identityTokenStdin: true }, '--palette-api-key-stdin and --identity-token-stdin cannot both read standard input'],
+    [{ fromPasswordStdin: true, toPasswordStdin: true }, '--from-password-stdin and --to-password-stdin cannot both read standard input'],
+  ])('prepareArgs refuses %j', (given, message) => {
+    expect(() => prepareArgs({ _: ['push'], $0: 'packpub', ...given } as Args)).toThrow(message);
+    // Either alone, or the switch off, is no contradiction.
+    for (const [key, value] of Object.entries(given)) prepareArgs({ _: ['push'], $0: 'packpub', [key]: value } as Args);
+    prepareArgs({ _: ['push'], $0: 'packpub', ...given, [Object.keys(given)[1] as string]: false } as Args);
+  });
+
   it('copy --to "oci: " (blanks) is refused as "oci:" is (was: a layout in a folder named " ")', () => {
     expect(() => parseSide('oci: ', { warnings: [] }, { cwd: '/w', env: {} })).toThrow('"oci:" needs a directory, e.g. oci:./oci-packs');
   });
