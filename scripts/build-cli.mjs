@@ -50,6 +50,17 @@ function swapped(code, what, swaps) {
   return code;
 }
 
+/** A group's test: the module is one of src/'s `names` (a name ending in / takes the folder's files). */
+function sources(names) {
+  const src = join(root, 'src') + '/';
+  return (id) => {
+    const path = id.replace(/\\/g, '/');
+    if (!path.startsWith(src.replace(/\\/g, '/')) || !path.endsWith('.ts')) return false;
+    const name = path.slice(src.length, -'.ts'.length);
+    return names.some((n) => (n.endsWith('/') ? name.startsWith(n) : name === n));
+  };
+}
+
 /** @type {import('rolldown').InputOptions} */
 const common = {
   cwd: root,
@@ -269,9 +280,31 @@ await build({
     entryFileNames: '[name].cjs',
     chunkFileNames: '[name]-[hash].cjs',
     codeSplitting: {
-      // What the entry loads statically (errors, io, the flag checks...) goes into the entry itself
-      // rather than into small chunks shared with the lazy parts: `--version` reads one file.
-      groups: [{ name: 'packpub', tags: ['$initial'] }],
+      groups: [
+        // What the entry loads statically (errors, io, the flag checks...) goes into the entry itself
+        // rather than into small chunks shared with the lazy parts: `--version` reads one file.
+        { name: 'packpub', tags: ['$initial'], priority: 3 },
+        // Small modules shared by many commands, in two chunks rather than one per set of commands that share
+        // them: each file a run loads costs a path, a read of it and of its code cache and a Script of its own,
+        // and a one-pack push loaded ~50 of them, list ~40 (issue 16). `core`: what validate shares with the
+        // commands that open a target; `target`: what those commands share (the OCI layout store, the reports,
+        // the registry's errors and retry rules, the CI outputs). Their modules (and what they import, unless
+        // already in a chunk above) run only declarations and constant tables when loaded; nothing lazy
+        // (test/e2e/bundle.test.ts: yaml, tar-stream, undici, the AWS SDK, pack checks) is among them.
+        { name: 'core', test: sources(['pack/naming', 'oci/reference', 'archive/stat-tree', 'util/shell-word', 'util/fs', 'util/pid', 'cli/own-files']), priority: 2 },
+        {
+          name: 'target',
+          test: sources([
+            'oci/digest', 'oci/manifest', 'oci/media-types', 'util/concurrency', 'util/local-write', 'util/lock-file', 'util/source-date-epoch', 'util/home',
+            'util/redact', 'aws/ecr-host', 'credentials/env', 'credentials/registry-key', 'registry/registry-only', 'registry/errors', 'registry/retry',
+            'registry/host-overrides', 'cli/render', 'cli/signals', 'cli/annotations', 'cli/report', 'cli/target-command', 'cli/palette-flags',
+            'cli/ci-output/', 'operations/push-report', 'operations/copy-report', 'operations/delete-report', 'operations/archive-cache',
+            'operations/discover', 'operations/work-dir', 'operations/resolve-pack', 'operations/precheck', 'targets/options', 'targets/artifact-store',
+            'targets/open', 'targets/oci-layout', 'archive/format',
+          ]),
+          priority: 1,
+        },
+      ],
     },
   },
 });
