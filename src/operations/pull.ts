@@ -9,7 +9,7 @@ import type { ReadableTarget } from '../targets/open.js';
 import { localWriteError, makeDirs, removeMadeFolders } from '../util/fs.js';
 import { judgePackJson, MAX_PACK_JSON_BYTES, sameManifestOn, type FoundPackJson } from './archive-pack-json.js';
 import { resolvePack } from './resolve-pack.js';
-import { leftByGoneRun, ownerTag } from './work-dir.js';
+import { leftByGoneRun, ownerTag, runningHere } from './work-dir.js';
 
 export interface PullOptions {
   /** Directory that becomes the pack folder (default `./<name>-<version>`). Must not exist or be empty. */
@@ -34,10 +34,16 @@ const STAGING_INSIDE = '.packpub-pull-';
 
 /** `own`: this pull's staging folder inside outDir (fillFolder), which says nothing of an earlier pull. */
 function outputTaken(outDir: string, own?: string): PackpubError {
-  // A staging folder of a pull inside it: a pull into it was killed mid-way (its exit handler never ran).
-  const interrupted = readdirSafe(outDir).some((name) => name.startsWith(STAGING_INSIDE) && name !== own);
+  // A staging folder of another pull inside it: that pull is running (two pulls into one folder at once: each is
+  // refused, told it was "interrupted"), or it was killed mid-way (its exit handler never ran).
+  const others = readdirSafe(outDir).filter((name) => name.startsWith(STAGING_INSIDE) && name !== own);
+  const running = others.some((name) => runningHere(name.slice(STAGING_INSIDE.length)));
   return new PackpubError('USAGE', `${outDir} already exists and is not empty`, {
-    hint: interrupted ? `an earlier pull into it was interrupted (it holds a .packpub-pull-* folder): empty ${outDir} and pull again` : 'pass -o with a new directory',
+    hint: running
+      ? 'another pull into it is running (it holds that pull\'s .packpub-pull-* folder): wait for it to end, or pull into another folder'
+      : others.length > 0
+        ? `an earlier pull into it was interrupted (it holds a .packpub-pull-* folder): empty ${outDir} and pull again`
+        : 'pass -o with a new directory',
   });
 }
 

@@ -84,6 +84,16 @@ export async function leftByGoneRun(path: string, rest: string, now = Date.now()
   return now - changed > STALE_FOREIGN_MS;
 }
 
+/**
+ * Whether the run a name's fixed part names (`<pid>-ns<id>-...`, ownerTag) is alive in this PID namespace; false when
+ * it is gone, or cannot be told (another namespace, a name without an owner).
+ */
+export function runningHere(rest: string): boolean {
+  const owner = /^(\d+)-(?:ns(\d+)-)?/.exec(rest);
+  if (owner === null || (owner[2] !== undefined && owner[2] !== pidNamespace())) return false;
+  return !isGone(Number(owner[1]));
+}
+
 /** Remove work folders left by runs that are gone; folders of live runs (and anything else) stay. */
 export async function removeStaleWorkDirs(parent = workParent(), now = Date.now()): Promise<void> {
   let names: string[];

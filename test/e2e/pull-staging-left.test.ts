@@ -60,10 +60,14 @@ describe('pull: staging folders a killed pull left beside -o', () => {
     expect((await readdir(gone)).filter((name) => name.startsWith('.'))).toEqual([]);
     expect(await readdir(gone)).toContain('pack.json');
 
-    // A live run's staging: that pull may still be downloading.
+    // A live run's staging: that pull may still be downloading (was told "interrupted", as both of two pulls at once were).
     const live = join(w.root, 'inside-live');
     await stage(live, `.packpub-pull-${process.pid}-ns${ns}-ghi789`);
-    expectRun(await pull(live), refused(live));
+    expectRun(await pull(live), {
+      code: 2,
+      stdout: '',
+      stderr: [`error: ${live} already exists and is not empty`, "hint: another pull into it is running (it holds that pull's .packpub-pull-* folder): wait for it to end, or pull into another folder"],
+    });
     expect(await readdir(live)).toEqual([`.packpub-pull-${process.pid}-ns${ns}-ghi789`]);
 
     // Beside part of a pack a killed pull had moved in: the staging folder is the sign of it, kept.
