@@ -91,6 +91,10 @@ async function locate(options: LoadConfigOptions, env: NodeJS.ProcessEnv, warnin
         hint: `name the configuration file, or leave ${from} out to use ./packpub.yaml (an unset CI variable often leaves it empty)`,
       });
     }
+    // A CI variable written as a YAML block (`|`) ends in a line break: the message named the file across two lines.
+    if (/[\r\n]/.test(given)) {
+      throw new PackpubError('CONFIG', `${from} ${JSON.stringify(given)} holds a line break`, { hint: 'give the file without it (a CI variable often ends in one: strip it)' });
+    }
     // `--config=~/packpub.yaml`: the shell leaves a `~` after `=` alone.
     const path = homePath(given, env) ?? resolve(options.cwd, given);
     if (!(await isFile(path))) {

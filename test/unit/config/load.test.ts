@@ -191,6 +191,12 @@ describe('loadConfig', () => {
     expect(unused.warnings).toEqual(['packpub.yaml: targets.p.ecr.tagMutability, encryption ignored: public.ecr.aws/myalias/packs is ECR Public, where packpub only creates missing repositories (ecr.createRepositories)']);
   });
 
+  it('refuses --config or PACKPUB_CONFIG holding a line break, naming it quoted (was: the path told across two lines)', async () => {
+    const cwd = await withConfig('targets: {}\n');
+    await expect(loadConfig({ cwd, path: 'packpub.yaml\n', env: {} })).rejects.toMatchObject({ code: 'CONFIG', message: '--config "packpub.yaml\\n" holds a line break' });
+    await expect(loadConfig({ cwd, env: { PACKPUB_CONFIG: 'packpub.yaml\r\n' } })).rejects.toMatchObject({ code: 'CONFIG', message: 'PACKPUB_CONFIG "packpub.yaml\\r\\n" holds a line break' });
+  });
+
   it('reads a file saved with a byte-order mark whole (was: only its first top-level key, the others dropped)', async () => {
     const cwd = await withConfig('\uFEFFpacks: [p]\nrecursive: true\ndefaults:\n  target: t\ntargets:\n  t:\n    ociLayout: out\n');
     expect(await loadConfig({ cwd, env: {} })).toEqual({
