@@ -35,7 +35,13 @@ export class ResolveMap {
   constructor(specs: readonly string[] = []) {
     for (const spec of specs) {
       const e = parseResolveEntry(spec);
-      this.entries.set(`${e.host}:${e.port}`, e.address);
+      const key = `${e.host}:${e.port}`;
+      const earlier = this.entries.get(key);
+      // Two addresses for one HOST:PORT: the last was used without a word (curl takes the first).
+      if (earlier !== undefined && earlier !== e.address) {
+        throw new PackpubError('USAGE', `--resolve gives ${key} two addresses, ${earlier} and ${e.address}`, { hint: 'give one --resolve per HOST:PORT (packpub does not pick one of several for you)' });
+      }
+      this.entries.set(key, e.address);
     }
   }
 

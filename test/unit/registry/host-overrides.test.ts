@@ -28,6 +28,14 @@ describe('--resolve HOST:PORT:ADDRESS', () => {
   });
 });
 
+describe('--resolve given twice for one HOST:PORT', () => {
+  it('refuses two addresses (was: the last one used without a word); the same one twice is one entry', () => {
+    expect(() => new ResolveMap(['r.example:443:10.0.0.1', 'R.example:443:10.0.0.2'])).toThrow(expect.objectContaining({ code: 'USAGE', message: '--resolve gives r.example:443 two addresses, 10.0.0.1 and 10.0.0.2' }));
+    const same = new ResolveMap(['r.example:443:10.0.0.1', 'r.example:443:10.0.0.1', 'r.example:5000:10.0.0.2']);
+    expect([same.size, same.lookup('r.example', 443), same.lookup('r.example', 5000)]).toEqual([2, '10.0.0.1', '10.0.0.2']);
+  });
+});
+
 describe('--resolve addresses', () => {
   it('must be IP addresses', () => {
     expect(() => parseResolveEntry('a.example:443:other.example')).toThrow(/is not an IP address/);
