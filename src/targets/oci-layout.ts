@@ -139,11 +139,23 @@ function unusablePath(path: string, err: unknown): unknown {
   return err;
 }
 
-/** The bytes of a layout file that is a regular file, opened as openRegular opens one (a small file: read on this thread). */
-async function readRegular(path: string): Promise<Buffer> {
+/** The largest manifest read from a layout: a registry's limit (registry/client.ts MAX_MANIFEST_BYTES); a pack's is under 1 KiB. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The bytes of a layout file that is a regular file, opened as openRegular opens one (a small file: read on this thread).
+ * `manifest`: what it is named as a manifest, refused as a registry's answer is past 4 MiB (registry/errors.ts
+ * oversizedManifest: `list` shows such a tag as no pack): a tag naming a layer of GiBs was read whole, `list` of the
+ * whole layout failing "File size ... is greater than 2 GiB", a bug in packpub.
+ */
+async function readRegular(path: string, manifest?: string): Promise<Buffer> {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    if (!fstatSync(fd).isFile()) throw notRegular(path);
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw notRegular(path);
+    if (manifest !== undefined && info.size > MAX_MANIFEST_BYTES) {
+      throw (await import('../registry/errors.js')).oversizedManifest(`manifest ${manifest} is ${info.size} bytes, more than the 4 MiB limit`);
+    }
     return readFileSync(fd);
   } finally {
     closeSync(fd);
@@ -280,7 +292,7 @@ export class OciLayoutStore implements ArtifactStore {
     const path = join(this.dir(repository), 'blobs', 'sha512', hex);
     let bytes: Buffer;
     try {
-      bytes = await readRegular(path);
+      bytes = await readRegular(path, this.reference(repository, String(entry.digest)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -303,7 +315,7 @@ export class OciLayoutStore implements ArtifactStore {
     if (SHA512_DIGEST.test(String(entry.digest))) return this.sha512Manifest(repository, entry);
     let bytes: Buffer;
     try {
-      bytes = await readRegular(this.blobPath(repository, entry.digest));
+      bytes = await readRegular(this.blobPath(repository, entry.digest), this.reference(repository, reference));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
