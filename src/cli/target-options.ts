@@ -261,6 +261,9 @@ function connectionFlagsGiven(flags: TargetOverrides, side: Side | undefined): s
     ...(flags.headers === undefined ? [] : [flag('header')]),
     // --resolve is shared by both sides of a copy: the other side may use it.
     ...(side === undefined && flags.resolve !== undefined ? ['--resolve'] : []),
+    // A registry's flavour and a Harbor project mean nothing to a layout (were ignored without a word).
+    ...(flags.type === undefined ? [] : [flag('registry-type')]),
+    ...(flags.createProject === true ? ['--create-project'] : []),
   ];
 }
 

@@ -116,10 +116,11 @@ describe('connection flags on a local OCI layout', () => {
     expect(named.code, named.stderr).toBe(0);
     expect(named.stderr).toBe('warning: --ca-file ignored: target local is a local OCI layout, not a registry\n');
     const into = join(root, 'flags-copy');
-    const copied = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, '--to', `oci:${into}`, '--from-ca-file', '/nonexistent/ca.pem', '--to-insecure']);
+    // A registry flavour and a Harbor project too (were ignored without a word).
+    const copied = await runCli(['copy', 'hello:1.0.0', '--from', `oci:${layout}`, '--to', `oci:${into}`, '--from-ca-file', '/nonexistent/ca.pem', '--to-insecure', '--to-registry-type', 'harbor', '--create-project']);
     expect(copied.code, copied.stderr).toBe(0);
     expect(copied.stderr).toBe(
-      `warning: --from-ca-file ignored: --from (${layout}) is a local OCI layout, not a registry\nwarning: --to-insecure ignored: --to (${into}) is a local OCI layout, not a registry\n`,
+      `warning: --from-ca-file ignored: --from (${layout}) is a local OCI layout, not a registry\nwarning: --to-insecure, --to-registry-type, --create-project ignored: --to (${into}) is a local OCI layout, not a registry\n`,
     );
     expect((await runCli(['list', '--oci-layout', into])).stdout).toMatch(/^hello\s+1\.0\.0\s/m);
 
