@@ -1,7 +1,8 @@
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { makeSecureContext } from './secure-context.js';
 import { proxyConnectFailure, proxyError, proxyRefusal, tunnelIfProxied, type ProxyError, type ProxyRoute, type ProxySettings } from './proxy.js';
 
 /*
@@ -139,11 +140,13 @@ export function openTunnel(route: ProxyRoute, hostname: string, port: number, op
  * is the trust store of every TLS connection the agent makes: to the API (direct, or inside the tunnel) and to
  * an https:// proxy itself.
  */
-export function tunnellingHttpsAgent(settings: ProxySettings, timeoutMs: number, options: AgentOptions = {}): HttpsAgent {
+export function tunnellingHttpsAgent(settings: ProxySettings, timeoutMs: number, options: Omit<AgentOptions, 'ca'> & { ca?: string[] } = {}): HttpsAgent {
   // A trust store is made into one secure context, handed to every connection (the API's, direct or tunnelled, and
-  // an https:// proxy's): given as `ca`, Node would parse the whole store again for each connection (~50 ms).
+  // an https:// proxy's): given as `ca`, Node would parse the whole store again for each connection (~50 ms). The
+  // process's context for that trust store (net/secure-context.ts), as the registry transport's: each run's agent
+  // made its own again (~50 ms for the public roots a CA file's store holds), for a library user each operation's.
   const { ca, ...rest } = options;
-  const secureContext: SecureContext | undefined = ca === undefined ? undefined : createSecureContext({ ca });
+  const secureContext: SecureContext | undefined = ca === undefined ? undefined : makeSecureContext({ ca });
   // As the SDK's own agent (NodeHttpHandler: keep-alive, at most 50 sockets per host), so a proxy changes no limit.
   const agent = new HttpsAgent({ keepAlive: true, maxSockets: 50, ...rest, ...(secureContext === undefined ? {} : { secureContext }) });
   const direct = agent.createConnection.bind(agent);
