@@ -18,11 +18,22 @@ it('starts each run from no registered secret', async () => {
   expect(redactText(SECRET)).toBe(SECRET);
 });
 
-it('puts back process.env as the run found it', async () => {
-  const run = runCli(['--help']);
-  process.env['PACKPUB_RUNNER_ISOLATION'] = 'set while the run went on';
-  expect((await run).code).toBe(0);
-  expect(process.env['PACKPUB_RUNNER_ISOLATION']).toBeUndefined();
+it('puts back process.env as the run found it: a variable added, changed or removed while it went on', async () => {
+  process.env['PACKPUB_RUNNER_CHANGED'] = 'as the run found it';
+  process.env['PACKPUB_RUNNER_REMOVED'] = 'as the run found it too';
+  try {
+    const run = runCli(['--help']);
+    process.env['PACKPUB_RUNNER_ISOLATION'] = 'set while the run went on';
+    process.env['PACKPUB_RUNNER_CHANGED'] = 'changed while the run went on';
+    delete process.env['PACKPUB_RUNNER_REMOVED'];
+    expect((await run).code).toBe(0);
+    expect(process.env['PACKPUB_RUNNER_ISOLATION']).toBeUndefined();
+    expect(process.env['PACKPUB_RUNNER_CHANGED']).toBe('as the run found it');
+    expect(process.env['PACKPUB_RUNNER_REMOVED']).toBe('as the run found it too');
+  } finally {
+    delete process.env['PACKPUB_RUNNER_CHANGED'];
+    delete process.env['PACKPUB_RUNNER_REMOVED'];
+  }
 });
 
 it('fails a run that leaves the working directory changed or a signal or exit listener behind', async () => {
