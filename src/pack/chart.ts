@@ -719,12 +719,14 @@ function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | u
 /**
  * Refuses a template of the top chart that Go's template parser refuses (go-template.ts): Helm parses every file of
  * templates/ before it renders any (pkg/engine/engine.go render), so every install fails. `rel`: its path in the
- * chart (`templates/x.yaml`). A file without `{{` holds no action.
+ * chart (`templates/x.yaml`). A file without `{{` holds no action. Returns the string it made of an ASCII template
+ * smaller than LARGE_TEMPLATE_BYTES (the one templateText makes of it), for the reference scan to read rather than
+ * make the same string again (issue 16: every top-chart template holding an action was made a string twice).
  */
-function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes, slot?: ChartSlot): void {
+function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes, slot?: ChartSlot): string | undefined {
   const bytes = typeof given === 'string' ? undefined : 'ascii' in given ? given.ascii : given;
-  if (bytes !== undefined && bytes.indexOf('{{') === -1) return;
-  if (bytes === undefined && !(given as string).includes('{{')) return;
+  if (bytes !== undefined && bytes.indexOf('{{') === -1) return undefined;
+  if (bytes === undefined && !(given as string).includes('{{')) return undefined;
   // A large ASCII template is read as its bytes, an action at a time, never made one string (issue 16).
   const ascii = bytes !== undefined && isAscii(bytes);
   const text = bytes === undefined ? (given as string) : ascii && bytes.length >= LARGE_TEMPLATE_BYTES ? bytes : bytes.toString(ascii ? 'latin1' : 'utf8');
@@ -736,7 +738,7 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   }
-  if (refused === undefined) return;
+  if (refused === undefined) return ascii && typeof text === 'string' ? text : undefined;
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
     hint: 'fix the template (`helm lint` or `helm template` shows the same error), then package the chart again',
   });
@@ -822,11 +824,11 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         }
         case 'template': {
           const bytes = await data.bytes();
-          if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
+          const made = use.rel === undefined ? undefined : checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
           if (!use.refs) return;
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
-          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, templateText(bytes, use.label, chart.nested), use.label);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
+          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
         case 'yaml': {
@@ -834,10 +836,10 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
           checkCrd(use, bytes, budget);
-          if (use.file === 'template') checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
+          const made = use.file === 'template' ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : undefined;
           if (!use.refs) return;
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
-          else if (use.refs && (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1)) addRequiredScan(use.slot, templateText(bytes, use.label, chart.nested), use.label);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
+          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
           return;
         }
         case 'subchart-crd':
@@ -1519,8 +1521,8 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
     if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget, top);
     else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) {
       const bytes = await readFileOf(path);
-      if (top) checkTemplateSyntax(path, `${prefix}${name}`, bytes);
-      addTemplateRefs(slot, bytes.toString('utf8'), path);
+      const made = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : undefined;
+      addTemplateRefs(slot, made ?? bytes.toString('utf8'), path);
     }
   }
 }
