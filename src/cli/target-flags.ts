@@ -549,10 +549,21 @@ function refuseEmptyPaths(args: Args): void {
     for (const name of names) {
       const given = args[camel(name)];
       const values = given === undefined ? [] : Array.isArray(given) ? given : [given];
-      for (const value of values) refuseEmptyFlag(name, value);
+      for (const value of values) {
+        refuseEmptyFlag(name, value);
+        if (value === '-' && FILE_FLAGS.has(flag.name)) {
+          // `-` (standard input or output, as build -o reads it) made a layout folder named "-", or read a file of that name.
+          throw new PackpubError('USAGE', `--${name} - names standard input or output, which --${name} does not read or write`, {
+            hint: `give a path (./- for one named "-")`,
+          });
+        }
+      }
     }
   }
 }
+
+/** Table flags naming a file or folder, which `-` does not stand for. */
+const FILE_FLAGS = new Set(['oci-layout', 'registry-config', 'ca-file', 'cert-file', 'key-file']);
 
 /** A text flag given as "" or blanks (an unset CI variable) is refused, USAGE: `--<name> is empty`. */
 export function refuseEmptyFlag(name: string, value: unknown): void {

@@ -29,6 +29,14 @@ describe('--no- of a flag that takes a value, and a lone - as its value', () => 
     expect(await readdir(w.root)).toEqual(['pack']);
   });
 
+  it.each([[['push', 'pack', '--oci-layout', '-']], [['list', '--registry', 'r.example.com/p', '--ca-file=-']]])('%j is refused, exit 2: - is no file for it (was: a layout folder named "-", or "--ca-file is empty")', async (args) => {
+    const flag = args.includes('--oci-layout') ? 'oci-layout' : 'ca-file';
+    const run = await runCli(args, { cwd: w.root });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toBe(`error: --${flag} - names standard input or output, which --${flag} does not read or write\nhint: give a path (./- for one named "-")\n`);
+    expect(await readdir(w.root)).toEqual(['pack']);
+  });
+
   // A lone `-` after a long flag was left to the parser, which took it for a positional and the flag for empty.
   it.each([[['-o', '-']], [['--output', '-']]])('pull %j is refused, exit 2: a pull writes a folder (was: a folder named "-")', async (flag) => {
     const run = await runCli(['pull', 'neg:1.0.0', ...flag], { cwd: w.root });
