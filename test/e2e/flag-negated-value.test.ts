@@ -37,6 +37,13 @@ describe('--no- of a flag that takes a value, and a lone - as its value', () => 
     expect(await readdir(w.root)).toEqual(['pack']);
   });
 
+  it('validate --junit - is refused, exit 2, and writes no file named "-" (was: the report in a file named "-", exit 0)', async () => {
+    const run = await runCli(['validate', 'pack', '--junit', '-'], { cwd: w.root });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain("error: --junit - is standard output, which carries the run's own lines (or its --json report) too\n");
+    expect(await readdir(w.root)).toEqual(['pack']);
+  });
+
   // A lone `-` after a long flag was left to the parser, which took it for a positional and the flag for empty.
   it.each([[['-o', '-']], [['--output', '-']]])('pull %j is refused, exit 2: a pull writes a folder (was: a folder named "-")', async (flag) => {
     const run = await runCli(['pull', 'neg:1.0.0', ...flag], { cwd: w.root });

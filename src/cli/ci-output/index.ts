@@ -201,6 +201,10 @@ export async function checkJunitPath(at: string | Pick<CliIo, 'cwd' | 'env'>, fi
   // over the working directory (exit 1). Refused before anything runs, as the other path flags are; checked
   // before userPath, which makes '' the working directory.
   if (file.trim() === '') throw new PackpubError('USAGE', '--junit is empty', { hint: 'give a value (an unset CI variable often leaves it empty), or leave --junit out' });
+  // `-` (standard output, as build -o reads it) wrote the report to a file named "-", exit 0.
+  if (file === '-') {
+    throw new PackpubError('USAGE', `--junit - is standard output, which carries the run's own lines (or its --json report) too`, { hint: 'give --junit a file (e.g. reports/junit.xml) and read it from there' });
+  }
   if (typeof at !== 'string') file = userPath(at, file);
   const dir = dirname(resolve(cwd, file));
   const info = await stat(dir).catch(() => undefined);
