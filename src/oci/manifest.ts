@@ -187,6 +187,21 @@ export function manifestMediaType(bytes: Uint8Array, claimed: string | undefined
   return claimed ?? MEDIA_TYPE_OCTET_STREAM;
 }
 
+/**
+ * A manifest of the right shape whose config or a layer is named by a digest of another algorithm (the image spec's
+ * grammar, e.g. sha512 from a tool that writes it): said as such, not as "not an image manifest".
+ */
+function otherAlgorithm(m: Record<string, unknown>): { what: string; algorithm: string } | undefined {
+  if (m['schemaVersion'] !== 2 || typeof m['config'] !== 'object' || !Array.isArray(m['layers'])) return undefined;
+  const named = [{ what: 'config', d: m['config'] }, ...m['layers'].map((d) => ({ what: 'layer', d }))];
+  for (const { what, d } of named) {
+    const digest = typeof d === 'object' && d !== null ? (d as Record<string, unknown>)['digest'] : undefined;
+    const found = typeof digest === 'string' ? /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):[a-zA-Z0-9=_-]+$/.exec(digest) : null;
+    if (found !== null && found[1] !== 'sha256') return { what, algorithm: found[1] ?? '' };
+  }
+  return undefined;
+}
+
 /** Parse manifest bytes read from a registry or layout; throws a typed error when it is not an image manifest. */
 export function parseManifest(bytes: Uint8Array): ImageManifest {
   let doc: unknown;
@@ -209,6 +224,8 @@ export function parseManifest(bytes: Uint8Array): ImageManifest {
     !Array.isArray(m['layers']) ||
     !m['layers'].every(isDescriptor)
   ) {
+    const other = typeof doc === 'object' && doc !== null ? otherAlgorithm(m) : undefined;
+    if (other !== undefined) throw new PackpubError('REGISTRY', `manifest names its ${other.what} by a ${other.algorithm} digest: packpub reads sha256 digests only`);
     throw new PackpubError('REGISTRY', 'manifest is not an OCI image manifest (schemaVersion 2 with config and layers)');
   }
   return doc as ImageManifest;

@@ -12,7 +12,8 @@ import { setup } from '../support/stage.js';
  * (descriptor.md; its blob at blobs/sha512/<hex>). One such index.json entry failed `list` of the whole layout, exit
  * 1, "names a blob by ..., which is not a sha256 digest; the layout was not written by packpub or another OCI tool", and
  * so every read of any tag of that repository (inspect, pull, tag, delete). Now its manifest is read, checked by its
- * sha512, and named by its sha256 (as a registry serves those bytes); one naming its layer by sha512 is no pack's.
+ * sha512, and named by its sha256 (as a registry serves those bytes); one naming its layer by sha512 is no pack's, and
+ * pull says so (was: "manifest is not an OCI image manifest").
  */
 
 type Index = { manifests: Array<{ mediaType: string; digest: string; size: number; annotations?: Record<string, string> }> };
@@ -62,7 +63,7 @@ describe('an OCI layout naming manifests by sha512 digests', () => {
     const refused = join(w.root, 'refused');
     const third = await runCli(['pull', 'hello:3.0.0', '--oci-layout', w.layout, '-o', refused]);
     expect(third.code, third.stderr).toBe(1);
-    expect(third.stderr).toContain('hello:3.0.0 is not a pack');
+    expect(third.stderr).toContain('hello:3.0.0 is not a pack: manifest names its layer by a sha512 digest: packpub reads sha256 digests only');
     expect(existsSync(refused)).toBe(false);
 
     expectRun(await runCli(['delete', 'hello:2.0.0', '--oci-layout', w.layout, '--force']), { code: 0, stdout: ['deleted hello:2.0.0'] });

@@ -57,6 +57,19 @@ describe('pack manifest', () => {
     expect(() => parseManifest(Buffer.from('nope'))).toThrow(/not valid JSON/);
   });
 
+  it('names a config or layer digest of another algorithm (was: "not an OCI image manifest")', () => {
+    const sha512 = `sha512:${'ab'.repeat(64)}`;
+    const layer = JSON.parse(ORAS_EXAMPLE) as { config: { digest: string }; layers: { digest: string }[] };
+    layer.layers[0]!.digest = sha512;
+    expect(() => parseManifest(Buffer.from(JSON.stringify(layer)))).toThrow('manifest names its layer by a sha512 digest: packpub reads sha256 digests only');
+    const config = JSON.parse(ORAS_EXAMPLE) as { config: { digest: string } };
+    config.config.digest = sha512;
+    expect(() => parseManifest(Buffer.from(JSON.stringify(config)))).toThrow('manifest names its config by a sha512 digest');
+    const broken = JSON.parse(ORAS_EXAMPLE) as { layers: { digest: string }[] };
+    broken.layers[0]!.digest = 'sha256:short';
+    expect(() => parseManifest(Buffer.from(JSON.stringify(broken)))).toThrow('manifest is not an OCI image manifest (schemaVersion 2 with config and layers)');
+  });
+
   it('takes the created time from SOURCE_DATE_EPOCH', () => {
     expect(createdTime({ SOURCE_DATE_EPOCH: '1700000000' }).toISOString()).toBe('2023-11-14T22:13:20.000Z');
     expect(() => createdTime({ SOURCE_DATE_EPOCH: 'yesterday' })).toThrow(/SOURCE_DATE_EPOCH/);
