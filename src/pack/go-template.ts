@@ -430,21 +430,27 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
   let current = new Uint8Array(16);
   for (let open = text.indexOf('{{'); open !== -1; ) {
     const end = typeof text === 'string' ? lexOne(text, open) : lexWindow(text, open);
-    if (count >= 0) action(open);
+    if (count >= 0) action(open, end - 2);
     open = text.indexOf('{{', end);
   }
   if (stack.length > 0) {
     const last = stack[stack.length - 1] as Block;
-    throw new Refused(last.at, `unexpected EOF: the {{${last.kind}}} here is never closed with {{end}}`);
+    // Go names the line the text ends on (its EOF token's); the opening line is told after its words.
+    throw new Refused(text.length, `unexpected EOF: the {{${last.kind}}} of line ${lineOf(text, last.at)} is never closed with {{end}}`);
   }
 
-  function action(at: number): void {
+  /**
+   * The action opening at `at` whose `}}` is at `close`. Errors are told at the token Go's parser stands on when it
+   * refuses (its line is the one Helm prints): the token at fault, or the `}}` for what is known only at the end.
+   */
+  function action(at: number, close: number): void {
+    const tokenAt = (i: number): number => (i < count ? (starts[i] as number) : close);
     const word = count > 0 && kinds[0] === KW ? (words[0] as string) : undefined;
     switch (word) {
       case 'end': {
-        if (count > 1) throw new Refused(at, `unexpected ${shown(1)} in end`);
+        if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(1)} in end`);
         const block = stack.pop();
-        if (block === undefined) throw new Refused(at, 'unexpected {{end}}');
+        if (block === undefined) throw new Refused(close, 'unexpected {{end}}');
         if (block.saved !== undefined) ({ vars, ranges } = block.saved);
         else {
           vars.length = block.mark;
@@ -454,11 +460,11 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       }
       case 'else': {
         const block = stack[stack.length - 1];
-        if (block === undefined || block.saved !== undefined) throw new Refused(at, 'unexpected {{else}}');
-        if (block.sawElse) throw new Refused(at, 'expected end; found {{else}}');
+        if (block === undefined || block.saved !== undefined) throw new Refused(close, 'unexpected {{else}}');
+        if (block.sawElse) throw new Refused(close, 'expected end; found {{else}}');
         const chained = kindAt(1) === KW && (words[1] === 'if' || words[1] === 'with');
-        if (chained) pipeline(2, at, words[1] as string);
-        else if (count > 1) throw new Refused(at, `unexpected ${shown(1)} in else`);
+        if (chained) pipeline(2, close, words[1] as string);
+        else if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(1)} in else`);
         else block.sawElse = true;
         return;
       }
@@ -467,15 +473,15 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       case 'with': {
         stack.push({ kind: word, at, sawElse: false, mark: vars.length });
         if (word === 'range') ranges++;
-        pipeline(1, at, word);
+        pipeline(1, close, word);
         return;
       }
       case 'define':
       case 'block': {
-        if (word === 'define' && stack.length > 0) throw new Refused(at, `unexpected <define> in command: {{define}} inside {{${(stack[stack.length - 1] as Block).kind}}}`);
-        if (kindAt(1) !== STRING) throw new Refused(at, `unexpected ${count > 1 ? shown(1) : '"}}"'} in ${word} clause: the name must be a quoted string`);
-        if (word === 'define' && count > 2) throw new Refused(at, `unexpected ${shown(2)} in define clause`);
-        if (word === 'block') pipeline(2, at, 'block clause');
+        if (word === 'define' && stack.length > 0) throw new Refused(tokenAt(0), `unexpected <define> in command: {{define}} inside {{${(stack[stack.length - 1] as Block).kind}}}`);
+        if (kindAt(1) !== STRING) throw new Refused(tokenAt(1), `unexpected ${count > 1 ? shown(1) : '"}}"'} in ${word} clause: the name must be a quoted string`);
+        if (word === 'define' && count > 2) throw new Refused(tokenAt(2), `unexpected ${shown(2)} in define clause`);
+        if (word === 'block') pipeline(2, close, 'block clause');
         if (words[1] !== '') defines.push(words[1] as string);
         stack.push({ kind: word, at, sawElse: false, mark: 0, saved: { vars, ranges } });
         vars = ['$'];
@@ -483,19 +489,19 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         return;
       }
       case 'template': {
-        if (kindAt(1) !== STRING) throw new Refused(at, `unexpected ${count > 1 ? shown(1) : '"}}"'} in template clause: the name must be a quoted string`);
-        if (count > 2) pipeline(2, at, 'template clause');
+        if (kindAt(1) !== STRING) throw new Refused(tokenAt(1), `unexpected ${count > 1 ? shown(1) : '"}}"'} in template clause: the name must be a quoted string`);
+        if (count > 2) pipeline(2, close, 'template clause');
         if (stack.length === 0 && words[1] !== '' && !(words[1] as string).includes('/')) runs.push({ name: words[1] as string, at });
         return;
       }
       case 'break':
       case 'continue': {
-        if (count > 1) throw new Refused(at, `unexpected ${shown(1)} in {{${word}}}`);
-        if (ranges === 0) throw new Refused(at, `{{${word}}} outside {{range}}`);
+        if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(1)} in {{${word}}}`);
+        if (ranges === 0) throw new Refused(close, `{{${word}}} outside {{range}}`);
         return;
       }
       default:
-        pipeline(0, at, 'command');
+        pipeline(0, close, 'command');
         if (stack.length === 0) topRuns();
     }
   }
@@ -519,7 +525,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
    * The pipeline of tokens `from` on: its declarations, then commands separated by `|`, each with an operand (a
    * trailing `|` is accepted, as Go's parser accepts it), and at least one command.
    */
-  function pipeline(from: number, at: number, context: string): void {
+  function pipeline(from: number, close: number, context: string): void {
     // Declarations first (`$x :=`, `$i, $v :=`, `$x =`): Go adds them before it reads the commands.
     for (let i = from; i < count; i++) if (kinds[i] === VAR && declared(i)) vars.push(words[i] as string);
     let level = 0;
@@ -564,6 +570,6 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         default:
       }
     }
-    if ((cmds[0] as number) + (current[0] as number) === 0) throw new Refused(at, `missing value for ${context}`);
+    if ((cmds[0] as number) + (current[0] as number) === 0) throw new Refused(close, `missing value for ${context}`);
   }
 }

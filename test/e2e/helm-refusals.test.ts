@@ -57,7 +57,7 @@ const CASES = [
   ...[
     ['a dash in a values key', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  name: {{ .Values.my-name }}\n', `templates/deployment.yaml, line 3: bad character U+002D '-' (a key holding "-" is read with index: {{ index .Values "my-key" }})`],
     ['an unquoted quantity', 'templates/deployment.yaml', 'kind: Deployment\nspec:\n  size: {{ .Values.size | default 10Gi }}\n', 'templates/deployment.yaml, line 3: bad number syntax: "10G" (10Gi is read as a number: quote it, "10Gi")'],
-    ['an if never ended', 'templates/deployment.yaml', 'kind: Deployment\n{{- if .Values.labels }}\nmetadata: {}\n', 'templates/deployment.yaml, line 2: unexpected EOF: the {{if}} here is never closed with {{end}}'],
+    ['an if never ended', 'templates/deployment.yaml', 'kind: Deployment\n{{- if .Values.labels }}\nmetadata: {}\n', 'templates/deployment.yaml, line 4: unexpected EOF: the {{if}} of line 2 is never closed with {{end}}'],
     ['env, which Helm takes out of sprig, in NOTES.txt', 'templates/NOTES.txt', 'Installed in {{ env "HOME" }}\n', 'templates/NOTES.txt, line 1: function "env" not defined'],
     ['an undefined variable in a define', 'templates/_helpers.tpl', '{{- define "web.name" -}}\n{{ $root.Values.name }}\n{{- end -}}\n', 'templates/_helpers.tpl, line 2: undefined variable "$root"'],
   ].map(([name, file, text, says]) => refused(`a template Go's parser refuses: ${name}`, file as string, text as string, `Helm cannot install this chart: Go's template parser refuses ${says as string}`)),

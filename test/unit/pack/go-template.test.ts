@@ -20,7 +20,12 @@ const REFUSED: Array<[string, string, number, string]> = [
   ['no-break space', '{{\u00a0.x }}', 1, "unrecognized character in action: U+00A0 '\u00a0'"],
   ['regex escape', '{{ regexMatch "\\d+" .x }}', 1, 'invalid syntax: the string "\\d+" holds the escape \\d'],
   ['end alone', 'x\n{{- end }}', 2, 'unexpected {{end}}'],
-  ['if never ended', '{{ if .a }}\n{{ range .b }}{{ end }}', 1, 'unexpected EOF: the {{if}} here is never closed with {{end}}'],
+  // Go tells the line its text ends on (the EOF token's), as Helm prints it; the opening line follows its words.
+  ['if never ended', '{{ if .a }}\n{{ range .b }}{{ end }}', 2, 'unexpected EOF: the {{if}} of line 1 is never closed with {{end}}'],
+  // What Go knows only at the `}}` is told at the `}}`'s line (Go 1.19 checked: template: x:3: unexpected {{end}}).
+  ['end alone over lines', '{{\nend\n}}', 3, 'unexpected {{end}}'],
+  ['second else over lines', '{{ if .a }}{{ else }}{{\nelse\n}}{{ end }}', 3, 'expected end; found {{else}}'],
+  ['if without a value over lines', '{{ if\n}}{{ end }}', 2, 'missing value for if'],
   ['two else', '{{ if .a }}{{ else }}{{ else }}{{ end }}', 1, 'expected end; found {{else}}'],
   ['else in define', '{{ define "x" }}{{ else }}{{ end }}', 1, 'unexpected {{else}}'],
   ['nested define', '{{ if .a }}{{ define "x" }}{{ end }}{{ end }}', 1, 'unexpected <define> in command'],
