@@ -2,6 +2,7 @@ import { readNamedFile } from '../util/fs.js';
 import { resolve } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
 import { userPath, type CliIo } from './io.js';
+import { refuseDashPath } from './target-flags.js';
 
 /*
  * Manifest annotations as ORAS 1.0 takes them: `--annotation KEY=VALUE` (repeatable) and
@@ -24,6 +25,7 @@ export async function parseAnnotations(flags: unknown, file: unknown, at: string
   if (file !== undefined && String(file).trim() === '') {
     throw new PackpubError('USAGE', '--annotation-file is empty', { hint: 'give a value (an unset CI variable often leaves it empty), or leave --annotation-file out' });
   }
+  refuseDashPath('annotation-file', file);
   const out: Record<string, string> = {};
   const add = (key: string, value: string, from: string) => {
     if (Object.hasOwn(out, key)) throw new PackpubError('USAGE', `annotation ${key} is given twice (${from})`, { hint: 'give each annotation key once' });

@@ -551,15 +551,21 @@ function refuseEmptyPaths(args: Args): void {
       const values = given === undefined ? [] : Array.isArray(given) ? given : [given];
       for (const value of values) {
         refuseEmptyFlag(name, value);
-        if (value === '-' && FILE_FLAGS.has(flag.name)) {
-          // `-` (standard input or output, as build -o reads it) made a layout folder named "-", or read a file of that name.
-          throw new PackpubError('USAGE', `--${name} - names standard input or output, which --${name} does not read or write`, {
-            hint: `give a path (./- for one named "-")`,
-          });
-        }
+        if (FILE_FLAGS.has(flag.name)) refuseDashPath(name, value);
       }
     }
   }
+}
+
+/**
+ * `-` (standard input or output, as build -o reads it) given to a flag naming a file or folder: it made a layout folder
+ * named "-", or read a file of that name (--annotation-file: "cannot be read as JSON" of whatever was there).
+ */
+export function refuseDashPath(name: string, value: unknown): void {
+  if (value !== '-') return;
+  throw new PackpubError('USAGE', `--${name} - names standard input or output, which --${name} does not read or write`, {
+    hint: `give a path (./- for one named "-")`,
+  });
 }
 
 /** Table flags naming a file or folder, which `-` does not stand for. */

@@ -510,8 +510,10 @@ function warnEcrFlagsUnused(flags: TargetOverrides, options: readonly OpenTarget
   const given = ecrFlagsGiven(flags);
   if (given.length === 0) return;
   const isEcr = (o: OpenTargetOptions): boolean => {
+    // A layout is no ECR, whatever --registry-type says (that flag is named in the layout's own warning).
+    if (o.registry === undefined) return false;
     if (o.type === 'ecr') return true;
-    if (o.type !== undefined || o.registry === undefined) return false;
+    if (o.type !== undefined) return false;
     try {
       const { host } = parseRegistryLocation(o.registry);
       return isEcrHost(host) || isEcrPublicHost(host);
@@ -520,7 +522,9 @@ function warnEcrFlagsUnused(flags: TargetOverrides, options: readonly OpenTarget
     }
   };
   if (options.some(isEcr)) return;
-  writeLine(ctx.io.stderr, `warning: ${given.join(', ')} ignored: ${options.length === 1 ? 'the target is not' : 'no target of this run is'} an AWS ECR registry (give --registry-type ecr if it is one)`);
+  // The hint only where a registry could be ECR under another name: no flag makes a layout ECR.
+  const hint = options.some((o) => o.registry !== undefined) ? ' (give --registry-type ecr if it is one)' : '';
+  writeLine(ctx.io.stderr, `warning: ${given.join(', ')} ignored: ${options.length === 1 ? 'the target is not' : 'no target of this run is'} an AWS ECR registry${hint}`);
 }
 
 /**
@@ -570,6 +574,8 @@ export function parseSide(value: string, loaded: LoadedConfig, io: Pick<CliConte
   if (value.startsWith('oci:')) {
     const dir = value.slice('oci:'.length);
     if (dir.trim() === '') throw new PackpubError('USAGE', '"oci:" needs a directory, e.g. oci:./oci-packs');
+    // `oci:-` made (or read) a layout folder named "-".
+    if (dir === '-') throw new PackpubError('USAGE', '"oci:-" names standard input or output, not a folder', { hint: 'give oci:./- for a folder named "-"' });
     return { kind: 'layout', dir: homePath(dir, io.env) ?? resolve(io.cwd, dir) };
   }
   return { kind: 'registry', registry: value };

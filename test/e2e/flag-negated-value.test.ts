@@ -29,8 +29,8 @@ describe('--no- of a flag that takes a value, and a lone - as its value', () => 
     expect(await readdir(w.root)).toEqual(['pack']);
   });
 
-  it.each([[['push', 'pack', '--oci-layout', '-']], [['list', '--registry', 'r.example.com/p', '--ca-file=-']]])('%j is refused, exit 2: - is no file for it (was: a layout folder named "-", or "--ca-file is empty")', async (args) => {
-    const flag = args.includes('--oci-layout') ? 'oci-layout' : 'ca-file';
+  it.each([[['push', 'pack', '--oci-layout', '-']], [['list', '--registry', 'r.example.com/p', '--ca-file=-']], [['push', 'pack', '--annotation-file', '-']]])('%j is refused, exit 2: - is no file for it (was: a layout folder named "-", or "--ca-file is empty")', async (args) => {
+    const flag = args.includes('--oci-layout') ? 'oci-layout' : args.includes('--annotation-file') ? 'annotation-file' : 'ca-file';
     const run = await runCli(args, { cwd: w.root });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe(`error: --${flag} - names standard input or output, which --${flag} does not read or write\nhint: give a path (./- for one named "-")\n`);

@@ -178,7 +178,13 @@ describe('resolveTargetOptions', () => {
     expect(generic.stderr()).toBe('warning: --ecr-encryption, --ecr-tag, --aws-profile ignored: no target of this run is an AWS ECR registry (give --registry-type ecr if it is one)\n');
     const layout = await parse(['push', '--target', 'local', '--no-create-repositories']);
     await resolveTargetOptions(layout.args, layout.ctx);
-    expect(layout.stderr()).toBe('warning: --no-create-repositories ignored: the target is not an AWS ECR registry (give --registry-type ecr if it is one)\n');
+    expect(layout.stderr()).toBe('warning: --no-create-repositories ignored: the target is not an AWS ECR registry\n');
+    // A layout with --registry-type ecr: both named (was: only --registry-type, --ecr-encryption dropped without a word).
+    const typed = await parse(['push', '--oci-layout', 'out', '--registry-type', 'ecr', '--ecr-encryption', 'KMS']);
+    await resolveTargetOptions(typed.args, typed.ctx);
+    expect(typed.stderr()).toBe('warning: --registry-type ignored: the target (out) is a local OCI layout, not a registry\nwarning: --ecr-encryption ignored: the target is not an AWS ECR registry\n');
+    // `oci:-` names no folder (was: a layout folder named "-").
+    expect(() => parseSide('oci:-', { warnings: [] }, { cwd: '/w', env: {} })).toThrow('"oci:-" names standard input or output, not a folder');
     const both = await parse(['push', '--target', 'harbor,ecr', '--ecr-encryption', 'KMS', '--ecr-kms-key', 'k'], { HARBOR_PASSWORD: 'p' });
     await resolveTargetOptions(both.args, both.ctx);
     expect(both.stderr()).toBe('');
