@@ -86,6 +86,8 @@ function lines(spec: CommandSpec): fc.Arbitrary<string[]> {
       fc.constant([`--${d.name}`]),
       fc.constant([`--no-${d.name}`]),
       value.map((v) => [`--${d.name}`, v]),
+      // A switch followed by true or false, which yargs reads as the switch's value.
+      fc.constantFrom('true', 'false').map((v) => [`--${d.name}`, v]),
       value.map((v) => [`--${d.name}=${v}`]),
       fc.array(value, { minLength: 2, maxLength: 3 }).map((vs) => [`--${d.name}`, ...vs]),
       ...(d.alias === undefined ? [] : [value.map((v) => [`-${d.alias}`, v])]),
@@ -139,7 +141,7 @@ describe('quickArgs reads a command line as yargs does', () => {
           expect(quickOutcome, JSON.stringify(argv)).toEqual(reading);
           if (tables !== undefined) expectSameTables(quickTables, tables);
         }),
-        { numRuns: Number(process.env['QUICK_ARGS_RUNS'] ?? 40) },
+        { numRuns: Number(process.env['QUICK_ARGS_RUNS'] ?? 30) },
       );
     });
   }
