@@ -337,6 +337,8 @@ function scanNumber(text: string, at: number): number {
 interface Block {
   kind: string;
   at: number;
+  /** Where its opening action's `}}` is. */
+  close: number;
   sawElse: boolean;
   /** How many variables were in scope when it opened (if/range/with), or the scope to restore (define/block). */
   mark: number;
@@ -460,7 +462,9 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       }
       case 'else': {
         const block = stack[stack.length - 1];
-        if (block === undefined || block.saved !== undefined) throw new Refused(close, 'unexpected {{else}}');
+        if (block === undefined) throw new Refused(close, 'unexpected {{else}}');
+        // Go reads a block's body as a template of its own and tells the error at the line of the block's `}}`.
+        if (block.saved !== undefined) throw new Refused(block.kind === 'block' ? block.close : close, `unexpected {{else}} in ${block.kind} clause`);
         if (block.sawElse) throw new Refused(close, 'expected end; found {{else}}');
         const chained = kindAt(1) === KW && (words[1] === 'if' || words[1] === 'with');
         if (chained) pipeline(2, close, words[1] as string);
@@ -471,7 +475,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       case 'if':
       case 'range':
       case 'with': {
-        stack.push({ kind: word, at, sawElse: false, mark: vars.length });
+        stack.push({ kind: word, at, close, sawElse: false, mark: vars.length });
         if (word === 'range') ranges++;
         pipeline(1, close, word);
         return;
@@ -483,7 +487,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         if (word === 'define' && count > 2) throw new Refused(tokenAt(2), `unexpected ${shown(2)} in define clause`);
         if (word === 'block') pipeline(2, close, 'block clause');
         if (words[1] !== '') defines.push(words[1] as string);
-        stack.push({ kind: word, at, sawElse: false, mark: 0, saved: { vars, ranges } });
+        stack.push({ kind: word, at, close, sawElse: false, mark: 0, saved: { vars, ranges } });
         vars = ['$'];
         ranges = 0;
         return;

@@ -27,7 +27,9 @@ const REFUSED: Array<[string, string, number, string]> = [
   ['second else over lines', '{{ if .a }}{{ else }}{{\nelse\n}}{{ end }}', 3, 'expected end; found {{else}}'],
   ['if without a value over lines', '{{ if\n}}{{ end }}', 2, 'missing value for if'],
   ['two else', '{{ if .a }}{{ else }}{{ else }}{{ end }}', 1, 'expected end; found {{else}}'],
-  ['else in define', '{{ define "x" }}{{ else }}{{ end }}', 1, 'unexpected {{else}}'],
+  ['else in define', '{{ define "x" }}{{ else }}{{ end }}', 1, 'unexpected {{else}} in define clause'],
+  // Go reads a block's body as a template of its own and names the line of the block's `}}` (Go 1.19 checked).
+  ['else in block', '{{ block "x" .\n}}\n{{ else }}{{ end }}', 2, 'unexpected {{else}} in block clause'],
   ['nested define', '{{ if .a }}{{ define "x" }}{{ end }}{{ end }}', 1, 'unexpected <define> in command'],
   ['define without a quoted name', '{{ define x }}{{ end }}', 1, 'in define clause: the name must be a quoted string'],
   ['empty action', '{{ }}', 1, 'missing value for command'],
