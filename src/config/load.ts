@@ -258,6 +258,16 @@ function checkTarget(name: string, t: ConfigTarget, problems: Problem[], warning
     const ignored = (['type', 'auth', 'tls', 'resolve', 'ecr', 'harbor'] as const).filter((k) => t[k] !== undefined);
     if (ignored.length > 0) warnings.push(`${where}: targets.${name} is an OCI layout; ${ignored.join(', ')} ignored`);
   }
+  // A path of blanks (schema's minLength takes only ""): made absolute against the file's folder, it named a folder " ".
+  const paths: Array<[PathSegment[], string | undefined]> = [
+    [['ociLayout'], t.ociLayout],
+    [['tls', 'caFile'], t.tls?.caFile],
+    [['tls', 'certFile'], t.tls?.certFile],
+    [['tls', 'keyFile'], t.tls?.keyFile],
+    [['auth', 'registryConfig'], t.auth?.registryConfig],
+    [['palette', 'caFile'], t.palette?.caFile],
+  ];
+  for (const [path, value] of paths) if (value !== undefined && value.trim() === '') problems.push({ path: at(...path), message: 'must not be empty' });
   const auth = t.auth ?? {};
   if (auth.username !== undefined && auth.passwordEnv === undefined) {
     problems.push({ path: at('auth', 'username'), message: 'needs auth.passwordEnv: the name of the environment variable that holds the password' });
@@ -426,6 +436,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     });
   }
   const problems: Problem[] = [];
+  (config.packs ?? []).forEach((p, i) => {
+    if (p.trim() === '') problems.push({ path: ['packs', i], message: 'must not be empty' });
+  });
   for (const [name, target] of Object.entries(config.targets ?? {})) checkTarget(name, target, problems, warnings, where);
   const defaultTargets = config.defaults?.target;
   for (const name of defaultTargets === undefined ? [] : Array.isArray(defaultTargets) ? defaultTargets : [defaultTargets]) {
