@@ -53,9 +53,12 @@ export interface TemplateParseError {
 
 class Refused extends Error {
   readonly at: number;
-  constructor(at: number, message: string) {
+  /** Where the action began, when Go names its first line if it is not the error's (`unclosed action started at`). */
+  readonly from: number | undefined;
+  constructor(at: number, message: string, from?: number) {
     super(message);
     this.at = at;
+    this.from = from;
   }
 }
 
@@ -262,7 +265,8 @@ function lexAction(text: string, from: number): number {
       }
       default:
     }
-    if (Number.isNaN(code)) throw new Refused(from, 'unclosed action');
+    // Go tells it at the text's end, naming the action's first line when it is another.
+    if (Number.isNaN(code)) throw new Refused(i, 'unclosed action', from);
     if (code === 0x2b || code === 0x2d || code === 0x2e || (code >= 0x30 && code <= 0x39)) {
       i = scanNumber(text, at);
       const after = alnumAt(text, i);
@@ -374,7 +378,9 @@ export function goTemplateRead(text: string | Buffer): TemplateRead {
     check(text, read.defines, runsAt);
   } catch (err) {
     if (!(err instanceof Refused)) return { defines: [], runs: [] };
-    return { error: { line: lineOf(text, err.at), message: err.message }, defines: [], runs: [] };
+    const line = lineOf(text, err.at);
+    const started = err.from === undefined ? line : lineOf(text, err.from);
+    return { error: { line, message: started === line ? err.message : `${err.message} started at line ${started}` }, defines: [], runs: [] };
   }
   for (const run of runsAt) read.runs.push({ name: run.name, line: lineOf(text, run.at) });
   return read;
@@ -417,7 +423,8 @@ function lexWindow(bytes: Buffer, open: number): number {
     } catch (err) {
       if (!(err instanceof Refused)) throw err;
       if (end < bytes.length) continue;
-      throw new Refused(err.at + open, err.message);
+      for (let i = 0; i < count; i++) starts[i] = (starts[i] as number) + open;
+      throw new Refused(err.at + open, err.message, err.from === undefined ? undefined : err.from + open);
     }
   }
 }
@@ -431,7 +438,21 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
   let cmds = new Int32Array(16);
   let current = new Uint8Array(16);
   for (let open = text.indexOf('{{'); open !== -1; ) {
-    const end = typeof text === 'string' ? lexOne(text, open) : lexWindow(text, open);
+    let end: number;
+    try {
+      end = typeof text === 'string' ? lexOne(text, open) : lexWindow(text, open);
+    } catch (err) {
+      // Go parses an action's tokens as they are lexed: what it refuses among those before the lexer's error is told
+      // first (`{{ foo .a-b }}`: function "foo" not defined). What is known only at the `}}` is not reached.
+      if (count > 0) {
+        try {
+          action(open, Number.MAX_SAFE_INTEGER);
+        } catch (earlier) {
+          if (earlier instanceof Refused && earlier.at !== Number.MAX_SAFE_INTEGER) throw earlier;
+        }
+      }
+      throw err;
+    }
     if (count >= 0) action(open, end - 2);
     open = text.indexOf('{{', end);
   }

@@ -7,7 +7,10 @@ import { goTemplateParseError, goTemplateRead } from '../../../src/pack/go-templ
  */
 
 const REFUSED: Array<[string, string, number, string]> = [
-  ['unclosed action', 'a\n{{ .Values.x\n', 2, 'unclosed action'],
+  // Go tells it at the text's end (Go 1.19: "template: x:3: unclosed action started at x:2").
+  ['unclosed action', 'a\n{{ .Values.x\n', 3, 'unclosed action started at line 2'],
+  // Go parses tokens as they are lexed: an unknown function before a bad character is told first (Go 1.19 checked).
+  ['unknown function before a bad character', '{{ foo .a-b }}', 1, 'function "foo" not defined'],
   ['unclosed comment', '{{/* note', 1, 'unclosed comment'],
   ['comment then text', '{{/* note */ x }}', 1, 'comment ends before closing delimiter'],
   ['unterminated string', '{{ "a\n" }}', 1, 'unterminated quoted string'],
