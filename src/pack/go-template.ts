@@ -266,7 +266,7 @@ function lexAction(text: string, from: number): number {
       default:
     }
     // Go tells it at the text's end, naming the action's first line when it is another.
-    if (Number.isNaN(code)) throw new Refused(i, 'unclosed action', from);
+    if (Number.isNaN(code)) throw new Refused(i, 'unclosed action');
     if (code === 0x2b || code === 0x2d || code === 0x2e || (code >= 0x30 && code <= 0x39)) {
       i = scanNumber(text, at);
       const after = alnumAt(text, i);
@@ -380,7 +380,14 @@ export function goTemplateRead(text: string | Buffer): TemplateRead {
     if (!(err instanceof Refused)) return { defines: [], runs: [] };
     const line = lineOf(text, err.at);
     const started = err.from === undefined ? line : lineOf(text, err.from);
-    return { error: { line, message: started === line ? err.message : `${err.message} started at line ${started}` }, defines: [], runs: [] };
+    let message = err.message;
+    if (started !== line) {
+      // After Go's words, before packpub's own (a hint in parentheses); "unclosed action" says it once.
+      const words = message.indexOf(' (') === -1 ? message.length : message.indexOf(' (');
+      const where = message === 'unclosed action' ? ' started at' : ' in action started at';
+      message = `${message.slice(0, words)}${where} line ${started}${message.slice(words)}`;
+    }
+    return { error: { line, message }, defines: [], runs: [] };
   }
   for (const run of runsAt) read.runs.push({ name: run.name, line: lineOf(text, run.at) });
   return read;
@@ -405,7 +412,13 @@ function lexOne(w: string, open: number): number {
     if (atRightDelim(w, after)) return after + 4;
     throw new Refused(open, 'comment ends before closing delimiter');
   }
-  return lexAction(w, trim ? body + 2 : body);
+  try {
+    return lexAction(w, trim ? body + 2 : body);
+  } catch (err) {
+    // Go names the line of the action's {{ after a lexer error on another line ("... in action started at x:2").
+    if (err instanceof Refused && !err.message.startsWith('invalid syntax')) throw new Refused(err.at, err.message, open);
+    throw err;
+  }
 }
 
 /**

@@ -10,6 +10,8 @@ const REFUSED: Array<[string, string, number, string]> = [
   // Go tells it at the text's end (Go 1.19: "template: x:3: unclosed action started at x:2").
   ['unclosed action', 'a\n{{ .Values.x\n', 3, 'unclosed action started at line 2'],
   // Go parses tokens as they are lexed: an unknown function before a bad character is told first (Go 1.19 checked).
+  // A lexer error on another line than the action's {{ (Go 1.19: "template: x:2: bad character U+002D '-' in action started at x:1").
+  ['bad character in an action over lines', '{{ quote\n.a-b }}', 2, "bad character U+002D '-' in action started at line 1 (a key holding"],
   ['unknown function before a bad character', '{{ foo .a-b }}', 1, 'function "foo" not defined'],
   ['unclosed comment', '{{/* note', 1, 'unclosed comment'],
   ['comment then text', '{{/* note */ x }}', 1, 'comment ends before closing delimiter'],
