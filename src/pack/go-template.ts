@@ -134,12 +134,27 @@ const kindAt = (i: number): number => (i < count ? (kinds[i] as number) : 0);
 /** Whether a string read now names a template: after define, template, block or include (its name is kept then). */
 const naming = (): boolean => count > 0 && (kinds[count - 1] === KW || (kinds[count - 1] === IDENT && words[count - 1] === 'include'));
 
-/** A token as messages show it, in Go's way: `<if>` for a keyword, the character, or what it is. */
-function shown(i: number): string {
+/**
+ * Token `i` of `text` as Go's messages show it (lex.go item.String): `<if>` for a keyword, `<.>`, `<nil>`, else its
+ * text quoted, cut to 10 characters and `...` when longer. Only on the way to an error.
+ */
+function shown(text: string | Buffer, i: number): string {
   const kind = kindAt(i);
   if (kind === KW) return `<${words[i] as string}>`;
-  if (kind === VAR || kind === IDENT || kind === CHAR) return `"${words[i] as string}"`;
-  return ['', '', '', '', 'a field', 'a string', 'a value', '', '"|"', '"("', '")"', '":="', '"="'][kind] ?? 'a value';
+  const at = starts[i] as number;
+  const piece = typeof text === 'string' ? text.slice(at, at + 200) : text.toString('latin1', at, at + 200);
+  let token = ['', '', '', '', '.', '', '', '', '|', '(', ')', ':=', '='][kind] ?? '';
+  if (kind === VAR || kind === IDENT || kind === CHAR) token = words[i] as string;
+  else if (kind === FIELD) token = piece.slice(0, alnumEnd(piece, 1));
+  else if (kind === STRING && piece.startsWith('`')) token = piece.slice(0, piece.indexOf('`', 1) + 1 || piece.length);
+  else if (kind === STRING || piece.startsWith("'")) {
+    let j = 1;
+    while (j < piece.length && piece[j] !== piece[0]) j += piece[j] === '\\' ? 2 : 1;
+    token = piece.slice(0, j + 1);
+  } else if (kind === OPERAND) token = /^(true|false|nil)\b/.exec(piece)?.[0] ?? piece.slice(0, scanNumber(piece, 0));
+  if (token === '.' || token === 'nil') return `<${token}>`;
+  const runes = [...token];
+  return Buffer.byteLength(token) > 10 ? `${JSON.stringify(runes.slice(0, 10).join(''))}...` : JSON.stringify(token);
 }
 
 const SPACE = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
@@ -484,7 +499,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
     const word = count > 0 && kinds[0] === KW ? (words[0] as string) : undefined;
     switch (word) {
       case 'end': {
-        if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(1)} in end`);
+        if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(text, 1)} in end`);
         const block = stack.pop();
         if (block === undefined) throw new Refused(close, 'unexpected {{end}}');
         if (block.saved !== undefined) ({ vars, ranges } = block.saved);
@@ -502,7 +517,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         if (block.sawElse) throw new Refused(close, 'expected end; found {{else}}');
         const chained = kindAt(1) === KW && (words[1] === 'if' || words[1] === 'with');
         if (chained) pipeline(2, close, words[1] as string);
-        else if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(1)} in else`);
+        else if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(text, 1)} in else`);
         else block.sawElse = true;
         return;
       }
@@ -517,8 +532,8 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       case 'define':
       case 'block': {
         if (word === 'define' && stack.length > 0) throw new Refused(tokenAt(0), `unexpected <define> in command: {{define}} inside {{${(stack[stack.length - 1] as Block).kind}}}`);
-        if (kindAt(1) !== STRING) throw new Refused(tokenAt(1), `unexpected ${count > 1 ? shown(1) : '"}}"'} in ${word} clause: the name must be a quoted string`);
-        if (word === 'define' && count > 2) throw new Refused(tokenAt(2), `unexpected ${shown(2)} in define clause`);
+        if (kindAt(1) !== STRING) throw new Refused(tokenAt(1), `unexpected ${count > 1 ? shown(text, 1) : '"}}"'} in ${word} clause: the name must be a quoted string`);
+        if (word === 'define' && count > 2) throw new Refused(tokenAt(2), `unexpected ${shown(text, 2)} in define clause`);
         if (word === 'block') pipeline(2, close, 'block clause');
         if (words[1] !== '') defines.push(words[1] as string);
         stack.push({ kind: word, at, close, sawElse: false, mark: 0, saved: { vars, ranges } });
@@ -527,14 +542,14 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         return;
       }
       case 'template': {
-        if (kindAt(1) !== STRING) throw new Refused(tokenAt(1), `unexpected ${count > 1 ? shown(1) : '"}}"'} in template clause: the name must be a quoted string`);
+        if (kindAt(1) !== STRING) throw new Refused(tokenAt(1), `unexpected ${count > 1 ? shown(text, 1) : '"}}"'} in template clause: the name must be a quoted string`);
         if (count > 2) pipeline(2, close, 'template clause');
         if (stack.length === 0 && words[1] !== '' && !(words[1] as string).includes('/')) runs.push({ name: words[1] as string, at });
         return;
       }
       case 'break':
       case 'continue': {
-        if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(1)} in {{${word}}}`);
+        if (count > 1) throw new Refused(tokenAt(1), `unexpected ${shown(text, 1)} in {{${word}}}`);
         if (ranges === 0) throw new Refused(close, `{{${word}}} outside {{range}}`);
         return;
       }

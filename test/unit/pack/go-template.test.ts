@@ -12,6 +12,11 @@ const REFUSED: Array<[string, string, number, string]> = [
   // Go parses tokens as they are lexed: an unknown function before a bad character is told first (Go 1.19 checked).
   // A lexer error on another line than the action's {{ (Go 1.19: "template: x:2: bad character U+002D '-' in action started at x:1").
   ['bad character in an action over lines', '{{ quote\n.a-b }}', 2, "bad character U+002D '-' in action started at line 1 (a key holding"],
+  // Go shows the token itself (lex.go item.String; Go 1.19 checked): quoted, cut to 10 characters, <.> and <nil>.
+  ['a value after break', '{{ range .a }}{{ break 1 }}{{ end }}', 1, 'unexpected "1" in {{break}}'],
+  ['a field after end', '{{ if .a }}{{ end .b.c }}', 1, 'unexpected ".b" in end'],
+  ['a long string after end', '{{ if .a }}{{ end "a long string here" }}', 1, 'unexpected "\\"a long st"... in end'],
+  ['dot as a define name', '{{ define "a" . }}{{ end }}', 1, 'unexpected <.> in define clause'],
   ['unknown function before a bad character', '{{ foo .a-b }}', 1, 'function "foo" not defined'],
   ['unclosed comment', '{{/* note', 1, 'unclosed comment'],
   ['comment then text', '{{/* note */ x }}', 1, 'comment ends before closing delimiter'],
