@@ -436,25 +436,61 @@ function lexOne(w: string, open: number): number {
   }
 }
 
+/** Bytes of a large ASCII template made a string at a time (lexWindow): at most this many, unless one action is longer. */
+const WINDOW_BYTES = 64 * 1024;
+
+/** The window lexWindow lexes in: the bytes it was made of, where it starts in them, and its text. */
+let windowOf: Buffer | undefined;
+let windowAt = 0;
+let windowText = '';
+
 /**
- * lexOne for a large ASCII template given as its bytes: each action made a string on its own (a window from its
- * `{{`, grown until the action ends in it), never the whole template (chart.ts: such strings cost five times the
- * CPU per byte). A window that cuts an action short always ends in an error (only `}}` ends one), then grows.
+ * lexOne for a large ASCII template given as its bytes: the action at `open` lexed in a window of the bytes made a
+ * string (WINDOW_BYTES from an action's `{{`), kept for the actions after it, never the whole template (chart.ts:
+ * such strings cost five times the CPU per byte). A window that cuts an action short always ends in an error (only
+ * `}}` ends one): the action is then lexed again in a window from its `{{`, eight times larger each time, up to the
+ * template's end, where an error is the template's. (A window per action cost a string and a search of the bytes
+ * per action: issue 16.)
  */
 function lexWindow(bytes: Buffer, open: number): number {
-  for (let size = 512; ; size *= 8) {
-    const end = Math.min(bytes.length, open + size);
+  if (windowOf !== bytes || open < windowAt || open >= windowAt + windowText.length) setWindow(bytes, open, WINDOW_BYTES, true);
+  for (;;) {
     try {
-      const after = lexOne(bytes.toString('latin1', open, end), 0);
-      for (let i = 0; i < count; i++) starts[i] = (starts[i] as number) + open; // none for a comment (count -1)
-      return after + open;
+      const after = lexOne(windowText, open - windowAt);
+      for (let i = 0; i < count; i++) starts[i] = (starts[i] as number) + windowAt; // none for a comment (count -1)
+      return after + windowAt;
     } catch (err) {
       if (!(err instanceof Refused)) throw err;
-      if (end < bytes.length) continue;
-      for (let i = 0; i < count; i++) starts[i] = (starts[i] as number) + open;
-      throw new Refused(err.at + open, err.message, err.from === undefined ? undefined : err.from + open);
+      if (windowAt + windowText.length >= bytes.length) {
+        for (let i = 0; i < count; i++) starts[i] = (starts[i] as number) + windowAt;
+        throw new Refused(err.at + windowAt, err.message, err.from === undefined ? undefined : err.from + windowAt);
+      }
+      setWindow(bytes, open, Math.max(WINDOW_BYTES, (windowAt + windowText.length - open) * 8), false);
     }
   }
+}
+
+/**
+ * The window of `bytes` from `at`, `size` bytes at most, ending right after the last `}}` in it when it ends before the
+ * bytes do: an action ends at its first `}}` (bar one inside a string or comment), so the lexer seldom reads past the
+ * window's end, which costs more than the cut (V8 throws away the code it optimised the lexer to: "out of bounds").
+ * Not cut (`cut` false) when the action at `at` did not end in the window before: it holds a `}}` of its own.
+ */
+function setWindow(bytes: Buffer, at: number, size: number, cut: boolean): void {
+  let end = Math.min(bytes.length, at + size);
+  if (cut && end < bytes.length) {
+    const close = bytes.lastIndexOf('}}', end - 2);
+    if (close > at) end = close + 2;
+  }
+  windowOf = bytes;
+  windowAt = at;
+  windowText = bytes.toString('latin1', at, end);
+}
+
+/** The next `{{` of a large template's bytes from `from` (the end of an action lexWindow read): found in its window first. */
+function nextOpen(bytes: Buffer, from: number): number {
+  const inWindow = windowText.indexOf('{{', from - windowAt);
+  return inWindow !== -1 ? inWindow + windowAt : bytes.indexOf('{{', Math.max(from, windowAt + windowText.length - 1));
 }
 
 function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>): void {
@@ -465,24 +501,30 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
   // one has an operand yet.
   let cmds = new Int32Array(16);
   let current = new Uint8Array(16);
-  for (let open = text.indexOf('{{'); open !== -1; ) {
-    let end: number;
-    try {
-      end = typeof text === 'string' ? lexOne(text, open) : lexWindow(text, open);
-    } catch (err) {
-      // Go parses an action's tokens as they are lexed: what it refuses among those before the lexer's error is told
-      // first (`{{ foo .a-b }}`: function "foo" not defined). What is known only at the `}}` is not reached.
-      if (count > 0) {
-        try {
-          action(open, Number.MAX_SAFE_INTEGER);
-        } catch (earlier) {
-          if (earlier instanceof Refused && earlier.at !== Number.MAX_SAFE_INTEGER) throw earlier;
+  try {
+    for (let open = text.indexOf('{{'); open !== -1; ) {
+      let end: number;
+      try {
+        end = typeof text === 'string' ? lexOne(text, open) : lexWindow(text, open);
+      } catch (err) {
+        // Go parses an action's tokens as they are lexed: what it refuses among those before the lexer's error is told
+        // first (`{{ foo .a-b }}`: function "foo" not defined). What is known only at the `}}` is not reached.
+        if (count > 0) {
+          try {
+            action(open, Number.MAX_SAFE_INTEGER);
+          } catch (earlier) {
+            if (earlier instanceof Refused && earlier.at !== Number.MAX_SAFE_INTEGER) throw earlier;
+          }
         }
+        throw err;
       }
-      throw err;
+      if (count >= 0) action(open, end - 2);
+      open = typeof text === 'string' ? text.indexOf('{{', end) : nextOpen(text, end);
     }
-    if (count >= 0) action(open, end - 2);
-    open = text.indexOf('{{', end);
+  } finally {
+    // The window's string is not kept past the template.
+    windowOf = undefined;
+    windowText = '';
   }
   if (stack.length > 0) {
     const last = stack[stack.length - 1] as Block;

@@ -95,6 +95,18 @@ describe('goTemplateParseError', () => {
       if (tail !== '') expect(fromBytes?.line).toBe(base.split('\n').length - 1 + line);
     }
   });
+
+  // The bytes are made strings 64 KiB at a time, cut after the last `}}` in them: an action holding a `}}` of its own
+  // in a string across that cut is read again in a window from its `{{`; then a verdict after it.
+  it('reads an action whose string holds }} across a window cut as its string', () => {
+    for (const shift of [-12, -6, -3, -1, 0, 1, 4]) {
+      const filler = '{{ .a }}\n'.repeat(Math.floor((65536 - 20 + shift) / 9));
+      for (const tail of ['', '{{ end }}', '{{ .Values.my-key }}']) {
+        const text = `${filler}{{ print "}}${' '.repeat(40)}" }}\n${'{{ .b }}\n'.repeat(100)}${tail}`;
+        expect(goTemplateRead(Buffer.from(text, 'latin1'))).toEqual(goTemplateRead(text));
+      }
+    }
+  });
 });
 
 describe('goTemplateRead', () => {
