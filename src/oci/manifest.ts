@@ -35,6 +35,13 @@ export interface ImageManifest {
 }
 
 /** The two-byte `{}` config ORAS 1.0 pushes when none is given. */
+/**
+ * The largest manifest packpub reads, from a registry (registry/client.ts) or a layout (targets/oci-layout.ts): the
+ * limit registries may put on a manifest they take (distribution-spec "Pushing Manifests"; ECR's limit); a pack's is under
+ * 1 KiB.
+ */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
 export const EMPTY_CONFIG_BYTES = Buffer.from('{}');
 export const EMPTY_CONFIG: Descriptor = {
   mediaType: MEDIA_TYPE_UNKNOWN_CONFIG,

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ARCHIVE_THROUGH, archiveMtime, buildArchive } from '../archive/index.js';
+import { archiveMtime, buildArchive } from '../archive/index.js';
+import { ARCHIVE_THROUGH } from '../archive/build.js';
 import { folderCheck } from '../archive/stat-tree.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';

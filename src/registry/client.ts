@@ -7,7 +7,7 @@ import { isDigest, parseDigest, sha256Digest, verified, type Digest } from '../o
 import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
-import { manifestMediaType, type FetchedManifest } from '../oci/manifest.js';
+import { manifestMediaType, MAX_MANIFEST_BYTES, type FetchedManifest } from '../oci/manifest.js';
 import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, oversizedManifest, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
 import { contentCoding, digestHeader, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpResponse, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, backoffDelayMs, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
@@ -32,8 +32,6 @@ const MANIFEST_ACCEPT_HEADER = MANIFEST_ACCEPT.join(', ');
 const FRESH = 'no-cache';
 const MANIFEST_READ_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: MANIFEST_ACCEPT_HEADER, 'cache-control': FRESH });
 const LIST_READ_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'cache-control': FRESH });
-/** Registries may refuse manifests above 4 MiB (distribution-spec "Pushing Manifests"; ECR's limit). */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Page size asked for tags and catalog; ECR refuses n above 1000. */
 export const DEFAULT_PAGE_SIZE = 1000;
 const LIST_BODY_LIMIT = 16 * 1024 * 1024;

@@ -694,7 +694,7 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
 }
 
 /**
- * The errors of a manifest answer over the 4 MiB limit (client.ts MAX_MANIFEST_BYTES): what the tag holds is no pack
+ * The errors of a manifest answer over the 4 MiB limit (oci/manifest.ts MAX_MANIFEST_BYTES): what the tag holds is no pack
  * (list says so and lists on). Here, not in client.ts: list of an OCI layout asks isOversizedManifest without loading
  * the registry client and its HTTP stack.
  */

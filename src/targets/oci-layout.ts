@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
 import { DigestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
-import { manifestMediaType, type Descriptor } from '../oci/manifest.js';
+import { manifestMediaType, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
@@ -139,8 +139,6 @@ function unusablePath(path: string, err: unknown): unknown {
   return err;
 }
 
-/** The largest manifest read from a layout: a registry's limit (registry/client.ts MAX_MANIFEST_BYTES); a pack's is under 1 KiB. */
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /**
  * The bytes of a layout file that is a regular file, opened as openRegular opens one (a small file: read on this thread).
