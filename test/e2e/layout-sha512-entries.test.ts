@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
 import { publishedLayout } from '../support/published.js';
 import { setup } from '../support/stage.js';
 
@@ -70,5 +71,16 @@ describe('an OCI layout naming manifests by sha512 digests', () => {
     const after = JSON.parse(await readFile(join(w.repo, 'index.json'), 'utf8')) as Index;
     expect(after.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name'])).toEqual(['1.0.0', '3.0.0']);
     expectRun(await runCli(['pull', 'hello:1.0.0', '--oci-layout', w.layout, '-o', join(w.root, 'first')]), { code: 0 });
+
+    // push --force over the version a sha512 entry names: replaced (the entry's held manifest read by its sha512, not
+    // taken for another publisher's change of the tag).
+    const next = await writePack(join(w.root, 'next'), { name: 'hello', version: '3.0.0' });
+    const forced = await runCli(['push', next, '--oci-layout', w.layout, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    const replaced = JSON.parse(await readFile(join(w.repo, 'index.json'), 'utf8')) as Index;
+    const thirdEntry = replaced.manifests.filter((m) => m.annotations?.['org.opencontainers.image.ref.name'] === '3.0.0');
+    expect(thirdEntry).toHaveLength(1);
+    expect(thirdEntry[0]?.digest).toMatch(/^sha256:/);
+    expect(forced.stdout).toContain(`(${thirdEntry[0]?.digest.slice(0, 'sha256:'.length + 12)}`);
   });
 });
