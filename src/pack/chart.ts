@@ -649,9 +649,11 @@ class ArchiveCollector {
       // The top chart's own files only: a subchart's are installed only when its condition holds.
       const yaml = this.depth === 0 && placed.chain.length === 0 && size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
       if (yaml !== undefined) return { kind: 'yaml', file: yaml, rel, slot, label: entryLabel, refs };
-      const top = this.depth === 0 && placed.chain.length === 0 && rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES;
-      if (this.depth === 0 && placed.chain.length === 0 && rel.startsWith('templates/') && size > MAX_TEMPLATE_BYTES) slot.unreadTemplate = true;
-      if (top) return { kind: 'template', slot, label: entryLabel, rel, refs };
+      // The top chart's own templates are parse-checked (checkTemplateSyntax); one too large to read leaves its defines unknown.
+      if (this.depth === 0 && placed.chain.length === 0 && rel.startsWith('templates/')) {
+        if (size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel, rel, refs };
+        slot.unreadTemplate = true;
+      }
       if (refs) return { kind: 'template', slot, label: entryLabel, refs };
       if (size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') return { kind: 'subchart-crd', rel, slot, label: entryLabel };
       if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
