@@ -631,10 +631,12 @@ export async function syncPaletteRegistry(client: PaletteClient, target: Palette
     // `signal` gives up the Palette call in flight too, not only the waits between them.
     return await client.whileNotAborted(options.signal, () => syncOnce(client, target, options, progress));
   } catch (err) {
-    // The interrupt stays as it is (push reports it as an abandoned step); another error after the sync was asked for
-    // keeps what the run had confirmed by then.
-    if (progress.stopped === undefined || !isPackpubError(err) || err.code === 'ABORTED') throw err;
-    throw new PaletteSyncStopped(err, progress.stopped(err));
+    // An error after the sync was asked for keeps what the run had confirmed by then; so does the interrupt (still an
+    // ABORTED error): `palette sync --json` stopped by a signal printed nothing, and push --palette-sync's report, JUnit
+    // and summary left out the packs Palette had been seen to list before it.
+    if (progress.stopped === undefined || !isPackpubError(err)) throw err;
+    const why = err.code === 'ABORTED' ? new PackpubError('ABORTED', 'interrupted before Palette was seen to list it') : err;
+    throw new PaletteSyncStopped(err, progress.stopped(why));
   }
 }
 

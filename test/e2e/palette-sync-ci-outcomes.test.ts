@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnCli, waitFor } from '../support/cli.js';
 import { startPaletteLab } from '../support/palette-lab.js';
 import { writePacks } from '../support/packs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
@@ -26,7 +26,7 @@ const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-ci-outcomes-', key: KEY, name: 'outcomes-lab', base: 'outcomes', clock, shared: true });
   // In front of Palette: answers for it once the sync was asked for (an outage after the trigger).
   const proxy = stack.add(await startRecordingProxy(lab.palette.url));
-  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0', e: 'oc-e:1.0.0' });
+  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0', e: 'oc-e:1.0.0', f: 'oc-f:1.0.0', g: 'oc-g:1.0.0' });
   return { ...lab, proxy, packs };
 });
 
@@ -124,6 +124,58 @@ describe('palette sync in CI, each outcome of the loop', () => {
       expect(run.stderr.split('\n').filter((l) => l.startsWith('::error'))).not.toEqual([]);
       // The 403 came from in front of Palette's sync: it never got a sync request.
       expect(w.palette.registries.get(w.uid)?.syncRequests.length).toBe(syncsBefore);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+  });
+
+  it('palette sync --json interrupted (SIGTERM) after one pack was confirmed and while another was read: exit 130; the JSON, the JUnit report and the summary keep the confirmed pack and say the other is not (was: stdout empty, one "stopped" case)', async () => {
+    for (const p of [w.packs.f, w.packs.g]) expect((await runCli(['push', p, ...at()], { env: env() })).code).toBe(0);
+    const summary = join(w.root, 'summary-interrupted.md');
+    const junit = join(w.root, 'junit-interrupted.xml');
+    await writeFile(summary, '');
+    const syncsBefore = w.palette.registries.get(w.uid)?.syncRequests.length ?? 0;
+    // oc-f is read and listed; every read of oc-g is answered 503 (retried): the signal comes during those retries.
+    const read = { f: false, g: false };
+    w.proxy.onRequest = (req) => {
+      if (req.method === 'GET' && req.path.startsWith('/v1/packs/oc-f/')) read.f = true;
+      if (req.method !== 'GET' || !req.path.startsWith('/v1/packs/oc-g/')) return 'pass';
+      read.g = read.f;
+      return { status: 503, headers: { 'content-type': 'application/json' }, body: '{"code":"ServiceUnavailable","message":"upstream restarting"}' };
+    };
+    try {
+      const run = spawnCli(['palette', 'sync', 'oc-f:1.0.0', 'oc-g:1.0.0', ...at(), '--palette-poll-interval', '0.05', '--json', '--junit', junit], {
+        env: { ...env(), GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: w.root },
+      });
+      try {
+        await waitFor(() => read.g, 'oc-g to be read after oc-f');
+        run.child.kill('SIGTERM');
+        const result = await run.done;
+        expect(result.code, result.stderr).toBe(130);
+        expect(result.stderr).toContain('error: interrupted while Palette was asked; nothing was written to the registry;');
+        const reason = 'not confirmed: interrupted before Palette was seen to list it';
+        const report = JSON.parse(result.stdout) as { status: string; error: { code: string }; targets: { target: string; status: string; packs: unknown[] }[] };
+        expect(report.status).toBe('error');
+        expect(report.error.code).toBe('ABORTED');
+        expect(report.targets.map((t) => [t.target, t.status])).toEqual([[target(), 'published-not-visible']]);
+        expect(report.targets[0]?.packs).toEqual([
+          { name: 'oc-f', version: '1.0.0', status: 'visible', packUid: packUid('oc-f') },
+          { name: 'oc-g', version: '1.0.0', status: 'not-visible', reason },
+        ]);
+        const md = await readFile(summary, 'utf8');
+        expect(md.split('\n')[0]).toBe('### packpub palette sync: interrupted');
+        expect(md).toContain(`| oc-f | 1.0.0 | visible | ${packUid('oc-f')} |  |\n| oc-g | 1.0.0 | not-visible |  | ${reason} |\n`);
+        const xml = await readFile(junit, 'utf8');
+        await runChildText('xmllint', ['--noout', '--schema', XSD, junit]);
+        expect(xml).toMatch(/<testsuites name="packpub palette sync" tests="3" failures="2" errors="0"/);
+        expect(xml).toContain(`<testcase name="oc-f:1.0.0" classname="palette ${target()}" time="0.000">\n      <system-out>visible in Palette (packUid ${packUid('oc-f')})</system-out>`);
+        expect(xml).toContain(`<testcase name="oc-g:1.0.0" classname="palette ${target()}" time="0.000">\n      <failure message="not visible in Palette: ${reason}" type="ABORTED">`);
+        // One sync asked for; Palette lists both (the 503s came from in front of it).
+        expect(w.palette.registries.get(w.uid)?.syncRequests.length).toBe(syncsBefore + 1);
+        expect(w.palette.registries.get(w.uid)?.index.get('oc-g')?.has('1.0.0')).toBe(true);
+      } finally {
+        run.child.kill('SIGKILL');
+      }
     } finally {
       w.proxy.onRequest = undefined;
     }

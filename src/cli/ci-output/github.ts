@@ -369,7 +369,9 @@ export function paletteSyncSummary(palette: PaletteOutcome): string {
   const problems = paletteProblems(palette);
   const heading =
     palette.status === 'error'
-      ? 'stopped by an error'
+      ? palette.error.code === 'ABORTED'
+        ? 'interrupted'
+        : 'stopped by an error'
       : problems.length === 0
         ? 'every pack is visible in Palette'
         : problems.every((p) => p.everyPackListed === true)
