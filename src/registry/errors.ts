@@ -563,6 +563,8 @@ export interface NetworkErrorContext {
   plainHttpFlag?: string | undefined;
   /** This host answered a request earlier in this run: a refused connection is a restart, retried (chaos s22 F6). */
   answeredBefore?: boolean;
+  /** The CA file the transport trusts besides the public roots, as the user named it (`--ca-file`, a packpub.yaml key) and the file. */
+  caFile?: { setting: string; file: string } | undefined;
 }
 
 const CLIENT_CERT_NEEDED_HINT = 'pass --cert-file CERT --key-file KEY with a client certificate the registry trusts (mTLS)';
@@ -582,6 +584,51 @@ export function isClientCertificateAlert(code: string | undefined): boolean {
   return code !== undefined && CLIENT_CERT_ALERT.test(code);
 }
 
+/** The names a certificate Node refused for another host name holds (`DNS:a, IP Address:b`), cut for messages; undefined when not said. */
+function certificateNames(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const names = (e as { cert?: { subjectaltname?: unknown } }).cert?.subjectaltname;
+    if (typeof names === 'string' && names !== '') return redactText(names.length > 200 ? `${names.slice(0, 200)}...` : names);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * A server certificate that did not pass verification, said by why. Each read "could not be verified", hint "pass
+ * --ca-file <pem> for a private CA": also to a user who had passed --ca-file (a file without the CA that signed it),
+ * and for a certificate of other names or out of its dates, which no CA file makes good.
+ */
+function certificateRefused(err: unknown, code: string | undefined, ctx: NetworkErrorContext, base: RegistryErrorInit): RegistryError {
+  const host = ctx.url.host;
+  // copy names the side's flags (--to-ca-file, --from-insecure)
+  const flags = plainHttpFlags(ctx.plainHttpFlag);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
+    const names = certificateNames(err);
+    const port = ctx.url.port === '' ? (ctx.url.protocol === 'https:' ? '443' : '80') : ctx.url.port;
+    return new RegistryError('TLS', `TLS certificate of ${host} is not for the name ${ctx.url.hostname}${names === undefined ? '' : ` (it names ${names})`} (${code})`, {
+      ...base,
+      hint: `reach the registry by a name its certificate holds (when that name does not resolve here: --resolve NAME:${port}:ADDRESS), or have its owner add ${ctx.url.hostname} to the certificate (${flags.insecure} skips verification)`,
+    });
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new RegistryError('TLS', `TLS certificate of ${host} (or of a CA that signed it) ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (${code})`, {
+      ...base,
+      hint: `its owner must ${code === 'CERT_HAS_EXPIRED' ? 'renew' : 'replace'} it; if it should be valid now, check this machine's clock (it reads ${new Date().toISOString().slice(0, 19)}Z) (${flags.insecure} skips verification)`,
+    });
+  }
+  if (ctx.caFile !== undefined) {
+    return new RegistryError('TLS', `TLS certificate of ${host} could not be verified, also with the CA file given (${ctx.caFile.setting} ${ctx.caFile.file}) (${code})`, {
+      ...base,
+      hint: `${ctx.caFile.setting} holds no CA that signed it: give the CA certificate that did (a self-signed certificate: the certificate itself; signed by an intermediate CA the registry does not send: that one too), or ${flags.insecure} to skip verification`,
+    });
+  }
+  return new RegistryError('TLS', `TLS certificate of ${host} could not be verified (${code})`, {
+    ...base,
+    hint: `pass ${flags.caFile} <pem> for a private CA (or ${flags.insecure} to skip verification)`,
+  });
+}
+
 /** Map a failure below HTTP (DNS, TCP, TLS, timeouts) to NETWORK or TLS, with what to check. */
 export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): PackpubError {
   if (err instanceof PackpubError) return err;
@@ -589,13 +636,7 @@ export function errorFromNetwork(err: unknown, ctx: NetworkErrorContext): Packpu
   const host = ctx.url.host;
   const base: RegistryErrorInit = { method: ctx.method, url: ctx.url, cause: err };
   const message = err instanceof Error ? err.message : String(err);
-  if (isCertificateVerifyError(code)) {
-    return new RegistryError('TLS', `TLS certificate of ${host} could not be verified (${code})`, {
-      ...base,
-      // copy names the side's flags (--to-ca-file, --from-insecure)
-      hint: `pass ${plainHttpFlags(ctx.plainHttpFlag).caFile} <pem> for a private CA (or ${plainHttpFlags(ctx.plainHttpFlag).insecure} to skip verification)`,
-    });
-  }
+  if (isCertificateVerifyError(code)) return certificateRefused(err, code, ctx, base);
   if (isClientCertificateAlert(code)) {
     const alert = (CLIENT_CERT_ALERT.exec(code ?? '')?.[1] ?? '').toLowerCase().replace(/_/g, ' ');
     return ctx.clientCertificate === true

@@ -316,6 +316,8 @@ class UndiciTransport implements HttpTransport {
   private readonly certificateAlerts = new Map<string, Error>();
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as read when the transport was made (net/proxy.ts). */
   private readonly proxies: ProxySettings;
+  /** The CA file given, as the user named it, for a certificate it did not verify (errorFromNetwork). */
+  private readonly caFileGiven: { setting: string; file: string } | undefined;
 
   constructor(options: TransportOptions) {
     refuseWithoutWebAssembly();
@@ -348,6 +350,7 @@ class UndiciTransport implements HttpTransport {
 
     // Read and checked now (a bad file is refused before any request); made into a context on the first HTTPS connection.
     const ca = options.caFile === undefined ? undefined : loadCaFile(options.caFile, names.caFile);
+    this.caFileGiven = options.caFile === undefined ? undefined : { setting: names.caFile ?? plainHttpFlags(names.plainHttp).caFile, file: options.caFile };
     const tlsOptions = {
       rejectUnauthorized: options.insecure !== true,
       timeout: Math.min(this.requestTimeoutMs, 30_000),
@@ -575,7 +578,7 @@ class UndiciTransport implements HttpTransport {
       const alert = this.certificateAlerts.get(alertKey);
       this.certificateAlerts.delete(alertKey);
       const own = url.origin === this.registryOrigin && this.clientCertificate;
-      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own, plainHttpFlag: this.plainHttpFlag, answeredBefore: this.answered.has(origin) });
+      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own, plainHttpFlag: this.plainHttpFlag, answeredBefore: this.answered.has(origin), caFile: this.caFileGiven });
       trace(`error ${code ?? mapped.code}`);
       throw mapped;
     }

@@ -180,7 +180,9 @@ describe('errorFromNetwork', () => {
     ['ECONNRESET', 'NETWORK', 'connection to r.example:5000 was closed unexpectedly', 'proxies'],
     ['UND_ERR_HEADERS_TIMEOUT', 'NETWORK', 'timed out waiting for r.example:5000', '--request-timeout'],
     ['SELF_SIGNED_CERT_IN_CHAIN', 'TLS', 'TLS certificate of r.example:5000 could not be verified (SELF_SIGNED_CERT_IN_CHAIN)', '--ca-file <pem>'],
-    ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLS', 'TLS certificate of r.example:5000 could not be verified (ERR_TLS_CERT_ALTNAME_INVALID)', '--insecure'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLS', 'TLS certificate of r.example:5000 is not for the name r.example (ERR_TLS_CERT_ALTNAME_INVALID)', 'a name its certificate holds (when that name does not resolve here: --resolve NAME:5000:ADDRESS)'],
+    ['CERT_HAS_EXPIRED', 'TLS', 'TLS certificate of r.example:5000 (or of a CA that signed it) has expired (CERT_HAS_EXPIRED)', "its owner must renew it; if it should be valid now, check this machine's clock"],
+    ['CERT_NOT_YET_VALID', 'TLS', 'TLS certificate of r.example:5000 (or of a CA that signed it) is not valid yet (CERT_NOT_YET_VALID)', "check this machine's clock"],
   ])('%s', (code, expectedCode, message, hint) => {
     const err = net(code);
     expect(err.code).toBe(expectedCode);
