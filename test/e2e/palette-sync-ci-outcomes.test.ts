@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
-import { runCli, spawnCli, waitFor } from '../support/cli.js';
+import { runBin, runCli, spawnCli, waitFor } from '../support/cli.js';
 import { startPaletteLab } from '../support/palette-lab.js';
 import { writePacks } from '../support/packs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
@@ -26,7 +26,7 @@ const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-ci-outcomes-', key: KEY, name: 'outcomes-lab', base: 'outcomes', clock, shared: true });
   // In front of Palette: answers for it once the sync was asked for (an outage after the trigger).
   const proxy = stack.add(await startRecordingProxy(lab.palette.url));
-  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0', e: 'oc-e:1.0.0', f: 'oc-f:1.0.0', g: 'oc-g:1.0.0' });
+  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0', e: 'oc-e:1.0.0', f: 'oc-f:1.0.0', g: 'oc-g:1.0.0', h: 'oc-h:1.0.0' });
   return { ...lab, proxy, packs };
 });
 
@@ -179,6 +179,22 @@ describe('palette sync in CI, each outcome of the loop', () => {
     } finally {
       w.proxy.onRequest = undefined;
     }
+  });
+
+  it('push --palette-sync --json: durationMs, the whole run\'s wall time, holds the wait for Palette, and so does the JUnit report\'s time (was: the push\'s alone)', async () => {
+    const junit = join(w.root, 'junit-duration.xml');
+    // A process of its own: its clock is the system's, as Palette's wait in it (this file skips waits in-process).
+    const run = await runBin(['push', w.packs.h, ...at(), '--palette-sync', '--palette-poll-interval', '1', '--json', '--junit', junit], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { durationMs: number; results: { status: string; durationMs: number }[]; palette: { status: string; targets: { durationMs: number }[] } };
+    expect(report.results.map((r) => r.status)).toEqual(['published']);
+    expect(report.palette.status).toBe('visible');
+    const waited = report.palette.targets[0]?.durationMs ?? 0;
+    // At least two polls a second apart.
+    expect(waited).toBeGreaterThanOrEqual(2000);
+    expect(report.durationMs).toBeGreaterThanOrEqual((report.results[0]?.durationMs ?? 0) + waited);
+    expect(await readFile(junit, 'utf8')).toContain(`<testsuites name="packpub push" tests="2" failures="0" errors="0" time="${(report.durationMs / 1000).toFixed(3)}">`);
+    expect(w.palette.registries.get(w.uid)?.index.get('oc-h')?.has('1.0.0')).toBe(true);
   });
 
   // Last: the sync left running is settled by the next status read, which would take another test's failSyncsAfterIndexing.

@@ -347,12 +347,23 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       paletteSync && !report.aborted
         ? withAbandonReports(ctx, abandonedInPalette, async () => (await import('../palette-run.js')).paletteAfterPush(args, ctx, targets, paletteTargets, report, json || jsonLines, args['dryRun'] === true))
         : { notVisible: false };
+    // Palette's checks before publishing and its wait after are part of the run (`durationMs`: "wall time of the whole
+    // run"; JUnit's `time`): a push of 20 ms and a 3 s wait for Palette said 20 ms.
+    let ended: number | undefined;
+    const timedAfterPush = async (): Promise<Awaited<ReturnType<typeof afterPush>>> => {
+      try {
+        return await afterPush();
+      } finally {
+        if (paletteSync) ended = Date.now();
+      }
+    };
+    const whole = (): typeof reported => (ended === undefined ? reported : { ...reported, durationMs: Math.max(reported.durationMs, ended - started.getTime()) });
     let synced: Awaited<ReturnType<typeof afterPush>>;
     // --json: printed once the JUnit report is written, whose loss (a full disk) makes the exit code 1.
     let jsonDoc: Record<string, unknown> | undefined;
     if (json) {
-      synced = await afterPush();
-      const doc = reportJson(reported);
+      synced = await timedAfterPush();
+      const doc = reportJson(whole());
       // `ok` is true exactly when the exit code is 0 (docs/report.md).
       const palette = 'json' in synced ? { palette: synced.json, ok: doc['ok'] === true && (synced.json?.status === 'visible' || synced.json?.status === 'dry-run') } : {};
       jsonDoc = { ...doc, ...palette };
@@ -360,12 +371,12 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       // Packs that never started (invalid, or held back) had no pack-done event. One that failed at once (a
       // look-up of a remembered pack refused: durationMs 0 too) had one, and gets no second line.
       for (const r of reported.results) if (!linesPrinted.has(`${r.dir}\0${r.target}`)) writeLine(ctx.io.stdout, JSON.stringify({ type: 'result', ...r }));
-      synced = await afterPush();
+      synced = await timedAfterPush();
       if ('json' in synced) writeLine(ctx.io.stdout, JSON.stringify({ type: 'palette', ...synced.json }));
-      writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: report.durationMs, aborted: report.aborted }));
+      writeLine(ctx.io.stdout, JSON.stringify({ type: 'summary', target: report.target, summary: report.summary, durationMs: whole().durationMs, aborted: report.aborted }));
     } else {
       renderer?.finish(report);
-      synced = await afterPush();
+      synced = await timedAfterPush();
     }
     // The push is done: a report file that cannot be written now (a full disk) fails the run (exit 1, not
     // exit 2's "nothing was attempted"), after the outcome above was told in full.
@@ -381,7 +392,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
         : paletteStopped
           ? { interrupted: ['interrupted by SIGINT, SIGTERM or SIGHUP while Palette was asked: the packs above are published, their visibility in Palette not confirmed; run packpub palette sync for them'] }
           : {};
-    const reportLost = await writeCiOutputs(ctx.io, reported, { ...ciOutputs, ...palette, ...interrupted }).then(
+    const reportLost = await writeCiOutputs(ctx.io, whole(), { ...ciOutputs, ...palette, ...interrupted }).then(
       () => false,
       (err: unknown) => {
         renderError(ctx.io, err, false);
