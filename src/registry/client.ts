@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/manifest.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPE_OCTET_STREAM } from '../oci/media-types.js';
 import { isValidRepositoryPath, isValidTag, shown, validateHost, validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { manifestMediaType, MAX_MANIFEST_BYTES, type FetchedManifest } from '../oci/manifest.js';
-import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, oversizedManifest, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
+import { RegistryError, errorBodyOf, errorFromNetwork, errorFromResponse, isRegistryError, oversizedManifest, plainHttpFlags, readBounded, readErrorBody, unreachableHandedOut, type Intent } from './errors.js';
 import { contentCoding, digestHeader, discardBody, encodedAnswerError, getHeader, type HttpMethod, type HttpResponse, type HttpTransport, type RequestBody } from './http.js';
 import { DeadlineControllers, backoffDelayMs, deletedByEarlierAttempt, isRetryableError, mayHaveActed, parseRetryAfter, type RetryBudget, type RetryPolicy } from './retry.js';
 import { createRegistryStack, type ClientDeps, type RegistryClientOptions, type RegistryStack } from './stack.js';
@@ -114,6 +114,30 @@ function abandon(body: Readable): void {
   if (body.destroyed) return;
   body.on('error', () => undefined);
   body.destroy();
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Where a redirect sent a request to the registry's API when it went to the same path on another origin: the registry
+ * answers there (it moved, or it sends plain HTTP to HTTPS, as Harbor's nginx does), not blob storage (a signed URL of
+ * a path of its own). The redirect was followed (`res.url`), or it was a write's, which is not (its Location).
+ */
+function registryMovedTo(asked: URL, res: HttpResponse): URL | undefined {
+  let to = res.url;
+  if (to.origin === asked.origin) {
+    const location = REDIRECTS.has(res.status) ? getHeader(res, 'location') : undefined;
+    if (location === undefined) return undefined;
+    try {
+      to = new URL(location, asked);
+    } catch {
+      return undefined;
+    }
+  }
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') return undefined;
+  // A blob's download sent elsewhere is storage's or a CDN's, whatever its path (the moved registry's first answer is another call's).
+  const blob = /\/blobs\/[^/]+$/.test(asked.pathname);
+  return !blob && to.origin !== asked.origin && to.pathname === asked.pathname && asked.pathname.startsWith('/v2/') ? to : undefined;
 }
 
 /** What a storage service's error body says: an OCI error, or S3's XML `<Code>` and `<Message>`; undefined when neither. */
@@ -278,6 +302,8 @@ export class RegistryClient {
     if (spec.method === 'HEAD') await discardBody(res);
     // An answer from where a redirect led (a blob's storage, ECR -> S3) is that server's, not the registry's.
     const elsewhere = res.url.origin !== spec.url.origin;
+    const moved = res.status === 401 || REDIRECTS.has(res.status) ? registryMovedTo(spec.url, res) : undefined;
+    if (moved !== undefined) throw this.movedAway(spec, res.status, moved);
     if (elsewhere && (res.status === 401 || res.status === 403)) {
       const where = `${res.url.host}, where ${this.host} redirected ${spec.subject ?? redactUrl(spec.url)},`;
       if (res.status === 401) {
@@ -310,6 +336,31 @@ export class RegistryClient {
       retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.retry.clock.now(), Infinity) : undefined,
       attempts: attempt,
       plainHttpFlag: this.stack.plainHttpFlag,
+    });
+  }
+
+  /**
+   * The registry's API redirected to the same path on another origin (movedTo), where it asks for credentials, or a
+   * write's redirect that is not followed. It read "<there>, where <host> redirected manifest 1.0.0, asks for
+   * authentication; ..." with a hint about blob storage (or "answered 301 ..., a status a registry does not give"):
+   * said as the registry answering at that address, which is the one to give (credentials go to the address given only).
+   */
+  private movedAway(spec: CallSpec, status: number, to: URL): RegistryError {
+    const upgrade = spec.url.protocol === 'http:' && to.protocol === 'https:' && to.hostname === spec.url.hostname;
+    const there = `${to.origin}${upgrade ? ' (plain HTTP to HTTPS)' : ''}`;
+    const flags = plainHttpFlags(this.stack.plainHttpFlag);
+    const at = to.host === spec.url.host ? '' : ` at ${to.host}`;
+    const message =
+      status === 401
+        ? `${this.host} redirects its registry API to ${there}, which asks for authentication: packpub sends ${this.host}'s credentials to ${this.originText} only`
+        : `${this.host} answered ${status} to ${spec.method} of ${spec.subject ?? redactUrl(spec.url)}, redirecting its registry API to ${there}: a write does not follow a ${status} (it would be sent on as a GET)`;
+    return new RegistryError('REGISTRY', message, {
+      method: spec.method,
+      url: spec.url,
+      status,
+      hint: upgrade
+        ? `reach the registry over HTTPS${at}: ${this.transport.plainHttpExplicit ? `drop ${flags.on}` : `pass ${flags.off}`} (its credentials then go there)`
+        : `the registry answers at ${to.host}: give that address instead of ${this.host} (its credentials then go there)`,
     });
   }
 
