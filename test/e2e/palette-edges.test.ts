@@ -104,8 +104,11 @@ describe('a Palette registry with sync off', () => {
     expect(run.stdout).toContain(`FAIL  palette-sync: Palette registry sync-off (${w.syncOffUid}) has sync off\n        fix: edit sync-off: turn sync on (Pack registries need it)\n`);
     expect(run.stdout).toContain(`ok    palette-registry: Palette registry sync-off (${w.syncOffUid}) serves ${w.registry.host}/syncoff`);
     expect(run.stdout).toContain('1 problem found');
-    const json = await runCli(['palette', 'doctor', ...at('syncoff'), '--json'], { env: env(w.palette.url) });
+    // In GitHub Actions (here with --json), the failed check is an annotation too (was: none, only the exit code).
+    const json = await runCli(['palette', 'doctor', ...at('syncoff'), '--json'], { env: { ...env(w.palette.url), GITHUB_ACTIONS: 'true' } });
     expect(json.code).toBe(1);
+    expect(json.stderr).toBe(`::error title=packpub palette doctor::palette-sync: Palette registry sync-off (${w.syncOffUid}) has sync off%0Afix: edit sync-off: turn sync on (Pack registries need it)\n`);
+    expect(run.stderr).not.toContain('::');
     const report = JSON.parse(json.stdout) as { problems: number; findings: { check: string; ok: boolean; fix?: string }[] };
     expect(report.problems).toBe(1);
     expect(report.findings.filter((f) => !f.ok)).toEqual([

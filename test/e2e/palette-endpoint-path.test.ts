@@ -41,10 +41,12 @@ describe('a Pack registry whose Endpoint holds the base path', () => {
 
   it('palette register: creates no second registry beside it, exit 1 saying what to edit (was: created one)', async () => {
     const before = w.palette.registries.size;
-    const run = await runCli(['palette', 'register', ...at()], { env: env() });
+    const run = await runCli(['palette', 'register', ...at()], { env: { ...env(), GITHUB_ACTIONS: 'true' } });
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toContain(`Palette registry path-in-endpoint (${w.pathUid}) is registered for ${w.registry.host}/${w.base} but cannot sync it as it is: nothing created`);
     expect(run.stderr).toContain(`error: ${problem()}; it needs ${fix()}; edit it in Palette (packpub palette doctor checks it)\n`);
+    // In GitHub Actions the problem is an annotation too (was: none, only the exit code).
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::error title=packpub palette register::${problem()}; it needs ${fix()}`]);
     expect(w.palette.registries.size).toBe(before);
     expect(w.palette.requests.filter((r) => r.method === 'POST' && /^\/v1\/registries\/oci\/(basic|ecr)$/.test(r.path))).toEqual([]);
   });

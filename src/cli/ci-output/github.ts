@@ -189,6 +189,21 @@ export function paletteSyncAnnotations(palette: PaletteOutcome): string[] {
 }
 
 /**
+ * `palette doctor` and `palette register` in GitHub Actions (exit 1 when `errors` is not empty): an error per check that
+ * failed (doctor: `<check>: <message>`, then its fix) or per problem of the registry found (register), a warning per
+ * warning of register's; at most 10 of each kind (they write no job summary). Was: none, a failed step showing only
+ * "Process completed with exit code 1" where annotations are read.
+ */
+export function paletteCheckAnnotations(command: 'doctor' | 'register', errors: readonly { message: string; fix?: string | undefined }[], warnings: readonly string[] = []): string[] {
+  const title = `packpub palette ${command}`;
+  const all: Annotation[] = [
+    ...errors.map((e): Annotation => ({ kind: 'error', rank: 0, line: workflowCommand('error', { title }, e.fix === undefined ? e.message : `${e.message}\nfix: ${e.fix}`) })),
+    ...warnings.map((w): Annotation => ({ kind: 'warning', rank: 0, line: workflowCommand('warning', { title }, w) })),
+  ];
+  return withinLimits(all, title, false);
+}
+
+/**
  * `copy` in GitHub Actions: an error per version that failed or conflicted, a warning per repository setting
  * kept (push's vocabulary: `packpub <status>`, `packpub repository settings`); at most 10 of each kind.
  */

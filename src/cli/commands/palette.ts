@@ -81,6 +81,12 @@ async function doctor(args: Args, ctx: CliContext, target: PaletteTarget): Promi
       ...(registry === undefined ? {} : { registry }),
       ...(credentials === undefined ? {} : { credentials }),
     });
+    // In GitHub Actions, each check that failed is an annotation (--json or not).
+    if (report.problems > 0 && ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+      const { paletteCheckAnnotations } = await import('../ci-output/github.js');
+      const failed = report.findings.filter((f) => !f.ok).map((f) => ({ message: printable(`${f.check}: ${f.message}`), ...(f.fix === undefined ? {} : { fix: printable(f.fix) }) }));
+      for (const line of paletteCheckAnnotations('doctor', failed)) writeLine(ctx.io.stderr, line);
+    }
     if (args['json'] === true) {
       writeLine(ctx.io.stdout, JSON.stringify(report, null, 2));
       return report.problems === 0 ? EXIT_OK : EXIT_FAILURE;
@@ -141,6 +147,11 @@ async function register(args: Args, ctx: CliContext, target: PaletteTarget): Pro
     const says = (kind: string, text: string) => writeLine(ctx.io.stderr, `${kind}: ${printable(text)}${text.includes('packpub palette') ? '' : '; edit it in Palette (packpub palette doctor checks it)'}`);
     for (const problem of result.problems ?? []) says('error', problem);
     for (const warning of result.warnings ?? []) says('warning', warning);
+    if (((result.problems ?? []).length > 0 || (result.warnings ?? []).length > 0) && ctx.io.env['GITHUB_ACTIONS'] === 'true') {
+      const { paletteCheckAnnotations } = await import('../ci-output/github.js');
+      const lines = paletteCheckAnnotations('register', (result.problems ?? []).map((p) => ({ message: printable(p) })), (result.warnings ?? []).map((w) => printable(w)));
+      for (const line of lines) writeLine(ctx.io.stderr, line);
+    }
     return (result.problems ?? []).length === 0 ? EXIT_OK : EXIT_FAILURE;
   } finally {
     await client.close();
