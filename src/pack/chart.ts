@@ -115,6 +115,14 @@ export interface HelmChart {
    */
   crdRefusals?: Array<CrdRefusal & { file: string }>;
   /**
+   * A subchart's templates Go's template parser refuses (`file`: its path in the subchart, `templates/x.yaml`),
+   * when it has any. Helm parses the templates of every subchart ProcessDependencies keeps (a library chart's
+   * partials only: pkg/engine recAllTpls, isTemplateValid) before it renders any, and of no other: whether the
+   * install fails depends on the values (values-schema.ts subchartTemplateFindings). The top chart's refuse the
+   * chart as it is read (checkTemplateSyntax).
+   */
+  templateRefusals?: SubchartTemplateRefusal[];
+  /**
    * Unquoted numbers and booleans in this chart's Chart.yaml (or requirements.yaml) string fields that Helm
    * reads as other text than written (`appVersion: 1.20` is "1.2"), when there are any.
    */
@@ -131,6 +139,13 @@ export interface HelmChart {
    * the path below `templates/` of the file holding the call.
    */
   requiredValues?: Array<RequiredValue & { file: string }>;
+}
+
+/** A subchart's template Go's template parser refuses: where, and Go's words (go-template.ts). */
+export interface SubchartTemplateRefusal {
+  file: string;
+  line: number;
+  message: string;
 }
 
 export interface ChartReadOptions {
@@ -283,6 +298,8 @@ interface ChartSlot {
   requiredDefines?: Map<string, { required: Array<RequiredValue & { file: string }>; includes: string[] }>;
   /** This subchart's crds/ files Helm's install cannot apply (HelmChart.crdRefusals). */
   crdRefusals?: Array<CrdRefusal & { file: string }>;
+  /** This subchart's templates Go's template parser refuses (HelmChart.templateRefusals). */
+  templateRefusals?: SubchartTemplateRefusal[];
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
   /** Its values.yaml (the last one) is UTF-16 that Helm 4 refuses (helm4RefusesUtf16). */
@@ -568,9 +585,10 @@ type EntryUse =
   | { kind: 'text'; slot: ChartSlot; field: TextField; label: string; nested: boolean }
   /**
    * `rel`, when the file is the top chart's own: its path in the chart, for the parse check (checkTemplateSyntax),
-   * made with or without the deep checks; `refs`: also scanned for `.Values` references.
+   * made with or without the deep checks; `sub`, when it is a subchart's: its path in the subchart, for the same
+   * check, whose refusal is noted (HelmChart.templateRefusals); `refs`: also scanned for `.Values` references.
    */
-  | { kind: 'template'; slot: ChartSlot; label: string; rel?: string; refs: boolean }
+  | { kind: 'template'; slot: ChartSlot; label: string; rel?: string; sub?: string; refs: boolean }
   /** A file the chart's install parses as YAML (chart-manifests.ts); `refs`: also scanned as a template. */
   | { kind: 'yaml'; file: HelmYamlFile; rel: string; slot: ChartSlot; label: string; refs: boolean }
   /** A crds/ file of a subchart: applied only when the subchart is enabled (HelmChart.crdRefusals). */
@@ -654,7 +672,8 @@ class ArchiveCollector {
         if (size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel, rel, refs };
         slot.unreadTemplate = true;
       }
-      if (refs) return { kind: 'template', slot, label: entryLabel, refs };
+      // A subchart's (the top chart's are above): parse-checked too, judged once the values tell whether Helm renders that subchart.
+      if (rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel, sub: rel, refs };
       if (size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') return { kind: 'subchart-crd', rel, slot, label: entryLabel };
       if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
     } else if (placed.kind === 'archive') {
@@ -724,8 +743,9 @@ function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | u
  * chart (`templates/x.yaml`). A file without `{{` holds no action. Returns the string it made of an ASCII template
  * smaller than LARGE_TEMPLATE_BYTES (the one templateText makes of it), for the reference scan to read rather than
  * make the same string again (issue 16: every top-chart template holding an action was made a string twice).
+ * `sub`: a subchart's template, whose refusal is noted on its slot (HelmChart.templateRefusals), not thrown.
  */
-function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes, slot?: ChartSlot): string | undefined {
+function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes, slot?: ChartSlot, sub = false): string | undefined {
   const bytes = typeof given === 'string' ? undefined : 'ascii' in given ? given.ascii : given;
   if (bytes !== undefined && bytes.indexOf('{{') === -1) return undefined;
   if (bytes === undefined && !(given as string).includes('{{')) return undefined;
@@ -734,13 +754,15 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   const text = bytes === undefined ? (given as string) : ascii && bytes.length >= LARGE_TEMPLATE_BYTES ? bytes : bytes.toString(ascii ? 'latin1' : 'utf8');
   const read = goTemplateRead(text);
   const refused = read.error;
-  if (slot !== undefined) {
+  if (slot !== undefined && sub) {
+    if (refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
+  } else if (slot !== undefined) {
     const defines = (slot.defineNames ??= new Set());
     for (const name of read.defines) defines.add(name);
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   }
-  if (refused === undefined) return ascii && typeof text === 'string' ? text : undefined;
+  if (refused === undefined || sub) return ascii && typeof text === 'string' ? text : undefined;
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
     hint: 'fix the template (`helm lint` or `helm template` shows the same error), then package the chart again',
   });
@@ -826,7 +848,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         }
         case 'template': {
           const bytes = await data.bytes();
-          const made = use.rel === undefined ? undefined : checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
+          const made = use.rel !== undefined ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : use.sub !== undefined ? checkTemplateSyntax(use.label, use.sub, bytes, use.slot, true) : undefined;
           if (!use.refs) return;
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
@@ -880,6 +902,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       else if (use.kind === 'template') {
         const text = await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false);
         if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, text, use.slot);
+        else if (use.sub !== undefined) checkTemplateSyntax(use.label, use.sub, text, use.slot, true);
         if (use.refs) addTemplateRefs(use.slot, text, use.label);
       } else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
@@ -933,6 +956,16 @@ function assemble(slots: Map<string, ChartSlot>, label: string, nested: boolean,
     return makeChart(location, metadata, slot, subs, nested || key !== '');
   };
   return build('', undefined);
+}
+
+/**
+ * A subchart's templates Go refuses that Helm parses: a library chart's partials only (pkg/engine isTemplateValid,
+ * the same in every Helm 3 and 4 version; a `type` other than "", application or library is refused on loading).
+ */
+function templateRefusalsOf(slot: Pick<ChartSlot, 'templateRefusals'>, metadata: Record<string, unknown>): Pick<HelmChart, 'templateRefusals'> {
+  const library = metadata['type'] === 'library';
+  const parsed = (slot.templateRefusals ?? []).filter((r) => !library || posix.basename(r.file).startsWith('_'));
+  return parsed.length === 0 ? {} : { templateRefusals: parsed };
 }
 
 /** A chart YAML file as a mapping; empty files are empty, as Helm reads them. */
@@ -1234,6 +1267,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     valuesText: (slot.values ?? '').replace(/^\uFEFF/, ''),
     ...(slot.schema === undefined ? {} : { valuesSchemaText: slot.schema }),
     ...(slot.crdRefusals === undefined ? {} : { crdRefusals: slot.crdRefusals }),
+    ...templateRefusalsOf(slot, metadata),
     ...(required.length === 0 ? {} : { requiredValues: required }),
     dependencies: parseDependencies(dependencies),
     subcharts,

@@ -19,7 +19,7 @@ import { locate, schemaFindings } from './schema.js';
 import { firstDocumentKind } from './yaml-go.js';
 import type { KeyPaths } from './yaml-fast.js';
 import { checkYamlText, type YamlCheck } from './yaml-source.js';
-import { requiredValueFindings, subchartCrdFindings, valuesSchemaFindings } from './values-schema.js';
+import { requiredValueFindings, subchartCrdFindings, subchartTemplateFindings, valuesSchemaFindings } from './values-schema.js';
 
 export interface ValidateOptions {
   /** Treat warnings as failures (`passed` is false when there are any). Default false. */
@@ -115,6 +115,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
   findings.push(...(await optionalYamlFindings(root, PACK_FILES.presets, yaml)));
   findings.push(...(await valuesSchemaFindings(charts, values.usableText, yaml.get(PACK_FILES.schema)?.text)));
   findings.push(...subchartCrdFindings(charts, values.usableText));
+  findings.push(...subchartTemplateFindings(charts, values.usableText));
   findings.push(...requiredValueFindings(charts, values.usableText, yaml.get(PACK_FILES.schema)?.text));
   findings.push(...(await logoFindings(root)));
   findings.push(...(await readmeFindings(root)));

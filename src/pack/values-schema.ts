@@ -1211,8 +1211,44 @@ export interface SubchartCrdRefusal {
   hint: string;
 }
 
-function holdsCrdRefusal(chart: HelmChart): boolean {
-  return chart.crdRefusals !== undefined || chart.subcharts.some(holdsCrdRefusal);
+const crdRefused = (chart: HelmChart): boolean => chart.crdRefusals !== undefined;
+const templateRefused = (chart: HelmChart): boolean => chart.templateRefusals !== undefined;
+
+/** Whether `chart` or a subchart below it is what `holds` picks. */
+function holding(chart: HelmChart, holds: (c: HelmChart) => boolean): boolean {
+  return holds(chart) || chart.subcharts.some((sub) => holding(sub, holds));
+}
+
+/**
+ * The subcharts below `chart` that `holds` picks and every Helm 3 era keeps given the values Palette passes it
+ * (`given`, the pack's `charts.<name>`; conditions and tags read in the coalesced values), by their names with
+ * their parents' (`web/redis`, as ProcessDependencies names them: an alias); none when a condition cannot be
+ * judged here (a Palette macro, a constraint Helm reads otherwise).
+ */
+function keptSubcharts(chart: HelmChart, given: unknown, holds: (c: HelmChart) => boolean): Array<{ at: string; subchart: HelmChart }> {
+  if (!chart.subcharts.some((sub) => holding(sub, holds))) return [];
+  const start = isMap(given) ? given : {};
+  let kept: Map<string, Node> | undefined;
+  try {
+    const root = nodeOf(chart);
+    for (const era of ERAS) {
+      if (era.importsOnly === true) continue; // import-values decide nothing about which subcharts install
+      const here = new Map<string, Node>();
+      const walk = (tree: Tree, names: string[]): void => {
+        for (const sub of tree.subs) {
+          const at = [...names, sub.name];
+          if (holds(sub.node.chart)) here.set(at.join('/'), sub.node);
+          walk(sub, at);
+        }
+      };
+      walk(enabledTree(root, chart.name, () => start, '', era, new Map()), [chart.name]);
+      kept = kept === undefined ? here : new Map([...kept].filter(([at, node]) => here.get(at) === node));
+    }
+  } catch (err) {
+    if (err instanceof NotJudged) return [];
+    throw err;
+  }
+  return [...(kept ?? [])].map(([at, node]) => ({ at, subchart: node.chart }));
 }
 
 /**
@@ -1224,37 +1260,21 @@ function holdsCrdRefusal(chart: HelmChart): boolean {
  * none when a condition cannot be judged here (a Palette macro, a constraint Helm reads otherwise).
  */
 export function subchartCrdRefusals(chart: HelmChart, given: unknown): SubchartCrdRefusal[] {
-  if (!holdsCrdRefusal(chart)) return [];
-  const start = isMap(given) ? given : {};
-  let kept: Map<string, Node> | undefined;
-  try {
-    const root = nodeOf(chart);
-    for (const era of ERAS) {
-      if (era.importsOnly === true) continue; // import-values decide nothing about which subcharts install
-      const here = new Map<string, Node>();
-      const walk = (tree: Tree, names: string[]): void => {
-        for (const sub of tree.subs) {
-          const at = [...names, sub.name];
-          if (sub.node.chart.crdRefusals !== undefined) here.set(at.join('/'), sub.node);
-          walk(sub, at);
-        }
-      };
-      walk(enabledTree(root, chart.name, () => start, '', era, new Map()), [chart.name]);
-      kept = kept === undefined ? here : new Map([...kept].filter(([at, node]) => here.get(at) === node));
-    }
-  } catch (err) {
-    if (err instanceof NotJudged) return [];
-    throw err;
-  }
-  return [...(kept ?? [])].flatMap(([at, node]) => (node.chart.crdRefusals ?? []).map((r) => ({ chart: at, subchart: node.chart, ...r })));
+  return keptSubcharts(chart, given, crdRefused).flatMap(({ at, subchart }) => (subchart.crdRefusals ?? []).map((r) => ({ chart: at, subchart, ...r })));
 }
 
-/** Every subchart below `chart` holding crds/ files Helm cannot apply, named by its chart names (`redis`, `a/b`). */
-function crdRefusingSubcharts(chart: HelmChart, names: string[] = []): Array<{ at: string[]; sub: HelmChart }> {
+/** Every subchart below `chart` that `holds` picks, named by its chart names (`redis`, `a/b`). */
+function subchartsHolding(chart: HelmChart, holds: (c: HelmChart) => boolean, names: string[] = []): Array<{ at: string[]; sub: HelmChart }> {
   return chart.subcharts.flatMap((sub) => {
     const at = [...names, sub.name];
-    return [...(sub.crdRefusals === undefined ? [] : [{ at, sub }]), ...crdRefusingSubcharts(sub, at)];
+    return [...(holds(sub) ? [{ at, sub }] : []), ...subchartsHolding(sub, holds, at)];
   });
+}
+
+/** How a user turns on the subchart at `at` (below `chart`) in Palette's values editor: its condition, when it has one. */
+function turnOn(chart: HelmChart, at: string[], sub: HelmChart): string {
+  const dep = at.length === 1 ? chart.dependencies.find((d) => d.name === sub.name && (d.condition ?? '').trim() !== '') : undefined;
+  return dep === undefined ? 'its condition or tags' : `charts.${chart.name}.${(dep.condition ?? '').trim().split(',')[0]}`;
 }
 
 /**
@@ -1264,7 +1284,7 @@ function crdRefusingSubcharts(chart: HelmChart, names: string[] = []): Array<{ a
  * Palette's values editor lets a user turn it on, and the install then fails on that file.
  */
 export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: string): Finding[] {
-  const judged = charts.filter((c) => holdsCrdRefusal(c.chart));
+  const judged = charts.filter((c) => holding(c.chart, crdRefused));
   if (judged.length === 0) return [];
   const { check, given: givenTo } = packValuesOf(valuesText);
   const findings: Finding[] = [];
@@ -1281,17 +1301,57 @@ export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: st
       });
     }
     const refused = new Set(refusals.map((r) => r.subchart));
-    for (const { at, sub } of crdRefusingSubcharts(chart)) {
+    for (const { at, sub } of subchartsHolding(chart, crdRefused)) {
       if (refused.has(sub)) continue;
       const name = at.join('/');
-      const dep = at.length === 1 ? chart.dependencies.find((d) => d.name === sub.name && (d.condition ?? '').trim() !== '') : undefined;
-      const turnOn = dep === undefined ? 'its condition or tags' : `charts.${chart.name}.${(dep.condition ?? '').trim().split(',')[0]}`;
       for (const r of sub.crdRefusals ?? []) {
         findings.push({
           severity: 'warning',
           rule: 'chart-subchart-crd-unreadable',
           file: rel,
-          message: `Helm cannot install this chart once its subchart ${name} is enabled: Helm then applies the subchart's ${r.file} as it is, never rendered, and cannot read it ("failed to install CRD ${r.file}"): ${r.why}; ${r.hint}. The values as published leave the subchart out (or a Palette macro decides), but a user can turn it on (${turnOn}) in Palette's values editor`,
+          message: `Helm cannot install this chart once its subchart ${name} is enabled: Helm then applies the subchart's ${r.file} as it is, never rendered, and cannot read it ("failed to install CRD ${r.file}"): ${r.why}; ${r.hint}. The values as published leave the subchart out (or a Palette macro decides), but a user can turn it on (${turnOn(chart, at, sub)}) in Palette's values editor`,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/**
+ * Errors for the charts pack.json lists holding a subchart template Go's template parser refuses
+ * (HelmChart.templateRefusals), the subchart being enabled by the chart's values with the pack's
+ * `charts.<chart name>` over them: Helm parses the templates of every subchart ProcessDependencies keeps, with the
+ * chart's own, before it renders any (pkg/engine render, recAllTpls), so every install fails. Warnings for such a
+ * subchart the values as published leave out, or whose condition a Palette macro sets: Helm never parses a
+ * disabled subchart's templates, so the pack installs, until a user turns the subchart on in Palette's values editor.
+ */
+export function subchartTemplateFindings(charts: readonly ReadChart[], valuesText: string): Finding[] {
+  const judged = charts.filter((c) => holding(c.chart, templateRefused));
+  if (judged.length === 0) return [];
+  const { given: givenTo } = packValuesOf(valuesText);
+  const findings: Finding[] = [];
+  for (const { rel, chart } of judged) {
+    const kept = keptSubcharts(chart, givenTo(chart), templateRefused);
+    for (const { at, subchart } of kept) {
+      const sub = at.split('/').slice(1).join('/');
+      for (const r of subchart.templateRefusals ?? []) {
+        findings.push({
+          severity: 'error',
+          rule: 'chart-refused-by-helm',
+          file: rel,
+          message: `Helm cannot install this chart with the values as published: its subchart ${sub} is enabled (no condition or tag in the chart's values with the pack's charts.${chart.name} over them leaves it out), and Go's template parser refuses the subchart's ${r.file}, line ${r.line}: ${r.message} (Helm: "parse error at (${at.split('/').join('/charts/')}/${r.file}:${r.line}): ..."); Helm parses the templates of every enabled subchart before it renders any. Fix the template in the subchart (\`helm lint\` shows the same error), then package the chart again; or, if the pack does not need subchart ${sub}, turn it off in values.yaml (its condition)`,
+        });
+      }
+    }
+    const refused = new Set(kept.map((k) => k.subchart));
+    for (const { at, sub } of subchartsHolding(chart, templateRefused)) {
+      if (refused.has(sub)) continue;
+      for (const r of sub.templateRefusals ?? []) {
+        findings.push({
+          severity: 'warning',
+          rule: 'chart-subchart-template-unparsable',
+          file: rel,
+          message: `Helm cannot install this chart once its subchart ${at.join('/')} is enabled: Go's template parser refuses the subchart's ${r.file}, line ${r.line}: ${r.message}, and Helm parses the templates of every enabled subchart before it renders any. The values as published leave the subchart out (or a Palette macro decides), so Helm never parses them, but a user can turn it on (${turnOn(chart, at, sub)}) in Palette's values editor; fix the template in the subchart (\`helm lint\` with the subchart enabled shows the error), then package the chart again`,
         });
       }
     }

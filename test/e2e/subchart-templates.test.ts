@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectPushRefusedInvalid, expectRun, validateThenPush } from '../support/cli.js';
+import { putFile, tgz } from '../support/files.js';
+import { CHART_FILES, VALID_VALUES, writeValidPackPerCase } from '../support/packs.js';
+import { layoutHoldings } from '../support/registry-reader.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A subchart template Go's template parser refuses (`default 10Gi`: a number followed by letters). Helm parses the
+ * templates of every subchart ProcessDependencies keeps, with the chart's own, before it renders any (helm/helm
+ * pkg/engine render, recAllTpls; a library chart's partials only, isTemplateValid), and never a disabled
+ * subchart's: the verdict follows the values Palette installs with (the chart's values.yaml, the pack's
+ * charts.web over it).
+ */
+const BROKEN = 'kind: ConfigMap\ndata:\n  size: {{ .Values.size | default 10Gi }}\n';
+const GO_SAYS = 'bad number syntax: "10G" (10Gi is read as a number: quote it, "10Gi")';
+const REDIS_CHART = 'apiVersion: v2\nname: redis\nversion: 1.2.0\n';
+/** web's Chart.yaml with one dependency on redis, `more` its alias / condition / tags lines. */
+const webChart = (more: string): string => `apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n${more}`;
+const packValues = (extra: string): string => VALID_VALUES.replace('    replicas: 1\n', `    replicas: 1\n${extra}`);
+const gated = { 'web/Chart.yaml': webChart('  condition: redis.enabled\n') };
+const on = { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n' };
+
+interface Case {
+  name: string;
+  chart: Record<string, string | Buffer>;
+  /** The subchart's files, as web/charts/redis/<file> (else inside web/charts/redis-1.2.0.tgz). */
+  folder?: Record<string, string>;
+  values?: string;
+  /** validate's error: the subchart as named, Helm's file name for it. */
+  refused?: { sub: string; helm: string };
+  /** The warning's way to turn the subchart on. */
+  warns?: string;
+}
+
+const CASES: Case[] = [
+  { name: 'no condition, subchart as a nested .tgz', chart: { 'web/Chart.yaml': webChart('') }, refused: { sub: 'redis', helm: 'web/charts/redis/templates/cm.yaml' } },
+  { name: 'condition true in the chart values, subchart folder', chart: on, folder: {}, refused: { sub: 'redis', helm: 'web/charts/redis/templates/cm.yaml' } },
+  // ProcessDependencies renames an aliased subchart: Helm names the file under the alias.
+  { name: 'an alias', chart: { 'web/Chart.yaml': webChart('  alias: cache\n') }, refused: { sub: 'cache', helm: 'web/charts/cache/templates/cm.yaml' } },
+  { name: 'condition false in the chart, the pack turns it on', chart: { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n' }, values: '    redis:\n      enabled: true\n', refused: { sub: 'redis', helm: 'web/charts/redis/templates/cm.yaml' } },
+  { name: 'condition true in the chart, the pack turns it off', chart: on, values: '    redis:\n      enabled: false\n', warns: 'charts.web.redis.enabled' },
+  { name: 'condition false in the chart values', chart: { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n' }, folder: {}, warns: 'charts.web.redis.enabled' },
+  // A library chart's templates other than partials are never parsed; its partials are.
+  { name: 'a library subchart, non-partial template', chart: { 'web/Chart.yaml': webChart('') }, folder: { 'Chart.yaml': `${REDIS_CHART}type: library\n` } },
+  {
+    name: 'a library subchart, partial',
+    chart: { 'web/Chart.yaml': webChart('') },
+    folder: { 'Chart.yaml': `${REDIS_CHART}type: library\n`, 'templates/cm.yaml': 'kind: ConfigMap\n', 'templates/_cm.tpl': BROKEN },
+    refused: { sub: 'redis', helm: 'web/charts/redis/templates/_cm.tpl' },
+  },
+];
+
+describe('a subchart template Go refuses', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-subtpl-');
+    const nested = await tgz({ 'redis/Chart.yaml': REDIS_CHART, 'redis/templates/cm.yaml': BROKEN });
+    await writeValidPackPerCase(root, CASES, async (dir, c) => {
+      const chart: Record<string, string | Buffer> = { ...CHART_FILES, ...c.chart };
+      if (c.folder === undefined) chart['web/charts/redis-1.2.0.tgz'] = nested;
+      else for (const [file, text] of Object.entries({ 'Chart.yaml': REDIS_CHART, 'templates/cm.yaml': BROKEN, ...c.folder })) chart[`web/charts/redis/${file}`] = text;
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
+      if (c.values !== undefined) await putFile(dir, 'values.yaml', packValues(c.values));
+    });
+    return { root };
+  });
+
+  it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, refused, warns }) => {
+    const dir = join(w.root, `case-${i}`);
+    const layout = join(w.root, `layout-${i}`);
+    const { validate, push } = await validateThenPush(dir, layout);
+    if (refused !== undefined) {
+      const file = refused.helm.slice(refused.helm.indexOf('/templates/') + 1);
+      expectRun(validate, {
+        code: 1,
+        stdout: [
+          `${dir}: web:1.0.0 FAILED\n`,
+          `  error   charts/web-1.0.0.tgz: Helm cannot install this chart with the values as published: its subchart ${refused.sub} is enabled (no condition or tag in the chart's values with the pack's charts.web over them leaves it out), and Go's template parser refuses the subchart's ${file}, line 3: ${GO_SAYS} (Helm: "parse error at (${refused.helm}:3): ...")`,
+          `or, if the pack does not need subchart ${refused.sub}, turn it off in values.yaml (its condition)`,
+          '0 passed, 1 failed (1 error, 0 warnings)',
+        ],
+      });
+      await expectPushRefusedInvalid(push, layout);
+      return;
+    }
+    if (warns !== undefined) {
+      expectRun(validate, {
+        code: 0,
+        stdout: [
+          `${dir}: web:1.0.0 OK\n`,
+          `  warning charts/web-1.0.0.tgz: Helm cannot install this chart once its subchart redis is enabled: Go's template parser refuses the subchart's templates/cm.yaml, line 3: ${GO_SAYS}, and Helm parses the templates of every enabled subchart before it renders any.`,
+          `but a user can turn it on (${warns}) in Palette's values editor;`,
+          '1 passed, 0 failed (0 errors, 1 warning)',
+        ],
+      });
+    } else {
+      expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 passed, 0 failed (0 errors, 0 warnings)'] });
+    }
+    // The pack installs as published: push publishes it.
+    expect(push.code).toBe(0);
+    const held = await layoutHoldings(layout);
+    expect(held.problems).toEqual([]);
+    expect([...held.tags.keys()]).toEqual(['spectro-packs/archive/web:1.0.0']);
+  });
+});
