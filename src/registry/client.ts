@@ -336,6 +336,7 @@ export class RegistryClient {
       retryAfterMs: res.status === 429 || res.status === 503 ? parseRetryAfter(getHeader(res, 'retry-after'), this.retry.clock.now(), Infinity) : undefined,
       attempts: attempt,
       plainHttpFlag: this.stack.plainHttpFlag,
+      allow: res.status === 405 ? getHeader(res, 'allow') : undefined,
     });
   }
 

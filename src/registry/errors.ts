@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { isEcrPublicHost, parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
-import { hostName, isLoopbackHost } from '../oci/reference.js';
+import { hostName, isLoopbackHost, shown } from '../oci/reference.js';
 import { redactText, redactUrl } from '../util/redact.js';
 
 /** One entry of an OCI error body: `{"errors":[{"code","message","detail"}]}` (distribution-spec "Error Codes"). */
@@ -232,6 +232,8 @@ export interface ResponseErrorContext {
   attempts?: number | undefined;
   /** The flag that switches plain HTTP for this host, for hints (default `--plain-http`; copy's `--from-plain-http`). */
   plainHttpFlag?: string | undefined;
+  /** The answer's `Allow` header (a 405 names the methods it takes there). */
+  allow?: string | undefined;
 }
 
 /** The plain-HTTP flag of a host, its `--no-` form and the CA and insecure flags of the same side, as hints name them. */
@@ -484,7 +486,12 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   } else if (codes.has('MANIFEST_BLOB_UNKNOWN')) {
     hint = 'the registry says it does not hold a blob the manifest names (push and copy send every blob it does not say it holds, and read a blob it says it holds: it lost it, or a replica or cache in front of it answers for it): run again; if it persists, check the cache or proxy in front of the registry and report it to the registry owner';
   } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';
-  else if (ctx.status === 405) hint = `${ctx.host} does not allow this operation`;
+  else if (ctx.status === 405 && (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH')) {
+    // distribution in read-only mode answers every write 405 "Method not allowed" with `Allow: GET, HEAD` (no OCI error):
+    // it read "does not allow this operation", which named neither the mode nor what to do.
+    const allowed = ctx.allow === undefined || ctx.allow.trim() === '' ? 'no writes' : `only ${shown(ctx.allow.trim().slice(0, 60))}`;
+    hint = `${ctx.host} takes ${allowed} there: a registry in read-only mode (distribution: storage.maintenance.readonly), or a mirror (pull-through cache) or proxy that takes no pushes; push to a registry that takes writes, or ask its owner to end the read-only mode`;
+  } else if (ctx.status === 405) hint = `${ctx.host} does not allow this operation`;
   else if (ctx.status === 413) {
     // nginx's default client_max_body_size is 1 MiB: a registry behind an nginx left at it refuses every larger layer.
     hint = `the registry or a proxy in front of it refuses request bodies this large (nginx's client_max_body_size, a load balancer's limit): raise it for ${ctx.host}'s /v2/ paths; packpub sends each blob in one PUT, as ORAS does`;

@@ -39,6 +39,8 @@ export interface StartRegistryOptions {
   clientCert?: ClientCertificate;
   /** Allow DELETE of manifests (default true). */
   deleteEnabled?: boolean;
+  /** distribution's read-only mode (storage.maintenance.readonly): reads answer, every write 405 `Allow: GET, HEAD`. */
+  readOnly?: boolean;
   /** distribution's storage driver: `inmemory` (default) or `filesystem`, for a test that reads or changes the storage folder (`storageDir`). */
   storage?: 'inmemory' | 'filesystem';
   /**
@@ -184,7 +186,7 @@ async function launch(options: StartRegistryOptions, shared: boolean): Promise<R
         storage: {
           ...(storageDir === undefined ? { inmemory: {} } : { filesystem: { rootdirectory: storageDir } }),
           delete: { enabled: options.deleteEnabled ?? true },
-          maintenance: { uploadpurging: { enabled: false } },
+          maintenance: { uploadpurging: { enabled: false }, ...(options.readOnly === true ? { readonly: { enabled: true } } : {}) },
           cache: { blobdescriptor: 'inmemory' },
         },
         http: {
