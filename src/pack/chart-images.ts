@@ -1,3 +1,4 @@
+import { isImageReference } from '../oci/reference.js';
 import { formatPath } from './values-paths.js';
 import { isNullScalar, mapEntry, resolveAlias, type YamlTree, type YMap, type YNode } from './yaml-tree.js';
 
@@ -39,6 +40,8 @@ const IMAGE_STRING = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
 /** A templated one (`{{ .Values.registry }}/app:1.0`): one line, short. */
 const TEMPLATED_IMAGE_STRING = /^[^\n]{1,255}$/;
 
+const NOT_A_REFERENCE = "no image reference as written (REGISTRY/REPOSITORY:TAG): the chart's templates build the image from more values than these; write the image it renders to";
+
 function tagReview(tag: string | undefined, appVersion: string | undefined): { suffix: string; review?: string } {
   if (tag === undefined || tag === '') {
     if (appVersion !== undefined) {
@@ -56,7 +59,11 @@ export function findImages(tree: YamlTree, options: FindImagesOptions = {}): Fou
   const found = new Map<string, FoundImage>();
   let budget = options.maxNodes ?? 200_000;
   const add = (image: FoundImage): void => {
-    if (!found.has(image.image)) found.set(image.image, image);
+    if (found.has(image.image)) return;
+    // What validate would call no image reference (values-image-reference): a part the chart's templates join
+    // with another value (`baseRepo` + `repository: /sig-storage/csi-provisioner`), an upper-case letter, a short digest.
+    const wrong = image.review === undefined && !TEMPLATED.test(image.image) && !isImageReference(image.image);
+    found.set(image.image, wrong ? { ...image, review: NOT_A_REFERENCE } : image);
   };
 
   const visit = (node: YNode | undefined, path: Array<string | number>, key: string | undefined): void => {

@@ -137,6 +137,25 @@ describe('initPack --from-chart', () => {
     );
   });
 
+  it('names for review an image its values give only in part (a repository its templates put after a base registry value), as validate warns of it', async () => {
+    // kubernetes-csi/csi-driver-nfs 4.13: image: "{{ .Values.image.baseRepo }}{{ .Values.image.csiProvisioner.repository }}:..."
+    const src = join(work, 'nfs-src');
+    await put(src, {
+      'Chart.yaml': 'apiVersion: v2\nname: nfs\nversion: 4.13.4\n',
+      'values.yaml': 'image:\n  baseRepo: registry.k8s.io\n  nfs:\n    repository: registry.k8s.io/sig-storage/nfsplugin\n    tag: v4.13.4\n  csiProvisioner:\n    repository: /sig-storage/csi-provisioner\n    tag: v6.3.0\n',
+      'templates/d.yaml': 'image: "{{ .Values.image.baseRepo }}{{ .Values.image.csiProvisioner.repository }}:{{ .Values.image.csiProvisioner.tag }}"\n',
+    });
+    const run = await cli(['init', 'nfs-pack', '--from-chart', src]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "review these images in values.yaml (pack.content.images):\n  /sig-storage/csi-provisioner:v6.3.0 (from image.csiProvisioner): no image reference as written (REGISTRY/REPOSITORY:TAG): the chart's templates build the image from more values than these; write the image it renders to\n",
+    );
+    const values = await readFile(join(work, 'nfs-pack', 'values.yaml'), 'utf8');
+    expect(values).toContain('      - image: registry.k8s.io/sig-storage/nfsplugin:v4.13.4\n      - image: /sig-storage/csi-provisioner:v6.3.0  # review: no image reference as written');
+    const report = await validatePack(join(work, 'nfs-pack'));
+    expect(report.findings.map((f) => [f.rule, f.path])).toEqual([['values-image-reference', 'pack.content.images[1]']]);
+  });
+
   it("keys the values by Chart.yaml's name when a .tgz holds a differently named folder, and copies the archive as is", async () => {
     const archive = join(work, 'odd.tgz');
     await writeTgz(archive, {

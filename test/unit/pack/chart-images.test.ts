@@ -18,7 +18,7 @@ metrics:
     image:
       repository: quay.io/prom/exporter
       tag: v0.15.0
-      digest: sha256:0123
+      digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 workers:
   - name: a
     image: registry.k8s.io/pause:3.9
@@ -27,7 +27,7 @@ description: "see docs/image:1"
     expect(images).toEqual([
       { image: 'docker.io/bitnami/redis:7.2.4', path: 'image' },
       { image: 'ghcr.io/org/sidecar:1.0.0', path: 'sidecar.image' },
-      { image: 'quay.io/prom/exporter:v0.15.0@sha256:0123', path: 'metrics.exporter.image' },
+      { image: 'quay.io/prom/exporter:v0.15.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', path: 'metrics.exporter.image' },
       { image: 'registry.k8s.io/pause:3.9', path: 'workers[0].image' },
     ]);
   });
