@@ -96,10 +96,10 @@ export interface PlaceInPack {
  */
 export async function firstPlaceInPacks(packs: readonly string[], places: readonly PlaceInPack[], verb: 'push' | 'build'): Promise<{ place: PlaceInPack; refusal: PackpubError } | undefined> {
   if (places.length === 0) return undefined;
-  const { pathWithin, realAsFarAsItExists } = await import('../util/fs.js');
+  const { pathWithin, realAsFarAsItExists, realPathsAsFarAsTheyExist } = await import('../util/fs.js');
   // Each side with its links resolved: a pack named through a link (`push current` with current -> packs/app, a glob's
   // link to a folder) held a report, log or layout given by its real path (or the other way round), and it was packed.
-  const realPacks = await Promise.all(packs.map((pack) => realAsFarAsItExists(pack)));
+  const realPacks = realPathsAsFarAsTheyExist(packs);
   for (const place of places) {
     const real = await realAsFarAsItExists(place.path);
     for (const [i, pack] of packs.entries()) {

@@ -1,12 +1,12 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { systemHome } from '../util/home.js';
 import type { Finding } from '../pack/findings.js';
-import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
 import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { FetchedManifest } from '../oci/manifest.js';
-import { isDeadTempName, makeDirs, removeOldFiles, writeFileAtomic } from '../util/fs.js';
+import { isDeadTempName, makeDirs, realViaParent, removeOldFiles, writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
 
 export interface CachedArchive {
@@ -485,15 +485,7 @@ export class ArchiveCache {
    * lstat per pack instead of one call per path component (~3 ms of the bench tree's re-run, issue 16).
    */
   private realFolder(dir: string): string {
-    const name = basename(dir);
-    const parent = dirname(dir);
-    if (!isAbsolute(dir) || normalize(dir) !== dir || name === '.' || name === '..' || parent === dir || !lstatSync(dir).isDirectory()) return realpathSync.native(dir);
-    let real = this.realParents.get(parent);
-    if (real === undefined) {
-      real = realpathSync.native(parent);
-      this.realParents.set(parent, real);
-    }
-    return real.endsWith(sep) ? real + name : real + sep + name;
+    return realViaParent(dir, this.realParents, (st) => st.isDirectory()) ?? realpathSync.native(dir);
   }
 
   /**
