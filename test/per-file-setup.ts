@@ -1,16 +1,9 @@
-import { rmSync } from 'node:fs';
-import { afterAll, expect, vi } from 'vitest';
-import { forgetSecrets } from '../src/util/redact.js';
-import { systemClock, useRetryClock } from '../src/registry/retry.js';
-import { TEST_CACHE_DIR } from './support/cli.js';
-import { meterFile } from './support/cpu-meter.js';
-import { newFileForCertificates } from './support/tls.js';
-
 /*
  * Runs before every test file (vitest `setupFiles`). Test files share worker processes (`isolate: false`
  * in vitest.config.ts: each file re-importing vitest, src/ and the AWS SDK cost a quarter of the suite's
  * CPU), so each file must start from what a fresh process holds. This module is evaluated again before
- * each file, ahead of the file itself, and puts back or refuses what a file could leave behind:
+ * each file, ahead of the file itself, and puts back or refuses what a file could leave behind
+ * (support/per-file.ts startFile):
  * - the secrets registered for redaction (src/util/redact.ts): forgotten, so a secret of one file never
  *   masks another file's output (which could let a secrets test pass for the wrong reason);
  * - the retry clock tests install (src/registry/retry.ts useRetryClock): back to the system clock;
@@ -22,32 +15,13 @@ import { newFileForCertificates } from './support/tls.js';
  * - the working directory and SIGINT/SIGTERM listeners must be as the file found them: the file fails
  *   otherwise (a file that needs to change them must restore them itself).
  * test/isolation.test.ts proves a file cannot see another file's secrets.
+ *
+ * No static import: vitest evaluates this file again for every test file, and each import of it (even of a
+ * module the worker holds already) was a request to vitest's main process and its answer. The module that
+ * does the work is imported by the worker's first file and kept on globalThis for the others. (A worker
+ * whose files are isolated, project 'mocks' in vitest.config.ts, runs one file: its first.)
  */
+import type * as PerFile from './support/per-file.js';
 
-function resetShared(): void {
-  forgetSecrets();
-  newFileForCertificates();
-  useRetryClock(systemClock);
-  rmSync(TEST_CACHE_DIR, { recursive: true, force: true });
-}
-
-const table = process.env['PACKPUB_TEST_CPU'];
-const metered = table === undefined || table === '' ? undefined : meterFile(table);
-
-resetShared();
-const env = { ...process.env };
-const cwd = process.cwd();
-const signalListeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
-
-afterAll(() => {
-  vi.restoreAllMocks();
-  vi.useRealTimers();
-  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
-  Object.assign(process.env, env);
-  resetShared();
-  const left = process.cwd();
-  if (left !== cwd) process.chdir(cwd);
-  expect(left, 'the test file changed the working directory and did not restore it').toBe(cwd);
-  expect({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }, 'the test file left signal listeners behind').toEqual(signalListeners);
-  metered?.(expect.getState().testPath ?? 'unknown');
-});
+const held = globalThis as typeof globalThis & { __packpubPerFile?: typeof PerFile };
+(held.__packpubPerFile ??= await import('./support/per-file.js')).startFile();
