@@ -572,6 +572,8 @@ export interface NetworkErrorContext {
   answeredBefore?: boolean;
   /** The CA file the transport trusts besides the public roots, as the user named it (`--ca-file`, a packpub.yaml key) and the file. */
   caFile?: { setting: string; file: string } | undefined;
+  /** The proxy an HTTPS connection went through (a CONNECT tunnel), as messages name it: a proxy may inspect TLS. */
+  tunnelledThrough?: string | undefined;
 }
 
 const CLIENT_CERT_NEEDED_HINT = 'pass --cert-file CERT --key-file KEY with a client certificate the registry trusts (mTLS)';
@@ -624,15 +626,17 @@ function certificateRefused(err: unknown, code: string | undefined, ctx: Network
       hint: `its owner must ${code === 'CERT_HAS_EXPIRED' ? 'renew' : 'replace'} it; if it should be valid now, check this machine's clock (it reads ${new Date().toISOString().slice(0, 19)}Z) (${flags.insecure} skips verification)`,
     });
   }
+  // Through a CONNECT tunnel the certificate may be the proxy's own (a corporate proxy inspecting TLS), not the registry's.
+  const proxied = ctx.tunnelledThrough === undefined ? '' : `; HTTPS to ${host} goes through the proxy ${ctx.tunnelledThrough}: one that inspects TLS shows certificates its own CA signed, and that CA is the one to give`;
   if (ctx.caFile !== undefined) {
     return new RegistryError('TLS', `TLS certificate of ${host} could not be verified, also with the CA file given (${ctx.caFile.setting} ${ctx.caFile.file}) (${code})`, {
       ...base,
-      hint: `${ctx.caFile.setting} holds no CA that signed it: give the CA certificate that did (a self-signed certificate: the certificate itself; signed by an intermediate CA the registry does not send: that one too), or ${flags.insecure} to skip verification`,
+      hint: `${ctx.caFile.setting} holds no CA that signed it: give the CA certificate that did (a self-signed certificate: the certificate itself; signed by an intermediate CA the registry does not send: that one too), or ${flags.insecure} to skip verification${proxied}`,
     });
   }
   return new RegistryError('TLS', `TLS certificate of ${host} could not be verified (${code})`, {
     ...base,
-    hint: `pass ${flags.caFile} <pem> for a private CA (or ${flags.insecure} to skip verification)`,
+    hint: `pass ${flags.caFile} <pem> for a private CA (or ${flags.insecure} to skip verification)${proxied}`,
   });
 }
 

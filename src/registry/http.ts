@@ -578,7 +578,7 @@ class UndiciTransport implements HttpTransport {
       const alert = this.certificateAlerts.get(alertKey);
       this.certificateAlerts.delete(alertKey);
       const own = url.origin === this.registryOrigin && this.clientCertificate;
-      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own, plainHttpFlag: this.plainHttpFlag, answeredBefore: this.answered.has(origin), caFile: this.caFileGiven });
+      const mapped = errorFromNetwork(alert ?? err, { method, url, clientCertificate: own, plainHttpFlag: this.plainHttpFlag, answeredBefore: this.answered.has(origin), caFile: this.caFileGiven, tunnelledThrough: this.tunnelFor(url) });
       trace(`error ${code ?? mapped.code}`);
       throw mapped;
     }
@@ -590,6 +590,16 @@ class UndiciTransport implements HttpTransport {
     }
     this.answered.add(origin);
     return { status: res.statusCode, headers: res.headers, url, body: res.body };
+  }
+
+  /** The proxy an HTTPS request to `url` is tunnelled through (net/proxy.ts), as messages name it; undefined when direct. */
+  private tunnelFor(url: URL): string | undefined {
+    if (!this.proxies.any || url.protocol !== 'https:') return undefined;
+    try {
+      return this.proxies.routeFor('https:', bare(url.hostname), urlPort(url))?.shown;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

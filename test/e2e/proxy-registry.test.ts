@@ -31,7 +31,10 @@ const w = setup(async (stack) => {
   const proxyCerts = stack.add(await makeTestCertificates({ hosts: ['127.0.0.1'] }));
   const tlsProxy = stack.add(await startForwardProxy({ hosts: { 'registry.test': '127.0.0.1' }, tls: proxyCerts }));
   const pack = await writePack(join(root, 'proxied-1.0.0'), { name: 'proxied', version: '1.0.0' });
-  return { root, certs, tlsRegistry, plain, proxy, guarded, tlsProxy, proxyCerts, pack };
+  // A proxy inspecting TLS: it answers the CONNECT to registry.test itself, with a certificate its own CA signed.
+  const inspectorCerts = stack.add(await makeTestCertificates({ hosts: ['registry.test'] }));
+  const inspecting = stack.add(await startForwardProxy({ terminate: { [`registry.test:${plain.port}`]: { to: plain.host, certs: inspectorCerts } } }));
+  return { root, certs, tlsRegistry, plain, proxy, guarded, tlsProxy, proxyCerts, pack, inspectorCerts, inspecting };
 });
 
 const tlsHost = () => `registry.test:${w.tlsRegistry.port}`;
@@ -109,6 +112,23 @@ describe('registries through a forward proxy', () => {
     expect(results(push.stdout)[0]?.status).toBe('published');
     expect(w.tlsProxy.requests.filter((r) => r.kind === 'connect' && r.status === 200).length).toBeGreaterThan(0);
     await skopeoInspectRaw(`${w.tlsRegistry.host}/viatlsproxy/spectro-packs/archive/proxied:1.0.0`, { tls: true });
+  });
+
+  it("a proxy inspecting TLS: the certificate refused names the proxy and its CA (was only 'pass --ca-file for a private CA'), nothing pushed; with its CA given the registry answers through it", async () => {
+    const env = { HTTPS_PROXY: w.inspecting.url };
+    const registry = `${plainHost()}/${w.plain.base}/inspected`;
+    const refused = await runCli(['push', w.pack, '--registry', registry, '--no-cache'], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `FAILED proxied:1.0.0: TLS certificate of ${plainHost()} could not be verified (UNABLE_TO_VERIFY_LEAF_SIGNATURE)\n  hint: pass --ca-file <pem> for a private CA (or --insecure to skip verification); HTTPS to ${plainHost()} goes through the proxy ${w.inspecting.host} (HTTPS_PROXY): one that inspects TLS shows certificates its own CA signed, and that CA is the one to give\n`,
+    );
+    await expect(skopeoInspectRaw(`${w.plain.host}/${w.plain.base}/inspected/spectro-packs/archive/proxied:1.0.0`)).rejects.toThrow(/manifest unknown|not found|name unknown/i);
+    // Pushed directly, then read through the inspecting proxy with its CA: the digest the registry holds.
+    const direct = await runCli(['push', w.pack, '--registry', `${w.plain.host}/${w.plain.base}/inspected`, '--no-cache', '--json']);
+    expect(direct.code, direct.stderr).toBe(0);
+    const list = await runCli(['list', 'proxied', '--registry', registry, '--ca-file', w.inspectorCerts.caFile, '--json'], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(results(direct.stdout)[0]?.digest ?? 'no digest');
   });
 
   it('NO_PROXY and loopback hosts bypass the proxy: a proxy that is down changes nothing for them', async () => {
