@@ -121,7 +121,9 @@ function paletteSuite(palette: PaletteOutcome, stamp: Record<string, string>): {
       } else cases.push(`    <testcase${attrs({ name: id, classname: `palette ${t.target}`, time: seconds(0) })}>\n      <system-out>${xmlText(pack.status === 'visible' ? `visible in Palette (packUid ${pack.packUid ?? 'unknown'})` : pack.status)}</system-out>\n    </testcase>`);
     }
   }
-  const open = `  <testsuite${attrs({ name: 'Palette', tests, failures, errors: 0, skipped: 0, time: seconds(0), ...stamp })}>`;
+  // The time Palette was waited for (each target's sync and confirmation): was 0, for a wait of minutes.
+  const waited = (palette.targets ?? []).reduce((n, t) => n + t.durationMs, 0);
+  const open = `  <testsuite${attrs({ name: 'Palette', tests, failures, errors: 0, skipped: 0, time: seconds(waited), ...stamp })}>`;
   return { xml: [open, ...cases, '  </testsuite>'].join('\n'), tests, failures };
 }
 

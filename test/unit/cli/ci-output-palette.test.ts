@@ -40,7 +40,8 @@ describe('the Palette step in the CI outputs', () => {
     const xml = junitXml(report, { ...options, palette: notVisible });
     expect(xml).toContain('<testsuites name="packpub push" tests="2" failures="1" errors="0" time="0.020">');
     expect(xml).toContain(
-      '  <testsuite name="Palette" tests="1" failures="1" errors="0" skipped="0" time="0.000" timestamp="2026-01-01T00:00:00" hostname="ci">\n' +
+      // The suite's time is the wait for Palette (the target's durationMs, 5 ms): was 0 whatever the wait.
+      '  <testsuite name="Palette" tests="1" failures="1" errors="0" skipped="0" time="0.005" timestamp="2026-01-01T00:00:00" hostname="ci">\n' +
         '    <testcase name="a:1.0.0" classname="palette h:5000/b" time="0.000">\n' +
         '      <failure message="not visible in Palette: Palette&apos;s sync of h-b failed: manifest unknown" type="PALETTE_NOT_VISIBLE">',
     );
