@@ -7,6 +7,7 @@ import { PackpubError } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, registerSecret } from '../util/redact.js';
 import { awsRequestHandler } from '../net/proxy.js';
+import { isCertificateVerifyError, systemErrorCode } from '../registry/errors.js';
 import { noHomeReason, systemHome } from '../util/home.js';
 
 /*
@@ -440,6 +441,18 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   if (/^Kms/.test(name_(err))) {
     return new PackpubError('AUTH', `AWS KMS refused ${action} for ${context.host} (${name_(err)}): ${firstLine(err)}`, {
       hint: 'the repository is (or would be) KMS-encrypted: allow this identity kms:Encrypt/kms:Decrypt/kms:GenerateDataKey (and kms:CreateGrant for CreateRepository) on the key, or check --ecr-kms-key',
+      cause: err,
+    });
+  }
+  // A certificate the SDK's connection did not verify (a proxy inspecting TLS, an endpoint with a private CA): it read "ECR API
+  // call for <action> failed (Error): unable to verify the first certificate", hinted "run again with --debug" (and, with
+  // --aws-role-arn, "cannot assume role ...: check the role's trust policy").
+  const tlsCode = systemErrorCode(err);
+  if (isCertificateVerifyError(tlsCode)) {
+    const sts = context.roleArn !== undefined && typeof err === 'object' && err !== null && stsErrors.has(err);
+    const where = sts ? 'STS (for --aws-role-arn)' : `${api} at ${context.endpoint ?? 'the regional ECR endpoint'}`;
+    return new PackpubError('TLS', `the TLS certificate of ${where} could not be verified (${tlsCode}), calling ${sts ? 'sts:AssumeRole' : action} for ${context.host}`, {
+      hint: `the AWS calls trust Node's roots, NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE and the target's --ca-file: give the CA that signed it in one of them (behind a proxy that inspects TLS, HTTPS_PROXY: the proxy's CA)${sts ? '' : `, or check ${setting}`}`,
       cause: err,
     });
   }

@@ -125,6 +125,22 @@ describe('the AWS API through a forward proxy', () => {
     expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('tlsnoca/'))).toEqual([]);
   });
 
+  it("the ECR API's certificate not trusted (a proxy inspecting TLS without its CA given; STS too): named as such, hint where the CA goes (was: 'ECR API call ... failed (Error): unable to verify the first certificate', hint --debug); nothing created", async () => {
+    const calls = w.standin.calls.length;
+    const hint = "the AWS calls trust Node's roots, NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE and the target's --ca-file: give the CA that signed it in one of them (behind a proxy that inspects TLS, HTTPS_PROXY: the proxy's CA)";
+    const proxied = await runHere('untrusted', { HTTPS_PROXY: w.proxy.url });
+    expect(proxied.code).toBe(1);
+    expect(proxied.stderr).toContain('the TLS certificate of the ECR API at https://api.ecr.test could not be verified (UNABLE_TO_VERIFY_LEAF_SIGNATURE), calling ecr:');
+    expect(proxied.stderr).toContain(`${hint}, or check --ecr-endpoint / AWS_ENDPOINT_URL_ECR`);
+    const role = await runHere('untrusted', { HTTPS_PROXY: w.proxy.url, AWS_ENDPOINT_URL_STS: 'https://sts.test' }, ['--aws-role-arn', ROLE]);
+    expect(role.code).toBe(1);
+    expect(role.stderr).toContain('the TLS certificate of STS (for --aws-role-arn) could not be verified (UNABLE_TO_VERIFY_LEAF_SIGNATURE), calling sts:AssumeRole for ');
+    expect(role.stderr).toContain(`${hint})`);
+    expect(w.standin.calls.length).toBe(calls);
+    expect([...w.standin.repositories.keys()].filter((r) => r.startsWith('untrusted/'))).toEqual([]);
+    await expect(held('untrusted')).rejects.toThrow(/manifest unknown|not found|name unknown/i);
+  });
+
   it('no proxy, the ECR API behind a TLS front signed by the --ca-file CA: the SDK trusts the file as the registry does; exit 0', async () => {
     const calls = w.standin.calls.length;
     const endpoint = `https://${w.tlsFront.host}`;
