@@ -7,6 +7,7 @@ import { runBin, runCli, spawnCli, waitFor } from '../support/cli.js';
 import { startPaletteLab } from '../support/palette-lab.js';
 import { writePacks } from '../support/packs.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { runChildText } from '../support/spawner.js';
 import { setup } from '../support/stage.js';
 
@@ -155,6 +156,7 @@ describe('palette sync in CI, each outcome of the loop', () => {
         expect(result.stderr).toContain('error: interrupted while Palette was asked; nothing was written to the registry;');
         const reason = 'not confirmed: interrupted before Palette was seen to list it';
         const report = JSON.parse(result.stdout) as { status: string; error: { code: string }; targets: { target: string; status: string; packs: unknown[] }[] };
+        expectReportValid(report, '#/$defs/paletteRun');
         expect(report.status).toBe('error');
         expect(report.error.code).toBe('ABORTED');
         expect(report.targets.map((t) => [t.target, t.status])).toEqual([[target(), 'published-not-visible']]);
