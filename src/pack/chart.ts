@@ -667,13 +667,13 @@ class ArchiveCollector {
       // The top chart's own files only: a subchart's are installed only when its condition holds.
       const yaml = this.depth === 0 && placed.chain.length === 0 && size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
       if (yaml !== undefined) return { kind: 'yaml', file: yaml, rel, slot, label: entryLabel, refs };
-      // The top chart's own templates are parse-checked (checkTemplateSyntax); one too large to read leaves its defines unknown.
-      if (this.depth === 0 && placed.chain.length === 0 && rel.startsWith('templates/')) {
-        if (size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel, rel, refs };
-        slot.unreadTemplate = true;
+      // Templates are parse-checked (checkTemplateSyntax): the top chart's own, and a subchart's, judged once the values
+      // tell whether Helm renders that subchart. One too large to read leaves its defines unknown.
+      if (rel.startsWith('templates/')) {
+        if (size > MAX_TEMPLATE_BYTES) slot.unreadTemplate = true;
+        else if (this.depth === 0 && placed.chain.length === 0) return { kind: 'template', slot, label: entryLabel, rel, refs };
+        else return { kind: 'template', slot, label: entryLabel, sub: rel, refs };
       }
-      // A subchart's (the top chart's are above): parse-checked too, judged once the values tell whether Helm renders that subchart.
-      if (rel.startsWith('templates/') && size <= MAX_TEMPLATE_BYTES) return { kind: 'template', slot, label: entryLabel, sub: rel, refs };
       if (size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') return { kind: 'subchart-crd', rel, slot, label: entryLabel };
       if (rel.endsWith('/Chart.yaml') && this.deeperChartYamls.length < 5) this.deeperChartYamls.push(name);
     } else if (placed.kind === 'archive') {
@@ -723,8 +723,11 @@ class ArchiveCollector {
     for (const [key, first] of this.firstUnderArchiveName) {
       if (first.got !== undefined && !mismatches.has(first.chain.join('/'))) mismatches.set(first.chain.join('/'), `expected ${posix.basename(key)}, got ${first.got}`);
     }
-    if (this.depth === 0) checkTemplateRuns(this.slots, label);
-    return assemble(this.slots, label, nested, mismatches);
+    const chart = assemble(this.slots, label, nested, mismatches);
+    const defines = definesOf(this.slots);
+    if (defines !== undefined && this.depth > 0) archiveDefines.set(chart, defines);
+    if (defines !== undefined && this.depth === 0) checkTemplateRuns(this.slots.get('') ?? { archives: [] }, chart, defines, label);
+    return chart;
   }
 }
 
@@ -754,11 +757,13 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   const text = bytes === undefined ? (given as string) : ascii && bytes.length >= LARGE_TEMPLATE_BYTES ? bytes : bytes.toString(ascii ? 'latin1' : 'utf8');
   const read = goTemplateRead(text);
   const refused = read.error;
+  if (slot !== undefined) {
+    const defines = (slot.defineNames ??= new Set());
+    for (const name of read.defines) defines.add(name);
+  }
   if (slot !== undefined && sub) {
     if (refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
   } else if (slot !== undefined) {
-    const defines = (slot.defineNames ??= new Set());
-    for (const name of read.defines) defines.add(name);
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   }
@@ -768,25 +773,45 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   });
 }
 
+/** The template names the charts of a subchart archive define (itself and every subchart in it), when all are known (definesOf). */
+const archiveDefines = new WeakMap<HelmChart, ReadonlySet<string>>();
+
 /**
- * Refuses a chart without subcharts whose template (not a partial, not NOTES.txt) runs, at its top level and by a
- * literal name, a template none of its templates defines (`{{ include "web.fullname" . }}` in a chart whose
- * _helpers.tpl defines "webapp.fullname", as a chart renamed after `helm create` keeps): Helm renders every such
- * template on every install, and Go's text/template stops there (include: "error calling include: template: no
- * template ... associated with template "gotpl""; template: "template ... not defined"). A chart with subcharts is
- * not judged (their templates, a library's defines, share the namespace), nor one declaring dependencies (missing ones
- * are chart-dependency-missing's), nor one with a template too large to read or an entry appended twice.
+ * The template names the templates of an archive's charts define, its subcharts' at every depth included (the
+ * templates of Helm's one render share one namespace), or undefined when one is unknown: a template too large to
+ * read, or one Go refuses, or an entry appended twice. Every subchart counts, enabled or not, and every template of
+ * a library chart: more names than Helm's render may know, never fewer.
  */
-function checkTemplateRuns(slots: ReadonlyMap<string, ChartSlot>, label: string): void {
-  const top = slots.get('');
-  if (top === undefined || slots.size > 1 || top.archives.length > 0 || top.unreadTemplate === true) return;
-  // Dependencies declared but not in charts/ are chart-dependency-missing's to tell.
-  if (top.requirements !== undefined || /^dependencies\s*:/m.test(top.chartYaml ?? '') || (top.earlier ?? []).length > 0) return;
-  const defines = top.defineNames ?? new Set<string>();
+function definesOf(slots: ReadonlyMap<string, ChartSlot>): Set<string> | undefined {
+  const all = new Set<string>();
+  for (const slot of slots.values()) {
+    if (slot.unreadTemplate === true || slot.templateRefusals !== undefined || (slot.earlier ?? []).length > 0) return undefined;
+    for (const name of slot.defineNames ?? []) all.add(name);
+    for (const archive of slot.archives) {
+      const inside = archiveDefines.get(archive);
+      if (inside === undefined) return undefined;
+      for (const name of inside) all.add(name);
+    }
+  }
+  return all;
+}
+
+/**
+ * Refuses a chart whose template (not a partial, not NOTES.txt) runs, at its top level and by a literal name, a
+ * template neither its templates nor its subcharts' define (`defines`: definesOf) (`{{ include "web.fullname" . }}`
+ * in a chart whose _helpers.tpl defines "webapp.fullname", as a chart renamed after `helm create` keeps): Helm
+ * renders every such template on every install, and Go's text/template stops there (include: "error calling
+ * include: template: no template ... associated with template "gotpl""; template: "template ... not defined").
+ * A chart declaring a dependency it does not hold in charts/ is not judged (that one's defines are not known; the
+ * missing dependency is chart-dependency-missing's to tell).
+ */
+function checkTemplateRuns(top: ChartSlot, chart: HelmChart, defines: ReadonlySet<string>, label: string): void {
+  if (chart.dependencies.some((d) => !chart.subcharts.some((sub) => sub.name === d.name))) return;
   const missing = (top.topRuns ?? []).find((run) => !defines.has(run.name));
   if (missing === undefined) return;
   const near = [...defines].filter((d) => d.slice(d.lastIndexOf('.')) === missing.name.slice(missing.name.lastIndexOf('.'))).slice(0, 3);
-  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${missing.file} runs the template "${missing.name}" (line ${missing.line}) on every render, and no template of the chart defines it, so every install stops there (Helm: "error calling include: template: no template \"${missing.name}\" associated with template \"gotpl\"")${near.length > 0 ? `; the chart defines ${near.map((d) => `"${d}"`).join(', ')}` : ''}`, {
+  const whose = chart.subcharts.length === 0 ? 'the chart' : 'the chart or of its subcharts';
+  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${missing.file} runs the template "${missing.name}" (line ${missing.line}) on every render, and no template of ${whose} defines it, so every install stops there (Helm: "error calling include: template: no template \"${missing.name}\" associated with template \"gotpl\"")${near.length > 0 ? `; the chart defines ${near.map((d) => `"${d}"`).join(', ')}` : ''}`, {
     hint: 'fix the name, or define it (`{{ define "<name>" }}...{{ end }}` in templates/_helpers.tpl), then rebuild the archive',
   });
 }

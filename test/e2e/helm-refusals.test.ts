@@ -20,6 +20,9 @@ const valuesYaml = (name: string, text: string, says: string) => refused(name, '
 /** The start of what macOS tar writes as `._<name>` beside a file with extended attributes (AppleDouble). */
 const APPLE_DOUBLE = Buffer.concat([Buffer.from([0, 5, 0x16, 7, 0, 2, 0, 0]), Buffer.from('Mac OS X        ')]);
 
+/** A library chart archive (bitnami's common, in little) defining "common.labels". */
+const COMMON_TGZ = await tgz({ 'common/Chart.yaml': 'apiVersion: v2\nname: common\nversion: 2.0.0\ntype: library\n', 'common/templates/_labels.tpl': '{{- define "common.labels" -}}app: web{{- end }}\n' });
+
 const CASES = [
   refused('Chart.yaml keywords as one string', 'Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\nkeywords: monitoring\n', 'Helm refuses this chart ("cannot load Chart.yaml: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal string into Go struct field Metadata.keywords of type []string")'),
   refused('a Latin-1 Chart.yaml', 'Chart.yaml', Buffer.from('apiVersion: v2\nname: web\nversion: 1.0.0\ndescription: caf\xe9\n', 'latin1'), 'Helm refuses this chart ("cannot load Chart.yaml: error converting YAML to JSON: yaml: invalid UTF-8"): line 4 is not UTF-8 text; save Chart.yaml as UTF-8'),
@@ -67,6 +70,19 @@ const CASES = [
     files: { 'web/templates/_helpers.tpl': '{{- define "webapp.fullname" -}}web{{- end }}\n', 'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  name: {{ include "web.fullname" . }}\n' },
     says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.fullname" (line 3) on every render, and no template of the chart defines it, so every install stops there (Helm: "error calling include: template: no template "web.fullname" associated with template "gotpl""); the chart defines "webapp.fullname"',
   },
+  // The same with subcharts (a folder holding an archive): their templates share Helm's one namespace, and none defines it either.
+  {
+    name: 'a template running a template neither the chart nor its subcharts define',
+    files: {
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n',
+      'web/charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n',
+      'web/charts/redis/templates/_helpers.tpl': '{{- define "redis.fullname" -}}redis{{- end }}\n',
+      'web/charts/redis/charts/common-2.0.0.tgz': COMMON_TGZ,
+      'web/templates/_helpers.tpl': '{{- define "webapp.fullname" -}}web{{- end }}\n',
+      'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  name: {{ include "web.fullname" . }}\n  labels: {{ include "common.labels" . }}\n',
+    },
+    says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.fullname" (line 3) on every render, and no template of the chart or of its subcharts defines it, so every install stops there (Helm: "error calling include: template: no template "web.fullname" associated with template "gotpl""); the chart defines "webapp.fullname", "redis.fullname"',
+  },
 ];
 
 /** validate exits 1 with `stdout` after the pack's FAILED line; push exits 1 and writes no pack into `layout`. */
@@ -109,6 +125,35 @@ describe("a pack's own values.yaml that Go's YAML reader refuses", () => {
     await writeValidPack(dir);
     await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1', '    replicas: 1\n    enabled: !!bool maybe'));
     await expectRefused(dir, join(w.root, 'layout'), ['  error   values.yaml:10:21: not valid YAML: cannot decode !!str `maybe` as a !!bool (Go\'s YAML reader, which Helm uses, refuses it)']);
+  });
+});
+
+describe('a chart running the defines of its subcharts', () => {
+  const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-helm-subdefines-') }));
+
+  // Helm's one render holds the templates of the chart and of every subchart it keeps: a define of a library
+  // subchart's partial (in an archive in a subchart folder) is found. A disabled subchart's defines are counted too
+  // (packpub judges no values here): that include is left to Helm.
+  it('validate passes, push publishes, and the pulled pack holds the chart as written', async () => {
+    const dir = await writeValidPack(join(w.root, 'pack'));
+    const chart = await tgz({
+      ...CHART_FILES,
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n  condition: redis.enabled\n',
+      'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n',
+      'web/charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n',
+      'web/charts/redis/templates/_helpers.tpl': '{{- define "redis.fullname" -}}redis{{- end }}\n',
+      'web/charts/redis/charts/common-2.0.0.tgz': COMMON_TGZ,
+      'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  name: {{ include "redis.fullname" . }}\n  labels: {{ include "common.labels" . }}\n',
+    });
+    await putFile(dir, 'charts/web-1.0.0.tgz', chart);
+    const layout = join(w.root, 'layout');
+    const { validate, push } = await validateThenPush(dir, layout);
+    expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 pack checked: 1 passed, 0 failed (0 errors, 0 warnings)'] });
+    expect(push.code, push.stderr).toBe(0);
+    const out = join(w.root, 'pulled');
+    const pull = await runCli(['pull', 'web:1.0.0', '--oci-layout', layout, '-o', out]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect((await readFile(join(out, 'charts/web-1.0.0.tgz'))).equals(chart)).toBe(true);
   });
 });
 
