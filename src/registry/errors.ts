@@ -486,7 +486,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   } else if (codes.has('MANIFEST_BLOB_UNKNOWN')) {
     hint = 'the registry says it does not hold a blob the manifest names (push and copy send every blob it does not say it holds, and read a blob it says it holds: it lost it, or a replica or cache in front of it answers for it): run again; if it persists, check the cache or proxy in front of the registry and report it to the registry owner';
   } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';
-  else if (ctx.status === 405 && (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH')) {
+  else if (ctx.status === 405 && (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH') && /^\/v2\/.+\/(blobs\/uploads|manifests)\//.test(ctx.url.pathname)) {
     // distribution in read-only mode answers every write 405 "Method not allowed" with `Allow: GET, HEAD` (no OCI error):
     // it read "does not allow this operation", which named neither the mode nor what to do.
     const allowed = ctx.allow === undefined || ctx.allow.trim() === '' ? 'no writes' : `only ${shown(ctx.allow.trim().slice(0, 60))}`;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,28 @@ describe('--identity-token / --identity-token-stdin against a registry with a to
     expect(run.stdout).toContain('idtoken');
     expect(run.stderr).toContain('warning: --identity-token puts the token on the command line');
     expect(run.stderr).not.toContain(REFRESH);
+  });
+
+  it('a token service without an OAuth2 endpoint (POST answered 405, as Harbor\'s): says it takes no identity token and what to give (was: "answered 405 (POST ...)"), nothing pushed', async () => {
+    const harborLike = await startTokenServer({ users: { 'ci-bot': 'harbor-pw-5521' } });
+    const other = await startRegistry({ auth: 'token', token: harborLike });
+    try {
+      const run = await runCli(['push', pack, '--registry', `${other.host}/id`, '--identity-token-stdin'], { stdin: REFRESH });
+      expect(run.code).toBe(1);
+      const realm = new URL(harborLike.realm);
+      expect(run.stderr).toContain(`FAILED idtoken:1.0.0: token service ${realm.host} takes no identity token: it answered 405 to the OAuth2 exchange (POST ${realm.href})\n`);
+      expect(run.stderr).toContain('hint: it issues tokens for a user name and password only (GET, as Harbor\'s does): give those (--username with --password-stdin, or packpub login) instead of the identity token\n');
+      expect(run.stdout + run.stderr).not.toContain(REFRESH);
+      expect(harborLike.requests.filter((r) => r.method === 'POST').length).toBeGreaterThan(0);
+      // What the hint says works.
+      const pushed = await runCli(['push', pack, '--registry', `${other.host}/id`, '--username', 'ci-bot', '--password-stdin', '--json'], { stdin: 'harbor-pw-5521' });
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const raw = await skopeoInspectRaw(`${other.host}/id/spectro-packs/archive/idtoken:1.0.0`, { creds: { username: 'ci-bot', password: 'harbor-pw-5521' } });
+      expect(JSON.parse(pushed.stdout).results[0].digest).toBe(`sha256:${createHash('sha256').update(raw).digest('hex')}`);
+    } finally {
+      await other.stop();
+      await harborLike.close();
+    }
   });
 
   it('a refused token fails as credentials rejected, without printing it', async () => {

@@ -154,6 +154,17 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
     if (credentials?.identityToken !== undefined) {
       const refused = identityTokenRefused(realm, res.status, body, credentials.source, res.url);
       if (refused !== undefined) throw refused;
+      // No OAuth2 endpoint there: Harbor's token service answers POST 405 (it takes GET with a user name and password),
+      // GCR answered 404 (containerd's notes). It read "<realm> answered 405 (POST ...)", no word of the identity token.
+      if (res.status === 404 || res.status === 405) {
+        const from = credentials.source === undefined || credentials.source === 'flags' ? '' : ` from ${credentials.source}`;
+        throw new RegistryError('AUTH', `token service ${realm.host} takes no identity token: it answered ${res.status} to the OAuth2 exchange (POST ${redactUrl(res.url)})`, {
+          method,
+          url: res.url,
+          status: res.status,
+          hint: `it issues tokens for a user name and password only (GET, as Harbor's does): give those (--username with --password-stdin, or packpub login) instead of the identity token${from}`,
+        });
+      }
     }
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError('AUTH', sentCredentials ? `credentials rejected by ${realm.host}` : `token service ${realm.host} requires credentials`, {
