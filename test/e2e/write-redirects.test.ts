@@ -82,7 +82,11 @@ describe('a write answered with a redirect', () => {
       try {
         const run = await runCli(['push', dir, '--registry', w.R, '--no-cache']);
         expect(run.code, run.stderr).toBe(1);
-        expect(run.stderr).toContain(`answered ${status} to PUT`);
+        // The same path on another origin: the registry answers there (4d425943), which is the address to give.
+        expect(run.stderr).toContain(`${w.proxy.host} answered ${status} to PUT of manifest 1.0.0, redirecting its registry API to ${w.registry.url}/: a write does not follow a ${status} (it would be sent on as a GET)\n`);
+        expect(run.stderr).toContain(`hint: the registry answers at ${w.registry.host}: give that address instead of ${w.proxy.host} (its credentials then go there)\n`);
+        // Sent once: a 301 to a write is not followed, nor retried.
+        expect(w.proxy.requests.filter((r) => r.method === 'PUT' && r.path.includes(`/${name}/manifests/`))).toHaveLength(1);
         expect(stackLines(run.stderr)).toEqual([]);
       } finally {
         w.proxy.onRequest = undefined;
