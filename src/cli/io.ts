@@ -259,8 +259,8 @@ export function renderError(io: CliIo, thrown: unknown, debug: boolean): number 
       writeLine(io.stderr, printable(redactText(err.stack ?? '')));
       if (err.cause !== undefined) writeLine(io.stderr, printable(redactText(`caused by: ${err.cause instanceof Error ? (err.cause.stack ?? err.cause.message) : String(err.cause)}`)));
     }
-    // A pack Palette does not list (exit 3) has its own annotation (ci-output).
-    if (err.code !== 'PALETTE_NOT_VISIBLE') annotateError(io, err.message, err.hint);
+    // A pack Palette does not list (exit 3) has its own annotation (ci-output), and so has an error already annotated.
+    if (err.code !== 'PALETTE_NOT_VISIBLE' && !ANNOTATED.has(err)) annotateError(io, err.message, err.hint);
     return exitCodeFor(err.code);
   }
   const message = redactText(err instanceof Error ? err.message : String(err));
@@ -268,7 +268,7 @@ export function renderError(io: CliIo, thrown: unknown, debug: boolean): number 
   const hint = 'this is a bug in packpub; run again with --debug and report the output';
   if (debug && err instanceof Error && err.stack !== undefined) writeLine(io.stderr, printable(redactText(err.stack)));
   else writeLine(io.stderr, `hint: ${hint}`);
-  annotateError(io, message, hint);
+  if (typeof err !== 'object' || err === null || !ANNOTATED.has(err)) annotateError(io, message, hint);
   return EXIT_FAILURE;
 }
 
@@ -276,6 +276,12 @@ export function renderError(io: CliIo, thrown: unknown, debug: boolean): number 
 export function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
+
+/**
+ * Errors the run's CI outputs have annotated already (push --palette-sync's Palette error, `packpub palette` in its
+ * annotations): the error that ends the run is not annotated a second time (the job showed the same error twice).
+ */
+export const ANNOTATED = new WeakSet<object>();
 
 /**
  * In GitHub Actions, the error that ends a run is an annotation too: a usage error (exit 2: a secret that did not

@@ -7,7 +7,7 @@ import { DEFAULT_OCI_LAYOUT } from '../../targets/options.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
 import type { PushRenderer } from '../render.js';
 import type { RunLedger as Ledger } from '../signals.js';
-import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, userPath, writeLine } from '../io.js';
+import { ANNOTATED, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_VISIBLE, EXIT_OK, renderError, userPath, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags, refusePaletteFlagsWithoutSync } from '../palette-flags.js';
 import { declareFlags, declareOwnFlags, numberFlag, PUSH_GROUPS, type OwnFlags } from '../target-flags.js';
 
@@ -400,7 +400,11 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
       },
     );
     if (jsonDoc !== undefined) writeLine(ctx.io.stdout, JSON.stringify(reportLost ? { ...jsonDoc, ok: false } : jsonDoc, null, 2));
-    if ('error' in synced && synced.error !== undefined) throw synced.error;
+    if ('error' in synced && synced.error !== undefined) {
+      // Annotated by writeCiOutputs (paletteProblems: "Palette sync stopped: ..."), once is enough.
+      if (typeof synced.error === 'object' && synced.error !== null) ANNOTATED.add(synced.error);
+      throw synced.error;
+    }
     if (report.aborted && ctx.interrupted === true) return EXIT_INTERRUPTED;
     if (!pushSucceeded(report) || reportLost) return EXIT_FAILURE;
     return synced.notVisible ? EXIT_NOT_VISIBLE : EXIT_OK;
