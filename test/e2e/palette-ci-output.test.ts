@@ -6,7 +6,8 @@ import { skipWaits } from '../support/clock.js';
 import { startPaletteStandin } from '../support/palette-standin.js';
 import { sharedRegistry } from '../support/registry.js';
 import { runCli, type CliRun } from '../support/cli.js';
-import { writePack, writePacks } from '../support/packs.js';
+import { writePack } from '../support/packs.js';
+import { holdVersions } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
 import { runChildText } from '../support/spawner.js';
 
@@ -102,8 +103,8 @@ describe('push --palette-sync in the CI outputs', () => {
       expect(JSON.parse(run.stdout)).toMatchObject({ status: 'published-not-visible' });
       expect(run.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::error title=packpub palette::ci-delta:1.0.0 (${w.ci}): ${why}`]);
       // Every version under the base path, more than GitHub shows: 9 named, the 10th says how many more.
-      const more = await writePacks(join(w.root, 'many'), Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`m${i}`, `ci-many-${i}:1.0.0`])));
-      expect((await runCli(['push', ...Object.values(more), ...at], { env })).code).toBe(0);
+      // Held without a push (no archive is read: each sync fails).
+      await holdVersions(w.registry, Array.from({ length: 11 }, (_, i) => ({ repository: `${w.registry.base}/ci/spectro-packs/archive/ci-many-${i}`, tag: '1.0.0' })));
       // failSyncs fails the next sync of each registry: set again for each run.
       w.palette.failSyncs = 'cannot reach the registry';
       const all = await runCli(['palette', 'sync', ...at, '--palette-poll-interval', '0.02'], { env: gha });
