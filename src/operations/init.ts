@@ -12,6 +12,7 @@ import { placeholderLogo } from '../pack/logo.js';
 import { goSemverProblem } from '../pack/go-semver.js';
 import { PACK_FILES, PACK_LAYERS, type PackLayer } from '../pack/model.js';
 import { displayNameFor, exampleManifestText, kubernetesName, packJsonText, readmeText, valuesYamlText } from '../pack/scaffold.js';
+import { subchartCrdFindings, subchartTemplateFindings } from '../pack/values-schema.js';
 import { checkYamlText } from '../pack/yaml-source.js';
 import { parseYamlTree } from '../pack/yaml-tree.js';
 import { makeDirs, tempPathFor, writeFileAtomic } from '../util/fs.js';
@@ -365,6 +366,10 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
       packed: chartIsDir,
       subcharts: subchartKeys(chart),
     };
+    // A subchart's crds/ file or template Helm cannot read: validate refuses the pack while the values (the chart's
+    // own, as written here) enable that subchart, and warns otherwise.
+    const read = [{ rel, chart }];
+    for (const f of [...subchartCrdFindings(read, ''), ...subchartTemplateFindings(read, '')]) notes.push(f.severity === 'error' ? `validate refuses this pack as written: ${f.message}` : f.message);
     for (const dep of missingDependencies(chart)) {
       notes.push(`the chart depends on "${dep.name}"${dep.version === undefined ? '' : ` ${dep.version}`}, which is not in its charts/ folder: run \`helm dependency build\` on the chart and init again (\`helm install\` refuses a chart whose dependencies are missing)`);
     }

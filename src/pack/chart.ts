@@ -1572,17 +1572,20 @@ async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, 
   return undefined;
 }
 
-/** `top`: the top chart's templates, checked as Go's template parser reads them (checkTemplateSyntax). */
-async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, scope: FolderScope, budget: Budget, top = false): Promise<void> {
+/**
+ * Templates checked as Go's template parser reads them (checkTemplateSyntax): `top`, the top chart's, refused;
+ * a subchart's noted (HelmChart.templateRefusals). `inChart`: the folder's path in its chart.
+ */
+async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number, scope: FolderScope, budget: Budget, top = false, inChart = 'templates/'): Promise<void> {
   const { ignore, prefix, chain } = scope;
   for (const name of (await readableFolderNames(dir, budget, false)) ?? []) {
     const path = join(dir, name);
     const info = await statOf(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
-    if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget, top);
+    if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget, top, `${inChart}${name}/`);
     else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) {
       const bytes = await readFileOf(path);
-      const made = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : undefined;
+      const made = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : checkTemplateSyntax(path, `${inChart}${name}`, bytes, slot, true);
       addTemplateRefs(slot, made ?? bytes.toString('utf8'), path);
     }
   }

@@ -156,6 +156,31 @@ describe('initPack --from-chart', () => {
     expect(report.findings.map((f) => [f.rule, f.path])).toEqual([['values-image-reference', 'pack.content.images[1]']]);
   });
 
+  it("tells the author of a subchart template Go refuses: validate refuses the pack while the chart's values enable that subchart, warns when they leave it out", async () => {
+    const src = join(work, 'subtpl-src');
+    const broken = 'kind: ConfigMap\ndata:\n  size: {{ .Values.size | default 10Gi }}\n';
+    await writeTgz(join(src, 'charts/cache-0.1.0.tgz'), { 'cache/Chart.yaml': 'apiVersion: v2\nname: cache\nversion: 0.1.0\n', 'cache/templates/cm.yaml': broken });
+    await put(src, {
+      'Chart.yaml': 'apiVersion: v2\nname: shop\nversion: 2.0.0\ndependencies:\n- name: redis\n  version: 1.x\n- name: cache\n  version: 0.1.0\n  condition: cache.enabled\n',
+      'values.yaml': 'cache:\n  enabled: false\nsidecar:\n  image: docker.io/library/nginx:1.27.0\n',
+      'templates/cm.yaml': 'kind: ConfigMap\n',
+      'charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n',
+      'charts/redis/templates/sub/cm.yaml': broken,
+    });
+    const run = await cli(['init', 'subtpl-pack', '--from-chart', src]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      "note: validate refuses this pack as written: Helm cannot install this chart with the values as published: its subchart redis is enabled (no condition or tag in the chart's values with the pack's charts.shop over them leaves it out), and Go's template parser refuses the subchart's templates/sub/cm.yaml, line 3: bad number syntax",
+    );
+    expect(run.stderr).toContain("note: Helm cannot install this chart once its subchart cache is enabled: Go's template parser refuses the subchart's templates/cm.yaml, line 3: bad number syntax");
+    expect(run.stderr).toContain('a user can turn it on (charts.shop.cache.enabled)');
+    const report = await validatePack(join(work, 'subtpl-pack'));
+    expect(report.findings.map((f) => [f.severity, f.rule, f.file])).toEqual([
+      ['error', 'chart-refused-by-helm', 'charts/shop-2.0.0.tgz'],
+      ['warning', 'chart-subchart-template-unparsable', 'charts/shop-2.0.0.tgz'],
+    ]);
+  });
+
   it("keys the values by Chart.yaml's name when a .tgz holds a differently named folder, and copies the archive as is", async () => {
     const archive = join(work, 'odd.tgz');
     await writeTgz(archive, {
