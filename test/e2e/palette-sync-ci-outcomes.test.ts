@@ -27,7 +27,7 @@ const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-ci-outcomes-', key: KEY, name: 'outcomes-lab', base: 'outcomes', clock, shared: true });
   // In front of Palette: answers for it once the sync was asked for (an outage after the trigger).
   const proxy = stack.add(await startRecordingProxy(lab.palette.url));
-  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0', e: 'oc-e:1.0.0', f: 'oc-f:1.0.0', g: 'oc-g:1.0.0', h: 'oc-h:1.0.0' });
+  const packs = await writePacks(lab.root, { a: 'oc-a:1.0.0', b: 'oc-b:1.0.0', c: 'oc-c:1.0.0', d: 'oc-d:1.0.0', e: 'oc-e:1.0.0', f: 'oc-f:1.0.0', g: 'oc-g:1.0.0', h: 'oc-h:1.0.0', i: 'oc-i:1.0.0' });
   return { ...lab, proxy, packs };
 });
 
@@ -198,6 +198,16 @@ describe('palette sync in CI, each outcome of the loop', () => {
     expect(report.durationMs).toBeGreaterThanOrEqual((report.results[0]?.durationMs ?? 0) + waited);
     expect(await readFile(junit, 'utf8')).toContain(`<testsuites name="packpub push" tests="2" failures="0" errors="0" time="${(report.durationMs / 1000).toFixed(3)}">`);
     expect(w.palette.registries.get(w.uid)?.index.get('oc-h')?.has('1.0.0')).toBe(true);
+  });
+
+  it('palette sync whose JUnit report cannot be written after the sync (a full disk): exit 1, as push and validate (was: exit 2, a usage error, after Palette had synced and listed the pack)', async () => {
+    expect((await runCli(['push', w.packs.i, ...at()], { env: env() })).code).toBe(0);
+    const syncsBefore = w.palette.registries.get(w.uid)?.syncRequests.length ?? 0;
+    const run = await runCli(['palette', 'sync', 'oc-i:1.0.0', ...at(), '--palette-poll-interval', '1', '--junit', '/dev/full'], { env: env() });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toBe(`visible in Palette oc-i:1.0.0 (packUid ${packUid('oc-i')})\n`);
+    expect(run.stderr).toContain('error: cannot write the JUnit report /dev/full: ENOSPC');
+    expect(w.palette.registries.get(w.uid)?.syncRequests.length).toBe(syncsBefore + 1);
   });
 
   // Last: the sync left running is settled by the next status read, which would take another test's failSyncsAfterIndexing.

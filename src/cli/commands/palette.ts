@@ -2,7 +2,7 @@ import { PackpubError } from '../../errors.js';
 import type { PackRef } from '../../oci/reference.js';
 import type { PackValuesKind, PaletteRegistryCredentials } from '../../operations/palette.js';
 import type { Args, CliContext, CommandSpec } from '../context.js';
-import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, printable, writeLine } from '../io.js';
+import { EXIT_FAILURE, EXIT_NOT_VISIBLE, EXIT_OK, printable, renderError, writeLine } from '../io.js';
 import { PALETTE_GROUP, paletteFlags } from '../palette-flags.js';
 import type { PaletteTarget } from '../palette-options.js';
 import type { PaletteErrorJson, PaletteRunJson } from '../palette-run.js';
@@ -169,7 +169,16 @@ async function sync(args: Args, ctx: CliContext, resolveTargets: () => Promise<P
     if (junit !== undefined) await ci.checkJunitPath(ctx.io, junit);
     // Inside: a target refused (an unknown --target, a registry Palette cannot use) gets its refusal case too.
     const result = await syncAndConfirm(args, ctx, await resolveTargets(), (json) => (stopped = json));
-    await ci.writePaletteSyncOutputs(ctx.io, junit, result, started);
+    // The sync is done: a report that cannot be written now (a full disk) fails the run, exit 1 as push and validate
+    // (it was exit 2, a usage error, "nothing was attempted", after Palette had synced and listed the packs).
+    const lost = await ci.writePaletteSyncOutputs(ctx.io, junit, result, started).then(
+      () => false,
+      (err: unknown) => {
+        renderError(ctx.io, err, false);
+        return true;
+      },
+    );
+    if (lost) return EXIT_FAILURE;
     return result.status === 'visible' ? EXIT_OK : EXIT_NOT_VISIBLE;
   } catch (err) {
     if (stopped !== undefined) await ci.writePaletteSyncOutputs(ctx.io, junit, stopped, started).catch(() => undefined);
