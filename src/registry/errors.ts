@@ -483,6 +483,9 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   else if (ctx.status >= 500) hint = `${ctx.host} is failing; try again later or check the registry's health`;
   else if (codes.has('TAG_INVALID') && /immutable|overwritten/i.test(first?.message ?? '')) {
     hint = 'the tag is immutable on this registry; publish a new version instead';
+  } else if (ctx.method === 'PUT' && /\/manifests\/[^/]+$/.test(ctx.url.pathname) && (codes.has('MANIFEST_INVALID') || codes.has('UNSUPPORTED'))) {
+    // A registry that takes container images only refuses a pack's manifest (it had no hint): say what a pack is.
+    hint = `a pack is an OCI artifact as ORAS 1.0 writes it (an OCI image manifest whose config is application/vnd.unknown.config.v1+json, one layer application/vnd.oci.image.layer.v1.tar): a registry that takes container images only refuses it (Quay without FEATURE_GENERAL_OCI_SUPPORT and that config type in ALLOWED_OCI_ARTIFACT_TYPES); let ${ctx.host} take OCI artifacts, or publish to a registry that does`;
   } else if (codes.has('MANIFEST_BLOB_UNKNOWN')) {
     hint = 'the registry says it does not hold a blob the manifest names (push and copy send every blob it does not say it holds, and read a blob it says it holds: it lost it, or a replica or cache in front of it answers for it): run again; if it persists, check the cache or proxy in front of the registry and report it to the registry owner';
   } else if (ctx.status === 412) hint = 'a registry policy (immutable tag rule, signature or vulnerability policy) refused it';

@@ -41,3 +41,30 @@ describe('an upload refused for its size by a proxy', () => {
     expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/large-layer`)).toEqual([]);
   });
 });
+
+/*
+ * A registry that takes container images only (Quay without FEATURE_GENERAL_OCI_SUPPORT, or without the pack's config
+ * type in ALLOWED_OCI_ARTIFACT_TYPES) refuses the pack's manifest 400 MANIFEST_INVALID after taking its blobs. It said
+ * "answered 400 MANIFEST_INVALID: ... (PUT ...)" with no hint of what a pack is or what the registry lacks.
+ */
+describe('a manifest refused by a registry that takes container images only', () => {
+  it('exit 1 naming the refusal, hint what a pack is and what to allow; nothing tagged', async () => {
+    const dir = await writePack(join(w.root, 'artifact'), { name: 'artifact-refused', version: '1.0.0' });
+    const refusal = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'manifest invalid', detail: { message: 'unsupported config media type' } }] });
+    w.proxy.onRequest = (r) =>
+      r.method === 'PUT' && r.path.includes('/artifact-refused/manifests/') ? { raw: rawAnswer(400, 'Bad Request', { 'content-type': 'application/json', 'content-length': refusal.length }, refusal) } : 'pass';
+    let run;
+    try {
+      run = await runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache']);
+    } finally {
+      w.proxy.onRequest = undefined;
+    }
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`FAILED artifact-refused:1.0.0: ${w.proxy.host} answered 400 MANIFEST_INVALID: manifest invalid (PUT`);
+    expect(run.stderr).toContain(
+      `hint: a pack is an OCI artifact as ORAS 1.0 writes it (an OCI image manifest whose config is application/vnd.unknown.config.v1+json, one layer application/vnd.oci.image.layer.v1.tar): a registry that takes container images only refuses it (Quay without FEATURE_GENERAL_OCI_SUPPORT and that config type in ALLOWED_OCI_ARTIFACT_TYPES); let ${w.proxy.host} take OCI artifacts, or publish to a registry that does\n`,
+    );
+    expect(stackLines(run.stderr)).toEqual([]);
+    expect(await w.reader.tags(`${w.registry.base}/spectro-packs/archive/artifact-refused`)).toEqual([]);
+  });
+});
