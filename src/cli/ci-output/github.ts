@@ -361,16 +361,16 @@ export function stepSummary(report: PushReport, palette?: PaletteOutcome, option
     for (const p of problems.slice(0, MAX_PALETTE_LINES)) out.push(`- ${markdownCell(cut(paletteLine(p)))}${p.hint === undefined ? '' : ` (${markdownCell(cut(p.hint))})`}`);
     if (problems.length > MAX_PALETTE_LINES) out.push(`- and ${problems.length - MAX_PALETTE_LINES} more (the JSON report's \`palette\`)`);
     // Stopped by an error: what it had confirmed by then (the JSON report's `palette.targets`), not only the error.
-    if (palette.status === 'error') for (const t of palette.targets ?? []) if (t.packs.length > 0) out.push(`- ${markdownCell(cut(confirmedBefore(t)))}`);
+    if (palette.status === 'error') for (const t of palette.targets ?? []) if (t.packs.length > 0) out.push(`- ${markdownCell(cut(confirmedBefore(t, palette.error.code === 'ABORTED' ? 'the interrupt' : 'the error')))}`);
   }
   out.push('');
   return `${out.join('\n')}\n`;
 }
 
 /** A target an error stopped the Palette step on: which of its packs Palette had been seen to list by then. */
-function confirmedBefore(t: { target: string; packs: { name: string; version: string; status: string }[] }): string {
+function confirmedBefore(t: { target: string; packs: { name: string; version: string; status: string }[] }, what: string): string {
   const seen = t.packs.filter((p) => p.status === 'visible').map((p) => `${p.name}:${p.version}`);
-  return `(${t.target}): before the error, Palette was seen to list ${seen.length} of the ${t.packs.length} versions asked for${seen.length === 0 ? '' : ` (${seen.slice(0, 20).join(', ')}${seen.length > 20 ? ` and ${seen.length - 20} more` : ''})`}; the others are not confirmed`;
+  return `(${t.target}): before ${what}, Palette was seen to list ${seen.length} of the ${t.packs.length} versions asked for${seen.length === 0 ? '' : ` (${seen.slice(0, 20).join(', ')}${seen.length > 20 ? ` and ${seen.length - 20} more` : ''})`}; the others are not confirmed`;
 }
 
 /**

@@ -67,6 +67,9 @@ describe('the Palette step in the CI outputs', () => {
     const summary = stepSummary(report, stopped);
     expect(summary).toContain('- Palette sync stopped: Palette answered 503 to read pack b after 6 attempts\n');
     expect(summary).toContain('- (h:5000/b): before the error, Palette was seen to list 1 of the 2 versions asked for (a:1.0.0); the others are not confirmed\n');
+    // Stopped by an interrupt (exit 130): said so, not "the error".
+    const interrupted: PaletteOutcome = { ...stopped, error: { code: 'ABORTED', message: 'interrupted while Palette was asked' } };
+    expect(stepSummary(report, interrupted)).toContain('- (h:5000/b): before the interrupt, Palette was seen to list 1 of the 2 versions asked for (a:1.0.0); the others are not confirmed\n');
     // A target with no version to confirm (an empty base path) has nothing to say it of.
     const none: PaletteOutcome = { ...stopped, targets: first === undefined ? [] : [{ ...first, packs: [] }] };
     expect(stepSummary(report, none)).not.toContain('before the error');
