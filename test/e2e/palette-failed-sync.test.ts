@@ -125,12 +125,13 @@ describe('a Palette sync that ends Failed', () => {
     expect((JSON.parse(json.stdout) as { findings: { check: string; ok: boolean }[] }).findings.filter((f) => !f.ok).map((f) => f.check)).toEqual(['palette-last-sync']);
     // register finds it and creates nothing, exit 0, but warns of the failure (was: "already serves", no word of it).
     const held = w.palette.registries.size;
-    const register = await runCli(['palette', 'register', ...w.at], { env: w.env });
+    const register = await runCli(['palette', 'register', ...w.at], { env: { ...w.env, GITHUB_ACTIONS: 'true' } });
     expect(register.code, register.stderr).toBe(0);
     expect(register.stdout).toContain('already serves');
-    expect(register.stderr).toContain(
-      `warning: Palette's last sync of registry lab (${w.uid}), at ${ran}, failed: unauthorized: authentication required: Palette may not list what is published until a sync succeeds; packpub palette doctor checks the registry, packpub palette sync runs one\n`,
-    );
+    const warned = `Palette's last sync of registry lab (${w.uid}), at ${ran}, failed: unauthorized: authentication required: Palette may not list what is published until a sync succeeds; packpub palette doctor checks the registry, packpub palette sync runs one`;
+    expect(register.stderr).toContain(`warning: ${warned}\n`);
+    // In GitHub Actions, the warning is an annotation too (exit 0: a warning, not an error).
+    expect(register.stderr.split('\n').filter((l) => l.startsWith('::'))).toEqual([`::warning title=packpub palette register::${warned}`]);
     expect(w.palette.registries.size).toBe(held);
     expect(w.packRegistry()?.syncRequests.length).toBe(before);
     const synced = await runCli(['palette', 'sync', 'hello:1.0.0', ...w.at, ...fast], { env: w.env });
