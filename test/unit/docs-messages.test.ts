@@ -51,9 +51,18 @@ function literalPieces(text: string, out: string[]): void {
     i += 2;
     return ESCAPES[c] ?? c;
   };
+  // Runs of characters that need no look (taken whole: a character at a time cost ~0.4 CPU-s over src/).
+  const plainIn = { "'": /[^'\\]+/y, '"': /[^"\\]+/y, '`': /[^`\\$]+/y } as Record<string, RegExp>;
+  const run = (re: RegExp): string => {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (m === null) return '';
+    i += m[0].length;
+    return m[0];
+  };
   const quoted = (quote: string): void => {
     let piece = '';
-    for (i++; i < n && text[i] !== quote; ) piece += text[i] === '\\' ? escaped() : text[i++];
+    for (i++; i < n && text[i] !== quote; ) piece += text[i] === '\\' ? escaped() : run(plainIn[quote]!) || text[i++];
     i++;
     out.push(piece);
   };
@@ -68,10 +77,11 @@ function literalPieces(text: string, out: string[]): void {
         i += 2;
         depth.push(0);
         break;
-      } else piece += text[i++];
+      } else piece += run(plainIn['`']!) || text[i++];
     }
     out.push(piece);
   };
+  const code = /[^/'"`{}]+/y;
   while (i < n) {
     const c = text[i]!;
     if (c === '/' && text[i + 1] === '/') {
@@ -101,11 +111,15 @@ function literalPieces(text: string, out: string[]): void {
       i++;
       template();
       prev = 'a';
-    } else {
-      if (depth.length > 0 && c === '{') depth[depth.length - 1]!++;
-      if (depth.length > 0 && c === '}') depth[depth.length - 1]!--;
-      if (!/\s/.test(c)) prev = c;
+    } else if (c === '{' || c === '}') {
+      if (depth.length > 0) depth[depth.length - 1]! += c === '{' ? 1 : -1;
+      prev = c;
       i++;
+    } else {
+      // Code up to the next character that may start or end something: prev is its last one not white space.
+      const skipped = run(code) || text[i++]!;
+      const last = skipped.trimEnd();
+      if (last !== '' && !/\s/.test(last.at(-1)!)) prev = last.at(-1)!;
     }
   }
 }
