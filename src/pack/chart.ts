@@ -333,7 +333,7 @@ const MAX_FOLDER_NESTING = 16;
  * structure cost as much again as the whole reference scan adds: a reference outside their defines counts
  * as read (one warning fewer at worst).
  */
-function addTemplateRefs(slot: ChartSlot, given: string | AsciiBytes, file: string): void {
+function addTemplateRefs(slot: ChartSlot, given: string | AsciiBytes, file: string, actions?: Int32Array): void {
   const refs = (slot.templateRefs ??= new Set());
   if (refs.size >= MAX_TEMPLATE_REFS) return;
   // A large template that runs `required` is made one string for its required scan (addRequiredScan): the
@@ -345,9 +345,9 @@ function addTemplateRefs(slot: ChartSlot, given: string | AsciiBytes, file: stri
     if (refs.size < MAX_TEMPLATE_REFS && !refs.has(path)) refs.add(detached(path));
   };
   const partial = base.startsWith('_') && !base.endsWith('.tpl');
-  if (typeof text === 'string') eachValuesReferencePath(text, add, undefined, partial);
-  else eachValuesReferencePathOfAscii(text.ascii, add, undefined, partial);
-  addRequiredScan(slot, text, file);
+  if (typeof text === 'string') eachValuesReferencePath(text, add, undefined, partial, actions);
+  else eachValuesReferencePathOfAscii(text.ascii, add, undefined, partial, undefined, actions);
+  addRequiredScan(slot, text, file, actions);
 }
 
 /**
@@ -355,7 +355,7 @@ function addTemplateRefs(slot: ChartSlot, given: string | AsciiBytes, file: stri
  * its top level and the defines it runs there, unless it is a partial (`_*`: Helm renders no partial on its
  * own, only its defines, through the templates that include them); and, in every file, each define's own.
  */
-function addRequiredScan(slot: ChartSlot, text: string | AsciiBytes, file: string): void {
+function addRequiredScan(slot: ChartSlot, text: string | AsciiBytes, file: string, actions?: Int32Array): void {
   const has = (word: string): boolean => (typeof text === 'string' ? text.includes(word) : text.ascii.includes(word));
   // A large template read in pieces (AsciiBytes) is made one string only to read a `required` of its own.
   if (!has('required') && (typeof text !== 'string' || (!has('include') && !has('template')))) return;
@@ -363,7 +363,7 @@ function addRequiredScan(slot: ChartSlot, text: string | AsciiBytes, file: strin
   const base = slashed.slice(slashed.lastIndexOf('/') + 1);
   const at = slashed.lastIndexOf('/templates/');
   const rel = at === -1 ? base : slashed.slice(at + '/templates/'.length);
-  const scan = requiredScan(typeof text === 'string' ? text : text.ascii.toString('latin1'));
+  const scan = requiredScan(typeof text === 'string' ? text : text.ascii.toString('latin1'), actions);
   if (!base.startsWith('_')) {
     const found = (slot.requiredValues ??= []);
     for (const r of scan.top) if (found.length < 20) found.push({ ...r, file: rel });
@@ -743,19 +743,22 @@ function checkHelmYaml(use: Extract<EntryUse, { kind: 'yaml' }>, why: string | u
 /**
  * Refuses a template of the top chart that Go's template parser refuses (go-template.ts): Helm parses every file of
  * templates/ before it renders any (pkg/engine/engine.go render), so every install fails. `rel`: its path in the
- * chart (`templates/x.yaml`). A file without `{{` holds no action. Returns the string it made of an ASCII template
- * smaller than LARGE_TEMPLATE_BYTES (the one templateText makes of it), for the reference scan to read rather than
- * make the same string again (issue 16: every top-chart template holding an action was made a string twice).
+ * chart (`templates/x.yaml`). A file without `{{` holds no action. Returns, for the reference and required scans
+ * (issue 16): `made`, the string it made of an ASCII template smaller than LARGE_TEMPLATE_BYTES (the one templateText
+ * makes of it), for them to read rather than make the same string again (every top-chart template holding an action
+ * was made a string twice); `actions`, where the actions of the text they read are (goTemplateRead's), when that is
+ * the text it read (`given` as a string, or ASCII bytes: as `made`, or as templateText reads them) and Go's parser
+ * does not refuse it.
  * `sub`: a subchart's template, whose refusal is noted on its slot (HelmChart.templateRefusals), not thrown.
  */
-function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes, slot?: ChartSlot, sub = false): string | undefined {
+function checkTemplateSyntax(label: string, rel: string, given: Buffer | string | AsciiBytes, slot?: ChartSlot, sub = false): { made?: string; actions?: Int32Array } | undefined {
   const bytes = typeof given === 'string' ? undefined : 'ascii' in given ? given.ascii : given;
   if (bytes !== undefined && bytes.indexOf('{{') === -1) return undefined;
   if (bytes === undefined && !(given as string).includes('{{')) return undefined;
   // A large ASCII template is read as its bytes, an action at a time, never made one string (issue 16).
   const ascii = bytes !== undefined && isAscii(bytes);
   const text = bytes === undefined ? (given as string) : ascii && bytes.length >= LARGE_TEMPLATE_BYTES ? bytes : bytes.toString(ascii ? 'latin1' : 'utf8');
-  const read = goTemplateRead(text);
+  const read = goTemplateRead(text, bytes === undefined || ascii);
   const refused = read.error;
   if (slot !== undefined) {
     const defines = (slot.defineNames ??= new Set());
@@ -767,7 +770,7 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   }
-  if (refused === undefined || sub) return ascii && typeof text === 'string' ? text : undefined;
+  if (refused === undefined || sub) return { ...(ascii && typeof text === 'string' ? { made: text } : {}), ...(read.actions === undefined ? {} : { actions: read.actions }) };
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
     hint: 'fix the template (`helm lint` or `helm template` shows the same error), then package the chart again',
   });
@@ -873,11 +876,11 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         }
         case 'template': {
           const bytes = await data.bytes();
-          const made = use.rel !== undefined ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : use.sub !== undefined ? checkTemplateSyntax(use.label, use.sub, bytes, use.slot, true) : undefined;
+          const checked = use.rel !== undefined ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : use.sub !== undefined ? checkTemplateSyntax(use.label, use.sub, bytes, use.slot, true) : undefined;
           if (!use.refs) return;
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
-          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
+          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
           return;
         }
         case 'yaml': {
@@ -885,10 +888,10 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
           checkCrd(use, bytes, budget);
-          const made = use.file === 'template' ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : undefined;
+          const checked = use.file === 'template' ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : undefined;
           if (!use.refs) return;
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
-          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, made ?? templateText(bytes, use.label, chart.nested), use.label);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
+          else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
           return;
         }
         case 'subchart-crd':
@@ -1585,8 +1588,8 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
     if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget, top, `${inChart}${name}/`);
     else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) {
       const bytes = await readFileOf(path);
-      const made = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : checkTemplateSyntax(path, `${inChart}${name}`, bytes, slot, true);
-      addTemplateRefs(slot, made ?? bytes.toString('utf8'), path);
+      const checked = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : checkTemplateSyntax(path, `${inChart}${name}`, bytes, slot, true);
+      addTemplateRefs(slot, checked?.made ?? bytes.toString('utf8'), path, checked?.actions);
     }
   }
 }

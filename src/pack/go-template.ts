@@ -105,10 +105,28 @@ const RPAREN = 10;
 const DECLARE = 11;
 const ASSIGN = 12;
 
+/**
+ * The text's actions and comments as this reads them (goTemplateRead's `actions`): the index of each one's `{{`, then of
+ * the `}}` that ends it; and whether a `}}` was found inside a string or comment of one (it then ends after the first
+ * `}}` after its `{{`, where template-refs.ts ends it).
+ */
+let actionList = new Int32Array(1024);
+let actionCount = 0;
+let closeHidden = false;
+
+/** Notes a `}}` in text[from, to) (a string's or comment's body). */
+function hiddenClose(text: string, from: number, to: number): void {
+  const at = text.indexOf('}}', from);
+  if (at !== -1 && at + 1 < to) closeHidden = true;
+}
+
 let kinds = new Uint8Array(256);
 let starts = new Int32Array(256);
 /** The text of a VAR, IDENT, KW or CHAR token, and the name a STRING token gives a template (naming); others keep ''. */
 let words: string[] = [];
+/** Words of identifiers and keywords lexed lately, by first character and length, and their kinds (lexAction). */
+const seenWords: string[] = new Array<string>(256).fill('');
+const seenKinds = new Uint8Array(256);
 /** How many tokens the action holds; -1 for a comment. */
 let count = 0;
 
@@ -255,6 +273,8 @@ function lexAction(text: string, from: number): number {
       case 0x27: {
         // '
         let escaped = false;
+        // Whether a `}` was read in it (of each `}}` in it, one is): then whether a `}}` is (hiddenClose).
+        let brace = false;
         for (i++; ; ) {
           const d = text.charCodeAt(i++);
           if (d === code) break;
@@ -262,7 +282,9 @@ function lexAction(text: string, from: number): number {
             escaped = true;
             i++;
           } else if (Number.isNaN(d) || d === 0x0a || d === 0x5c) throw new Refused(at, code === 0x22 ? 'unterminated quoted string' : 'unterminated character constant');
+          else if (d === 0x7d) brace = true;
         }
+        if (brace) hiddenClose(text, at + 1, i - 1);
         if (code === 0x22 && escaped) {
           const bad = badEscape(text.slice(at + 1, i - 1));
           if (bad !== undefined) throw new Refused(at, `invalid syntax: the string ${text.slice(at, i)} holds the escape ${bad}, which Go does not read (write \\\\ for a backslash, or quote it with \`...\`)`);
@@ -274,6 +296,7 @@ function lexAction(text: string, from: number): number {
         // `raw`
         const close = text.indexOf('`', i + 1);
         if (close === -1) throw new Refused(at, 'unterminated raw quoted string');
+        hiddenClose(text, at + 1, close);
         i = close + 1;
         push(STRING, at, naming() ? text.slice(at + 1, i - 1) : '');
         continue;
@@ -297,10 +320,23 @@ function lexAction(text: string, from: number): number {
     if (n > 0) {
       i = alnumEnd(text, i + n);
       if (!terminator(text, i)) throw new Refused(i, `bad character ${goRune(charAt(text, i))}`);
+      // A word seen before (function names repeat all through a template) is taken from the table, its kind with it:
+      // neither cut from the text again nor looked up (issue 16).
+      const slot = (code * 31 + i - at) & 255;
+      const seen = seenWords[slot] as string;
+      if (seen.length === i - at && text.startsWith(seen, at)) {
+        const kind = seenKinds[slot] as number;
+        push(kind, at, kind === OPERAND ? '' : seen);
+        continue;
+      }
       const word = text.slice(at, i);
-      if (KEYWORDS.has(word)) push(KW, at, word);
-      else if (word === 'true' || word === 'false' || word === 'nil') push(OPERAND, at);
-      else push(IDENT, at, word);
+      const kind = KEYWORDS.has(word) ? KW : word === 'true' || word === 'false' || word === 'nil' ? OPERAND : IDENT;
+      // Only short words: a longer slice is a view that would keep the whole text alive (chart.ts detached).
+      if (word.length < 13) {
+        seenWords[slot] = word;
+        seenKinds[slot] = kind;
+      }
+      push(kind, at, kind === OPERAND ? '' : word);
       continue;
     }
     if (code >= 0x20 && code < 0x7f) {
@@ -383,12 +419,21 @@ export interface TemplateRead {
    * every render of the file runs them. A name holding `/` (a file's own template name) is left out.
    */
   runs: Array<{ name: string; line: number }>;
+  /**
+   * Asked for (`withActions`) and without an error: where its actions and comments are, in order, the index of each
+   * one's `{{` then that of the `}}` ending it (of ` -}}`: the `}}`), when each ends at the first `}}` after its `{{`
+   * (none holds one in a string or comment), as template-refs.ts's scans read actions: they read these instead of
+   * looking for every action's delimiters again (issue 16).
+   */
+  actions?: Int32Array;
 }
 
 /** goTemplateParseError, with the templates the text defines and runs whatever the values. */
-export function goTemplateRead(text: string | Buffer): TemplateRead {
+export function goTemplateRead(text: string | Buffer, withActions = false): TemplateRead {
   const read: TemplateRead = { defines: [], runs: [] };
   const runsAt: Array<{ name: string; at: number }> = [];
+  actionCount = withActions ? 0 : -1;
+  closeHidden = false;
   try {
     check(text, read.defines, runsAt);
   } catch (err) {
@@ -404,7 +449,15 @@ export function goTemplateRead(text: string | Buffer): TemplateRead {
     }
     return { error: { line, message }, defines: [], runs: [] };
   }
-  for (const run of runsAt) read.runs.push({ name: run.name, line: lineOf(text, run.at) });
+  // The runs come in the text's order: their lines are counted in one pass (a lineOf each, from the text's start,
+  // made a template of many includes quadratic: issue 16).
+  let line = 1;
+  let next = text.indexOf('\n');
+  for (const run of runsAt) {
+    for (; next !== -1 && next < run.at; next = text.indexOf('\n', next + 1)) line++;
+    read.runs.push({ name: run.name, line });
+  }
+  if (withActions && !closeHidden) read.actions = actionList.slice(0, actionCount);
   return read;
 }
 
@@ -423,8 +476,14 @@ function lexOne(w: string, open: number): number {
     const close = w.indexOf('*/', body + (trim ? 4 : 2));
     if (close === -1) throw new Refused(open, 'unclosed comment');
     const after = close + 2;
-    if (w.startsWith('}}', after)) return after + 2;
-    if (atRightDelim(w, after)) return after + 4;
+    if (w.startsWith('}}', after)) {
+      hiddenClose(w, open + 2, close);
+      return after + 2;
+    }
+    if (atRightDelim(w, after)) {
+      hiddenClose(w, open + 2, close);
+      return after + 4;
+    }
     throw new Refused(open, 'comment ends before closing delimiter');
   }
   try {
@@ -517,6 +576,11 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
           }
         }
         throw err;
+      }
+      if (actionCount >= 0) {
+        if (actionCount + 2 > actionList.length) actionList = doubled(actionList);
+        actionList[actionCount++] = open;
+        actionList[actionCount++] = end - 2;
       }
       if (count >= 0) action(open, end - 2);
       open = typeof text === 'string' ? text.indexOf('{{', end) : nextOpen(text, end);

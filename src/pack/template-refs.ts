@@ -42,8 +42,8 @@ export function valuesReferencePaths(text: string, limit = 10_000): string[] {
  * `partial`: the file's name starts with `_`. Helm never renders such a file, only the templates it defines
  * (pkg/engine/engine.go: "Don't render partials"), so only what is inside `define` blocks is read.
  */
-export function eachValuesReferencePath(text: string, found: (dotted: string) => void, limit = 10_000, partial = false): void {
-  referencePathsOfPieces([{ text, at: 0 }], () => text, found, limit, partial);
+export function eachValuesReferencePath(text: string, found: (dotted: string) => void, limit = 10_000, partial = false, actions?: Int32Array): void {
+  referencePathsOfPieces([{ text, at: 0 }], () => text, found, limit, partial, actions);
 }
 
 /** Pieces an ASCII template's bytes are made strings in (asciiPieces): well below the size V8 gives a string pages of its own. */
@@ -57,12 +57,12 @@ const PIECE_BYTES = 64 * 1024;
  * bytes (issue 16). A partial, or a template that sets a variable to .Values, is also made one string (for
  * its define bodies, for the regular expressions that follow the variable).
  */
-export function eachValuesReferencePathOfAscii(bytes: Buffer, found: (dotted: string) => void, limit = 10_000, partial = false, pieceBytes = PIECE_BYTES): void {
+export function eachValuesReferencePathOfAscii(bytes: Buffer, found: (dotted: string) => void, limit = 10_000, partial = false, pieceBytes = PIECE_BYTES, actions?: Int32Array): void {
   if (partial || bytes.length <= pieceBytes) {
-    eachValuesReferencePath(bytes.toString('latin1'), found, limit, partial);
+    eachValuesReferencePath(bytes.toString('latin1'), found, limit, partial, actions);
     return;
   }
-  referencePathsOfPieces(asciiPieces(bytes, pieceBytes), () => bytes.toString('latin1'), found, limit, false);
+  referencePathsOfPieces(asciiPieces(bytes, pieceBytes), () => bytes.toString('latin1'), found, limit, false, actions);
 }
 
 /**
@@ -88,7 +88,7 @@ function cutAfterAction(bytes: Buffer, from: number, end: number): number {
 }
 
 /** The reference scan of a text given as pieces (`at`: where a piece starts in it); `whole`: the text as one string. */
-function referencePathsOfPieces(pieces: Iterable<{ text: string; at: number }>, whole: () => string, found: (dotted: string) => void, limit: number, partial: boolean): void {
+function referencePathsOfPieces(pieces: Iterable<{ text: string; at: number }>, whole: () => string, found: (dotted: string) => void, limit: number, partial: boolean, actions?: Int32Array): void {
   const spans = partial ? defineSpans(whole()) : undefined;
   if (spans !== undefined && spans.length === 0) return;
   const read = spans === undefined ? () => true : (offset: number) => inSpans(spans, offset);
@@ -96,21 +96,21 @@ function referencePathsOfPieces(pieces: Iterable<{ text: string; at: number }>, 
   let count = 0;
   let scanned = 0;
   const reads = new IndirectReads(read);
+  // The action of `actions` the scan stands in (actionsScan), kept from piece to piece.
+  const cursor = { k: 0 };
   for (const piece of pieces) {
     if (scanned >= limit) break;
-    scanReferences(
-      piece.text,
-      limit - scanned,
-      (dotted, offset) => {
-        scanned++;
-        if (!read(piece.at + offset)) return;
-        count++;
-        found(dotted);
-      },
-      (at) => {
-        if (read(piece.at + at)) reads.at(piece.text, at);
-      },
-    );
+    const onReference = (dotted: string, offset: number) => {
+      scanned++;
+      if (!read(piece.at + offset)) return;
+      count++;
+      found(dotted);
+    };
+    const onValues = (at: number) => {
+      if (read(piece.at + at)) reads.at(piece.text, at);
+    };
+    if (actions === undefined) scanReferences(piece.text, limit - scanned, onReference, onValues);
+    else actionsScan(piece.text, piece.at, actions, cursor, limit - scanned, onReference, onValues);
   }
   reads.finish(limit - count, found, whole);
 }
@@ -312,6 +312,35 @@ function scanReferences(text: string, limit: number, found: (dotted: string, off
 }
 
 /**
+ * scanReferences given where the text's actions are (go-template.ts goTemplateRead's `actions`, each ending at the first
+ * `}}` after its `{{`, as this scan ends them): the action holding each `.Values` is found by walking that list rather
+ * than by looking back for a `}}` and on for the `{{` and `}}` around it (issue 16). The same calls, in the same order.
+ * `text` starts at `base` of the text the list is of (a piece of it, asciiPieces: no action spans a piece's end);
+ * `cursor.k`: the first action not yet passed (its `{{` at actions[2k]).
+ */
+function actionsScan(text: string, base: number, actions: Int32Array, cursor: { k: number }, limit: number, found: (dotted: string, offset: number) => void, visit: (at: number) => void): void {
+  let count = 0;
+  let from = 0;
+  let k = cursor.k;
+  const n = actions.length;
+  while (count < limit) {
+    const at = text.indexOf('.Values', from);
+    if (at === -1) break;
+    // Past the actions that end before it: it is in the next one, or outside every action.
+    while (k < n && (actions[k + 1] as number) - base < at) k += 2;
+    const open = k < n ? (actions[k] as number) - base : -1;
+    if (open === -1 || open + 2 > at) {
+      from = at + 7;
+      continue;
+    }
+    const close = (actions[k + 1] as number) - base;
+    if (!commentAt(text, open + 2)) count = actionReferences(text, open + 2, close, at, count, limit, found, visit);
+    from = close + 2;
+  }
+  cursor.k = k;
+}
+
+/**
  * Whether a comment starts the action body at `i` (`{{/*`, `{{- /*`): what the sticky regular
  * expression `-?\s*\/\*` matches there, checked without one (one per action holding `.Values`).
  */
@@ -483,14 +512,20 @@ export interface RequiredScan {
  * `define "x.validate"` that a template runs with `{{ include "x.validate" . }}` runs on every install, and
  * Helm names the define's file and line ("execution error at (chart/templates/_helpers.tpl:L:C): ...").
  */
-export function requiredScan(text: string): RequiredScan {
+export function requiredScan(text: string, actions?: Int32Array): RequiredScan {
   const scan: RequiredScan = { top: [], includes: [], defines: new Map() };
   // The open blocks; `inDefine`: the define the outermost one is, if it is one.
   let depth = 0;
   let inDefine: { required: RequiredValue[]; includes: string[] } | undefined;
   let lines: LineIndex | undefined;
-  for (let open = text.indexOf('{{'); open !== -1; open = text.indexOf('{{', open + 2)) {
-    const close = text.indexOf('}}', open + 2);
+  let nextInclude = -1;
+  let nextTemplate = -1;
+  let nextRequired = -1;
+  // With `actions` (go-template.ts goTemplateRead's: each action ends at the first `}}` after its `{{`, as here), the
+  // actions are read from that list rather than looked for (issue 16): k is the one at hand.
+  let k = 0;
+  for (let open = actions === undefined ? text.indexOf('{{') : firstOf(actions); open !== -1; open = actions === undefined ? text.indexOf('{{', open + 2) : nextOf(actions, (k += 2))) {
+    const close = actions === undefined ? text.indexOf('}}', open + 2) : (actions[k + 1] as number);
     if (close === -1) break;
     // The action's first word, read in place: most actions are neither at a top level nor a block's edge,
     // and are not cut out of the text (every template of a chart is scanned: issue 16).
@@ -499,16 +534,30 @@ export function requiredScan(text: string): RequiredScan {
     while (at < close && isBlank(text.charCodeAt(at))) at++;
     if (text.startsWith('/*', at)) {
       const end = text.indexOf('*/', open + 2);
+      // What this reads as a comment ending past the action's `}}` (Go reads no comment there): read without the list.
+      if (actions !== undefined && end > close) return requiredScan(text);
       open = end === -1 ? close : Math.max(close, end);
       continue;
     }
     let wordEnd = at;
     while (wordEnd < close && text.charCodeAt(wordEnd) >= 0x61 && text.charCodeAt(wordEnd) <= 0x7a) wordEnd++;
-    const keyword = text.slice(at, wordEnd);
+    const keyword = wordEnd - at > 1 && wordEnd - at < 7 ? blockWord(text, at, wordEnd - at) : '';
     const level = depth === 0 || (depth === 1 && inDefine !== undefined);
     if (keyword !== 'end' && !BLOCK.has(keyword) && (!level || keyword === 'else')) {
       open = close;
       continue;
+    }
+    // An action that is neither a block's edge nor names include, template or required does nothing here: it is not
+    // cut out of the text (issue 16). Where each of those words is next found is kept, each looked for again only once
+    // passed.
+    if (keyword === '') {
+      if (nextInclude < open + 2) nextInclude = after(text, 'include', open + 2);
+      if (nextTemplate < open + 2) nextTemplate = after(text, 'template', open + 2);
+      if (nextRequired < open + 2) nextRequired = after(text, 'required', open + 2);
+      if (nextInclude + 7 > close && nextTemplate + 8 > close && nextRequired + 8 > close) {
+        open = close;
+        continue;
+      }
     }
     let body = text.slice(open + 2, close).trim();
     if (body.startsWith('-')) body = body.slice(1).trim();
@@ -551,6 +600,29 @@ export function requiredScan(text: string): RequiredScan {
   }
   return scan;
 }
+
+/** The first action's `{{` in an action list (requiredScan), or -1. */
+function firstOf(actions: Int32Array): number {
+  return actions.length === 0 ? -1 : (actions[0] as number);
+}
+
+/** The `{{` of the action at `k` of an action list, or -1 past its end. */
+function nextOf(actions: Int32Array, k: number): number {
+  return k < actions.length ? (actions[k] as number) : -1;
+}
+
+/** Where `word` is next in `text` from `from`, or the text's length when it is not. */
+function after(text: string, word: string, from: number): number {
+  const at = text.indexOf(word, from);
+  return at === -1 ? text.length : at;
+}
+
+/** The word of `length` letters at `at` when it is one requiredScan acts on (end, else, a block's), else ''; not cut out of the text. */
+function blockWord(text: string, at: number, length: number): string {
+  for (const word of BLOCK_WORDS) if (word.length === length && text.startsWith(word, at)) return word;
+  return '';
+}
+const BLOCK_WORDS = ['end', 'else', 'if', 'with', 'range', 'define', 'block'];
 
 /** Go's template lexer's blanks around an action's words. */
 function isBlank(c: number): boolean {
