@@ -206,6 +206,8 @@ export interface AuthOutcome {
   credentialSent: boolean;
   /** Where the credentials came from ("environment", "flags", ...), never the secret. */
   source?: string | undefined;
+  /** The user name sent (never the secret): hints read a Harbor robot name a shell cut short (mangledRobotHint). */
+  username?: string | undefined;
   /** Credentials existed but were deliberately not sent, and why (`token-only`: an identity token, and a Basic challenge). */
   withheld?: 'plain-http' | 'cross-host' | 'token-only' | undefined;
   /** Host name of the token realm, when a token service was involved. */
@@ -269,8 +271,19 @@ export function plainHttpRealm(host: string, realmHost: string): { message: stri
 }
 
 function passwordHint(auth: AuthOutcome): string {
+  const mangled = mangledRobotHint(auth.username, auth.source);
+  if (mangled !== undefined) return mangled;
   const from = auth.source === undefined || auth.source === 'login' ? '' : ` (they came from ${auth.source})`;
   return `check the user name and password${from}${loginAdvice(auth)}`;
+}
+
+/**
+ * A Harbor robot account name whose `$<project>` part a shell or CI variable expansion removed (`robot$packs+ci`
+ * unquoted in a shell, a GitLab CI variable or a compose file reads `robot+ci`): the hint for its refusal, else undefined.
+ */
+export function mangledRobotHint(username: string | undefined, source: string | undefined): string | undefined {
+  if (username !== 'robot' && username?.startsWith('robot+') !== true) return undefined;
+  return `the user name "${username}" looks like a Harbor robot account name whose "$<project>" part a shell or CI variable expanded to nothing${source === undefined ? '' : ` (it came from ${source})`}: quote it ('robot$<project>+<name>'), or write $$ where variables are expanded (GitLab CI, compose files)`;
 }
 
 /**
@@ -409,6 +422,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
         ...base,
         hint:
           crossHostHint ??
+          mangledRobotHint(auth.username, auth.source) ??
           `check that the user or robot account may ${permissionWord(ctx.intent)} ${repo}${auth.source === undefined ? '' : ` (credentials from ${auth.source})`}${loginAdvice(auth)}`,
       });
     }

@@ -1,6 +1,6 @@
 import { PackpubError } from '../errors.js';
 import type { AuthSession } from '../registry/auth/session.js';
-import { errorFromResponse, parseOciErrors, readBounded, readErrorBody, type RegistryError } from '../registry/errors.js';
+import { errorFromResponse, mangledRobotHint, parseOciErrors, readBounded, readErrorBody, type RegistryError } from '../registry/errors.js';
 import { discardBody, getHeader, type HttpMethod, type HttpResponse, type HttpTransport } from '../registry/http.js';
 import type { RegistryStack } from '../registry/stack.js';
 import { parseNextLink } from '../registry/urls.js';
@@ -349,11 +349,11 @@ export class HarborApi {
     // In OIDC mode a user's password is the CLI secret of their Harbor User Profile, not the identity provider's.
     const oidc = (await this.systemInfo())?.authMode === 'oidc_auth' && who.username?.startsWith('robot$') !== true;
     // `robot$packs+ci` unquoted in a shell, a GitLab CI variable or a compose file: `$packs` expands to nothing.
-    const mangled = who.username === 'robot' || who.username?.startsWith('robot+') === true;
+    const mangled = mangledRobotHint(who.username, who.source);
     return new PackpubError('AUTH', `credentials rejected by ${this.host}`, {
-      hint: mangled
-        ? `the user name "${who.username ?? ''}" looks like a Harbor robot account name whose "$<project>" part a shell or CI variable expanded to nothing${who.source === undefined ? '' : ` (it came from ${who.source})`}: quote it ('robot$<project>+<name>'), or write $$ where variables are expanded (GitLab CI, compose files)`
-        : `check the user or robot account name and its secret${who.source === undefined ? '' : ` (they came from ${who.source})`}; ${oidc ? `${this.host} signs users in with OIDC: the password is the CLI secret from your Harbor User Profile, not your identity provider's password; ` : ''}quote robot names in shells: 'robot$project+name'`,
+      hint:
+        mangled ??
+        `check the user or robot account name and its secret${who.source === undefined ? '' : ` (they came from ${who.source})`}; ${oidc ? `${this.host} signs users in with OIDC: the password is the CLI secret from your Harbor User Profile, not your identity provider's password; ` : ''}quote robot names in shells: 'robot$project+name'`,
     });
   }
 

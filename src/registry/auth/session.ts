@@ -156,7 +156,7 @@ export class AuthSession extends TransportLayer {
     if (withheld !== undefined) return { outcome: { scheme: 'basic', credentialSent: false, source: cred.source, withheld } };
     return {
       header: basicAuthorization(cred.username, cred.password ?? ''),
-      outcome: { scheme: 'basic', credentialSent: true, source: cred.source },
+      outcome: { scheme: 'basic', credentialSent: true, source: cred.source, username: cred.username },
     };
   }
 
@@ -181,7 +181,7 @@ export class AuthSession extends TransportLayer {
         ? undefined
         : cred.identityToken !== undefined
           ? { identityToken: cred.identityToken, source: cred.source }
-          : { username: cred.username, password: cred.password ?? '' };
+          : { username: cred.username, password: cred.password ?? '', source: cred.source };
     const covering = this.tokens.getCovering(bearer.realm.href, bearer.service, merged);
     const tokenKey = covering?.key ?? key;
     const token =
@@ -209,6 +209,7 @@ export class AuthSession extends TransportLayer {
         scheme: 'bearer',
         credentialSent: tokenCreds !== undefined,
         source: cred.source,
+        username: tokenCreds?.username,
         withheld,
         realmHost: bearer.realm.host,
       },

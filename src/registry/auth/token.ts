@@ -1,5 +1,5 @@
 import { PackpubError } from '../../errors.js';
-import { errorFromNetwork, errorFromResponse, parseOciErrors, readBounded, RegistryError, unreachableHandedOut } from '../errors.js';
+import { errorFromNetwork, errorFromResponse, mangledRobotHint, parseOciErrors, readBounded, RegistryError, unreachableHandedOut } from '../errors.js';
 import type { HttpResponse, HttpTransport } from '../http.js';
 import { redactText, redactUrl, registerSecret } from '../../util/redact.js';
 import { parseRetryAfter } from '../retry.js';
@@ -172,7 +172,7 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
         url: res.url,
         status: res.status,
         hint: sentCredentials
-          ? 'check the user name and password (or token), or run packpub login'
+          ? (mangledRobotHint(credentials?.username, credentials?.source) ?? 'check the user name and password (or token), or run packpub login')
           : 'pass --username with --password-stdin, set PACKPUB_USERNAME and PACKPUB_PASSWORD, or run packpub login',
       });
     }
