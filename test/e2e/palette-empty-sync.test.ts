@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
@@ -26,10 +27,16 @@ const syncs = (uid: string) => w.palette.registries.get(uid)?.syncRequests.lengt
 
 describe('palette sync of a base path holding no pack version', () => {
   it('a sync that succeeds: exit 0, visible, stderr saying there was no version to confirm (was: no word of it)', async () => {
-    const run = await runCli(['palette', 'sync', ...at('empty'), ...fast, '--json'], { env: w.env });
+    const summary = join(w.root, 'summary.md');
+    await writeFile(summary, '');
+    const run = await runCli(['palette', 'sync', ...at('empty'), ...fast, '--json'], { env: { ...w.env, GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary } });
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { status: string }).status).toBe('visible');
     expect(run.stderr).toContain(`palette: no pack version under ${w.registry.host}/${w.under('empty')} to confirm; Palette's sync of lab succeeded\n`);
+    // The job summary says it too (was: "every pack is visible in Palette", of no pack).
+    const md = await readFile(summary, 'utf8');
+    expect(md.split('\n')[0]).toBe("### packpub palette sync: no pack version to confirm; Palette's sync succeeded");
+    expect(md).toContain(`\n- no pack version under ${w.registry.host}/${w.under('empty')} to confirm\n`);
     expect(syncs(w.uid)).toBe(1);
   });
 

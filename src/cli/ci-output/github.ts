@@ -382,13 +382,17 @@ function confirmedBefore(t: { target: string; packs: { name: string; version: st
  */
 export function paletteSyncSummary(palette: PaletteOutcome): string {
   const problems = paletteProblems(palette);
+  const asked = (palette.targets ?? []).reduce((n, t) => n + t.packs.length, 0);
   const heading =
     palette.status === 'error'
       ? palette.error.code === 'ABORTED'
         ? 'interrupted'
         : 'stopped by an error'
       : problems.length === 0
-        ? 'every pack is visible in Palette'
+        ? // A base path holding no pack version (a wrong one, or all deleted): "every pack is visible" held of none.
+          asked === 0
+          ? "no pack version to confirm; Palette's sync succeeded"
+          : 'every pack is visible in Palette'
         : problems.every((p) => p.everyPackListed === true)
           ? 'Palette lists every pack, but its sync failed (exit 3)'
           : 'not every pack is visible in Palette (exit 3)';
@@ -403,7 +407,10 @@ export function paletteSyncSummary(palette: PaletteOutcome): string {
     const said = t.sync.message === undefined ? '' : `: ${t.sync.message}`;
     out.push(`**${markdownCell(t.target)}**: Palette registry ${markdownCell(t.registry.name)} (${markdownCell(t.registry.uid)}), sync ${t.sync.outcome}${markdownCell(cut(said))}${t.forced ? ' (forceSync)' : ''}`, '');
     for (const p of problems.filter((x) => x.target === t.target && x.pack === undefined)) out.push(`- ${markdownCell(cut(p.message))}${p.hint === undefined ? '' : ` (${markdownCell(cut(p.hint))})`}`, '');
-    if (t.packs.length === 0) continue;
+    if (t.packs.length === 0) {
+      out.push(`- no pack version under ${markdownCell(t.target)} to confirm`, '');
+      continue;
+    }
     out.push('| pack | version | status | packUid | reason |', '| --- | --- | --- | --- | --- |');
     for (const pack of t.packs) {
       if (rows === MAX_ROWS) break;
@@ -412,8 +419,7 @@ export function paletteSyncSummary(palette: PaletteOutcome): string {
     }
     out.push('');
   }
-  const all = (palette.targets ?? []).reduce((n, t) => n + t.packs.length, 0);
-  if (all > rows) out.push(`${all - rows} more packs are in the log above and in the --json report.`, '');
+  if (asked > rows) out.push(`${asked - rows} more packs are in the log above and in the --json report.`, '');
   return `${out.join('\n')}\n`;
 }
 
