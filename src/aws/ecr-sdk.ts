@@ -7,7 +7,7 @@ import { PackpubError } from '../errors.js';
 import { isLoopbackHost } from '../oci/reference.js';
 import { redactText, registerSecret } from '../util/redact.js';
 import { awsRequestHandler } from '../net/proxy.js';
-import { isCertificateVerifyError, systemErrorCode } from '../registry/errors.js';
+import { isCertificateVerifyError, systemErrorCode } from '../net/error-codes.js';
 import { noHomeReason, systemHome } from '../util/home.js';
 
 /*

@@ -3,6 +3,9 @@ import { isEcrPublicHost, parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { hostName, isLoopbackHost, shown } from '../oci/reference.js';
 import { redactText, redactUrl } from '../util/redact.js';
+import { isCertificateVerifyError, systemErrorCode } from '../net/error-codes.js';
+
+export { isCertificateVerifyError, systemErrorCode };
 
 /** One entry of an OCI error body: `{"errors":[{"code","message","detail"}]}` (distribution-spec "Error Codes"). */
 export interface OciError {
@@ -540,43 +543,8 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
   });
 }
 
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'INVALID_CA',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'HOSTNAME_MISMATCH',
-]);
-
-/** True for a Node/undici code saying the server's certificate could not be verified (private CA, expired, wrong name). */
-export function isCertificateVerifyError(code: string | undefined): boolean {
-  return code !== undefined && TLS_CODES.has(code);
-}
-
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ESOCKETTIMEDOUT']);
-
-/** The error code of a Node/undici error, looking through AggregateError and `cause`. */
-export function systemErrorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    const rec = e as { code?: unknown; errors?: unknown; cause?: unknown };
-    if (typeof rec.code === 'string') return rec.code;
-    if (Array.isArray(rec.errors) && rec.errors.length > 0) {
-      const inner = systemErrorCode(rec.errors[0]);
-      if (inner !== undefined) return inner;
-    }
-    e = rec.cause;
-  }
-  return undefined;
-}
 
 export interface NetworkErrorContext {
   method: string;
