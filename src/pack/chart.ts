@@ -123,6 +123,13 @@ export interface HelmChart {
    */
   templateRefusals?: SubchartTemplateRefusal[];
   /**
+   * A subchart's templates (not partials, not NOTES.txt; not of a library chart, whose other templates Helm never
+   * renders) that run, on every render, a template by a literal name no template of the whole chart defines (at
+   * most five): once the subchart is enabled, every install stops there (values-schema.ts subchartTemplateFindings).
+   * Set by the top chart's read, when every define of the chart is known (definesOf).
+   */
+  undefinedRuns?: Array<{ name: string; file: string; line: number }>;
+  /**
    * Unquoted numbers and booleans in this chart's Chart.yaml (or requirements.yaml) string fields that Helm
    * reads as other text than written (`appVersion: 1.20` is "1.2"), when there are any.
    */
@@ -726,7 +733,10 @@ class ArchiveCollector {
     const chart = assemble(this.slots, label, nested, mismatches);
     const defines = definesOf(this.slots);
     if (defines !== undefined && this.depth > 0) archiveDefines.set(chart, defines);
-    if (defines !== undefined && this.depth === 0) checkTemplateRuns(this.slots.get('') ?? { archives: [] }, chart, defines, label);
+    if (defines !== undefined && this.depth === 0) {
+      checkTemplateRuns(this.slots.get('') ?? { archives: [] }, chart, defines, label);
+      markUndefinedRuns(chart, defines);
+    }
     return chart;
   }
 }
@@ -764,9 +774,8 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     const defines = (slot.defineNames ??= new Set());
     for (const name of read.defines) defines.add(name);
   }
-  if (slot !== undefined && sub) {
-    if (refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
-  } else if (slot !== undefined) {
+  if (slot !== undefined && sub && refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
+  if (slot !== undefined) {
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   }
@@ -774,6 +783,23 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
     hint: 'fix the template (`helm lint` or `helm template` shows the same error), then package the chart again',
   });
+}
+
+/** The runs of each chart's templates (ChartSlot.topRuns), for the top chart's verdict on its subcharts' (markUndefinedRuns). */
+const chartRuns = new WeakMap<HelmChart, ReadonlyArray<{ name: string; file: string; line: number }>>();
+
+/**
+ * Sets HelmChart.undefinedRuns on every subchart below `chart` whose templates run a template none of `defines` (every
+ * define of the whole chart: definesOf) names; not on a library chart (Helm renders only its partials, isTemplateValid)
+ * nor on one declaring a dependency its charts/ does not hold (that one's defines are not known).
+ */
+function markUndefinedRuns(chart: HelmChart, defines: ReadonlySet<string>): void {
+  for (const sub of chart.subcharts) {
+    markUndefinedRuns(sub, defines);
+    if (sub.metadata['type'] === 'library' || sub.dependencies.some((d) => !sub.subcharts.some((s) => s.name === d.name))) continue;
+    const missing = (chartRuns.get(sub) ?? []).filter((run) => !defines.has(run.name));
+    if (missing.length > 0) sub.undefinedRuns = missing.slice(0, 5);
+  }
 }
 
 /** The template names the charts of a subchart archive define (itself and every subchart in it), when all are known (definesOf). */
@@ -1305,6 +1331,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     },
   };
   dottedReferences.set(chart, refs);
+  if (slot.topRuns !== undefined) chartRuns.set(chart, slot.topRuns);
   if (valuesParse !== undefined && chart.valuesText === slot.values) valuesParses.set(chart, valuesParse);
   const helm4 = slot.values === undefined ? undefined : helm4ValuesDifference(chart.valuesText);
   if (helm4 !== undefined) chart.helm4Values = helm4;

@@ -1212,7 +1212,7 @@ export interface SubchartCrdRefusal {
 }
 
 const crdRefused = (chart: HelmChart): boolean => chart.crdRefusals !== undefined;
-const templateRefused = (chart: HelmChart): boolean => chart.templateRefusals !== undefined;
+const templateRefused = (chart: HelmChart): boolean => chart.templateRefusals !== undefined || chart.undefinedRuns !== undefined;
 
 /** Whether `chart` or a subchart below it is what `holds` picks. */
 function holding(chart: HelmChart, holds: (c: HelmChart) => boolean): boolean {
@@ -1317,9 +1317,13 @@ export function subchartCrdFindings(charts: readonly ReadChart[], valuesText: st
   return findings;
 }
 
+/** Helm's words when a template runs one no template defines. */
+const noTemplate = (name: string): string => `Helm: "error calling include: template: no template \"${name}\" associated with template \"gotpl\""`;
+
 /**
  * Errors for the charts pack.json lists holding a subchart template Go's template parser refuses
- * (HelmChart.templateRefusals), the subchart being enabled by the chart's values with the pack's
+ * (HelmChart.templateRefusals), or that runs on every render a template no template of the chart defines
+ * (HelmChart.undefinedRuns: Helm renders every template of an enabled subchart, not partials), the subchart being enabled by the chart's values with the pack's
  * `charts.<chart name>` over them: Helm parses the templates of every subchart ProcessDependencies keeps, with the
  * chart's own, before it renders any (pkg/engine render, recAllTpls), so every install fails. Warnings for such a
  * subchart the values as published leave out, or whose condition a Palette macro sets: Helm never parses a
@@ -1342,6 +1346,14 @@ export function subchartTemplateFindings(charts: readonly ReadChart[], valuesTex
           message: `Helm cannot install this chart with the values as published: its subchart ${sub} is enabled (no condition or tag in the chart's values with the pack's charts.${chart.name} over them leaves it out), and Go's template parser refuses the subchart's ${r.file}, line ${r.line}: ${r.message} (Helm: "parse error at (${at.split('/').join('/charts/')}/${r.file}:${r.line}): ..."); Helm parses the templates of every enabled subchart before it renders any. Fix the template in the subchart (\`helm lint\` shows the same error), then package the chart again; or, if the pack does not need subchart ${sub}, turn it off in values.yaml (its condition)`,
         });
       }
+      for (const r of subchart.undefinedRuns ?? []) {
+        findings.push({
+          severity: 'error',
+          rule: 'chart-refused-by-helm',
+          file: rel,
+          message: `Helm cannot install this chart with the values as published: its subchart ${sub} is enabled (no condition or tag in the chart's values with the pack's charts.${chart.name} over them leaves it out), and the subchart's ${r.file} runs the template "${r.name}" (line ${r.line}) on every render, which no template of the chart or of its subcharts defines, so every install stops there (${noTemplate(r.name)}). Fix the name in the subchart, or define it, then package the chart again; or, if the pack does not need subchart ${sub}, turn it off in values.yaml (its condition)`,
+        });
+      }
     }
     const refused = new Set(kept.map((k) => k.subchart));
     for (const { at, sub } of subchartsHolding(chart, templateRefused)) {
@@ -1352,6 +1364,14 @@ export function subchartTemplateFindings(charts: readonly ReadChart[], valuesTex
           rule: 'chart-subchart-template-unparsable',
           file: rel,
           message: `Helm cannot install this chart once its subchart ${at.join('/')} is enabled: Go's template parser refuses the subchart's ${r.file}, line ${r.line}: ${r.message}, and Helm parses the templates of every enabled subchart before it renders any. The values as published leave the subchart out (or a Palette macro decides), so Helm never parses them, but a user can turn it on (${turnOn(chart, at, sub)}) in Palette's values editor; fix the template in the subchart (\`helm lint\` with the subchart enabled shows the error), then package the chart again`,
+        });
+      }
+      for (const r of sub.undefinedRuns ?? []) {
+        findings.push({
+          severity: 'warning',
+          rule: 'chart-subchart-template-undefined',
+          file: rel,
+          message: `Helm cannot install this chart once its subchart ${at.join('/')} is enabled: the subchart's ${r.file} runs the template "${r.name}" (line ${r.line}) on every render, which no template of the chart or of its subcharts defines (${noTemplate(r.name)}). The values as published leave the subchart out (or a Palette macro decides), so Helm never renders it, but a user can turn it on (${turnOn(chart, at, sub)}) in Palette's values editor; fix the name in the subchart, or define it, then package the chart again`,
         });
       }
     }

@@ -104,3 +104,51 @@ describe('a subchart template Go refuses', () => {
     expect([...held.tags.keys()]).toEqual(['spectro-packs/archive/web:1.0.0']);
   });
 });
+
+/*
+ * A subchart template (not a partial) that runs, on every render, a template no file of the chart defines (a
+ * subchart renamed after `helm create`): Helm renders every template of an enabled subchart (a library's partials
+ * only) with the one namespace of the whole chart, so the install stops there; a disabled one is never rendered.
+ */
+const RUNS_UNDEFINED = 'kind: ConfigMap\nmetadata:\n  name: {{ include "redis.fullname" . }}\n';
+const UNDEFINED_CASES: Array<{ name: string; chart: Record<string, string>; refused?: boolean; warns?: string }> = [
+  { name: 'an enabled subchart: refused', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/templates/_helpers.tpl': '{{- define "cache.fullname" -}}x{{- end }}\n' }, refused: true },
+  { name: 'a disabled subchart: a warning', chart: { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n' }, warns: 'charts.web.redis.enabled' },
+  // Defined by the parent chart (the subchart uses its parent's helpers, as vendored subcharts do): found.
+  { name: "the parent's define", chart: { 'web/Chart.yaml': webChart(''), 'web/templates/_helpers.tpl': '{{- define "redis.fullname" -}}x{{- end }}\n' } },
+  // A library chart's templates other than partials are never rendered.
+  { name: 'a library subchart', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/Chart.yaml': `${REDIS_CHART}type: library\n` } },
+];
+
+describe('a subchart template running a template no file defines', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-subrun-');
+    await writeValidPackPerCase(root, UNDEFINED_CASES, async (dir, c) => {
+      const chart = { ...CHART_FILES, 'web/charts/redis/Chart.yaml': REDIS_CHART, 'web/charts/redis/templates/cm.yaml': RUNS_UNDEFINED, ...c.chart };
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
+    });
+    return { root };
+  });
+
+  it.each(UNDEFINED_CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, refused, warns }) => {
+    const dir = join(w.root, `case-${i}`);
+    const layout = join(w.root, `layout-${i}`);
+    const { validate, push } = await validateThenPush(dir, layout);
+    const runs = `the subchart's templates/cm.yaml runs the template "redis.fullname" (line 3) on every render, which no template of the chart or of its subcharts defines`;
+    if (refused === true) {
+      expectRun(validate, {
+        code: 1,
+        stdout: [
+          `  error   charts/web-1.0.0.tgz: Helm cannot install this chart with the values as published: its subchart redis is enabled (no condition or tag in the chart's values with the pack's charts.web over them leaves it out), and ${runs}, so every install stops there (Helm: "error calling include: template: no template "redis.fullname" associated with template "gotpl"")`,
+          '0 passed, 1 failed (1 error, 0 warnings)',
+        ],
+      });
+      await expectPushRefusedInvalid(push, layout);
+      return;
+    }
+    const warning = `  warning charts/web-1.0.0.tgz: Helm cannot install this chart once its subchart redis is enabled: ${runs}`;
+    expectRun(validate, { code: 0, stdout: warns === undefined ? ['1 passed, 0 failed (0 errors, 0 warnings)'] : [warning, `turn it on (${warns})`, '1 passed, 0 failed (0 errors, 1 warning)'] });
+    expect(push.code).toBe(0);
+    expect([...(await layoutHoldings(layout)).tags.keys()]).toEqual(['spectro-packs/archive/web:1.0.0']);
+  });
+});
