@@ -183,8 +183,8 @@ describe('push to the local OCI layout', () => {
   describe.skipIf(!HAVE_CORPUS)('the shared corpus', () => {
     it('publishes corpus packs to a layout and pulls them back identical', async () => {
       const store = join(root, 'corpus-store');
-      // The pack of most files (249, unpacked subcharts beside its chart archive) and one whose chart is an archive
-      // alone. What else the corpus holds takes no other path into a layout and out: the layout stores one blob per
+      // The pack of most files (249: a chart archive and the same chart unpacked beside it, five charts deep, hidden
+      // files) and a pack of Kubernetes manifests alone (kubeManifests, no chart). What else the corpus holds takes no other path into a layout and out: the layout stores one blob per
       // archive whatever it holds. Every corpus pack is archived and unpacked again, tree, types and contents
       // compared, by integration/archive-corpus; published through the CLI by integration/faults-push (and
       // nvidia-nvsentinel by push-registry); validated through the CLI by validate-pool.
