@@ -51,7 +51,7 @@ const OTHER_CONTENT_HINT = 'the registry or something between served other conte
  * proxy rewrote the header, or the registry lost the session). A new upload (the retry, from the POST) may work.
  */
 function uploadLocationUnknown(host: string, location: string, err: RegistryError): RegistryError {
-  return new RegistryError('REGISTRY', `${host} started an upload, then answered 404 at the upload Location it gave ("${location.slice(0, 200)}", ${err.method ?? 'PUT'} ${err.url ?? ''})`, {
+  return new RegistryError('REGISTRY', `${host} started an upload, then answered 404 at the upload Location it gave ("${redactUrl(location).slice(0, 200)}", ${err.method ?? 'PUT'} ${err.url ?? ''})`, {
     method: err.method,
     url: err.url,
     status: err.status,

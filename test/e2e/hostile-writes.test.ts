@@ -97,6 +97,16 @@ describe('upload answers', () => {
     expect(await tagOf(p.name)).toBeUndefined();
   });
 
+  it("a relative Location leading nowhere: the message quotes it with its upload state masked, as every URL packpub prints (was: distribution's signed `_state` raw)", async () => {
+    const p = await freshPack();
+    const state = 'c2lnbmVkLXVwbG9hZC1zdGF0ZS1vZi1hLXNlc3Npb24';
+    const relative = `/v2/${BASE}/${p.name}/blobs/uploads/gone-session?_state=${state}`;
+    const run = await answering((r) => (isUploadPost(r) ? { status: 202, headers: { location: relative } } : undefined), () => push(p.dir, ['--retry-attempts', '1']));
+    expectClear(run, 1, `${w.hostile.host} started an upload, then answered 404 at the upload Location it gave ("/v2/${BASE}/${p.name}/blobs/uploads/gone-session?_state=***"`);
+    expect(run.stdout + run.stderr).not.toContain(state);
+    expect(await tagOf(p.name)).toBeUndefined();
+  });
+
   it('a Location on another server that accepts the bytes: the registry is asked whether it holds them (was: exit 0, tagged over a blob it lacks)', async () => {
     const p = await freshPack();
     const sessions: string[] = [];
