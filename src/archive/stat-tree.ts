@@ -102,7 +102,11 @@ export function folderCheck(dir: string): CheckedFolder {
  * The pack folder also counts as changed when it is not `folder` (a folder above it was renamed, and
  * another tree put in its place). Date.now() is whole milliseconds: a ctime from its next millisecond on
  * is surely later. A change within the same millisecond, or one timestamp tick (coarse filesystems), goes
- * unseen, as racy-clean entries do.
+ * unseen by that comparison, as racy-clean entries do; a change after the walk stat'ed an entry is seen
+ * whatever the clock, by its ctime no longer being the walk's (PackEntry.ctimeMs): the kernel stamps a change
+ * with its clock's last tick, up to a few ms before Date.now() (3.4 ms measured on Linux 6.18, ext4 and tmpfs),
+ * so a write during a quick build, even one the reads met half done, was stamped before the check began and
+ * passed it: exit 0, bytes that were neither the old file nor the new one.
  */
 export function changedSince(entries: readonly PackEntry[], sinceMs: number, folder?: { dev: number; ino: number }): string | undefined {
   // Node's numbers without a Stats object per path where this Node allows it (rawLstat), as statTreeHolds reads
@@ -125,7 +129,8 @@ export function changedSince(entries: readonly PackEntry[], sinceMs: number, fol
     return ctime === undefined ? !optional : ctime >= sinceMs + 1;
   };
   for (const entry of entries) {
-    if (changed(entry.source)) return entry.relativePath;
+    const ctime = ctimeMs(entry.source);
+    if (ctime === undefined || ctime >= sinceMs + 1 || (entry.ctimeMs !== undefined && ctime !== entry.ctimeMs)) return entry.relativePath;
     if (entry.relativePath !== '') continue;
     if (changed(join(entry.source, PACKIGNORE_FILE), true)) return PACKIGNORE_FILE;
     const now = lstatSync(entry.source, { throwIfNoEntry: false });

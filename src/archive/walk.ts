@@ -49,6 +49,12 @@ export interface PackEntry {
    * to prove anything (WalkOptions.statCutoffMs): then it is read on every run.
    */
   signature?: string;
+  /**
+   * The change time (ctimeMs) of `source` when the walk stat'ed it. buildArchive's check after reading (changedSince)
+   * refuses an entry whose change time is no longer this: a write during the build, which the file system's clock (a
+   * kernel tick, up to a few ms behind Date.now()) can stamp before the moment the check began.
+   */
+  ctimeMs?: number;
 }
 
 export interface WalkOptions {
@@ -314,6 +320,7 @@ export async function listPackEntries(packDir: string, options: WalkOptions = {}
     source: root,
     mode: normaliseMode('directory', rootStat.mode),
     size: 0,
+    ctimeMs: rootStat.ctimeMs,
     ...(settledRoot ? { signature } : {}),
   });
   await walkDir(state, root, '', 1, new Set([root]));
@@ -419,6 +426,7 @@ async function walkDir(state: WalkState, realDir: string, relDir: string, depth:
         source,
         mode: normaliseMode(type, stats.mode),
         size,
+        ctimeMs: stats.ctimeMs,
         ...(settledBefore(stats, state.cutoff) ? { signature: statSignature(stats) } : {}),
       });
     }

@@ -1,9 +1,10 @@
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listPackEntries } from '../../../src/archive/index.js';
+import { buildArchive, listPackEntries } from '../../../src/archive/index.js';
 import { changedSince, folderCheck, useRawLstat } from '../../../src/archive/stat-tree.js';
+import { failure } from '../../support/errors.js';
 import { writeFiles } from '../../support/files.js';
 import { stage } from '../../support/stage.js';
 import { SMALL_PACK, TRUST_RECENT } from './fixtures.js';
@@ -86,5 +87,29 @@ describe('changedSince', () => {
     expect(st.mtimeMs).toBeLessThan(since + 1);
     expect(st.ctimeMs).toBeGreaterThanOrEqual(since + 1);
     expect(bothWays(() => changedSince(file, since))).toEqual({ raw: 'values.yaml', stats: 'values.yaml' });
+  });
+
+  it('names a file rewritten after the walk whose change the file system stamped before the check began, both ways; the build refuses it', async () => {
+    // The kernel stamps a change with its clock's last tick, up to a few ms behind Date.now(): a write during a quick
+    // build can carry a ctime before the check's start. Simulated here by a check begun after every ctime there is.
+    const dir = await pack();
+    const entries = await listPackEntries(dir, { ...TRUST_RECENT, topFolder: 'hello-1.0.0' });
+    const values = join(dir, 'values.yaml');
+    const walked = lstatSync(values).ctimeMs;
+    // Rewritten with as many bytes (the tar header's size still holds) until the file system's clock shows it.
+    let now = walked;
+    for (let i = 0; i < 100_000 && now === walked; i++) {
+      await writeFile(values, `pack:\n  namespace: hola${i % 2}\n`);
+      now = lstatSync(values).ctimeMs;
+    }
+    expect(now).not.toBe(walked);
+    const since = Math.ceil(Math.max(...entries.map((e) => lstatSync(e.source).ctimeMs))) + 1;
+    const { folder } = folderCheck(dir);
+    expect(bothWays(() => changedSince(entries, since, folder))).toEqual({ raw: 'values.yaml', stats: 'values.yaml' });
+    const out = join(await temp.tempDir(), 'hello-1.0.0.tar.gz');
+    const err = await failure(buildArchive(dir, out, { name: 'hello', version: '1.0.0', entries, checked: { sinceMs: since, folder } }));
+    expect(err.code).toBe('PACK_FILE');
+    expect(err.message).toBe('values.yaml changed while packpub was packing hello-1.0.0');
+    expect(existsSync(out)).toBe(false);
   });
 });
