@@ -25,6 +25,19 @@ function expectHeaderLimit(run: CliRun, status: string): void {
 }
 
 describe('a token longer than the registry takes in a header', () => {
+  it('a token answer past 1 MiB is said as such (was: "answered with something that is not JSON (1048576 bytes ...)"), exit 1', async () => {
+    w.hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'short-token', padding: 'p'.repeat(2 * 1024 * 1024) }) } };
+    try {
+      const run = await runCli(['inspect', 'hello:1.0.0', '--registry', w.R]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/error: token service \S+ answered more than 1 MiB, where a token answer is a small JSON document\n/);
+      expect(run.stderr).not.toContain('not JSON');
+      expect(stackLines(run.stderr)).toEqual([]);
+    } finally {
+      w.hostile.behaviour = {};
+    }
+  });
+
   it('431 from the registry: inspect and list name the header limit (was: "answered 431" alone)', async () => {
     // Node's HTTP server takes 16 KiB of headers: a 20 KB token is refused with 431 on every request.
     w.hostile.behaviour = { bearer: { tokenBody: JSON.stringify({ token: 'a'.repeat(20_000), expires_in: 300 }) } };

@@ -141,7 +141,7 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
     });
   const timer = setTimeout(() => res.body.destroy(stalled()), transport.requestTimeoutMs);
   try {
-    body = await readBounded(res.body, TOKEN_BODY_LIMIT);
+    body = await readBounded(res.body, TOKEN_BODY_LIMIT + 1);
   } catch (err) {
     // A connection lost mid-answer is a network error like any other (retried by the caller's policy).
     throw errorFromNetwork(err, { method, url: res.url });
@@ -186,6 +186,12 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
       body,
       subject: 'token service',
       retryAfterMs: retryAfter === undefined ? undefined : parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now(), Infinity),
+    });
+  }
+  if (body.length > TOKEN_BODY_LIMIT) {
+    // Cut at the limit it read as "something that is not JSON (1048576 bytes, application/json)".
+    throw new PackpubError('REGISTRY', `token service ${realm.host} answered more than ${TOKEN_BODY_LIMIT / (1024 * 1024)} MiB, where a token answer is a small JSON document`, {
+      hint: `check that ${redactUrl(realm)} (the realm the registry named) is its token service, and report it to the registry owner`,
     });
   }
   let doc: unknown;
