@@ -1,4 +1,4 @@
-import { checkPackWalk, listPackEntries, PackFileRefusal, packignoreLeavesOutFile, type PackEntry } from '../archive/walk.js';
+import { checkPackWalk, isAlwaysExcluded, listPackEntries, PackFileRefusal, packignoreLeavesOutFile, type PackEntry } from '../archive/walk.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { blockingReads } from '../pack/files.js';
@@ -44,18 +44,31 @@ export async function validateForBuild(dir: string, options: ValidateOptions, li
   }
 }
 
+/** A name every archive leaves out (isAlwaysExcluded: `.git`, `.DS_Store`, `._*`) starting a path in pack.json's text. */
+const ALWAYS_LEFT_OUT_TEXT = /["/](?:\.git["/]|\.DS_Store["/]|\._)/;
+
 /**
  * The files a pack needs, left out of its archive by its .packignore (`*.yaml`, `pack.json`, `manifests/`): validate
  * said OK and push published an archive without them, exit 0 (without pack.json: a tag `pull` refuses as no pack;
  * without values.yaml or a kubeManifests file: a pack Palette cannot deploy). An error at .packignore per file; a warning
  * for a file Palette reads when the pack has one (the logo, README.md, schema.yaml, presets.yaml) that the folder holds.
+ * A file pack.json lists under a name every archive leaves out (`manifests/._app.yaml`, a folder `._generated/`: macOS's
+ * metadata files start so) was left out the same way, .packignore or not: an error at pack.json (`left-out-of-archive`).
  */
 async function withNeededFilesKept(report: ValidationReport, strict: boolean | undefined): Promise<ValidationReport> {
-  // Most packs have no .packignore: one stat, nothing read.
-  if (report.pack === undefined || !existsSync(posix.join(report.dir, '.packignore'))) return report;
+  if (report.pack === undefined) return report;
+  // Most packs have no .packignore: one stat, and one look at pack.json's text for a name every archive leaves out.
+  const ignoring = existsSync(posix.join(report.dir, '.packignore'));
+  let text = '';
+  try {
+    text = readFileSync(posix.join(report.dir, 'pack.json'), 'utf8');
+  } catch {
+    // read (and judged) by validatePack already
+  }
+  if (!ignoring && !ALWAYS_LEFT_OUT_TEXT.test(text)) return report;
   let json: { kubeManifests?: unknown; charts?: unknown } = {};
   try {
-    json = JSON.parse(readFileSync(posix.join(report.dir, 'pack.json'), 'utf8')) as typeof json;
+    json = JSON.parse(text) as typeof json;
   } catch {
     // read (and judged) by validatePack already
   }
@@ -74,10 +87,21 @@ async function withNeededFilesKept(report: ValidationReport, strict: boolean | u
     ['presets.yaml', 'Palette offers its presets'],
   ];
   const found: Finding[] = [];
-  for (const [file, why, severity] of [...needed.map(([f, w]) => [f, w, 'error'] as const), ...optional.filter(([f]) => existsSync(posix.join(report.dir, f))).map(([f, w]) => [f, w, 'warning'] as const)]) {
+  for (const [file, why, severity] of [...needed.map(([f, w]) => [f, w, 'error'] as const), ...optional.filter(([f]) => ignoring && existsSync(posix.join(report.dir, f))).map(([f, w]) => [f, w, 'warning'] as const)]) {
     const rel = posix.normalize(file);
     if (rel.startsWith('../') || posix.isAbsolute(rel) || found.some((f) => f.path === rel)) continue;
-    if (!(await packignoreLeavesOutFile(report.dir, rel))) continue;
+    const named = rel.split('/').find((part) => isAlwaysExcluded(part));
+    if (named !== undefined) {
+      found.push({
+        severity,
+        rule: 'left-out-of-archive',
+        file: 'pack.json',
+        path: rel,
+        message: `${rel} is left out of every archive (packpub leaves out .git, .DS_Store and names starting with "._", macOS's metadata, at any depth: "${named}"), and ${why}: push would publish the pack without it; rename it`,
+      });
+      continue;
+    }
+    if (!ignoring || !(await packignoreLeavesOutFile(report.dir, rel))) continue;
     found.push({
       severity,
       rule: 'packignore-leaves-out',

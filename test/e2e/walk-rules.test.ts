@@ -119,6 +119,20 @@ describe('validate and push apply the archive walk\'s rules to the whole pack fo
     expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 0, stdout: ['published web:1.0.0'] });
   });
 
+  it('a file pack.json lists under a name every archive leaves out (manifests/._extra.yaml): validate fails naming it, push writes nothing (was: OK, and an archive without it published, exit 0)', async () => {
+    const { root, pack } = await packWith(async (dir) => {
+      await cp(join(dir, 'manifests/extra.yaml'), join(dir, 'manifests/._extra.yaml'));
+      await rm(join(dir, 'manifests/extra.yaml'));
+      const json = (await readFile(join(dir, 'pack.json'), 'utf8')).replace('manifests/extra.yaml', 'manifests/._extra.yaml');
+      await writeFile(join(dir, 'pack.json'), json);
+    });
+    const message = 'manifests/._extra.yaml is left out of every archive (packpub leaves out .git, .DS_Store and names starting with "._", macOS\'s metadata, at any depth: "._extra.yaml"), and pack.json lists it in kubeManifests: push would publish the pack without it; rename it';
+    expectRun(await runCli(['validate', pack]), { code: 1, stdout: [`${pack}: web:1.0.0 FAILED`, `  error   pack.json manifests/._extra.yaml: ${message}\n`] });
+    const layout = join(root, 'layout');
+    expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 1, stderr: ['INVALID web:1.0.0', message] });
+    expect(existsSync(layout)).toBe(false);
+  });
+
   it('a pack folder holding another pack (a tree root with a stray pack.json): a warning naming it; --strict refuses, nothing written (was: silent, push --recursive published the outer pack alone with the inner one inside)', async () => {
     const { root, pack } = await packWith((dir) => writeValidPack(join(dir, 'inner')));
     const message = `inner/ holds a pack of its own: push packs it into this pack's archive, and push --recursive stops at this pack, so it is never published itself; move it out of this pack folder, or list "inner/" in .packignore`;
