@@ -423,7 +423,8 @@ export interface TemplateRead {
    * Asked for (`withActions`) and without an error: where its actions and comments are, in order, the index of each
    * one's `{{` then that of the `}}` ending it (of ` -}}`: the `}}`), when each ends at the first `}}` after its `{{`
    * (none holds one in a string or comment), as template-refs.ts's scans read actions: they read these instead of
-   * looking for every action's delimiters again (issue 16).
+   * looking for every action's delimiters again (issue 16). Valid until the next goTemplateRead (it is a view of a list
+   * the next one writes over).
    */
   actions?: Int32Array;
 }
@@ -457,7 +458,9 @@ export function goTemplateRead(text: string | Buffer, withActions = false): Temp
     for (; next !== -1 && next < run.at; next = text.indexOf('\n', next + 1)) line++;
     read.runs.push({ name: run.name, line });
   }
-  if (withActions && !closeHidden) read.actions = actionList.slice(0, actionCount);
+  // A view of the list this module keeps, not a copy (a typed array's own memory costs V8 more than the list: issue
+  // 16): read before the next goTemplateRead.
+  if (withActions && !closeHidden) read.actions = actionList.subarray(0, actionCount);
   return read;
 }
 

@@ -543,7 +543,8 @@ export function requiredScan(text: string, actions?: Int32Array): RequiredScan {
     while (wordEnd < close && text.charCodeAt(wordEnd) >= 0x61 && text.charCodeAt(wordEnd) <= 0x7a) wordEnd++;
     const keyword = wordEnd - at > 1 && wordEnd - at < 7 ? blockWord(text, at, wordEnd - at) : '';
     const level = depth === 0 || (depth === 1 && inDefine !== undefined);
-    if (keyword !== 'end' && !BLOCK.has(keyword) && (!level || keyword === 'else')) {
+    // (keyword is '' or one of BLOCK_WORDS: not 'end' nor a block's is '' or 'else'.)
+    if ((keyword === '' && !level) || keyword === 'else') {
       open = close;
       continue;
     }
@@ -565,7 +566,7 @@ export function requiredScan(text: string, actions?: Int32Array): RequiredScan {
     if (keyword === 'end') {
       depth = Math.max(0, depth - 1);
       if (depth === 0) inDefine = undefined;
-    } else if (BLOCK.has(keyword)) {
+    } else if (keyword !== '') {
       if (depth === 0 && keyword === 'define') {
         const name = /^define\s+"([^"\\\n]+)"/.exec(body)?.[1];
         if (name !== undefined) {
