@@ -100,6 +100,7 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
       json = value;
       const { name, version } = value;
       if (typeof name === 'string' && name !== '' && typeof version === 'string' && version !== '') pack = { name, version };
+      findings.push(...caseTwinFindings(value, positions));
       findings.push(...identityFindings(value, positions));
       findings.push(...metadataFindings(value, positions));
       findings.push(...(await referencedFileFindings(root, value, positions, charts, options.deep !== false)));
@@ -145,6 +146,51 @@ export async function validatePack(dir: string, options: ValidateOptions = {}): 
     warnings,
     passed: errors === 0 && (options.strict !== true || warnings === 0),
   };
+}
+
+/**
+ * Keys of one pack.json object that differ only in case (`name` and `NAME`), in the objects a Go importer reads
+ * into struct fields (the top level, constraints, its dependencies, resources and components; not annotations, a
+ * map): Go's encoding/json matches a key to a field case-insensitively and the later key wins, while jq (pack-central)
+ * and packpub read the key as written. Palette's importer is not public: a warning, as for duplicate keys.
+ */
+function caseTwinFindings(json: Json, positions: Map<string, SourcePosition>): Finding[] {
+  const findings: Finding[] = [];
+  const visit = (value: unknown, path: Array<string | number>): void => {
+    if (!isObject(value)) return;
+    const first = new Map<string, string>();
+    for (const key of Object.keys(value)) {
+      const folded = key.toLowerCase();
+      const earlier = first.get(folded);
+      if (earlier === undefined) {
+        first.set(folded, key);
+        continue;
+      }
+      findings.push({
+        severity: 'warning',
+        rule: 'pack-json-duplicate-key',
+        file: PACK_FILES.packJson,
+        path: formatPath([...path, key]),
+        ...at(locate(positions, [...path, key])),
+        message: `"${key}" and "${earlier}" differ only in case: a Go reader of pack.json (encoding/json) matches keys to its fields case-insensitively and keeps the later one's value, while jq (pack-central) and packpub read each key as written, so readers may disagree on the value; keep one`,
+      });
+    }
+  };
+  visit(json, []);
+  const constraints = json['constraints'];
+  visit(constraints, ['constraints']);
+  if (isObject(constraints)) {
+    for (const list of ['dependencies', 'resources'] as const) {
+      const items = constraints[list];
+      if (!Array.isArray(items)) continue;
+      items.forEach((item, i) => {
+        visit(item, ['constraints', list, i]);
+        const components = isObject(item) ? item['components'] : undefined;
+        if (Array.isArray(components)) components.forEach((c, j) => visit(c, ['constraints', list, i, 'components', j]));
+      });
+    }
+  }
+  return findings;
 }
 
 function identityFindings(json: Json, positions: Map<string, SourcePosition>): Finding[] {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, validateThenPush } from '../support/cli.js';
@@ -249,4 +250,26 @@ describeCases(
     expect(finding.message).toContain('write apiVersion: v2 (v1 for a Helm 2 chart with requirements.yaml), then package the chart again');
   },
   '  warning charts/web-1.0.0.tgz: chart "web" has apiVersion "V2" in its Chart.yaml',
+);
+
+/*
+ * pack.json keys differing only in case (review27): Go's encoding/json matches both to one struct field and keeps
+ * the later value, while jq (pack-central) reads each as written. Palette's importer is not public: a warning.
+ */
+const CASE_TWINS = [
+  { name: 'NAME beside name', edit: (t: string) => t.replace('"name": "web",', '"name": "web",\n  "NAME": "other",'), says: '"NAME" and "name" differ only in case' },
+  { name: 'Type beside type in a constraint', edit: (t: string) => t.replace('"type": "optional"', '"type": "optional", "Type": "required"'), says: '"Type" and "type" differ only in case' },
+  // annotations are a map: Go keeps both keys.
+  { name: 'annotation keys differing in case', edit: (t: string) => t.replace('"annotations": {', '"annotations": {\n    "Source": "x",') },
+];
+
+describeCases(
+  'pack.json keys differing only in case',
+  CASE_TWINS,
+  async (dir, c) => putFile(dir, 'pack.json', c.edit(await readFile(join(dir, 'pack.json'), 'utf8'))),
+  (finding, c) => {
+    expect(finding).toMatchObject({ severity: 'warning', rule: 'pack-json-duplicate-key', file: 'pack.json' });
+    expect(finding.message).toContain(c.says);
+  },
+  '  warning pack.json:19:11 NAME: "NAME" and "name" differ only in case',
 );

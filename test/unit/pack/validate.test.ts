@@ -252,6 +252,12 @@ const cases: Case[] = [
     expect: { severity: 'warning', rule: 'pack-json-duplicate-key', file: 'pack.json', path: 'name', line: 19, column: 3, message: '"name" appears more than once' },
   },
   {
+    // Go's encoding/json matches "NAME" to the name field too, and keeps the later value (review27's finding).
+    name: 'keys differing only in case in pack.json',
+    mutate: (dir) => putFile(dir, 'pack.json', packJsonWith(() => undefined).replace('"name": "web",', '"name": "web",\n  "NAME": "other",')),
+    expect: { severity: 'warning', rule: 'pack-json-duplicate-key', file: 'pack.json', path: 'NAME', line: 19, message: '"NAME" and "name" differ only in case: a Go reader of pack.json (encoding/json) matches keys to its fields case-insensitively and keeps the later one\'s value' },
+  },
+  {
     name: 'pack.json with a byte-order mark',
     mutate: (dir) => putFile(dir, 'pack.json', `\ufeff${packJsonWith(() => undefined)}`),
     expect: { severity: 'error', rule: 'pack-json-syntax', file: 'pack.json', line: 1, message: 'byte-order mark' },
