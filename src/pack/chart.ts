@@ -840,7 +840,7 @@ function checkTemplateRuns(top: ChartSlot, chart: HelmChart, defines: ReadonlySe
   if (missing === undefined) return;
   const near = [...defines].filter((d) => d.slice(d.lastIndexOf('.')) === missing.name.slice(missing.name.lastIndexOf('.'))).slice(0, 3);
   const whose = chart.subcharts.length === 0 ? 'the chart' : 'the chart or of its subcharts';
-  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${missing.file} runs the template "${missing.name}" (line ${missing.line}) on every render, and no template of ${whose} defines it, so every install stops there (Helm: "error calling include: template: no template \"${missing.name}\" associated with template \"gotpl\"")${near.length > 0 ? `; the chart defines ${near.map((d) => `"${d}"`).join(', ')}` : ''}`, {
+  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${missing.file} runs the template "${missing.name}" (line ${missing.line}) on every render, and no template of ${whose} defines it, so every install stops there (Helm: "error calling include: template: no template \"${missing.name}\" associated with template \"gotpl\"")${near.length > 0 ? `; ${chart.subcharts.length === 0 ? 'the chart defines' : 'the chart and its subcharts define'} ${near.map((d) => `"${d}"`).join(', ')}` : ''}`, {
     hint: 'fix the name, or define it (`{{ define "<name>" }}...{{ end }}` in templates/_helpers.tpl), then rebuild the archive',
   });
 }

@@ -81,7 +81,7 @@ const CASES = [
       'web/templates/_helpers.tpl': '{{- define "webapp.fullname" -}}web{{- end }}\n',
       'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  name: {{ include "web.fullname" . }}\n  labels: {{ include "common.labels" . }}\n',
     },
-    says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.fullname" (line 3) on every render, and no template of the chart or of its subcharts defines it, so every install stops there (Helm: "error calling include: template: no template "web.fullname" associated with template "gotpl""); the chart defines "webapp.fullname", "redis.fullname"',
+    says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.fullname" (line 3) on every render, and no template of the chart or of its subcharts defines it, so every install stops there (Helm: "error calling include: template: no template "web.fullname" associated with template "gotpl""); the chart and its subcharts define "webapp.fullname", "redis.fullname"',
   },
 ];
 
