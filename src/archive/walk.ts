@@ -232,6 +232,17 @@ function nothingAt(path: string): boolean {
   }
 }
 
+/** What `path` leads to (links followed) when that is neither a file nor a folder (specialKind), else undefined. */
+function specialAt(path: string): string | undefined {
+  let st: Stats | undefined;
+  try {
+    st = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // reading it says why
+  }
+  return st === undefined || st.isFile() || st.isDirectory() ? undefined : specialKind(st);
+}
+
 /** The .packignore rules; undefined without the file, so a walk spends nothing on matching. */
 async function loadPackignore(root: string, blocking = false): Promise<Ignore | undefined> {
   // Case-sensitive like git on Linux, whatever the platform: the same folder must give the same archive.
@@ -239,6 +250,12 @@ async function loadPackignore(root: string, blocking = false): Promise<Ignore | 
   // Most packs have none: a blocking walk asks lstat, which says so without the error readFile would throw
   // (issue 16); whatever else lstat finds or meets, the file is read as before.
   if (blocking && nothingAt(join(root, PACKIGNORE_FILE))) return undefined;
+  // A fifo (or a link to one, or to a device such as /dev/zero) is never a file of patterns: reading it waited for a
+  // writer for good (validate, build and push hung, and SIGTERM only said "interrupted": the read held the thread pool).
+  const special = specialAt(join(root, PACKIGNORE_FILE));
+  if (special !== undefined) {
+    throw packFileError(`cannot read ${PACKIGNORE_FILE}: it is a ${special}, not a file`, 'replace it with a text file of gitignore patterns, or remove it', undefined, PACKIGNORE_FILE);
+  }
   let text: string;
   try {
     text = blocking ? readFileSync(join(root, PACKIGNORE_FILE), 'utf8') : await readFile(join(root, PACKIGNORE_FILE), 'utf8');

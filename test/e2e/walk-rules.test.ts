@@ -133,6 +133,18 @@ describe('validate and push apply the archive walk\'s rules to the whole pack fo
     expect(existsSync(layout)).toBe(false);
   });
 
+  it('a .packignore that is a fifo: validate, build and push refuse it at once, nothing written (was: each hung for good waiting for a writer)', async () => {
+    const { root, pack } = await packWith((dir) => makeFifo(join(dir, '.packignore')));
+    const said = ['cannot read .packignore: it is a named pipe (fifo), not a file', 'replace it with a text file of gitignore patterns, or remove it'];
+    expectRun(await runCli(['validate', pack]), { code: 1, stderr: said });
+    const out = join(root, 'web.tgz');
+    expectRun(await runCli(['build', pack, '-o', out]), { code: 1, stderr: said });
+    const layout = join(root, 'layout');
+    expectRun(await runCli(['push', pack, '--oci-layout', layout]), { code: 1, stderr: said });
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(layout)).toBe(false);
+  });
+
   it('a pack folder holding another pack (a tree root with a stray pack.json): a warning naming it; --strict refuses, nothing written (was: silent, push --recursive published the outer pack alone with the inner one inside)', async () => {
     const { root, pack } = await packWith((dir) => writeValidPack(join(dir, 'inner')));
     const message = `inner/ holds a pack of its own: push packs it into this pack's archive, and push --recursive stops at this pack, so it is never published itself; move it out of this pack folder, or list "inner/" in .packignore`;
