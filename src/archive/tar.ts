@@ -1,9 +1,16 @@
 import { createHash, hash as sha256Of, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import type { PackEntry } from './walk.js';
 import { DEFAULT_ARCHIVE_MTIME, checkMtime } from './format.js';
+
+/**
+ * How a pack file is opened: never blocking. A file replaced by a fifo after the walk stat'ed it (a rename onto its
+ * path) was opened and read as one: the build waited for a writer for good. Without blocking, a fifo reads as empty at
+ * once (the size check refuses it); a regular file reads as it always did (Linux and macOS ignore the flag there).
+ */
+const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
 export { DEFAULT_ARCHIVE_MTIME, archiveMtime, checkMtime } from './format.js';
 
@@ -256,7 +263,7 @@ export function* tarChunksHere(entries: readonly PackEntry[], options: Omit<TarO
   function* file(entry: PackEntry): Generator<Buffer, void, undefined> {
     let fd: number;
     try {
-      fd = openSync(entry.source, 'r');
+      fd = openSync(entry.source, READ_FLAGS);
     } catch (err) {
       throw readError(entry, err);
     }
@@ -339,7 +346,7 @@ async function* fileBytes(entry: PackEntry, options: TarOptions): AsyncGenerator
   let written = 0;
   const hash = options.onFileHash === undefined ? undefined : createHash('sha256');
   try {
-    for await (const chunk of createReadStream(entry.source, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+    for await (const chunk of createReadStream(entry.source, { fd: openSync(entry.source, READ_FLAGS), highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
       options.signal?.throwIfAborted();
       written += chunk.length;
       // A file that grew since the walk would corrupt the tar (the header holds the old size).
@@ -384,7 +391,12 @@ class SmallFilePrefetch {
       // A promise-based read is four threadpool round trips (open, fstat, read, close), queued behind
       // deflate jobs; for a few KB a synchronous read is far cheaper.
       try {
-        return readFileSync(entry.source);
+        const fd = openSync(entry.source, READ_FLAGS);
+        try {
+          return readFileSync(fd);
+        } finally {
+          closeSync(fd);
+        }
       } catch (err) {
         return Promise.reject(err);
       }
@@ -393,7 +405,7 @@ class SmallFilePrefetch {
     while (this.next < this.entries.length && this.reads.size < PREFETCH_FILES) {
       const entry = this.entries[this.next]!;
       if (isSmall(entry) && entry.size > this.readNowUpTo) {
-        const read = readFile(entry.source);
+        const read = readFile(entry.source, { flag: READ_FLAGS });
         read.catch(() => undefined); // reported when taken
         this.reads.set(this.next, read);
       }
@@ -401,7 +413,7 @@ class SmallFilePrefetch {
     }
     const read = this.reads.get(index);
     this.reads.delete(index);
-    return read ?? readFile(this.entries[index]!.source);
+    return read ?? readFile(this.entries[index]!.source, { flag: READ_FLAGS });
   }
 }
 

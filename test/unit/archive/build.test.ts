@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -260,5 +261,25 @@ describe('archive contents', () => {
     // The file hashes read while archiving are those of a separate read of every file.
     expect(here.contentKey).toBe(await packContentKey(dir));
   });
-});
 
+  it('a file replaced by a fifo after the walk is refused at once, on this thread and off it, nothing written (was: the build waited for a writer for good)', async () => {
+    for (const onThisThread of [false, true]) {
+      const dir = join(await temp.tempDir(), 'hello');
+      await writeFiles(dir, { ...SMALL_PACK, 'big.bin': Buffer.alloc(600 * 1024, 1) });
+      const entries = await listPackEntries(dir, { topFolder: 'hello-1.0.0' });
+      // A small file (read whole) and a large one (streamed), each now a fifo no one writes.
+      for (const name of ['values.yaml', 'big.bin']) {
+        await rm(join(dir, name));
+        await makeFifo(join(dir, name));
+      }
+      const out = join(dir, '..', 'hello-1.0.0.tar.gz');
+      const err = await buildArchive(dir, out, { name: 'hello', version: '1.0.0', entries, onThisThread }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isPackpubError(err) && err.code, `onThisThread ${onThisThread}`).toBe('PACK_FILE');
+      expect((err as Error).message).toMatch(/^(values\.yaml|big\.bin) changed size while it was being archived$/);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+});
