@@ -9,8 +9,11 @@ import { cpuThreads } from '../util/cores.js';
  * (header + raw deflate + CRC32/ISIZE trailer). Concatenated members are one valid gzip file
  * (RFC 1952 §2.2) that gzip, GNU tar, Node's zlib.gunzip and Go's gzip.Reader (multistream by
  * default) read as a single stream. The block size is fixed, not derived from the core count, so the
- * bytes are identical on any machine and at any concurrency; only the zlib build could change them
- * (see packContentKey, which includes the zlib version).
+ * bytes are identical at any concurrency. What else changes them: the zlib build (packContentKey
+ * includes its version) and the processor: Node's zlib (Chromium's, deps/zlib insert_string.h) hashes
+ * with the CRC32C instruction on x86-64 with SSE4.2 + PCLMUL or 64-bit Arm with CRC, and with zlib's
+ * Rabin-Karp hash on a CPU without (a bare virtual CPU model), which finds other matches (README,
+ * Reproducibility).
  *
  * Blocks are deflated with zlib's async API, which runs on the libuv threadpool: several blocks in
  * flight keep every core busy without worker threads. At most `concurrency` blocks are in flight,
