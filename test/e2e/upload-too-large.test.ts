@@ -20,20 +20,25 @@ const w = setup((stack) => proxiedSharedRegistry(stack, 'packpub-upload-413-'));
 
 const PAGE = '<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center><hr><center>nginx</center></body></html>';
 
+/** A CLI push of `dir` through the proxy answering as `onRequest` says, put back after the run. */
+async function pushThrough(dir: string, onRequest: NonNullable<typeof w.proxy.onRequest>): Promise<Awaited<ReturnType<typeof runCli>>> {
+  w.proxy.onRequest = onRequest;
+  try {
+    return await runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache']);
+  } finally {
+    w.proxy.onRequest = undefined;
+  }
+}
+
 describe('an upload refused for its size by a proxy', () => {
   it('exit 1 naming the 413 with a hint about the body size limit; nothing tagged (was: no hint)', async () => {
     const dir = await writePack(join(w.root, 'large'), { name: 'large-layer', version: '1.0.0' });
     await writeFile(join(dir, 'manifests', 'payload.bin'), randomBytes(256 * 1024));
-    w.proxy.onRequest = (r) =>
+    const run = await pushThrough(dir, (r) =>
       r.method === 'PUT' && r.path.includes('/blobs/uploads/') && Number(r.headers['content-length']) > 64 * 1024
         ? { raw: rawAnswer(413, 'Request Entity Too Large', { server: 'nginx', 'content-type': 'text/html', 'content-length': PAGE.length, connection: 'close' }, PAGE), end: true }
-        : 'pass';
-    let run;
-    try {
-      run = await runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache']);
-    } finally {
-      w.proxy.onRequest = undefined;
-    }
+        : 'pass',
+    );
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`FAILED large-layer:1.0.0: ${w.proxy.host} answered 413 (PUT`);
     expect(run.stderr).toContain("hint: the registry or a proxy in front of it refuses request bodies this large (nginx's client_max_body_size");
@@ -51,14 +56,9 @@ describe('a manifest refused by a registry that takes container images only', ()
   it('exit 1 naming the refusal, hint what a pack is and what to allow; nothing tagged', async () => {
     const dir = await writePack(join(w.root, 'artifact'), { name: 'artifact-refused', version: '1.0.0' });
     const refusal = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'manifest invalid', detail: { message: 'unsupported config media type' } }] });
-    w.proxy.onRequest = (r) =>
-      r.method === 'PUT' && r.path.includes('/artifact-refused/manifests/') ? { raw: rawAnswer(400, 'Bad Request', { 'content-type': 'application/json', 'content-length': refusal.length }, refusal) } : 'pass';
-    let run;
-    try {
-      run = await runCli(['push', dir, '--registry', `${w.proxy.host}/${w.registry.base}`, '--no-cache']);
-    } finally {
-      w.proxy.onRequest = undefined;
-    }
+    const run = await pushThrough(dir, (r) =>
+      r.method === 'PUT' && r.path.includes('/artifact-refused/manifests/') ? { raw: rawAnswer(400, 'Bad Request', { 'content-type': 'application/json', 'content-length': refusal.length }, refusal) } : 'pass',
+    );
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`FAILED artifact-refused:1.0.0: ${w.proxy.host} answered 400 MANIFEST_INVALID: manifest invalid (PUT`);
     expect(run.stderr).toContain(
