@@ -10,10 +10,10 @@ import { cpuThreads } from '../util/cores.js';
  * (RFC 1952 §2.2) that gzip, GNU tar, Node's zlib.gunzip and Go's gzip.Reader (multistream by
  * default) read as a single stream. The block size is fixed, not derived from the core count, so the
  * bytes are identical at any concurrency. What else changes them: the zlib build (packContentKey
- * includes its version) and the processor: Node's zlib (Chromium's, deps/zlib insert_string.h) hashes
- * with the CRC32C instruction on x86-64 with SSE4.2 + PCLMUL or 64-bit Arm with CRC, and with zlib's
- * Rabin-Karp hash on a CPU without (a bare virtual CPU model), which finds other matches (README,
- * Reproducibility).
+ * includes its version; a Node linked to the system's zlib compresses as that does) and the processor:
+ * Node's own zlib (Chromium's, deps/zlib insert_string.h) hashes with the CRC32C instruction where its
+ * build enabled it and the CPU has it (x86-64: SSE4.2 + PCLMUL), and with zlib's Rabin-Karp hash
+ * otherwise (a bare virtual CPU model), which finds other matches (README, Reproducibility).
  *
  * Blocks are deflated with zlib's async API, which runs on the libuv threadpool: several blocks in
  * flight keep every core busy without worker threads. At most `concurrency` blocks are in flight,
