@@ -137,6 +137,17 @@ export function isAlwaysExcluded(name: string): boolean {
   return name === '.git' || name === '.DS_Store' || name.startsWith('._');
 }
 
+/** A name isAlwaysExcluded takes, starting a path in a JSON text's strings (kept beside it: the same three names). */
+const ALWAYS_EXCLUDED_IN_JSON = /["/](?:\.git["/]|\.DS_Store["/]|\._)/;
+
+/**
+ * Whether a JSON text (pack.json) may name a path holding a name isAlwaysExcluded takes: a test of its text before it is
+ * parsed and its paths split; false means none of its strings does.
+ */
+export function mayNameAlwaysExcluded(jsonText: string): boolean {
+  return ALWAYS_EXCLUDED_IN_JSON.test(jsonText);
+}
+
 /** Files with any execute bit become 0755, everything else 0644; folders are always 0755. */
 export function normaliseMode(type: PackEntryType, mode: number): number {
   if (type === 'directory') return 0o755;

@@ -1,4 +1,4 @@
-import { checkPackWalk, isAlwaysExcluded, listPackEntries, PackFileRefusal, packignoreLeavesOutFile, type PackEntry } from '../archive/walk.js';
+import { checkPackWalk, isAlwaysExcluded, listPackEntries, mayNameAlwaysExcluded, PackFileRefusal, packignoreLeavesOutFile, type PackEntry } from '../archive/walk.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { blockingReads } from '../pack/files.js';
@@ -44,9 +44,6 @@ export async function validateForBuild(dir: string, options: ValidateOptions, li
   }
 }
 
-/** A name every archive leaves out (isAlwaysExcluded: `.git`, `.DS_Store`, `._*`) starting a path in pack.json's text. */
-const ALWAYS_LEFT_OUT_TEXT = /["/](?:\.git["/]|\.DS_Store["/]|\._)/;
-
 /**
  * The files a pack needs, left out of its archive by its .packignore (`*.yaml`, `pack.json`, `manifests/`): validate
  * said OK and push published an archive without them, exit 0 (without pack.json: a tag `pull` refuses as no pack;
@@ -65,7 +62,7 @@ async function withNeededFilesKept(report: ValidationReport, strict: boolean | u
   } catch {
     // read (and judged) by validatePack already
   }
-  if (!ignoring && !ALWAYS_LEFT_OUT_TEXT.test(text)) return report;
+  if (!ignoring && !mayNameAlwaysExcluded(text)) return report;
   let json: { kubeManifests?: unknown; charts?: unknown } = {};
   try {
     json = JSON.parse(text) as typeof json;
