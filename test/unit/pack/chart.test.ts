@@ -854,6 +854,21 @@ describe('packChartDirectory', () => {
     expect((await readChart(outA)).name).toBe('mychart');
   });
 
+  it('compresses at level 6, as helm package does (Go gzip.NewWriter: DefaultCompression)', async () => {
+    const dir = join(work, 'level');
+    const words = Array.from({ length: 40_000 }, (_, i) => `key${(i * 7919) % 4099}: value-${(i * 104_729) % 65_521}`);
+    await put(dir, { 'Chart.yaml': 'name: lv\nversion: 1.0.0\n', 'values.yaml': `${words.join('\n')}\n` });
+    await packChartDirectory(dir, join(work, 'level.tgz'));
+    const gz = await readFile(join(work, 'level.tgz'));
+    const again = (level: number): Buffer => {
+      const out = gzipSync(gunzipSync(gz), { level });
+      out[9] = 3;
+      return out;
+    };
+    expect(again(6).equals(gz)).toBe(true);
+    expect(again(9).equals(gz)).toBe(false);
+  });
+
   it('uses SOURCE_DATE_EPOCH for entry times when given', async () => {
     const dir = join(work, 'epoch');
     await put(dir, { 'Chart.yaml': 'name: e\nversion: 1.0.0\n' });
