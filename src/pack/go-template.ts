@@ -9,7 +9,8 @@
  * with and every Helm function map: an unclosed action, comment, string or parenthesis; a character no token starts
  * with; a number followed by letters (`default 10Gi`); a field name holding `-` (`.Values.my-key`); an invalid escape
  * in a double-quoted string (`"\d"`); `{{end}}`/`{{else}}` with nothing to end; a block never ended; `{{define}}`
- * inside another block; an empty action or command; an undefined `$variable`; a function no Helm version defines
+ * inside another block; an empty action or command; a pipeline stage after the first starting with a value
+ * (`{{ .x | "y" }}`); an undefined `$variable`; a function no Helm version defines
  * (Helm removes sprig's `env` and `expandenv`). Anything else is left alone (no false refusal): an extra `,`, `=` or
  * operand order that Go also refuses is not looked at.
  */
@@ -563,6 +564,10 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
   // one has an operand yet.
   let cmds = new Int32Array(16);
   let current = new Uint8Array(16);
+  // Per level: the first stage after the first (2, 3, ...) that starts with a value (a string, number, boolean, nil or
+  // `.`), which Go cannot run with the value piped in (parse.go checkPipeline, Go 1.6 to today: "non executable
+  // command in pipeline stage 2"), told at the `)` or `}}` that ends the pipeline, where Go checks it; 0 if none.
+  let idle = new Int32Array(16);
   try {
     for (let open = text.indexOf('{{'); open !== -1; ) {
       let end: number;
@@ -693,6 +698,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
     let level = 0;
     cmds[0] = 0;
     current[0] = 0;
+    idle[0] = 0;
     for (let i = from; i < count; i++) {
       switch (kinds[i]) {
         case VAR:
@@ -709,6 +715,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         case FIELD:
         case STRING:
         case OPERAND:
+          if (current[level] === 0 && cmds[level] !== 0 && idle[level] === 0 && (kinds[i] !== FIELD || loneDot(starts[i] as number))) idle[level] = (cmds[level] as number) + 1;
           current[level] = 1;
           break;
         case LPAREN:
@@ -716,12 +723,15 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
           if (++level === cmds.length) {
             cmds = doubled(cmds);
             current = doubled(current);
+            idle = doubled(idle);
           }
           cmds[level] = 0;
           current[level] = 0;
+          idle[level] = 0;
           break;
         case RPAREN:
           if ((cmds[level] as number) + (current[level] as number) === 0) throw new Refused(starts[i] as number, 'missing value for parenthesized pipeline');
+          if (idle[level] !== 0) throw new Refused(starts[i] as number, nonExecutable(idle[level] as number));
           level--;
           break;
         case PIPE:
@@ -733,5 +743,17 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       }
     }
     if ((cmds[0] as number) + (current[0] as number) === 0) throw new Refused(close, `missing value for ${context}`);
+    if (idle[0] !== 0) throw new Refused(close, nonExecutable(idle[0] as number));
   }
+
+  /** Whether the FIELD token at `at` is `.` alone (not `.Values`, nor a chain). */
+  function loneDot(at: number): boolean {
+    const next = typeof text === 'string' ? text.charCodeAt(at + 1) : (text[at + 1] ?? Number.NaN);
+    return next !== 0x2e && (typeof text === 'string' ? alnumAt(text, at + 1) === 0 : !(next === 0x5f || (next >= 0x30 && next <= 0x39) || ((next | 0x20) >= 0x61 && (next | 0x20) <= 0x7a)));
+  }
+}
+
+/** Go's words for a pipeline stage after the first that starts with a value, and what was meant. */
+function nonExecutable(stage: number): string {
+  return `non executable command in pipeline stage ${stage} (after a "|" comes a function, which gets the value before it as its last argument: {{ .Values.x | default "y" }}, not {{ .Values.x | "y" }})`;
 }

@@ -62,6 +62,7 @@ const CASES = [
     ['an unquoted quantity', 'templates/deployment.yaml', 'kind: Deployment\nspec:\n  size: {{ .Values.size | default 10Gi }}\n', 'templates/deployment.yaml, line 3: bad number syntax: "10G" (10Gi is read as a number: quote it, "10Gi")'],
     ['an if never ended', 'templates/deployment.yaml', 'kind: Deployment\n{{- if .Values.labels }}\nmetadata: {}\n', 'templates/deployment.yaml, line 4: unexpected EOF: the {{if}} of line 2 is never closed with {{end}}'],
     ['env, which Helm takes out of sprig, in NOTES.txt', 'templates/NOTES.txt', 'Installed in {{ env "HOME" }}\n', 'templates/NOTES.txt, line 1: function "env" not defined'],
+    ['a value as a later pipeline stage', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  name: {{ .Values.name | "web" }}\n', 'templates/deployment.yaml, line 3: non executable command in pipeline stage 2 (after a "|" comes a function, which gets the value before it as its last argument: {{ .Values.x | default "y" }}, not {{ .Values.x | "y" }})'],
     ['an undefined variable in a define', 'templates/_helpers.tpl', '{{- define "web.name" -}}\n{{ $root.Values.name }}\n{{- end -}}\n', 'templates/_helpers.tpl, line 2: undefined variable "$root"'],
   ].map(([name, file, text, says]) => refused(`a template Go's parser refuses: ${name}`, file as string, text as string, `Helm cannot install this chart: Go's template parser refuses ${says as string}`)),
   // A chart renamed after `helm create`: its templates still include the old name, which no template defines.

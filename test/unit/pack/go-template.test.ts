@@ -48,6 +48,11 @@ const REFUSED: Array<[string, string, number, string]> = [
   ['break outside range', '{{ if .a }}{{ break }}{{ end }}', 1, '{{break}} outside {{range}}'],
   ['undefined variable', '{{ $a := 1 }}{{ define "x" }}{{ $a }}{{ end }}', 1, 'undefined variable "$a"'],
   ['variable out of scope', '{{ if .a }}{{ $b := 1 }}{{ end }}{{ $b }}', 1, 'undefined variable "$b"'],
+  // Go's checkPipeline, told at the `)` or `}}` ending the pipeline (Go 1.6 and every later version).
+  ['a string piped into', '{{ .Values.x | "y" }}', 1, 'non executable command in pipeline stage 2 (after a "|" comes a function'],
+  ['dot as a third stage, over lines', '{{ .a | quote\n| .\n}}', 3, 'non executable command in pipeline stage 3'],
+  ['a number in a parenthesized pipeline', '{{ print (.a | 1)\n}}', 1, 'non executable command in pipeline stage 2'],
+  ['nil and true as stages', '{{ $x := .a | true | nil }}', 1, 'non executable command in pipeline stage 2'],
   ['function no Helm defines', '{{ toYml .a }}', 1, 'function "toYml" not defined'],
   ['sprig env, which Helm removes', '{{ expandenv "$HOME" }}', 1, 'function "expandenv" not defined'],
 ];
@@ -67,6 +72,7 @@ const READ = [
   '{{- .a -}}\n{{\n  .a\n}}{{ .a -}} {{- .b}}',
   '{{ .Values.café }}{{ $été := 1 }}{{ $été }}',
   'text with }} and { { and {{ "{{" }}',
+  '{{ . | quote }}{{ "x" | quote }}{{ 1 | add 2 }}{{ .a.b | default .c }}{{ .a | $.f }}{{ .a | (print) }}{{ $x := . | quote }}',
   // Deeper and longer than the arrays it starts with.
   `{{ ${'('.repeat(40)}1${')'.repeat(40)} }}{{ ${Array.from({ length: 600 }, () => 'quote').join(' ')} }}`,
 ];
