@@ -52,6 +52,7 @@ function stepEnv(w: { work: PackTree; bin: string }, out: string, inputs: Record
     GITHUB_ACTIONS: 'true',
     GITHUB_OUTPUT: out,
     GITHUB_WORKSPACE: w.work.root,
+    ACTION_DIR: ROOT,
     IN_PACKS: w.work.tree,
     ...none,
     ...inputs,
@@ -106,6 +107,43 @@ describe('the action\'s push step, cancelled', () => {
     expect(report).toMatchObject({ ok: false, aborted: true });
     expect(report.results.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
     expect(await readFile(join(w.work.root, 'reports/junit.xml'), 'utf8')).toContain('<error message="interrupted: SIGTERM again: abandoning requests in flight');
+  });
+
+  it('SIGTERM to every process of the step at once (its process group): packpub hears it once, exit 130 and exit-code=130, the report says interrupted, the packs not started are not on the registry', async () => {
+    // review28 (s34): the step's bash waited for packpub with its signal traps; a trap cutting `wait` short sometimes
+    // lost packpub's status, and the step said 143 (1 run in 20). The step now ends in scripts/action-push.cjs.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = 0;
+    w.reg.proxy.onRequest = (req) => (req.kind === 'upload-put' && req.path.includes('/group/') ? (holding++, { holdAnswer: held }) : 'pass');
+    const out = join(w.work.root, 'group-output');
+    await writeFile(out, '');
+    const report = join(w.work.root, 'group/packpub.json');
+    const shell = spawnChild('bash', ['--noprofile', '--norc', '-eo', 'pipefail', w.script], {
+      cwd: w.work.root,
+      env: stepEnv(w, out, { IN_RECURSIVE: 'true', IN_CACHE: 'true', IN_REGISTRY: `${w.reg.proxy.host}/${w.reg.registry.base}/group`, IN_REPORT: report, IN_ARGS: '--concurrency\n1', IN_USERNAME: 'ci', IN_PASSWORD: 'ci-secret' }),
+      detached: true,
+    });
+    let stderr = '';
+    shell.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => shell.on('close', (code: number | null) => resolve(code)));
+    try {
+      await waitFor(() => holding > 0, `an upload to be held: ${stderr}`);
+      process.kill(-(shell.pid ?? 0), 'SIGTERM');
+      await waitFor(() => stderr.includes('SIGTERM: starting no new work'), `packpub to hear the SIGTERM: ${stderr}`);
+      release();
+      expect(await exited, stderr).toBe(130);
+    } finally {
+      release();
+      w.reg.proxy.onRequest = undefined;
+      shell.kill('SIGKILL');
+    }
+    expect(stderr).not.toContain('SIGTERM again');
+    expect(await readFile(out, 'utf8')).toBe(`report=${report}\nexit-code=130\n`);
+    const json = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; aborted: boolean; results: Array<{ status: string }> };
+    expect(json).toMatchObject({ ok: false, aborted: true });
+    expect(json.results.map((r) => r.status)).toEqual(['published', 'failed', 'failed']);
+    expect((await w.reg.reader.holdings(`${w.reg.registry.base}/group`)).tags.size).toBe(1);
   });
 });
 
