@@ -529,6 +529,16 @@ export class ArchiveCache {
     this.learn('archives', key, { digest: value.digest, size: value.size });
   }
 
+  /**
+   * Whether `digest` is an archive a build remembered here made of some content key: such a layer inflates to that
+   * key's tar, so a version holding it under another key's build holds other content, known without reading it
+   * (push's comparison of a held layer with this build's tar, operations/held-layer.ts). One pass over the archives.
+   */
+  builtHere(digest: Digest): boolean {
+    for (const archive of this.loaded().get('archives').values()) if (archive.digest === digest) return true;
+    return false;
+  }
+
   getVerdict(key: string, strict: boolean): CachedVerdict | undefined {
     return this.loaded().get('verdicts').get(`${key}-${strict ? 'strict' : 'lax'}`);
   }

@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import type { BuiltArchive } from '../archive/build.js';
 import { archiveMtime } from '../archive/format.js';
 import { folderCheck, type CheckedFolder } from '../archive/stat-tree.js';
-import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
+import { PackpubError, errorMessage, isPackpubError, type ErrorCode } from '../errors.js';
 import { isDigest, sha256Digest, type Digest } from '../oci/digest.js';
 import {
   EMPTY_CONFIG,
@@ -23,10 +23,11 @@ import { MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
-import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type WritableStore } from '../targets/artifact-store.js';
+import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type StoreWarning, type WritableStore } from '../targets/artifact-store.js';
 import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { samePackTwice, tagOnTwoVersions } from './discover.js';
+import { judgeHeldLayer, type HeldVerdict, type OurLayer } from './held-layer.js';
 import { counting, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning, runConcurrency } from './publish.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
@@ -662,6 +663,8 @@ interface Built {
   size: number;
   manifestBytes?: Buffer;
   manifest?: ReturnType<typeof packManifest>;
+  /** Bytes of the tar before compression (undefined: not built). */
+  tarSize?: number;
 }
 
 /** Push one pack to every target: read what each holds, build at most once, publish where needed. */
@@ -793,7 +796,7 @@ function archived(pack: ValidPack, ctx: RunContext, archive: BuiltArchive): Buil
   ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings, findings: pack.findings });
   if (archive.tree !== undefined) ctx.cache?.rememberFolder(archive.tree, ctx.mtime, archive.contentKey);
   const where = archive.bytes === undefined ? { path: archive.path } : { bytes: archive.bytes };
-  return { ...where, digest: archive.digest, size: archive.size, manifest, manifestBytes: serializeManifest(manifest) };
+  return { ...where, digest: archive.digest, size: archive.size, tarSize: archive.uncompressedSize, manifest, manifestBytes: serializeManifest(manifest) };
 }
 
 /** The result with what the store found about the pack's repository that the user must be told (an existing ECR repository's own settings). */
@@ -892,19 +895,39 @@ async function publishTo(
       return done({ status: info.code === 'CONFLICT' ? 'conflict' : 'failed', digest, uploadedBytes, error: { ...info, message } });
     }
   };
+  /** This build's layer, for the comparison with a held layer of another digest (held-layer.ts). */
+  const ourLayer = (): OurLayer => {
+    const { path, bytes } = built;
+    const open = bytes !== undefined ? () => Readable.from([bytes], { objectMode: false }) : path !== undefined ? () => createReadStream(path) : undefined;
+    return { title: archiveFileName(name, version), digest: built.digest, size: built.size, tarSize: built.tarSize ?? 0, open: built.tarSize === undefined ? undefined : open };
+  };
   /** What a version found holding `held` comes to: a result, a conflict (thrown), or undefined: replace it (--force). */
   const holding = async (held: FetchedManifest, uploadedBytes: number): Promise<PackResult | undefined> => {
     const heldLayer = safeLayer(held.bytes);
     const digest = held.descriptor.digest;
-    if (heldLayer?.digest === built.digest) {
+    // A layer of another digest may hold this very tar, compressed by another zlib (held-layer.ts): read and compared.
+    let judged: HeldVerdict | undefined;
+    let readFailure: unknown;
+    // Not a layout version read as damaged (readTag): its blobs are not all there to read. Nor a layer the cache knows as
+    // built here of other content (the pack changed since it was published from here): another tar, known without a read.
+    if (heldLayer !== undefined && heldLayer.digest !== built.digest && state.damaged.get(`${where.repo}\0${version}`) !== held && ctx.cache?.builtHere(heldLayer.digest) !== true) {
+      judged = await judgeHeldLayer(store, where.repo, held, ourLayer(), ctx.signal).catch((err: unknown) => {
+        if (isPackpubError(err, 'ABORTED') || ctx.signal?.aborted === true) throw err;
+        readFailure = err;
+        return undefined;
+      });
+    }
+    if (heldLayer?.digest === built.digest || judged?.same === true) {
+      // Reported as held: the layer Palette pulls, and why it is not this build's.
+      const same = judged?.same === true ? { layerDigest: judged.layer.digest, size: judged.layer.size, warnings: [otherZlibNote(where.reference, judged.layer.digest, built.digest)] } : {};
       if (ctx.dryRun === true) {
         // Extra tags are written even onto an unchanged version: a store refusing writes (Harbor read-only) refuses those.
         if ((ctx.extraTags ?? []).length > 0) refuseWrites(store, where.repo);
-        return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0 });
+        return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0, ...same });
       }
       const tagFailed = await extraTagsOn(held.bytes, held.descriptor.mediaType, digest, uploadedBytes, false);
       if (tagFailed !== undefined) return tagFailed;
-      const result = done({ status: 'unchanged', digest, uploadedBytes });
+      const result = done({ status: 'unchanged', digest, uploadedBytes, ...same });
       // This run read the tag holding exactly this digest and wrote nothing under it: there is no write of
       // ours for a concurrent publisher to have raced, so the end-of-run read-back reads only the extra tags.
       CONFIRMED_WITHOUT_WRITE.add(result);
@@ -914,11 +937,14 @@ async function publishTo(
       return done(ctx.dryRun === true ? { status: 'planned', plan: 'skip', digest, bytesToUpload: 0 } : { status: 'skipped', digest, uploadedBytes });
     }
     if (ctx.force !== true) {
+      // Neither kept nor replaced: a layer that could not be read says so, not that it holds other content.
+      if (readFailure !== undefined) throw unreadHeld(where.reference, heldLayer?.digest, built.digest, readFailure);
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, bytesToUpload: 0 });
       const damaged = state.damaged.get(`${where.repo}\0${version}`) === held ? ', some of whose blobs are missing from the layout' : '';
+      const why = judged?.same === false ? (judged.why ?? '') : '';
       throw new PackpubError(
         'CONFLICT',
-        `${where.reference} already holds different content (${heldContent(held.bytes, heldLayer, where.reference)}${damaged}, this build ${built.digest})`,
+        `${where.reference} already holds different content (${heldContent(held.bytes, heldLayer, where.reference)}${why}${damaged}, this build ${built.digest})`,
         { hint: paletteCacheNote('Publish') },
       );
     }
@@ -1035,6 +1061,23 @@ async function publishTo(
   const result = done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
   if (before !== null) OVERWROTE.set(result, before);
   return result;
+}
+
+/** The note on a version found holding this build's tar in a layer another zlib compressed (held-layer.ts). */
+function otherZlibNote(reference: string, held: Digest, ours: Digest): StoreWarning {
+  return {
+    message: `${reference} holds this pack's files in layer ${held}, compressed by another build of zlib than this build's ${ours}: kept as it is (unchanged)`,
+    hint: 'nothing to do: Palette pulls the layer the version holds; the same pack gzips to other bytes on another processor or Node build (README, Reproducibility)',
+  };
+}
+
+/** A version whose layer (not this build's digest) could not be read to compare with this build: the read's failure, said so. */
+function unreadHeld(reference: string, held: Digest | undefined, ours: Digest, err: unknown): PackpubError {
+  const info = errorInfo(err);
+  return new PackpubError(info.code as ErrorCode, `${reference} holds layer ${held ?? 'unknown'}, not this build's ${ours}; reading it to compare failed: ${info.message}`, {
+    hint: `the version was left as it is; ${info.hint ?? 'push again once the store serves its layer'}`,
+    cause: err,
+  });
 }
 
 /** Another run wrote this version while this one was publishing it. */
