@@ -40,7 +40,7 @@ export * from './pack/index.js';
 export * from './archive/index.js';
 
 // Targets: where packs live
-export { DEFAULT_OCI_LAYOUT, openTarget, type OpenTargetOptions, type PackTarget, type ReadableTarget, type WritableTarget } from './targets/open.js';
+export { DEFAULT_OCI_LAYOUT, type OpenTargetOptions, type PackTarget, type ReadableTarget, type WritableTarget } from './targets/open.js';
 export type { ArtifactStore, DeletableStore, DeleteScope, DeleteTagRequest, FetchedManifest, ReadableStore, StoreKind, WritableStore } from './targets/artifact-store.js';
 export type { EcrRepositoryOptions, RegistryConnectionOptions, RegistryType, RetryOptions } from './targets/options.js';
 export { OciLayoutStore } from './targets/oci-layout.js';
@@ -62,17 +62,19 @@ export { isEcrHost, parseEcrHost, type EcrHost } from './aws/ecr-host.js';
 export { login, logout } from './operations/login.js';
 
 // Operations
-export { pushPacks, type PushOptions } from './operations/push.js';
+// The operations a program calls, each checking its arguments first (a misspelt or mistyped option: a USAGE error).
+export { buildPack, copyPacks, discoverPacks, listPacks, openTarget, pullPack, pushPacks, tagPack, validatePack } from './operations/checked.js';
+export { type PushOptions } from './operations/push.js';
 export { defaultConcurrency, ensureBaseRepository } from './operations/publish.js';
-export { discoverPacks, parseShard, type DiscoverOptions } from './operations/discover.js';
-export { buildPack, PackInvalidError, type BuildOptions as BuildPackOptions, type BuildResult } from './operations/build.js';
-// The pack checks plus the rules of push's archive walk (what `packpub validate` runs): it takes the place of
-// pack/'s validatePack, which checks only what it reads, so that a pack that validates is one push can build.
-export { validatePackFolder as validatePack } from './operations/validate-folder.js';
-export { listPacks, sortVersions, type ListLimits, type ListOptions, type ListedPack, type ListedVersion } from './operations/list.js';
+export { parseShard, type DiscoverOptions } from './operations/discover.js';
+export { PackInvalidError, type BuildOptions as BuildPackOptions, type BuildResult } from './operations/build.js';
+// validatePack (operations/checked.ts) is the pack checks plus the rules of push's archive walk (what `packpub validate`
+// runs): it takes the place of pack/'s validatePack, which checks only what it reads, so that a pack that validates is
+// one push can build.
+export { sortVersions, type ListLimits, type ListOptions, type ListedPack, type ListedVersion } from './operations/list.js';
 export { inspectPack, type InspectResult } from './operations/inspect.js';
-export { pullPack, type PullOptions, type PullResult } from './operations/pull.js';
-export { tagPack, type TagResult } from './operations/tag.js';
+export { type PullOptions, type PullResult } from './operations/pull.js';
+export { type TagResult } from './operations/tag.js';
 export {
   applyDelete,
   deleteReportOf,
@@ -93,7 +95,6 @@ export { pushSucceeded } from './operations/push-report.js';
 export type { EventSink, PackResult, PackStatus, PlannedAction, PushEvent, PushReport, PushSummary } from './operations/push-report.js';
 export * from './config/index.js';
 export {
-  copyPacks,
   copySucceeded,
   summarizeCopy,
   type CopyEvent,

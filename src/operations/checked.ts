@@ -1,0 +1,188 @@
+import { PackpubError } from '../errors.js';
+import type { PackRef } from '../oci/reference.js';
+import type { ReadableTarget, PackTarget, WritableTarget } from '../targets/open.js';
+import { openTarget as openTargetUnchecked, type OpenTargetOptions } from '../targets/open.js';
+import type { ClientDeps } from '../registry/client.js';
+import { checkOptions, checkTarget, type OptionShape } from '../util/options.js';
+import { buildPack as buildPackUnchecked, type BuildOptions } from './build.js';
+import { copyPacks as copyPacksUnchecked, type CopyOptions } from './copy.js';
+import { discoverPacks as discoverPacksUnchecked, type DiscoverOptions } from './discover.js';
+import { listPacks as listPacksUnchecked, type ListOptions } from './list.js';
+import { pullPack as pullPackUnchecked, type PullOptions } from './pull.js';
+import { pushPacks as pushPacksUnchecked, type PushOptions } from './push.js';
+import { tagPack as tagPackUnchecked } from './tag.js';
+import { validatePackFolder } from './validate-folder.js';
+import type { ValidateOptions } from '../pack/validate.js';
+
+/*
+ * The operations as the library exports them (index.ts): each checks what a JavaScript program gave it before any
+ * work, and refuses a mistake as a USAGE PackpubError (a rejected promise) instead of doing something else. Before,
+ * `pushPacks(target, { packs, dryrun: true })` (misspelt) published; `force: 'false'` overwrote; `packs: 'dir'`,
+ * a missing options object or `onEvent: 'x'` rejected with a bare TypeError ("options.packs.map is not a function").
+ * The CLI calls the operations themselves: it builds their options from its own checked flags.
+ */
+
+const PUSH: OptionShape<PushOptions> = {
+  packs: 'strings',
+  force: 'boolean',
+  skipExisting: 'boolean',
+  dryRun: 'boolean',
+  strict: 'boolean',
+  continueOnError: 'boolean',
+  failFast: 'boolean',
+  concurrency: 'number',
+  extraTags: 'strings',
+  allowOtherVersion: 'boolean',
+  annotations: 'object',
+  created: 'date',
+  mtime: 'date',
+  cacheDir: 'string',
+  checksAhead: 'object',
+  env: 'object',
+  onEvent: 'function',
+  signal: 'signal',
+};
+
+const COPY: OptionShape<CopyOptions> = {
+  name: 'string',
+  version: 'string',
+  all: 'boolean',
+  force: 'boolean',
+  skipExisting: 'boolean',
+  dryRun: 'boolean',
+  failFast: 'boolean',
+  concurrency: 'number',
+  onEvent: 'function',
+  signal: 'signal',
+  rereadDelayMs: 'number',
+};
+
+const LIST: OptionShape<ListOptions> = {
+  name: 'string',
+  details: 'boolean',
+  concurrency: 'number',
+  rereadDelayMs: 'number',
+  readTag: 'function',
+  onRefused: 'function',
+  limits: 'object',
+};
+
+const PULL: OptionShape<PullOptions> = { outDir: 'string', maxBytes: 'number', signal: 'signal' };
+
+type TagOptions = NonNullable<Parameters<typeof tagPackUnchecked>[3]>;
+const TAG: OptionShape<TagOptions> = { force: 'boolean', allowOtherVersion: 'boolean', signal: 'signal', onTag: 'function' };
+
+const VALIDATE: OptionShape<ValidateOptions> = { strict: 'boolean', deep: 'boolean' };
+
+const DISCOVER: OptionShape<DiscoverOptions> = { recursive: 'boolean', shard: 'string', extraTags: 'strings', cwd: 'string' };
+
+const BUILD: OptionShape<BuildOptions> = {
+  outFile: 'string',
+  outDir: 'string',
+  cwd: 'string',
+  strict: 'boolean',
+  env: 'object',
+  referenceFor: 'function',
+  basePath: 'string',
+};
+
+/** The keys of OpenTargetOptions (RegistryConnectionOptions and the client's), their values checked by openTarget. */
+const OPEN: OptionShape<OpenTargetOptions> = {
+  credentials: 'object',
+  login: 'object',
+  fileLogin: 'object',
+  awsIdentityNamed: 'boolean',
+  registryConfig: 'string',
+  registry: 'string',
+  ociLayout: 'string',
+  type: 'string',
+  ecrEndpoint: 'string',
+  awsProfile: 'string',
+  awsRoleArn: 'string',
+  ecrRepositories: 'object',
+  ecrClients: 'object',
+  createProject: 'boolean',
+  warn: 'function',
+  env: 'object',
+  plainHttp: 'boolean',
+  insecure: 'boolean',
+  caFile: 'string',
+  certFile: 'string',
+  keyFile: 'string',
+  headers: 'object',
+  settingNames: 'object',
+  resolve: 'strings',
+  allowCrossHostAuth: 'boolean',
+  retry: 'object',
+  debug: 'function',
+  userAgent: 'string',
+};
+
+function checkRef(operation: string, ref: unknown): void {
+  const r = ref as Partial<PackRef> | null | undefined;
+  if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || typeof r.version !== 'string') {
+    throw new PackpubError('USAGE', `${operation}: the pack must be { name, version } (parsePackRef('name:version') gives one)`);
+  }
+}
+
+function checkString(operation: string, what: string, value: unknown): void {
+  if (typeof value !== 'string') throw new PackpubError('USAGE', `${operation}: ${what} must be a string`);
+}
+
+export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = {}): Promise<PackTarget> {
+  checkOptions('openTarget', options, OPEN);
+  return openTargetUnchecked(options ?? {}, deps);
+}
+
+export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], options: PushOptions): Promise<Awaited<ReturnType<typeof pushPacksUnchecked>>> {
+  for (const t of Array.isArray(targetOrTargets) ? targetOrTargets : [targetOrTargets]) checkTarget('pushPacks', 'the target', t);
+  checkOptions('pushPacks', options, PUSH, ['packs']);
+  return pushPacksUnchecked(targetOrTargets, options);
+}
+
+export async function copyPacks(from: ReadableTarget, to: WritableTarget, options: CopyOptions = {}): ReturnType<typeof copyPacksUnchecked> {
+  checkTarget('copyPacks', 'the source', from);
+  checkTarget('copyPacks', 'the destination', to);
+  checkOptions('copyPacks', options, COPY);
+  return copyPacksUnchecked(from, to, options);
+}
+
+export async function listPacks(target: ReadableTarget, options: ListOptions = {}): ReturnType<typeof listPacksUnchecked> {
+  checkTarget('listPacks', 'the target', target);
+  checkOptions('listPacks', options, LIST);
+  return listPacksUnchecked(target, options);
+}
+
+export async function pullPack(target: ReadableTarget, ref: PackRef, options: PullOptions = {}): ReturnType<typeof pullPackUnchecked> {
+  checkTarget('pullPack', 'the target', target);
+  checkRef('pullPack', ref);
+  checkOptions('pullPack', options, PULL);
+  return pullPackUnchecked(target, ref, options);
+}
+
+export async function tagPack(target: PackTarget, ref: PackRef, given: string[], options: TagOptions = {}): ReturnType<typeof tagPackUnchecked> {
+  checkTarget('tagPack', 'the target', target);
+  checkRef('tagPack', ref);
+  if (!Array.isArray(given) || !given.every((t) => typeof t === 'string')) throw new PackpubError('USAGE', 'tagPack: the tags must be an array of strings');
+  checkOptions('tagPack', options, TAG);
+  return tagPackUnchecked(target, ref, given, options);
+}
+
+/** The pack checks plus the rules of push's archive walk (what `packpub validate` runs). */
+export async function validatePack(dir: string, options: ValidateOptions = {}): ReturnType<typeof validatePackFolder> {
+  checkString('validatePack', 'the pack folder', dir);
+  checkOptions('validatePack', options, VALIDATE);
+  return validatePackFolder(dir, options);
+}
+
+export async function discoverPacks(args: string[], options: DiscoverOptions = {}): ReturnType<typeof discoverPacksUnchecked> {
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new PackpubError('USAGE', 'discoverPacks: the folders must be an array of strings');
+  checkOptions('discoverPacks', options, DISCOVER);
+  return discoverPacksUnchecked(args, options);
+}
+
+export async function buildPack(dir: string, options: BuildOptions = {}): ReturnType<typeof buildPackUnchecked> {
+  checkString('buildPack', 'the pack folder', dir);
+  checkOptions('buildPack', options, BUILD);
+  return buildPackUnchecked(dir, options);
+}

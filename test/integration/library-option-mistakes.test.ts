@@ -1,0 +1,100 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as lib from '../../src/index.js';
+import { isPackpubError } from '../../src/index.js';
+import { writePack } from '../support/packs.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * review28 (s34): a JavaScript program (no types at run time) calling the library with a mistake in its options got
+ * something else than it asked for, or a bare TypeError: `pushPacks(target, { packs, dryrun: true })` (misspelt)
+ * published; `openTarget({ ocilayout: dir })` opened ./oci-packs in the working folder; `force: 'false'` was read as
+ * true; `packs: 'dir'`, no options, `onEvent: 'x'` or `signal: {}` rejected with "options.packs.map is not a
+ * function" and the like, no `code`. Now each operation index.ts exports checks its arguments first: a USAGE
+ * PackpubError (a rejected promise), nothing written.
+ */
+
+// A JavaScript caller: the options as any value.
+type Loose = Record<string, unknown>;
+const push = lib.pushPacks as (target: unknown, options?: unknown) => Promise<lib.PushReport>;
+const open = lib.openTarget as (options: unknown) => Promise<lib.PackTarget>;
+
+async function refusal(call: () => Promise<unknown>): Promise<{ code: string; message: string; hint: string | undefined }> {
+  const err = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isPackpubError(err)) throw new Error(`expected a PackpubError, got ${String(err)}`);
+  return { code: err.code, message: err.message, hint: err.hint };
+}
+
+describe('the library refuses options a JavaScript program got wrong, before any work', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-lib-options-');
+    const pack = await writePack(join(root, 'pack'), { name: 'lib-opts', version: '1.0.0' });
+    const layout = join(root, 'layout');
+    const target = await lib.openTarget({ ociLayout: layout });
+    stack.defer(() => target.store.close());
+    return { root, pack, layout, target };
+  });
+
+  const layoutEntries = () => readdir(w.layout).catch(() => [] as string[]);
+
+  it.each<[string, Loose, string, string | undefined]>([
+    ['a misspelt dryRun (was: published)', { dryrun: true }, 'pushPacks: unknown option "dryrun"', 'did you mean "dryRun"?'],
+    ['force given as the string "false" (was: read as true)', { force: 'false' }, 'pushPacks: option force must be true or false, not the string "false"', undefined],
+    ['concurrency given as the string "2"', { concurrency: '2' }, 'pushPacks: option concurrency must be a number, not the string "2"', undefined],
+    ['onEvent not a function (was: "emit is not a function")', { onEvent: 'log' }, 'pushPacks: option onEvent must be a function, not the string "log"', undefined],
+    ['a signal that is none (was: "addEventListener is not a function")', { signal: {} }, 'pushPacks: option signal must be an AbortSignal, not an object', undefined],
+    ['an unknown option', { colour: 'blue' }, 'pushPacks: unknown option "colour"', 'the options it takes: packs, force, skipExisting, dryRun, strict, continueOnError, failFast, concurrency, extraTags, allowOtherVersion, annotations, created, mtime, cacheDir, checksAhead, env, onEvent, signal'],
+  ])('pushPacks with %s: USAGE, the layout untouched', async (_, extra, message, hint) => {
+    const r = await refusal(() => push(w.target, { packs: [w.pack], ...extra }));
+    expect(r).toEqual({ code: 'USAGE', message, hint });
+    expect(await layoutEntries()).toEqual([]);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['packs as one string (was: "options.packs.map is not a function")', { packs: 'pack' }, 'pushPacks: option packs must be an array of strings, not the string "pack"'],
+    ['no packs (was: "reading \'length\'")', {}, 'pushPacks: option packs is required'],
+    ['no options at all (was: "reading \'onEvent\'")', undefined, 'pushPacks: its options must be an object, not undefined'],
+  ])('pushPacks with %s: USAGE', async (_, options, message) => {
+    expect((await refusal(() => push(w.target, options))).message).toBe(message);
+    expect(await layoutEntries()).toEqual([]);
+  });
+
+  it('pushPacks given no target (the options first): USAGE naming openTarget', async () => {
+    expect((await refusal(() => push({ packs: [w.pack] }))).message).toBe('pushPacks: the target must be a target that openTarget returned, not an object');
+  });
+
+  it('openTarget with a misspelt ociLayout (was: ./oci-packs in the working folder): USAGE, did you mean', async () => {
+    expect(await refusal(() => open({ ocilayout: join(w.root, 'elsewhere') }))).toEqual({ code: 'USAGE', message: 'openTarget: unknown option "ocilayout"', hint: 'did you mean "ociLayout"?' });
+  });
+
+  it('the other operations: listPacks, copyPacks, pullPack, tagPack, validatePack, discoverPacks, buildPack', async () => {
+    const any = lib as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const ref = { name: 'lib-opts', version: '1.0.0' };
+    const cases: Array<[() => Promise<unknown>, string]> = [
+      [() => any['listPacks']!(w.target, { detail: true }), 'listPacks: unknown option "detail"'],
+      [() => any['copyPacks']!(w.target, w.target, { dryRun: 1 }), 'copyPacks: option dryRun must be true or false, not the number 1'],
+      [() => any['copyPacks']!(w.target, undefined), 'copyPacks: the destination must be a target that openTarget returned, not undefined'],
+      [() => any['pullPack']!(w.target, 'lib-opts:1.0.0'), "pullPack: the pack must be { name, version } (parsePackRef('name:version') gives one)"],
+      [() => any['pullPack']!(w.target, ref, { outdir: w.root }), 'pullPack: unknown option "outdir"'],
+      [() => any['tagPack']!(w.target, ref, 'stable'), 'tagPack: the tags must be an array of strings'],
+      [() => any['validatePack']!(w.pack, { strict: 'yes' }), 'validatePack: option strict must be true or false, not the string "yes"'],
+      [() => any['validatePack']!(undefined), 'validatePack: the pack folder must be a string'],
+      [() => any['discoverPacks']!('packs'), 'discoverPacks: the folders must be an array of strings'],
+      [() => any['discoverPacks']!([w.root], { recurse: true }), 'discoverPacks: unknown option "recurse"'],
+      [() => any['buildPack']!(w.pack, { outfile: 'x.tgz' }), 'buildPack: unknown option "outfile"'],
+    ];
+    for (const [call, message] of cases) expect((await refusal(call)).message).toBe(message);
+    expect(await layoutEntries()).toEqual([]);
+  });
+
+  it('a right call still works, and an option given as undefined is left out as the types allow', async () => {
+    const report = await lib.pushPacks(w.target, { packs: [w.pack], dryRun: true, force: undefined });
+    expect(report.summary.planned).toBe(1);
+    const listed = await lib.listPacks(w.target, { name: undefined });
+    expect(listed).toEqual([]);
+  });
+});
