@@ -1024,7 +1024,9 @@ function templateRefusalsOf(slot: Pick<ChartSlot, 'templateRefusals'>, metadata:
 
 /** A chart YAML file as a mapping; empty files are empty, as Helm reads them. */
 function parseYamlObject(text: string, what: string, nested: boolean): Record<string, unknown> {
-  const check = checkYamlText(text, what);
+  // Only its errors and values are read: a text the fast reader took is not walked for key positions and
+  // duplicate-key warnings (issue 16).
+  const check = checkYamlText(text, what, { errorsOnly: true });
   const first = check.findings.find((f) => f.severity === 'error');
   if (!check.ok || first !== undefined) {
     const at = first?.line === undefined ? '' : ` (line ${first.line}${first.column === undefined ? '' : `, column ${first.column}`})`;

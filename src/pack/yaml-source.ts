@@ -112,10 +112,10 @@ export interface YamlCheckOptions {
   /** Turn the documents into values (default true); false: only the verdict and the parse. */
   documents?: boolean;
   /**
-   * With `documents: false`: only the errors are read (default false). A text the fast reader took (it
-   * holds no error) is then not walked for key positions, scalar lines and duplicate-key warnings (a
-   * chart's values.yaml, read for Helm's verdict only: issue 16); texts the full reader reads are
-   * checked in full as before.
+   * Only the errors and the documents are read (default false). A text the fast reader took (it holds no
+   * error) is then not walked for key positions, scalar lines and duplicate-key warnings (a chart's
+   * values.yaml, read for Helm's verdict only, with `documents: false`; a Chart.yaml, read for its values:
+   * issue 16); texts the full reader reads are checked in full as before.
    */
   errorsOnly?: boolean;
   /**
@@ -139,8 +139,9 @@ export interface YamlCheckOptions {
 export function checkYamlText(text: string, file: string, options: YamlCheckOptions = {}): YamlCheck {
   const read = parseYaml(text);
   if ('fast' in read) {
-    if (options.errorsOnly === true && options.documents === false) {
-      return { ok: true, documents: [], keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed: read, parsedAsRead: true };
+    if (options.errorsOnly === true) {
+      const documents = options.documents === false ? [] : fastDocuments(read, options.only);
+      return { ok: true, documents, keyPositions: new Map(), scalarContentLines: new Set(), findings: [], parsed: read, parsedAsRead: true };
     }
     try {
       return checkFastYaml(read, file, options);
@@ -239,9 +240,14 @@ function checkFastYaml(parsed: FastYaml, file: string, options: YamlCheckOptions
   for (let i = 0; i < lines.length; i += 2) {
     for (let line = lines[i] as number; line <= (lines[i + 1] as number) && result.scalarContentLines.size < 1_000_000; line++) result.scalarContentLines.add(line);
   }
-  const only = options.only;
-  if (options.documents !== false) result.documents = only === undefined ? docs.map(fastValue) : docs.map((doc) => fastValueOf(doc, only));
+  if (options.documents !== false) result.documents = fastDocuments(parsed, options.only);
   return result;
+}
+
+/** The documents of a text the fast reader took, as values (only the keys `only` names, when given). */
+function fastDocuments(parsed: FastYaml, only: KeyPaths | undefined): unknown[] {
+  const docs = parsed.docs.filter((d): d is YNode => d !== undefined);
+  return only === undefined ? docs.map(fastValue) : docs.map((doc) => fastValueOf(doc, only));
 }
 
 /**
