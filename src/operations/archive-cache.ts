@@ -12,7 +12,15 @@ import { VERSION } from '../version.js';
 export interface CachedArchive {
   digest: Digest;
   size: number;
+  /**
+   * Layers a registry held under this content key's version that another build of zlib compressed from this very tar
+   * (push compared them byte for byte, operations/held-layer.ts): such a layer is this pack, known without a read.
+   */
+  held?: Digest[];
 }
+
+/** Held layers remembered per content key (CachedArchive.held): the newest few. */
+const MAX_HELD = 4;
 
 /** A pack folder as remembered, not yet checked (ArchiveCache.remembered). */
 export interface RememberedFolder {
@@ -185,7 +193,12 @@ function entries<T>(value: unknown, valid: (v: Record<string, unknown>) => boole
 // The paths are read, decoded (and checked) only for the folders a run asks about.
 const validFolder = (v: Record<string, unknown>) =>
   typeof v['mtime'] === 'number' && typeof v['digest'] === 'string' && typeof v['key'] === 'string' && Number.isSafeInteger(v['n']) && Number.isSafeInteger(v['line']) && (v['line'] as number) >= 0;
-const validArchive = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && Number.isSafeInteger(v['size']) && (v['size'] as number) >= 0;
+const validArchive = (v: Record<string, unknown>) =>
+  typeof v['digest'] === 'string' &&
+  isDigest(v['digest']) &&
+  Number.isSafeInteger(v['size']) &&
+  (v['size'] as number) >= 0 &&
+  (v['held'] === undefined || (Array.isArray(v['held']) && v['held'].every((d) => typeof d === 'string' && isDigest(d))));
 const validManifest = (v: Record<string, unknown>) => typeof v['digest'] === 'string' && isDigest(v['digest']) && typeof v['mediaType'] === 'string' && typeof v['text'] === 'string';
 const SEVERITIES: ReadonlySet<unknown> = new Set(['error', 'warning', 'info']);
 const optional = (value: unknown, type: 'string' | 'number') => value === undefined || typeof value === type;
@@ -526,7 +539,16 @@ export class ArchiveCache {
   }
 
   set(key: string, value: CachedArchive): void {
-    this.learn('archives', key, { digest: value.digest, size: value.size });
+    // The same archive built again keeps the held layers known to hold its tar.
+    const held = this.get(key)?.digest === value.digest ? this.get(key)?.held : undefined;
+    this.learn('archives', key, { digest: value.digest, size: value.size, ...(held === undefined ? {} : { held }) });
+  }
+
+  /** Remember that `layer` (of another zlib's compression) holds the tar of `key`, whose archive is remembered (CachedArchive.held). */
+  rememberHeld(key: string, layer: Digest): void {
+    const archive = this.get(key);
+    if (archive === undefined || archive.held?.includes(layer) === true) return;
+    this.learn('archives', key, { digest: archive.digest, size: archive.size, held: [...(archive.held ?? []), layer].slice(-MAX_HELD) });
   }
 
   /**

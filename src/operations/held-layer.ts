@@ -38,16 +38,18 @@ export interface OurLayer {
   tarSize: number;
   /** A fresh stream of this build's .tar.gz; undefined when this run did not build it (the cache knew its digest). */
   open: (() => Readable) | undefined;
+  /** Whether a layer is known to hold this build's tar (an earlier run compared it: ArchiveCache `held`): not read again. */
+  known?: (layer: Digest) => boolean;
 }
 
 /**
  * What the held layer comes to:
- * - `same`: it inflates to exactly this build's tar;
+ * - `same`: it inflates to exactly this build's tar (`known`: an earlier run's comparison said so, it was not read);
  * - not `same`, no `why`: another manifest shape, or a layer holding another tar (the conflict as before);
  * - not `same` with `why`: the layer could not be compared, said as a phrase that follows the held layer's digest in
  *   the conflict message (`, which ...`).
  */
-export type HeldVerdict = { same: true; layer: Descriptor } | { same: false; why?: string };
+export type HeldVerdict = { same: true; layer: Descriptor; known?: true } | { same: false; why?: string };
 
 /**
  * Why the held manifest is not what this build would write but for its layer's digest and size; undefined when it is:
@@ -103,6 +105,7 @@ class LongerThanOurs extends Error {}
 export async function judgeHeldLayer(store: Pick<ArtifactStore, 'fetchBlob'>, repo: string, held: FetchedManifest, ours: OurLayer, signal?: AbortSignal): Promise<HeldVerdict> {
   if (heldShapeDiffers(held.bytes, ours.title) !== undefined) return { same: false };
   const layer = layerOf(held.bytes);
+  if (layer !== undefined && ours.known?.(layer.digest) === true) return { same: true, layer, known: true };
   if (layer === undefined || layer.digest === ours.digest || ours.open === undefined) return { same: false };
   const cap = heldLayerCap(ours.size);
   if (layer.size > cap) return { same: false, why: `, which is ${layer.size} bytes, more than twice this build's ${ours.size}: not read to compare` };

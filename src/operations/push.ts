@@ -27,7 +27,7 @@ import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type StoreWarn
 import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { samePackTwice, tagOnTwoVersions } from './discover.js';
-import { judgeHeldLayer, type HeldVerdict, type OurLayer } from './held-layer.js';
+import { heldShapeDiffers, judgeHeldLayer, type HeldVerdict, type OurLayer } from './held-layer.js';
 import { counting, ensureBaseRepository, ensureBlob, errorInfo, mountsBlobs, paletteCacheNote, plannedRefusal, pushManifestOwed, refusalWarning, runConcurrency } from './publish.js';
 import { readBackError, tagHolds, tagHoldsAfterWrite, type ReadBackWords } from './read-back.js';
 import { packManifest as heldPackManifest } from './resolve-pack.js';
@@ -665,6 +665,8 @@ interface Built {
   manifest?: ReturnType<typeof packManifest>;
   /** Bytes of the tar before compression (undefined: not built). */
   tarSize?: number;
+  /** The content key the archive is remembered under (undefined: no cache, or none known). */
+  contentKey?: string;
 }
 
 /** Push one pack to every target: read what each holds, build at most once, publish where needed. */
@@ -711,9 +713,15 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     // unchanged and nothing is built (the key came from remembered file hashes: no file was read).
     const key = ctx.contentKey;
     const cached = key === undefined ? undefined : ctx.cache?.get(key);
-    const allSame = cached !== undefined && live.every((l) => l.manifest !== undefined && safeLayer(l.manifest.bytes)?.digest === cached.digest);
+    // Or a layer an earlier run found holding this very tar, compressed by another zlib (held-layer.ts): judged in publishTo.
+    // Under the manifest this build writes, as publishTo judges it: anything else is built, and judged there as before.
+    const sameLayer = (bytes: Buffer) => {
+      const layer = safeLayer(bytes)?.digest;
+      return layer !== undefined && (layer === cached?.digest || (cached?.held?.includes(layer) === true && heldShapeDiffers(bytes, fileName) === undefined));
+    };
+    const allSame = cached !== undefined && live.every((l) => l.manifest !== undefined && sameLayer(l.manifest.bytes));
     if (allSame && cached !== undefined) {
-      built = { digest: cached.digest, size: cached.size };
+      built = { digest: cached.digest, size: cached.size, ...(key === undefined ? {} : { contentKey: key }) };
       ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
     } else {
       built = ctx.prebuilt ?? (await buildPack(pack, ctx));
@@ -796,7 +804,7 @@ function archived(pack: ValidPack, ctx: RunContext, archive: BuiltArchive): Buil
   ctx.cache?.setVerdict(archive.contentKey, ctx.strict === true, { name, version, warnings: pack.warnings, findings: pack.findings });
   if (archive.tree !== undefined) ctx.cache?.rememberFolder(archive.tree, ctx.mtime, archive.contentKey);
   const where = archive.bytes === undefined ? { path: archive.path } : { bytes: archive.bytes };
-  return { ...where, digest: archive.digest, size: archive.size, tarSize: archive.uncompressedSize, manifest, manifestBytes: serializeManifest(manifest) };
+  return { ...where, digest: archive.digest, size: archive.size, tarSize: archive.uncompressedSize, contentKey: archive.contentKey, manifest, manifestBytes: serializeManifest(manifest) };
 }
 
 /** The result with what the store found about the pack's repository that the user must be told (an existing ECR repository's own settings). */
@@ -899,7 +907,10 @@ async function publishTo(
   const ourLayer = (): OurLayer => {
     const { path, bytes } = built;
     const open = bytes !== undefined ? () => Readable.from([bytes], { objectMode: false }) : path !== undefined ? () => createReadStream(path) : undefined;
-    return { title: archiveFileName(name, version), digest: built.digest, size: built.size, tarSize: built.tarSize ?? 0, open: built.tarSize === undefined ? undefined : open };
+    const key = built.contentKey;
+    const remembered = key === undefined ? undefined : ctx.cache?.get(key);
+    const known = remembered?.digest === built.digest ? (layer: Digest) => remembered.held?.includes(layer) === true : undefined;
+    return { title: archiveFileName(name, version), digest: built.digest, size: built.size, tarSize: built.tarSize ?? 0, open: built.tarSize === undefined ? undefined : open, ...(known === undefined ? {} : { known }) };
   };
   /** What a version found holding `held` comes to: a result, a conflict (thrown), or undefined: replace it (--force). */
   const holding = async (held: FetchedManifest, uploadedBytes: number): Promise<PackResult | undefined> => {
@@ -917,6 +928,8 @@ async function publishTo(
         return undefined;
       });
     }
+    // What the comparison found is remembered: a re-run here knows the layer without building or reading (allSame).
+    if (judged?.same === true && judged.known !== true && built.contentKey !== undefined) ctx.cache?.rememberHeld(built.contentKey, judged.layer.digest);
     if (heldLayer?.digest === built.digest || judged?.same === true) {
       // Reported as held: the layer Palette pulls, and why it is not this build's.
       const same = judged?.same === true ? { layerDigest: judged.layer.digest, size: judged.layer.size, warnings: [otherZlibNote(where.reference, judged.layer.digest, built.digest)] } : {};

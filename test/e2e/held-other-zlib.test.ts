@@ -16,7 +16,7 @@ import { OciLayoutStore } from '../../src/targets/oci-layout.js';
 import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { expectRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
-import { sharedProxiedRegistry } from '../support/push-setup.js';
+import { settledPastRacyMargin, sharedProxiedRegistry } from '../support/push-setup.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
@@ -125,6 +125,28 @@ describe('push over a version holding the same pack compressed by another zlib',
     }
     expect(writes()).toBe(0);
     expect(await w.admin.digestOf(repoOf(), '1.1.0')).toBe(held);
+  });
+
+  it('a re-run here knows the held layer from the cache: unchanged without reading it again; under another manifest shape, --force replaces it', async () => {
+    const { dir, tar } = await w.pack('remember', '1.2.0');
+    await settledPastRacyMargin(dir);
+    const other = gzipCli(tar);
+    const held = await hold(w.store, repoOf(), '1.2.0', other, 'oz-1.2.0.tar.gz');
+    expectRun(await runCli(['push', dir, ...target()], { env: w.env }), { code: 0, stdout: ['unchanged oz:1.2.0'] });
+    w.reg.proxy.clear();
+    const again = await runCli(['push', dir, ...target(), '--json'], { env: w.env });
+    expectRun(again, { code: 0, stderr: ['compressed by another build of zlib'] });
+    expect((JSON.parse(again.stdout) as { results: unknown[] }).results).toMatchObject([{ status: 'unchanged', digest: held, layerDigest: sha256Digest(other) }]);
+    expect(layerReads()).toBe(0);
+    expect(writes()).toBe(0);
+    // The same layer under another title is not what this build writes: built, and replaced with --force (not a failure).
+    const retitled = await hold(w.store, repoOf(), '1.2.0', other, 'renamed.tar.gz');
+    const forced = await runCli(['push', dir, ...target(), '--force', '--json'], { env: w.env });
+    expectRun(forced, { code: 0 });
+    const [result] = (JSON.parse(forced.stdout) as { results: Array<{ status: string; digest: string }> }).results;
+    expect(result?.status).toBe('overwritten');
+    expect(result?.digest).not.toBe(retitled);
+    expect(await w.admin.digestOf(repoOf(), '1.2.0')).toBe(result?.digest);
   });
 
   it.each([
