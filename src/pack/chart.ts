@@ -856,6 +856,24 @@ function checkCrd(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Buffer, budge
   });
 }
 
+/**
+ * Refuses a template of the top chart (not a partial, not NOTES.txt) that holds no action, so every render outputs it
+ * as it is, when what it holds is no Kubernetes object: Helm reads every rendered template as YAML documents, each
+ * into a resource head (pkg/releaseutil SortManifests: "YAML parse error on web/templates/README.md: ... cannot
+ * unmarshal string into Go value of type releaseutil.SimpleHead"), then builds each as an object with a kind
+ * (Kubernetes: "Object 'Kind' is missing"): a README.md, a text or JSON-less config file left among the templates.
+ * Judged as a crds/ file is (chart-manifests.ts crdRefusal: the same reading, the same files left alone).
+ */
+function checkStaticTemplate(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Buffer): void {
+  if (use.file !== 'template' || bytes.indexOf('{{') !== -1) return;
+  const refusal = crdRefusal(bytes, use.rel);
+  if (refusal === undefined) return;
+  const helm = refusal.why.includes("'Kind' is missing") ? '' : ` (Helm: "YAML parse error on ${use.rel}")`;
+  throw new ChartError('PACK_FILE', 'helm-refuses', false, `${use.label}: Helm cannot install this chart: ${use.rel} holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: ${refusal.why}${helm}`, {
+    hint: `fix it if it is meant as a Kubernetes manifest; else move it out of templates/ (the chart reads other files with .Files.Get from anywhere but templates/), or start its name with "_", which Helm never outputs; then rebuild the archive`,
+  });
+}
+
 /** Notes a subchart's crds/ file that Helm's install cannot apply, should the subchart be enabled. */
 function noteSubchartCrd(use: Extract<EntryUse, { kind: 'subchart-crd' }>, bytes: Buffer): void {
   const yaml = helmYamlRefusal(bytes, 'crd');
@@ -914,6 +932,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           const bytes = await data.bytes();
           checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
           checkCrd(use, bytes, budget);
+          checkStaticTemplate(use, bytes);
           const checked = use.file === 'template' ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : undefined;
           if (!use.refs) return;
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
@@ -962,6 +981,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
         checkHelmYaml(use, helmYamlRefusal(bytes, use.file));
         checkCrd(use, bytes, budget);
+        checkStaticTemplate(use, bytes);
         if (use.file === 'template' && bytes.length <= MAX_TEMPLATE_BYTES) checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
         else if (use.file === 'template') use.slot.unreadTemplate = true;
         if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);

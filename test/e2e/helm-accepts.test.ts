@@ -39,6 +39,17 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     warning: 'warning charts/web-1.0.0.tgz: crds/widgets.yaml, crds/gadgets.yaml hold apiextensions.k8s.io/v1beta1 CustomResourceDefinitions, an API Kubernetes 1.22 and later no longer serve: Helm\'s install of this chart fails on such clusters ("failed to install CRD crds/widgets.yaml: ... no matches for kind "CustomResourceDefinition" in version "apiextensions.k8s.io/v1beta1""); use a chart version whose CRDs are apiextensions.k8s.io/v1',
   },
   {
+    // Helm outputs no partial (_*) and no *NOTES.txt, skips empty and comment-only documents, and reads JSON as YAML.
+    name: 'templates without actions that Helm outputs as Kubernetes objects, or not at all',
+    chart: {
+      'web/templates/ns.yaml': '# generated\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n---\n\n',
+      'web/templates/blank.yaml': '\n  \n',
+      'web/templates/_README.md': '# Web\n\nread with .Files.Get\n',
+      'web/templates/INSTALL-NOTES.txt': 'Thanks for installing.\n',
+      'web/templates/role.json': '{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "web"}}\n',
+    },
+  },
+  {
     name: 'a chart values.yaml with NEL line ends (is_break: NEL ends a line)',
     chart: { 'web/values.yaml': `replicas: 1${NEL}image:${NEL}  tag: "1.0"${NEL}` },
   },
