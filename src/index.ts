@@ -63,7 +63,7 @@ export { login, logout } from './operations/login.js';
 
 // Operations
 // The operations a program calls, each checking its arguments first (a misspelt or mistyped option: a USAGE error).
-export { buildPack, copyPacks, discoverPacks, listPacks, openTarget, pullPack, pushPacks, tagPack, validatePack } from './operations/checked.js';
+export { buildPack, copyPacks, discoverPacks, ListenerFailed, listPacks, openTarget, pullPack, pushPacks, tagPack, validatePack } from './operations/checked.js';
 export { type PushOptions } from './operations/push.js';
 export { defaultConcurrency, ensureBaseRepository } from './operations/publish.js';
 export { parseShard, type DiscoverOptions } from './operations/discover.js';

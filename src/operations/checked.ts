@@ -118,6 +118,53 @@ const OPEN: OptionShape<OpenTargetOptions> = {
   userAgent: 'string',
 };
 
+/**
+ * The operation's listener (onEvent, onTag) threw: the operation went on as if it had not (what was done is what the
+ * listener's failure did not change), and its promise rejects with this, holding the report it would have resolved
+ * with. Before, a listener throwing at a `pack-done` event rejected pushPacks with the listener's own error and no
+ * report, although the pack was published; at `pack-start` it failed the pack.
+ */
+export class ListenerFailed<R> extends PackpubError {
+  constructor(
+    operation: string,
+    listener: string,
+    event: string,
+    cause: unknown,
+    /** What the operation did, as it would have resolved. */
+    readonly report: R,
+  ) {
+    super('USAGE', `${operation}: its ${listener} listener threw at the "${event}" event: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      hint: `error.report holds what ${operation} did, which the listener's failure did not change; make the listener not throw`,
+      cause,
+    });
+    this.name = 'ListenerFailed';
+  }
+}
+
+/** A listener whose throws are kept (the first) instead of reaching the operation. */
+function guard<A extends unknown[]>(listener: ((...args: A) => void) | undefined, eventOf: (...args: A) => string): { listener: ((...args: A) => void) | undefined; failure: () => { event: string; err: unknown } | undefined } {
+  let failure: { event: string; err: unknown } | undefined;
+  if (listener === undefined) return { listener, failure: () => undefined };
+  return {
+    listener: (...args: A) => {
+      try {
+        listener(...args);
+      } catch (err) {
+        failure ??= { event: eventOf(...args), err };
+      }
+    },
+    failure: () => failure,
+  };
+}
+
+/** Runs `op` with the guarded listener, then rejects with ListenerFailed when the listener threw. */
+async function withGuard<R, A extends unknown[]>(operation: string, name: string, g: ReturnType<typeof guard<A>>, op: () => Promise<R>): Promise<R> {
+  const report = await op();
+  const failure = g.failure();
+  if (failure !== undefined) throw new ListenerFailed(operation, name, failure.event, failure.err, report);
+  return report;
+}
+
 function checkRef(operation: string, ref: unknown): void {
   const r = ref as Partial<PackRef> | null | undefined;
   if (typeof r !== 'object' || r === null || typeof r.name !== 'string' || typeof r.version !== 'string') {
@@ -137,14 +184,16 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
 export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], options: PushOptions): Promise<Awaited<ReturnType<typeof pushPacksUnchecked>>> {
   for (const t of Array.isArray(targetOrTargets) ? targetOrTargets : [targetOrTargets]) checkTarget('pushPacks', 'the target', t);
   checkOptions('pushPacks', options, PUSH, ['packs']);
-  return pushPacksUnchecked(targetOrTargets, options);
+  const g = guard(options.onEvent, (e) => e.type);
+  return withGuard('pushPacks', 'onEvent', g, () => pushPacksUnchecked(targetOrTargets, { ...options, onEvent: g.listener }));
 }
 
 export async function copyPacks(from: ReadableTarget, to: WritableTarget, options: CopyOptions = {}): ReturnType<typeof copyPacksUnchecked> {
   checkTarget('copyPacks', 'the source', from);
   checkTarget('copyPacks', 'the destination', to);
   checkOptions('copyPacks', options, COPY);
-  return copyPacksUnchecked(from, to, options);
+  const g = guard(options.onEvent, (e) => e.type);
+  return withGuard('copyPacks', 'onEvent', g, () => copyPacksUnchecked(from, to, { ...options, onEvent: g.listener }));
 }
 
 export async function listPacks(target: ReadableTarget, options: ListOptions = {}): ReturnType<typeof listPacksUnchecked> {
@@ -165,7 +214,8 @@ export async function tagPack(target: PackTarget, ref: PackRef, given: string[],
   checkRef('tagPack', ref);
   if (!Array.isArray(given) || !given.every((t) => typeof t === 'string')) throw new PackpubError('USAGE', 'tagPack: the tags must be an array of strings');
   checkOptions('tagPack', options, TAG);
-  return tagPackUnchecked(target, ref, given, options);
+  const g = guard(options.onTag, (outcome) => String(outcome));
+  return withGuard('tagPack', 'onTag', g, () => tagPackUnchecked(target, ref, given, { ...options, onTag: g.listener }));
 }
 
 /** The pack checks plus the rules of push's archive walk (what `packpub validate` runs). */

@@ -97,4 +97,31 @@ describe('the library refuses options a JavaScript program got wrong, before any
     const listed = await lib.listPacks(w.target, { name: undefined });
     expect(listed).toEqual([]);
   });
+
+  it.each(['pack-start', 'pack-done'])('an onEvent listener that throws at "%s": the push goes on as asked, then rejects with ListenerFailed holding the report (was at pack-done: the listener\'s own error, no report, the version published)', async (at) => {
+    const layout = join(w.root, `listener-${at}`);
+    const target = await lib.openTarget({ ociLayout: layout });
+    try {
+      const err = await lib
+        .pushPacks(target, {
+          packs: [w.pack],
+          onEvent: (e) => {
+            if (e.type === at) throw new Error('the program\'s bug');
+          },
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(lib.ListenerFailed);
+      const failed = err as lib.ListenerFailed<lib.PushReport>;
+      expect(failed.code).toBe('USAGE');
+      expect(failed.message).toBe(`pushPacks: its onEvent listener threw at the "${at}" event: the program's bug`);
+      expect(failed.report.results.map((r) => r.status)).toEqual(['published']);
+      const listed = await lib.listPacks(target);
+      expect(listed.map((p) => `${p.name}:${p.versions.map((v) => v.version).join(',')}`)).toEqual(['lib-opts:1.0.0']);
+    } finally {
+      await target.store.close();
+    }
+  });
 });
