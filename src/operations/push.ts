@@ -912,17 +912,34 @@ async function publishTo(
     const known = remembered?.digest === built.digest ? (layer: Digest) => remembered.held?.includes(layer) === true : undefined;
     return { title: archiveFileName(name, version), digest: built.digest, size: built.size, tarSize: built.tarSize ?? 0, open: built.tarSize === undefined ? undefined : open, ...(known === undefined ? {} : { known }) };
   };
+  /** judgeHeld's answers by manifest digest: a version judged again (the race's look-again, samePackOr) is not read again. */
+  const judgedBefore = new Map<Digest, Promise<HeldVerdict>>();
+  /**
+   * Whether the layer `held` names, of another digest than this build's, holds this very tar, compressed by another zlib
+   * (held-layer.ts: read and compared); undefined where it is not asked: no pack layer, this build's own, a layout
+   * version read as damaged (readTag: its blobs are not all there to read), or a layer the cache knows as built here of
+   * other content (the pack changed since it was published from here: another tar, known without a read).
+   */
+  const judgeHeld = (held: FetchedManifest): Promise<HeldVerdict> | undefined => {
+    const layer = safeLayer(held.bytes)?.digest;
+    if (layer === undefined || layer === built.digest || state.damaged.get(`${where.repo}\0${version}`) === held || ctx.cache?.builtHere(layer) === true) return undefined;
+    let judging = judgedBefore.get(held.descriptor.digest);
+    if (judging === undefined) {
+      judging = judgeHeldLayer(store, where.repo, held, ourLayer(), ctx.signal);
+      judging.catch(() => undefined); // awaited by each caller
+      judgedBefore.set(held.descriptor.digest, judging);
+    }
+    return judging;
+  };
   /** What a version found holding `held` comes to: a result, a conflict (thrown), or undefined: replace it (--force). */
   const holding = async (held: FetchedManifest, uploadedBytes: number): Promise<PackResult | undefined> => {
     const heldLayer = safeLayer(held.bytes);
     const digest = held.descriptor.digest;
-    // A layer of another digest may hold this very tar, compressed by another zlib (held-layer.ts): read and compared.
     let judged: HeldVerdict | undefined;
     let readFailure: unknown;
-    // Not a layout version read as damaged (readTag): its blobs are not all there to read. Nor a layer the cache knows as
-    // built here of other content (the pack changed since it was published from here): another tar, known without a read.
-    if (heldLayer !== undefined && heldLayer.digest !== built.digest && state.damaged.get(`${where.repo}\0${version}`) !== held && ctx.cache?.builtHere(heldLayer.digest) !== true) {
-      judged = await judgeHeldLayer(store, where.repo, held, ourLayer(), ctx.signal).catch((err: unknown) => {
+    const judging = judgeHeld(held);
+    if (judging !== undefined) {
+      judged = await judging.catch((err: unknown) => {
         if (isPackpubError(err, 'ABORTED') || ctx.signal?.aborted === true) throw err;
         readFailure = err;
         return undefined;
@@ -1036,12 +1053,14 @@ async function publishTo(
   }
   /**
    * Another publisher wrote this version meanwhile (`race`): when it holds this very pack (this build's layer, under
-   * a manifest made at another time), the version is what this run would leave it, as a re-run finds it: unchanged
-   * (review s21 F1: was a conflict, exit 1). Other content stays the conflict.
+   * a manifest made at another time, or this build's tar in a layer another zlib compressed: judgeHeld), the version is
+   * what this run would leave it, as a re-run finds it: unchanged (review s21 F1: was a conflict, exit 1). Other
+   * content, or a layer that could not be read, stays the conflict.
    */
   const samePackOr = async (race: PackpubError): Promise<PackResult> => {
     const now = await store.getManifest(where.repo, version);
-    const same = now !== undefined && safeLayer(now.bytes)?.digest === built.digest ? await holding(now, uploadedBytes) : undefined;
+    const ours = now !== undefined && (safeLayer(now.bytes)?.digest === built.digest || (await judgeHeld(now)?.catch(unlessAborted))?.same === true);
+    const same = ours ? await holding(now, uploadedBytes) : undefined;
     if (same === undefined) throw race;
     return same;
   };
@@ -1074,6 +1093,12 @@ async function publishTo(
   const result = done({ status: overwrite ? 'overwritten' : 'published', digest, uploadedBytes });
   if (before !== null) OVERWROTE.set(result, before);
   return result;
+}
+
+/** undefined for a failure, which is thrown again when it is the run's stop (ABORTED). */
+function unlessAborted(err: unknown): undefined {
+  if (isPackpubError(err, 'ABORTED')) throw err;
+  return undefined;
 }
 
 /** The note on a version found holding this build's tar in a layer another zlib compressed (held-layer.ts). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { request } from 'undici';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { staticProvider } from '../../src/credentials/chain.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 import { EMPTY_CONFIG, EMPTY_CONFIG_BYTES, packManifest, serializeManifest } from '../../src/oci/manifest.js';
@@ -13,7 +13,7 @@ import { MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_OCI_MANIFEST } from '../../src/oci/med
 import { heldLayerCap, judgeHeldLayer } from '../../src/operations/held-layer.js';
 import type { ArtifactStore } from '../../src/targets/artifact-store.js';
 import { OciLayoutStore } from '../../src/targets/oci-layout.js';
-import { openGenericRegistryStore } from '../../src/targets/registry-store.js';
+import { GenericRegistryStore, openGenericRegistryStore } from '../../src/targets/registry-store.js';
 import { expectRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { settledPastRacyMargin, sharedProxiedRegistry } from '../support/push-setup.js';
@@ -234,6 +234,28 @@ describe('push over a version holding the same pack compressed by another zlib',
       w.reg.proxy.onRequest = undefined;
     }
     expect(await w.admin.digestOf(repoOf(), '5.0.0')).toBe(held);
+  });
+
+  it('another runner publishing the same pack with another zlib between this run\'s uploads and its write: unchanged (was: "replaced by another publisher", exit 1)', async () => {
+    const { dir, tar } = await w.pack('race', '7.0.0');
+    const other = gzipCli(tar);
+    let theirs: string | undefined;
+    // The other runner writes right before this run's look-again (headManifest), after this run found the version absent.
+    const original = GenericRegistryStore.prototype.headManifest;
+    const spy = vi.spyOn(GenericRegistryStore.prototype, 'headManifest').mockImplementation(async function (this: GenericRegistryStore, ...a) {
+      if (a[1] === '7.0.0' && theirs === undefined) theirs = await hold(w.store, repoOf(), '7.0.0', other, 'oz-7.0.0.tar.gz');
+      return original.apply(this, a);
+    });
+    try {
+      // --no-cache: the version is read before the uploads (a cache knowing the repository reads it only before the write).
+      const run = await runCli(['push', dir, ...target(), '--no-cache', '--json'], { env: w.env });
+      expectRun(run, { code: 0, stderr: ['compressed by another build of zlib'] });
+      expect(theirs).toBeDefined();
+      expect((JSON.parse(run.stdout) as { results: unknown[] }).results).toMatchObject([{ status: 'unchanged', digest: theirs, layerDigest: sha256Digest(other) }]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await w.admin.digestOf(repoOf(), '7.0.0')).toBe(theirs);
   });
 
   it('an OCI layout: the same tar gzipped by gzip -1 -n is unchanged, another tar a conflict; the layout as it was', async () => {
