@@ -46,6 +46,24 @@ function gzipCli(tar: Buffer): Buffer {
   return execFileSync('gzip', ['-1', '-n', '-c'], { input: tar, maxBuffer: 64 * 1024 * 1024 });
 }
 
+/**
+ * `tar` framed as packpub frames it (1 MiB gzip members, level 6, header OS 255) but deflated by the system's zlib through
+ * Python: what packpub writes on a Node linked to the system's zlib (some distributions' nodejs packages).
+ */
+function systemZlib(tar: Buffer): Buffer {
+  const script = [
+    'import sys, zlib, struct',
+    't = sys.stdin.buffer.read()',
+    'out = []',
+    'for i in range(0, len(t), 1 << 20):',
+    '    b = t[i:i + (1 << 20)]',
+    '    c = zlib.compressobj(6, zlib.DEFLATED, -15, 8)',
+    "    out.append(bytes([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]) + c.compress(b) + c.flush() + struct.pack('<II', zlib.crc32(b) & 0xffffffff, len(b)))",
+    "sys.stdout.buffer.write(b''.join(out))",
+  ].join('\n');
+  return execFileSync('python3', ['-c', script], { input: tar, maxBuffer: 64 * 1024 * 1024 });
+}
+
 /** A version holding `gz` as its layer, under the manifest packpub writes for it (created at HELD_CREATED); its digest. */
 async function hold(store: ArtifactStore, repo: string, tag: string, gz: Buffer, title: string, extra: Record<string, unknown> = {}): Promise<string> {
   const layer = { digest: sha256Digest(gz), size: gz.length };
@@ -125,6 +143,18 @@ describe('push over a version holding the same pack compressed by another zlib',
     }
     expect(writes()).toBe(0);
     expect(await w.admin.digestOf(repoOf(), '1.1.0')).toBe(held);
+  });
+
+  it('packpub\'s own framing deflated by the system\'s zlib (as on a Node linked to it): unchanged, exit 0', async () => {
+    const { dir, gz, tar } = await w.pack('system', '1.3.0');
+    const other = systemZlib(tar);
+    expect(other.equals(gz)).toBe(false);
+    expect(gunzipSync(other).equals(tar)).toBe(true);
+    const held = await hold(w.store, repoOf(), '1.3.0', other, 'oz-1.3.0.tar.gz');
+    const run = await runCli(['push', dir, ...target(), '--json'], { env: w.env });
+    expectRun(run, { code: 0, stderr: ['compressed by another build of zlib'] });
+    expect((JSON.parse(run.stdout) as { results: unknown[] }).results).toMatchObject([{ status: 'unchanged', digest: held, layerDigest: sha256Digest(other) }]);
+    expect(await w.admin.digestOf(repoOf(), '1.3.0')).toBe(held);
   });
 
   it('a re-run here knows the held layer from the cache: unchanged without reading it again; under another manifest shape, --force replaces it', async () => {
