@@ -222,6 +222,22 @@ function namespaceName(namespace: string): void {
   });
 }
 
+/**
+ * Refuses the archive packed from the chart folder `source` (at `archive`, its top folder `name`) for what Helm's
+ * install cannot get past that the folder reader does not look at (a crds/ file Helm cannot apply, a template without
+ * actions that is no Kubernetes object, control characters Go's YAML reader refuses): read as a .tgz given to
+ * --from-chart is, so init refuses a chart folder as it refuses that chart's archive, in the folder's paths.
+ */
+async function refuseAsArchive(archive: string, source: string, name: string): Promise<void> {
+  try {
+    await readChart(archive, { templates: false });
+  } catch (err) {
+    if (!isPackpubError(err)) throw err;
+    const message = err.message.split(`${archive}:${name}/`).join(`${source}/`).split(archive).join(source);
+    throw new PackpubError(err.code, message, { ...(err.hint === undefined ? {} : { hint: err.hint }), cause: err });
+  }
+}
+
 /** Images of a chart and its vendored subcharts, review flags included. */
 function chartImages(chart: HelmChart, prefix: string[] = [], depth = 0): FoundImage[] {
   const out: FoundImage[] = [];
@@ -347,7 +363,9 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     const tmp = tempPathFor(join(dir, rel));
     try {
       if (chartIsDir) {
-        await packChartDirectory(source, join(dir, rel), options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
+        await packChartDirectory(source, tmp, options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
+        await refuseAsArchive(tmp, source, chart.name);
+        await rename(tmp, join(dir, rel));
       } else {
         await copyFile(source, tmp);
         await rename(tmp, join(dir, rel));

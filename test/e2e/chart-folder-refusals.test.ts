@@ -103,6 +103,27 @@ describe('the CLI on such folders', () => {
     expect(await readdir(out)).toEqual([]);
   });
 
+  // The folder is refused as its archive is (was: init wrote the pack, exit 0, and validate then refused it).
+  it.each<{ name: string; files: Record<string, string>; says: string }>([
+    {
+      name: 'a README.md among its templates',
+      files: { 'templates/README.md': '# Demo\n\nInstall it with Helm.\n' },
+      says: `templates/README.md: Helm cannot install this chart: templates/README.md holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object (Helm: "YAML parse error on templates/README.md")\nhint: fix it if it is meant as a Kubernetes manifest; else move it out of templates/`,
+    },
+    {
+      name: 'a crds/ file without kind',
+      files: { 'crds/widgets.yaml': 'metadata:\n  name: widgets.example.com\n' },
+      says: `crds/widgets.yaml: Helm cannot install this chart: it applies crds/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/widgets.yaml"): the document at line 1 has no kind (Kubernetes: "Object 'Kind' is missing")\nhint: each document of a crds/ file must be`,
+    },
+  ])('init --from-chart of a folder with $name exits 1 in the folder\'s paths, and leaves no pack folder behind', async ({ files, says }) => {
+    const chart = await chartWith(async () => undefined, files);
+    const out = join(root, `pack-${n}`);
+    const result = await runCli(['init', out, '--from-chart', chart]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`error: ${chart}/${says}`);
+    expect(await readdir(root)).not.toContain(`pack-${n}`);
+  });
+
   it('validate ends (exit 1) on a pack whose unpacked chart beside a missing archive has a named pipe as Chart.yaml (was: never ended)', async () => {
     const pack = join(root, 'pack-with-pipe');
     await cp(EXAMPLE, pack, { recursive: true });
