@@ -19,6 +19,7 @@ import { writePack } from '../support/packs.js';
 import { settledPastRacyMargin, sharedProxiedRegistry } from '../support/push-setup.js';
 import { registryAdmin } from '../support/registry-admin.js';
 import { layoutHoldings } from '../support/registry-reader.js';
+import { expectReportValid } from '../support/report-schema.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -112,6 +113,7 @@ describe('push over a version holding the same pack compressed by another zlib',
     const run = await runCli(['push', dir, ...target(), '--json'], { env: w.env });
     expectRun(run, { code: 0, stderr: [`holds this pack's files in layer ${sha256Digest(other)}, compressed by another build of zlib than this build's ${sha256Digest(gz)}: kept as it is (unchanged)`] });
     const report = JSON.parse(run.stdout) as { results: Array<Record<string, unknown>> };
+    expectReportValid(report);
     expect(report.results).toMatchObject([{ status: 'unchanged', digest: held, layerDigest: sha256Digest(other), size: other.length, uploadedBytes: 0 }]);
     expect(report.results[0]?.['warnings']).toEqual([expect.objectContaining({ message: expect.stringContaining('compressed by another build of zlib') })]);
     expect(writes()).toBe(0);
@@ -135,6 +137,7 @@ describe('push over a version holding the same pack compressed by another zlib',
     w.reg.proxy.clear();
     const dry = await runCli(['push', dir, ...target(), '--dry-run', '--json'], { env: w.env });
     expectRun(dry, { code: 0 });
+    expectReportValid(JSON.parse(dry.stdout));
     expect((JSON.parse(dry.stdout) as { results: unknown[] }).results).toMatchObject([{ status: 'planned', plan: 'unchanged', digest: held, layerDigest: sha256Digest(other) }]);
     for (const flag of ['--force', '--skip-existing']) {
       const run = await runCli(['push', dir, ...target(), flag, '--json'], { env: w.env });
@@ -296,6 +299,10 @@ describe('push over a version holding the same pack compressed by another zlib',
     const held = await hold(store, repo, '6.0.0', gzipCli(same.tar), 'oz-6.0.0.tar.gz');
     const run = await runCli(['push', same.dir, '--oci-layout', layout], { env: w.env });
     expectRun(run, { code: 0, stdout: ['unchanged oz:6.0.0'], stderr: ['compressed by another build of zlib'] });
+    // In GitHub Actions, the warning is an annotation too.
+    const inCi = await runCli(['push', same.dir, '--oci-layout', layout], { env: { ...w.env, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root } });
+    expect(inCi.code, inCi.stderr).toBe(0);
+    expect(inCi.stderr).toMatch(/^::warning [^\n]*holds this pack's files in layer sha256:[0-9a-f]{64}, compressed by another build of zlib/m);
     expect((await layoutHoldings(layout)).tags.get(`${repo}:6.0.0`)).toBe(held);
 
     const ours = await w.pack('layout-ours', '6.1.0');
