@@ -57,7 +57,7 @@ const TEMP_NAME = /^[^/\\]+\.cjs-[0-9a-z]+\.bin\.\d+-[0-9a-z]*\.tmp$/;
 
 /**
  * packpub's cache folder, as src/operations/archive-cache.ts's defaultCacheDir finds it (not imported: this
- * file runs before the bundle loads; test/unit/operations/cache-dir.test.ts keeps the two the same).
+ * file runs before the bundle loads; test/unit/operations/operations.test.ts, cache-dir, keeps the two the same).
  */
 function cacheDir(env) {
   if (env.PACKPUB_CACHE_DIR) return env.PACKPUB_CACHE_DIR;
