@@ -1,4 +1,5 @@
-import { PackpubError } from '../errors.js';
+import type { Credential, CredentialProvider } from '../credentials/types.js';
+import { errorMessage, isPackpubError, PackpubError } from '../errors.js';
 import type { PackRef } from '../oci/reference.js';
 import type { ReadableTarget, PackTarget, WritableTarget } from '../targets/open.js';
 import { openTarget as openTargetUnchecked, type OpenTargetOptions } from '../targets/open.js';
@@ -176,9 +177,59 @@ function checkString(operation: string, what: string, value: unknown): void {
   if (typeof value !== 'string') throw new PackpubError('USAGE', `${operation}: ${what} must be a string`);
 }
 
+/**
+ * What a value that should be a credential (a caller's, or its provider's answer) is when it is none ("a string", "a
+ * credential whose password is not a string"), or undefined when it is one.
+ */
+function credentialFault(c: unknown): string | undefined {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return `${c === null ? 'null' : Array.isArray(c) ? 'an array' : `a ${typeof c}`}, not a credential object`;
+  for (const key of ['username', 'password', 'identityToken', 'registryToken', 'source'] as const) {
+    const v = (c as Record<string, unknown>)[key];
+    if (v !== undefined && typeof v !== 'string') return `a credential whose ${key} is not a string`;
+  }
+  const expires = (c as Credential).expiresAt;
+  if (expires !== undefined && !(expires instanceof Date)) return 'a credential whose expiresAt is not a Date';
+  return undefined;
+}
+
+/**
+ * A caller's credential provider, its failures told as packpub's: a throw or rejection that is no PackpubError (a
+ * TypeError of its own, a rejected string) becomes CREDENTIALS naming the provider, and an answer that is no
+ * credential is refused (was: listPacks rejected with the thrown string itself, no code; an answer `'user:pw'`
+ * was read as no credential, and the registry answered "authentication required").
+ */
+function checkedProvider(p: CredentialProvider): CredentialProvider {
+  const name = typeof p.name === 'string' ? p.name : 'credentials';
+  const wrapped = Object.create(p) as CredentialProvider;
+  Object.defineProperty(wrapped, 'resolve', {
+    value: async (host: string): Promise<Credential | undefined> => {
+      let answer: unknown;
+      try {
+        answer = await p.resolve(host);
+      } catch (err) {
+        if (isPackpubError(err)) throw err;
+        throw new PackpubError('CREDENTIALS', `the credential provider ${name} failed for ${host}: ${errorMessage(err)}`, { cause: err });
+      }
+      if (answer === undefined) return undefined;
+      const fault = credentialFault(answer);
+      if (fault !== undefined) throw new PackpubError('CREDENTIALS', `the credential provider ${name} answered ${host} with ${fault}`);
+      return answer as Credential;
+    },
+  });
+  return wrapped;
+}
+
 export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = {}): Promise<PackTarget> {
   checkOptions('openTarget', options, OPEN);
-  return openTargetUnchecked(options ?? {}, deps);
+  const given = options ?? {};
+  if (given.credentials !== undefined && typeof given.credentials.resolve !== 'function') {
+    throw new PackpubError('USAGE', 'openTarget: option credentials must be a credential provider (an object with resolve(host)), as chainProviders or staticProvider make');
+  }
+  for (const key of ['login', 'fileLogin'] as const) {
+    const fault = given[key] === undefined ? undefined : credentialFault(given[key]);
+    if (fault !== undefined) throw new PackpubError('USAGE', `openTarget: option ${key} must be a credential ({ username, password }), not ${fault}`);
+  }
+  return openTargetUnchecked(given.credentials === undefined ? given : { ...given, credentials: checkedProvider(given.credentials) }, deps);
 }
 
 export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], options: PushOptions): Promise<Awaited<ReturnType<typeof pushPacksUnchecked>>> {

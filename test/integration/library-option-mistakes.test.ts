@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.js';
 import { isPackpubError } from '../../src/index.js';
 import { writePack } from '../support/packs.js';
+import { startRegistry } from '../support/registry.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -125,3 +126,52 @@ describe('the library refuses options a JavaScript program got wrong, before any
     }
   });
 });
+
+describe('a credential provider of the program\'s own that fails', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-lib-provider-');
+    const pack = await writePack(join(root, 'pack'), { name: 'lib-provider', version: '1.0.0' });
+    const registry = stack.add(await startRegistry({ auth: 'htpasswd', users: { alice: 'right-pw' } }));
+    return { pack, registry };
+  });
+
+  const opened = (resolve: (host: string) => unknown) =>
+    lib.openTarget({ registry: `${w.registry.host}/prov`, plainHttp: true, credentials: { name: 'vault', resolve } as unknown as lib.CredentialProvider });
+
+  it.each<[string, (host: string) => unknown, string]>([
+    // Was: listPacks rejected with the string itself (no code, no message).
+    ['rejects with a string', () => Promise.reject('sealed'), 'the credential provider vault failed for HOST: sealed'],
+    ['throws its own TypeError', () => { throw new TypeError('x is undefined'); }, 'the credential provider vault failed for HOST: x is undefined'],
+    // Was: read as no credential: "authentication required".
+    ['answers a string', async () => 'alice:right-pw', 'the credential provider vault answered HOST with a string, not a credential object'],
+    // Was: "Cannot read properties of null (reading 'length')".
+    ['answers a password that is no string', async () => ({ username: 'alice', password: null }), 'the credential provider vault answered HOST with a credential whose password is not a string'],
+  ])('that %s: listPacks rejects and pushPacks fails the pack with CREDENTIALS naming it; nothing published', async (_, resolve, message) => {
+    const target = await opened(resolve);
+    try {
+      const expected = message.replace('HOST', w.registry.host);
+      expect(await refusal(() => lib.listPacks(target))).toEqual({ code: 'CREDENTIALS', message: expected, hint: undefined });
+      const report = await lib.pushPacks(target, { packs: [w.pack] });
+      expect(report.results.map((r) => [r.status, r.error?.code, r.error?.message])).toEqual([['failed', 'CREDENTIALS', expected]]);
+    } finally {
+      await target.store.close();
+    }
+    const good = await lib.openTarget({ registry: `${w.registry.host}/prov`, plainHttp: true, login: { username: 'alice', password: 'right-pw' } });
+    try {
+      expect(await lib.listPacks(good)).toEqual([]);
+    } finally {
+      await good.store.close();
+    }
+  });
+
+  it('a provider with no resolve, or a login that is no credential: openTarget refuses it (USAGE)', async () => {
+    expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, credentials: { name: 'vault' } }))).message).toBe(
+      'openTarget: option credentials must be a credential provider (an object with resolve(host)), as chainProviders or staticProvider make',
+    );
+    expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, login: 'alice:pw' }))).message).toBe('openTarget: option login must be an object, not the string "alice:pw"');
+    expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, login: { username: 'alice', password: 42 } }))).message).toBe(
+      'openTarget: option login must be a credential ({ username, password }), not a credential whose password is not a string',
+    );
+  });
+});
+
