@@ -249,6 +249,25 @@ describe('push over a version holding the same pack compressed by another zlib',
     }
   });
 
+  it('a read of the layer cut short once: read on (the retry policy), and unchanged only once the comparison completed', async () => {
+    const { dir, tar } = await w.pack('cut', '5.1.0');
+    const other = gzipCli(tar);
+    const held = await hold(w.store, repoOf(), '5.1.0', other, 'oz-5.1.0.tar.gz');
+    w.reg.proxy.clear();
+    let cut = 0;
+    w.reg.proxy.onRequest = (r) => (r.kind === 'blob-get' && cut++ === 0 ? 'truncate' : 'pass');
+    try {
+      const run = await runCli(['push', dir, ...target(), '--no-cache', '--json'], { env: w.env });
+      expectRun(run, { code: 0 });
+      expect((JSON.parse(run.stdout) as { results: unknown[] }).results).toMatchObject([{ status: 'unchanged', digest: held, layerDigest: sha256Digest(other) }]);
+      expect(w.reg.proxy.count((r) => r.kind === 'blob-get' && r.outcome === 'truncated')).toBe(1);
+      expect(layerReads()).toBe(2);
+    } finally {
+      w.reg.proxy.onRequest = undefined;
+    }
+    expect(await w.admin.digestOf(repoOf(), '5.1.0')).toBe(held);
+  });
+
   it('a registry that fails every read of the layer: exit 1 saying the comparison failed (not unchanged, not "different content")', async () => {
     const { dir, gz, tar } = await w.pack('failing', '5.0.0');
     const other = gzipCli(tar);
