@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -148,14 +148,19 @@ describe('push over a version holding the same pack compressed by another zlib',
     expect(await w.admin.digestOf(repoOf(), '1.1.0')).toBe(held);
   });
 
-  it('packpub\'s own framing deflated by the system\'s zlib (as on a Node linked to it): unchanged, exit 0', async () => {
+  // Python is not everywhere the suite runs (a node:*-slim image): there, the gzip program and Node's zlib cases above stand.
+  it.skipIf(spawnSync('python3', ['--version']).error !== undefined)('packpub\'s own framing deflated by the system\'s zlib (as on a Node linked to it): unchanged, exit 0', async () => {
     const { dir, gz, tar } = await w.pack('system', '1.3.0');
     const other = systemZlib(tar);
-    expect(other.equals(gz)).toBe(false);
     expect(gunzipSync(other).equals(tar)).toBe(true);
     const held = await hold(w.store, repoOf(), '1.3.0', other, 'oz-1.3.0.tar.gz');
     const run = await runCli(['push', dir, ...target(), '--json'], { env: w.env });
-    expectRun(run, { code: 0, stderr: ['compressed by another build of zlib'] });
+    expectRun(run, { code: 0 });
+    // Where Node's zlib deflates as the system's does (a CPU without SSE4.2 and PCLMUL, a Node linked to the system's
+    // zlib), the bytes are this build's own: unchanged without a word. Here (x86-64 with them) they differ.
+    const note = 'compressed by another build of zlib';
+    if (other.equals(gz)) expect(run.stderr).not.toContain(note);
+    else expect(run.stderr).toContain(note);
     expect((JSON.parse(run.stdout) as { results: unknown[] }).results).toMatchObject([{ status: 'unchanged', digest: held, layerDigest: sha256Digest(other) }]);
     expect(await w.admin.digestOf(repoOf(), '1.3.0')).toBe(held);
   });
