@@ -98,7 +98,7 @@ describe('re-running a push with the built CLI', () => {
     // there is nothing of this run for a read-back at the end to confirm.
     for (const pack of work.packs) expect(requestsTo(pack.name)).toEqual([`GET manifests/${pack.version} 304`]);
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
-    expect((await reader.holdings(base)).tags).toEqual(holdings.tags);
+    expect(await reader.tagDigests(base)).toEqual(holdings.tags);
   });
 
   it('still finds a version replaced in the registry between runs, although the cache knows the folder', async () => {
@@ -125,7 +125,7 @@ describe('re-running a push with the built CLI', () => {
     expect(requestsTo(victim.name)).toEqual([`GET manifests/${victim.version} 200`, 'GET blobs/DIGEST 200']);
     expect(results.filter((r) => r.name !== victim.name).map((r) => r.status)).toEqual(['unchanged', 'unchanged']);
     // The other publisher's version is still there, untouched.
-    expect((await reader.holdings(base)).tags.get(`${repoOf(victim.name)}:${victim.version}`)).toBe(theirs?.digest);
+    expect((await reader.tagDigests(base)).get(`${repoOf(victim.name)}:${victim.version}`)).toBe(theirs?.digest);
     expect(reg.proxy.count((r) => r.method === 'PUT' || r.method === 'POST')).toBe(0);
   });
 
@@ -177,8 +177,8 @@ describe('re-running a push with the built CLI', () => {
     expect(requestsTo(kept.name)).toEqual([`GET manifests/${kept.version} 304`]);
     // Nothing written: each version still holds what the first run published.
     expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
-    const holdings = await reader.holdings(base);
-    for (const p of own.packs) expect(holdings.tags.get(`${repoOf(p.name)}:${p.version}`)).toBe(was(p.name)?.digest);
+    const held = await reader.tagDigests(base);
+    for (const p of own.packs) expect(held.get(`${repoOf(p.name)}:${p.version}`)).toBe(was(p.name)?.digest);
   });
 
   it("the built worker that checks ahead (as bin/packpub.js starts it) loads its built-ins, says so, then answers for the remembered folders below the named ones", async () => {
@@ -254,14 +254,14 @@ describe('re-running a push with the built CLI', () => {
     // The version the cache remembered was only read (the read sent before the folder's check), never written.
     const old = requestsTo(bumped.name).filter((r) => r.includes(`manifests/${bumped.version} `));
     expect(old).toEqual([`GET manifests/${bumped.version} 304`]);
-    const holdings = await reader.holdings(base);
-    expect(holdings.tags.get(`${repoOf(bumped.name)}:${bumped.version}`)).toBe(published.find((r) => r.name === bumped.name)?.digest);
-    expect(holdings.tags.get(`${repoOf(bumped.name)}:${newVersion}`)).toBe(results.find((r) => r.name === bumped.name)?.digest);
+    const held = await reader.tagDigests(base);
+    expect(held.get(`${repoOf(bumped.name)}:${bumped.version}`)).toBe(published.find((r) => r.name === bumped.name)?.digest);
+    expect(held.get(`${repoOf(bumped.name)}:${newVersion}`)).toBe(results.find((r) => r.name === bumped.name)?.digest);
   });
 
   it('writes nothing while another pack is invalid, although the unchanged packs were already looked up', async () => {
     // Unchanged packs are read on the registry while the others are still being validated; a write waits for every verdict.
-    const before = await reader.holdings(base);
+    const before = await reader.tagDigests(base);
     const bad = join(work.tree, 'zz-bad');
     await writePack(bad, { name: 'rerun-bad', version: '1.0.0', packJson: { layer: 'nope' } });
     try {
@@ -275,7 +275,7 @@ describe('re-running a push with the built CLI', () => {
       // At most the one read of each version; no upload, no manifest, no tag.
       for (const pack of work.packs) expect([[], [`GET manifests/${pack.version} 304`]]).toContainEqual(requestsTo(pack.name));
       expect(reg.proxy.count((r) => r.method !== 'GET' && r.method !== 'HEAD')).toBe(0);
-      expect((await reader.holdings(base)).tags).toEqual(before.tags);
+      expect(await reader.tagDigests(base)).toEqual(before);
     } finally {
       await rm(bad, { recursive: true, force: true });
     }
@@ -288,7 +288,7 @@ describe('re-running a push with the built CLI', () => {
     const digest = published.find((r) => r.name === gone.name)?.digest ?? '';
     const removed = await fetch(`${reg.registry.url}/v2/${repoOf(gone.name)}/manifests/${digest}`, { method: 'DELETE' });
     expect(removed.status).toBe(202);
-    expect((await reader.holdings(base)).tags.has(`${repoOf(gone.name)}:${gone.version}`)).toBe(false);
+    expect((await reader.tagDigests(base)).has(`${repoOf(gone.name)}:${gone.version}`)).toBe(false);
 
     reg.proxy.clear();
     const again = await runCli(['push', own.tree, '--recursive', '--registry', `${reg.proxy.host}/${base}`, '--json'], { env: ownEnv });
@@ -303,7 +303,7 @@ describe('re-running a push with the built CLI', () => {
     // The digest offered for the deleted tag was not confirmed: the registry said the tag is unknown.
     expect(requestsTo(gone.name)[0]).toBe(`GET manifests/${gone.version} 404`);
     expect(requestsTo(kept.name)).toEqual([`GET manifests/${kept.version} 304`]);
-    expect((await reader.holdings(base)).tags.get(`${repoOf(gone.name)}:${gone.version}`)).toBe(digest);
+    expect((await reader.tagDigests(base)).get(`${repoOf(gone.name)}:${gone.version}`)).toBe(digest);
   });
 
   it('offers the registry only remembered manifests whose bytes hash to their digest, and takes its answer over the cache', async () => {

@@ -69,7 +69,7 @@ describe('push --tag refuses a tag that names another version than the pack.json
 
   it('exit 2 before anything is written; labels and the own version pass; --allow-other-version writes it (was: exit 0, 9.9.9 listed as a version)', async () => {
     const target = ['--registry', `${w.registry.host}/${w.registry.base}/vtagpush`];
-    const tags = async () => new Map([...(await new RegistryReader(w.registry.url).holdings(`${w.registry.base}/vtagpush`)).tags.entries()].map(([k, v]) => [k.slice(k.lastIndexOf(':') + 1), v]));
+    const tags = async () => new Map([...(await new RegistryReader(w.registry.url).tagDigests(`${w.registry.base}/vtagpush`)).entries()].map(([k, v]) => [k.slice(k.lastIndexOf(':') + 1), v]));
     const refused = await runCli(['push', join(w.root, '6.6.0'), ...target, '--tag', '9.9.9', '--tag', 'stable']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`error: --tag "9.9.9" names another version than the pack.json of ${join(w.root, '6.6.0')} (version "6.6.0"): Palette would list the pack as that version too\n`);

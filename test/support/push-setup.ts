@@ -180,7 +180,7 @@ export function registryAndLayout(world: { registry: SharedRegistry; root: strin
   const base = () => (sub === undefined ? world.registry.base : `${world.registry.base}/${sub}`);
   const layout = () => join(world.root, 'layout');
   return [
-    ['a registry', () => ['--registry', `${world.registry.host}/${base()}`], async () => (await new RegistryReader(world.registry.url).holdings(base())).tags],
+    ['a registry', () => ['--registry', `${world.registry.host}/${base()}`], () => new RegistryReader(world.registry.url).tagDigests(base())],
     ['an OCI layout', () => ['--oci-layout', layout()], async () => (await layoutHoldings(layout())).tags],
   ];
 }
