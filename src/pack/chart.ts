@@ -779,10 +779,21 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   }
+  if (!sub && read.miscall !== undefined && rendered(rel)) {
+    const { name, want, got, line } = read.miscall;
+    throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${rel} calls ${name} with ${got} argument${got === 1 ? '' : 's'} (line ${line}) on every render, and ${name} takes ${want}, so every install stops there (Helm: "executing \"<chart>/${rel}\" at <${name}>: wrong number of args for ${name}: want ${want} got ${got}")`, {
+      hint: `${name === 'include' || name === 'tpl' ? `give ${name} its context too ({{ ${name} ${name === 'include' ? '"<name>"' : '.Values.x'} . }}); ` : ''}a value piped in (| ${name}) counts as the last argument; fix the template, then package the chart again`,
+    });
+  }
   if (refused === undefined || sub) return { ...(ascii && typeof text === 'string' ? { made: text } : {}), ...(read.actions === undefined ? {} : { actions: read.actions }) };
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
     hint: 'fix the template (`helm lint` or `helm template` shows the same error), then package the chart again',
   });
+}
+
+/** Whether Helm outputs the template at `rel` (not a `_` partial, not a NOTES.txt): its top-level actions run on every render. */
+function rendered(rel: string): boolean {
+  return !rel.slice(rel.lastIndexOf('/') + 1).startsWith('_') && !rel.endsWith('NOTES.txt');
 }
 
 /** The runs of each chart's templates (ChartSlot.topRuns), for the top chart's verdict on its subcharts' (markUndefinedRuns). */

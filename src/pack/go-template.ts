@@ -44,6 +44,18 @@ const FUNCTIONS = new Set(
   ].join(' ').split(' '),
 );
 
+/**
+ * Functions of a fixed number of arguments, the same in every Go, sprig v3 and Helm 3/4 function map (Go's builtins,
+ * Helm's include/tpl/required/toYaml/lookup, sprig's string functions): a call with another number stops the render
+ * (text/template exec evalCall: "wrong number of args for include: want 2 got 1"). Variadic functions are not listed.
+ */
+const ARITY = new Map<string, number>([
+  ...(['len', 'not', 'toYaml', 'toJson', 'fromYaml', 'fromJson', 'toToml', 'b64enc', 'b64dec', 'sha256sum', 'upper', 'lower', 'trim', 'title'] as const).map((f) => [f, 1] as const),
+  ...(['include', 'tpl', 'required', 'nindent', 'indent', 'trunc', 'trimSuffix', 'trimPrefix', 'contains', 'hasPrefix', 'hasSuffix', 'ne', 'lt', 'le', 'gt', 'ge'] as const).map((f) => [f, 2] as const),
+  ['replace', 3],
+  ['lookup', 4],
+]);
+
 const KEYWORDS = new Set(['block', 'break', 'continue', 'define', 'else', 'end', 'if', 'range', 'template', 'with']);
 
 export interface TemplateParseError {
@@ -418,6 +430,12 @@ export function goTemplateParseError(text: string | Buffer): TemplateParseError 
 export interface TemplateRead {
   /** What Go's parser refuses, if anything (the rest is then empty). */
   error?: TemplateParseError;
+  /**
+   * The first call, in an action at its top level whose pipeline holds no `and` / `or` (as `runs`), of a function of
+   * a fixed number of arguments (ARITY) with another number (a value piped in counts as the last): every render of
+   * the file stops there.
+   */
+  miscall?: { name: string; want: number; got: number; line: number };
   /** The names its define and block actions give templates (literal names without escapes). */
   defines: string[];
   /**
@@ -440,10 +458,11 @@ export interface TemplateRead {
 export function goTemplateRead(text: string | Buffer, withActions = false): TemplateRead {
   const read: TemplateRead = { defines: [], runs: [] };
   const runsAt: Array<{ name: string; at: number }> = [];
+  const miscalls: Array<{ name: string; want: number; got: number; at: number }> = [];
   actionCount = withActions ? 0 : -1;
   closeHidden = false;
   try {
-    check(text, read.defines, runsAt);
+    check(text, read.defines, runsAt, miscalls);
   } catch (err) {
     if (!(err instanceof Refused)) return { defines: [], runs: [] };
     const line = lineOf(text, err.at);
@@ -457,6 +476,8 @@ export function goTemplateRead(text: string | Buffer, withActions = false): Temp
     }
     return { error: { line, message }, defines: [], runs: [] };
   }
+  const miscall = miscalls[0];
+  if (miscall !== undefined) read.miscall = { name: miscall.name, want: miscall.want, got: miscall.got, line: lineOf(text, miscall.at) };
   // The runs come in the text's order: their lines are counted in one pass (a lineOf each, from the text's start,
   // made a template of many includes quadratic: issue 16).
   let line = 1;
@@ -562,7 +583,7 @@ function nextOpen(bytes: Buffer, from: number): number {
   return inWindow !== -1 ? inWindow + windowAt : bytes.indexOf('{{', Math.max(from, windowAt + windowText.length - 1));
 }
 
-function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>): void {
+function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>, miscalls: Array<{ name: string; want: number; got: number; at: number }> = []): void {
   const stack: Block[] = [];
   let vars = ['$'];
   let ranges = 0;
@@ -675,7 +696,74 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       default:
         pipeline(0, close, 'command');
         if (stack.length === 0) topRuns();
+        if (stack.length === 0 && miscalls.length === 0) miscall();
     }
+  }
+
+  /**
+   * The first call in this top-level action of an ARITY function with another number of arguments (a parenthesized
+   * pipeline is one; a value piped in is the last; a function named as an argument is called with none), unless
+   * `and`/`or` may skip some of it.
+   */
+  function miscall(): void {
+    let listed = false;
+    for (let i = 0; i < count; i++) {
+      if (kinds[i] !== IDENT) continue;
+      if (words[i] === 'and' || words[i] === 'or') return;
+      if (ARITY.has(words[i] as string)) listed = true;
+    }
+    if (!listed) return;
+    // Per level: the token calling a function (-1: none), its arguments so far, and whether a value is piped in.
+    const fn = [-1];
+    const args = [0];
+    const piped = [false];
+    let level = 0;
+    let commandStart = true;
+    const wrong = (f: number, got: number): boolean => {
+      const want = f === -1 ? undefined : ARITY.get(words[f] as string);
+      if (want === undefined || want === got) return false;
+      miscalls.push({ name: words[f] as string, want, got, at: starts[f] as number });
+      return true;
+    };
+    const ended = (): boolean => wrong(fn[level] as number, (args[level] as number) + (piped[level] === true ? 1 : 0));
+    for (let i = 0; i < count; i++) {
+      const kind = kinds[i];
+      if (kind === PIPE) {
+        if (ended()) return;
+        fn[level] = -1;
+        args[level] = 0;
+        piped[level] = true;
+        commandStart = true;
+      } else if (kind === LPAREN) {
+        if (commandStart) fn[level] = -1;
+        else args[level] = (args[level] as number) + 1;
+        level++;
+        fn[level] = -1;
+        args[level] = 0;
+        piped[level] = false;
+        commandStart = true;
+      } else if (kind === RPAREN) {
+        if (ended()) return;
+        level--;
+        commandStart = false;
+      } else if (kind === VAR || kind === IDENT || kind === FIELD || kind === STRING || kind === OPERAND) {
+        if ((kind === VAR && declared(i)) || ((kind === FIELD || kind === VAR) && chained(starts[i] as number))) continue;
+        if (commandStart) {
+          fn[level] = kind === IDENT ? i : -1;
+          commandStart = false;
+        } else {
+          args[level] = (args[level] as number) + 1;
+          if (kind === IDENT && wrong(i, 0)) return;
+        }
+      }
+    }
+    ended();
+  }
+
+  /** Whether the token at `at` continues the operand before it (`(index .a 0).b`, `$x.y`, `$.Values`): no space before it. */
+  function chained(at: number): boolean {
+    const before = typeof text === 'string' ? text.charCodeAt(at - 1) : (text[at - 1] ?? 0x20);
+    return before === 0x29 || before === 0x5f || before === 0x24 || (before >= 0x30 && before <= 0x39) || ((before | 0x20) >= 0x61 && (before | 0x20) <= 0x7a);
   }
 
   /** The templates a top-level action runs by literal name (`include "x"`), unless `and`/`or` may skip them. */

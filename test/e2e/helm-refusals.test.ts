@@ -68,6 +68,8 @@ const CASES = [
     ['a value as a later pipeline stage', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  name: {{ .Values.name | "web" }}\n', 'templates/deployment.yaml, line 3: non executable command in pipeline stage 2 (after a "|" comes a function, which gets the value before it as its last argument: {{ .Values.x | default "y" }}, not {{ .Values.x | "y" }})'],
     ['an undefined variable in a define', 'templates/_helpers.tpl', '{{- define "web.name" -}}\n{{ $root.Values.name }}\n{{- end -}}\n', 'templates/_helpers.tpl, line 2: undefined variable "$root"'],
   ].map(([name, file, text, says]) => refused(`a template Go's parser refuses: ${name}`, file as string, text as string, `Helm cannot install this chart: Go's template parser refuses ${says as string}`)),
+  // text/template checks a call's number of arguments as it runs it: at a template's top level, on every render.
+  refused('a template calling include without its context', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  labels:\n    {{- include "web.labels" | nindent 4 }}\n', 'Helm cannot install this chart: templates/deployment.yaml calls include with 1 argument (line 4) on every render, and include takes 2, so every install stops there (Helm: "executing "<chart>/templates/deployment.yaml" at <include>: wrong number of args for include: want 2 got 1")'),
   // A chart renamed after `helm create`: its templates still include the old name, which no template defines.
   {
     name: 'a template running a template no file defines',

@@ -134,3 +134,22 @@ describe('goTemplateRead', () => {
     });
   });
 });
+
+describe('goTemplateRead miscall', () => {
+  // text/template exec evalCall checks a call's number of arguments when it runs: at a template's top level, always.
+  it.each<[string, { name: string; want: number; got: number; line: number } | undefined]>([
+    ['a: 1\nlabels: {{- include "web.labels" | nindent 4 }}', { name: 'include', want: 2, got: 1, line: 2 }],
+    ['{{ toYaml .Values.a | indent }}', { name: 'indent', want: 2, got: 1, line: 1 }],
+    ['{{ required .Values.a }}', { name: 'required', want: 2, got: 1, line: 1 }],
+    ['{{ print toYaml }}', { name: 'toYaml', want: 1, got: 0, line: 1 }],
+    ['{{ .a | trunc 63 | trimSuffix }}', { name: 'trimSuffix', want: 2, got: 1, line: 1 }],
+    // Right: a value piped in is the last argument; a parenthesized pipeline is one; chains are one operand.
+    ['{{ include "x" . | nindent 4 }}{{ .Values.a | toYaml | nindent 4 }}{{ .Values.a | required "m" }}', undefined],
+    ['{{ include "a" (dict "a" 1) }}{{ include "a" $.Values.x }}{{ tpl (index .Values "a").b . }}{{ $x := include "a" . }}', undefined],
+    ['{{ include "a" . | trunc 63 | trimSuffix "-" }}{{ lookup "v1" "Pod" "" "" }}{{ len .a | not }}{{include "x" .}}', undefined],
+    // Not on every render: inside a block or define, or behind and/or.
+    ['{{ if .a }}{{ include "x" }}{{ end }}{{ define "q" }}{{ include "x" }}{{ end }}{{ and .a (include "x") }}', undefined],
+  ])('%s', (text, miscall) => {
+    expect(goTemplateRead(text).miscall).toEqual(miscall);
+  });
+});
