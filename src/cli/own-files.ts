@@ -1,6 +1,6 @@
 import { existsSync, fstatSync, readlinkSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
-import { PackpubError } from '../errors.js';
+import { firstPlaceInPacks, type PlaceInPack } from '../operations/place-in-pack.js';
 
 /**
  * Files packpub itself keeps that can lie in a pack folder being packed: its cache folder (HOME, XDG_CACHE_HOME or
@@ -80,41 +80,5 @@ export function redirectedOutputs(io: { stdout: unknown } | undefined): PlaceInP
   return places;
 }
 
-/** A path that must not lie in a pack folder being packed, what it is, and how to move it. */
-export interface PlaceInPack {
-  path: string;
-  what: string;
-  fix: string;
-  /** A file, left out by a .packignore line of its own name (a folder's line ends in "/"). */
-  file?: boolean;
-}
-
-/**
- * The first of `places` that lies in one of `packs` (the pack folder itself included) and is not left out by that
- * pack's .packignore, with the refusal to throw (`USAGE`, exit 2: the walk would pack it); undefined when none does.
- * Shared by push's own targets and reports in the pack (cli/commands/push.ts) and packpub's own files (above).
- */
-export async function firstPlaceInPacks(packs: readonly string[], places: readonly PlaceInPack[], verb: 'push' | 'build'): Promise<{ place: PlaceInPack; refusal: PackpubError } | undefined> {
-  if (places.length === 0) return undefined;
-  const { pathWithin, realAsFarAsItExists, realPathsAsFarAsTheyExist } = await import('../util/fs.js');
-  // Each side with its links resolved: a pack named through a link (`push current` with current -> packs/app, a glob's
-  // link to a folder) held a report, log or layout given by its real path (or the other way round), and it was packed.
-  const realPacks = realPathsAsFarAsTheyExist(packs);
-  for (const place of places) {
-    const real = await realAsFarAsItExists(place.path);
-    for (const [i, pack] of packs.entries()) {
-      const rel = pathWithin(realPacks[i] ?? pack, real);
-      if (rel === undefined) continue;
-      if (rel !== '') {
-        const { packignoreLeavesOut } = await import('../archive/walk.js');
-        if (await packignoreLeavesOut(pack, rel)) continue;
-      }
-      const [first = '<folder>'] = rel === '' ? [] : rel.split(sep);
-      const refusal = new PackpubError('USAGE', `${place.what} ${place.path} is inside the pack folder ${pack}: every ${verb} would put it into the pack's archive`, {
-        hint: `${place.fix}, or leave it out of the pack with a line "${place.file === true && first === rel ? first : `${first}/`}" in its .packignore`,
-      });
-      return { place, refusal };
-    }
-  }
-  return undefined;
-}
+// The refusal itself lives with the operations, which a library caller's push runs too (operations/checked.ts).
+export { firstPlaceInPacks, type PlaceInPack } from '../operations/place-in-pack.js';

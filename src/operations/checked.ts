@@ -13,6 +13,8 @@ import { pullPack as pullPackUnchecked, type PullOptions } from './pull.js';
 import { pushPacks as pushPacksUnchecked, type PushOptions } from './push.js';
 import { tagPack as tagPackUnchecked } from './tag.js';
 import { validatePackFolder } from './validate-folder.js';
+import { firstPlaceInPacks, type PlaceInPack } from './place-in-pack.js';
+import { resolve } from 'node:path';
 import type { ValidateOptions } from '../pack/validate.js';
 
 /*
@@ -232,9 +234,25 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
   return openTargetUnchecked(given.credentials === undefined ? given : { ...given, credentials: checkedProvider(given.credentials) }, deps);
 }
 
+/**
+ * A push's own places inside a pack folder it pushes: an OCI layout target, the cacheDir. The walk packed them: the
+ * second push of an unchanged pack into `<pack>/layout` published the layout inside the pack (overwritten with
+ * --force, a conflict without), and `cacheDir: '<pack>/cache'` published the cache's index (other packs' folders
+ * and digests), exit 0. The CLI refused both (cli/commands/push.ts, cli/own-files.ts); a library caller now too.
+ */
+async function refuseOwnPlacesInPacks(targets: readonly PackTarget[], options: PushOptions): Promise<void> {
+  const places: PlaceInPack[] = targets
+    .filter((t) => t.store.kind === 'oci-layout')
+    .map((t) => ({ path: resolve(t.store.location), what: 'the OCI layout', fix: 'open a layout outside the pack (openTarget ociLayout)' }));
+  if (options.cacheDir !== undefined) places.push({ path: resolve(options.cacheDir), what: "packpub's cache folder (cacheDir)", fix: 'give cacheDir a folder outside the pack, and remove that folder from the pack if it is there' });
+  const found = await firstPlaceInPacks(options.packs.map((p) => resolve(p)), places, 'push');
+  if (found !== undefined) throw found.refusal;
+}
+
 export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], options: PushOptions): Promise<Awaited<ReturnType<typeof pushPacksUnchecked>>> {
   for (const t of Array.isArray(targetOrTargets) ? targetOrTargets : [targetOrTargets]) checkTarget('pushPacks', 'the target', t);
   checkOptions('pushPacks', options, PUSH, ['packs']);
+  await refuseOwnPlacesInPacks(Array.isArray(targetOrTargets) ? targetOrTargets : [targetOrTargets], options);
   const g = guard(options.onEvent, (e) => e.type);
   return withGuard('pushPacks', 'onEvent', g, () => pushPacksUnchecked(targetOrTargets, { ...options, onEvent: g.listener }));
 }
@@ -285,5 +303,14 @@ export async function discoverPacks(args: string[], options: DiscoverOptions = {
 export async function buildPack(dir: string, options: BuildOptions = {}): ReturnType<typeof buildPackUnchecked> {
   checkString('buildPack', 'the pack folder', dir);
   checkOptions('buildPack', options, BUILD);
+  // The archive written inside the pack it packs (`buildPack('.')` from the pack folder, `outDir: 'pack/out'`): the
+  // build failed with "the pack folder changed while packpub was packing", which is not what happened (the CLI says it).
+  const cwd = options.cwd ?? process.cwd();
+  const place: PlaceInPack =
+    options.outFile !== undefined
+      ? { path: resolve(cwd, options.outFile), what: 'the archive (outFile)', fix: 'give outFile a path outside the pack', file: true }
+      : { path: resolve(cwd, options.outDir ?? '.'), what: `the archive's folder (${options.outDir === undefined ? 'the working folder, without outDir' : 'outDir'})`, fix: 'give outDir (or outFile) a folder outside the pack' };
+  const found = await firstPlaceInPacks([resolve(cwd, dir)], [place], 'build');
+  if (found !== undefined) throw found.refusal;
   return buildPackUnchecked(dir, options);
 }

@@ -127,6 +127,41 @@ describe('the library refuses options a JavaScript program got wrong, before any
   });
 });
 
+describe('a library push or build whose own places lie in the pack folder it packs', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-lib-in-pack-');
+    const pack = await writePack(join(root, 'pack'), { name: 'lib-inpack', version: '1.0.0' });
+    return { root, pack, before: (await readdir(pack)).sort() };
+  });
+
+  // Was: the second push of the unchanged pack published the layout (or the cache's index) inside the pack, exit 0
+  // (overwritten with force; a conflict without); the CLI refused both.
+  it.each<[string, (pack: string, root: string) => { layout: string; cacheDir?: string }, string]>([
+    ['an OCI layout inside the pack', (pack) => ({ layout: join(pack, 'layout') }), 'the OCI layout PACK/layout is inside the pack folder PACK: every push would put it into the pack\'s archive'],
+    ['a cacheDir inside the pack', (pack, root) => ({ layout: join(root, 'layout-c'), cacheDir: join(pack, 'cache') }), "packpub's cache folder (cacheDir) PACK/cache is inside the pack folder PACK: every push would put it into the pack's archive"],
+  ])('pushPacks with %s: USAGE before anything is written, the pack folder as it was', async (_, where, message) => {
+    const { layout, cacheDir } = where(w.pack, w.root);
+    const target = await lib.openTarget({ ociLayout: layout });
+    try {
+      const r = await refusal(() => lib.pushPacks(target, { packs: [w.pack], force: true, ...(cacheDir === undefined ? {} : { cacheDir }) }));
+      expect([r.code, r.message]).toEqual(['USAGE', message.replaceAll('PACK', w.pack)]);
+    } finally {
+      await target.store.close();
+    }
+    expect((await readdir(w.pack)).sort()).toEqual(w.before);
+    expect(await readdir(layout).catch(() => [])).toEqual([]);
+  });
+
+  it('buildPack with outDir inside the pack, or from the pack folder with none: USAGE naming it (was: "the pack folder changed while packpub was packing")', async () => {
+    expect((await refusal(() => lib.buildPack(w.pack, { outDir: join(w.pack, 'out') }))).message).toBe(`the archive's folder (outDir) ${join(w.pack, 'out')} is inside the pack folder ${w.pack}: every build would put it into the pack's archive`);
+    expect((await refusal(() => lib.buildPack('.', { cwd: w.pack }))).message).toBe(`the archive's folder (the working folder, without outDir) ${w.pack} is inside the pack folder ${w.pack}: every build would put it into the pack's archive`);
+    expect((await readdir(w.pack)).sort()).toEqual(w.before);
+    const built = await lib.buildPack(w.pack, { outDir: join(w.root, 'out') });
+    expect(built.name).toBe('lib-inpack');
+    expect(await readdir(join(w.root, 'out'))).toEqual(['lib-inpack-1.0.0.tar.gz']);
+  });
+});
+
 describe('a credential provider of the program\'s own that fails', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-lib-provider-');
