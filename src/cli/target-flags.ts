@@ -626,12 +626,14 @@ const CONTRADICTIONS: ReadonlyArray<{ flags: readonly [string, string]; message?
   {
     flags: ['palette-api-key-stdin', 'password-stdin'],
     message: '--palette-api-key-stdin and --password-stdin cannot both read standard input',
-    hint: 'give the API key in SPECTROCLOUD_APIKEY, or the registry password in PACKPUB_PASSWORD',
+    // Each names every variable that may hold it: a target's palette.apiKeyEnv (or auth.passwordEnv) in packpub.yaml is
+    // read instead of SPECTROCLOUD_APIKEY, so naming that one alone sent a user with such a file to a variable not read.
+    hint: "give the API key in SPECTROCLOUD_APIKEY (or the variable a packpub.yaml target's palette.apiKeyEnv names), or the registry password in PACKPUB_PASSWORD with --username (or the variable its auth.passwordEnv names)",
   },
   {
     flags: ['palette-api-key-stdin', 'identity-token-stdin'],
     message: '--palette-api-key-stdin and --identity-token-stdin cannot both read standard input',
-    hint: 'give the API key in SPECTROCLOUD_APIKEY, or the identity token in the Docker config (packpub login)',
+    hint: "give the API key in SPECTROCLOUD_APIKEY (or the variable a packpub.yaml target's palette.apiKeyEnv names), or the identity token in the Docker config (packpub login)",
   },
   {
     flags: ['from-password-stdin', 'to-password-stdin'],
