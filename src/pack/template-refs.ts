@@ -361,7 +361,7 @@ const SPACE = /^\s$/;
  * The references in one action's body, text[bodyStart, bodyEnd), whose first `.Values` is at `at`:
  * what the regular expression
  *   /(^|[^\w$.)\]]|\b(?:if|with|range|else))\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g
- * finds in the body (test/unit/pack/deep-checks-helpers.test.ts holds it as the reference), checked
+ * finds in the body (test/unit/pack/pack.test.ts, deep-checks-helpers, holds it as the reference), checked
  * character by character at each `.Values` instead of run over a sliced copy of every action (issue 16:
  * a chart's templates hold hundreds of thousands of references). After a keyword Go's lexer needs no
  * space (`{{if.Values.x}}` is `if .Values.x`); after any other word (`$root.Values`, a function:
