@@ -59,11 +59,27 @@ export { defaultCredentialChain, type DefaultChainOptions } from './credentials/
 export { dockerConfigProvider, dockerConfigPath, readDockerConfig, updateDockerConfig } from './credentials/docker-config.js';
 export { ecrCredentialProvider } from './credentials/ecr-token.js';
 export { isEcrHost, parseEcrHost, type EcrHost } from './aws/ecr-host.js';
-export { login, logout } from './operations/login.js';
 
 // Operations
 // The operations a program calls, each checking its arguments first (a misspelt or mistyped option: a USAGE error).
-export { buildPack, copyPacks, discoverPacks, ListenerFailed, listPacks, openTarget, pullPack, pushPacks, tagPack, validatePack } from './operations/checked.js';
+export {
+  applyDelete,
+  buildPack,
+  copyPacks,
+  discoverPacks,
+  initPack,
+  inspectPack,
+  ListenerFailed,
+  listPacks,
+  login,
+  logout,
+  openTarget,
+  planDelete,
+  pullPack,
+  pushPacks,
+  tagPack,
+  validatePack,
+} from './operations/checked.js';
 export { type PushOptions } from './operations/push.js';
 export { defaultConcurrency, ensureBaseRepository } from './operations/publish.js';
 export { parseShard, type DiscoverOptions } from './operations/discover.js';
@@ -72,14 +88,12 @@ export { PackInvalidError, type BuildOptions as BuildPackOptions, type BuildResu
 // runs): it takes the place of pack/'s validatePack, which checks only what it reads, so that a pack that validates is
 // one push can build.
 export { sortVersions, type ListLimits, type ListOptions, type ListedPack, type ListedVersion } from './operations/list.js';
-export { inspectPack, type InspectResult } from './operations/inspect.js';
+export { type InspectResult } from './operations/inspect.js';
 export { type PullOptions, type PullResult } from './operations/pull.js';
 export { type TagResult } from './operations/tag.js';
 export {
-  applyDelete,
   deleteReportOf,
   deleteSucceeded,
-  planDelete,
   PALETTE_DELETE_WARNING,
   type DeleteOptions,
   type DeletePlan,
@@ -107,7 +121,7 @@ export {
 } from './operations/copy.js';
 
 // Authoring
-export { initPack, type InitChart, type InitOptions, type InitResult } from './operations/init.js';
+export { type InitChart, type InitOptions, type InitResult } from './operations/init.js';
 export { deepCheckPack, type DeepCheckInput } from './pack/deep-checks.js';
 export { missingDependencies, readChart, subchartValueKeys, type ChartError, type ChartProblem, type HelmChart } from './pack/chart.js';
 export { packChartDirectory } from './archive/chart-package.js';

@@ -12,6 +12,10 @@ import { listPacks as listPacksUnchecked, type ListOptions } from './list.js';
 import { pullPack as pullPackUnchecked, type PullOptions } from './pull.js';
 import { pushPacks as pushPacksUnchecked, type PushOptions } from './push.js';
 import { tagPack as tagPackUnchecked } from './tag.js';
+import { applyDelete as applyDeleteUnchecked, planDelete as planDeleteUnchecked, type DeleteOptions } from './delete.js';
+import { inspectPack as inspectPackUnchecked } from './inspect.js';
+import { initPack as initPackUnchecked, type InitOptions } from './init.js';
+import { login as loginUnchecked, logout as logoutUnchecked, type LoginOptions, type LogoutOptions } from './login.js';
 import { validatePackFolder } from './validate-folder.js';
 import { firstPlaceInPacks, type PlaceInPack } from './place-in-pack.js';
 import { resolve } from 'node:path';
@@ -87,6 +91,43 @@ const BUILD: OptionShape<BuildOptions> = {
   env: 'object',
   referenceFor: 'function',
   basePath: 'string',
+};
+
+const PLAN_DELETE: OptionShape<DeleteOptions> = { ignoreMissing: 'boolean' };
+
+type ApplyDeleteOptions = NonNullable<Parameters<typeof applyDeleteUnchecked>[2]>;
+const APPLY_DELETE: OptionShape<ApplyDeleteOptions> = { signal: 'signal', onResult: 'function' };
+
+const CONNECTION = {
+  plainHttp: 'boolean',
+  caFile: 'string',
+  insecure: 'boolean',
+  certFile: 'string',
+  keyFile: 'string',
+  headers: 'object',
+  resolve: 'strings',
+  allowCrossHostAuth: 'boolean',
+  retry: 'object',
+  debug: 'function',
+  userAgent: 'string',
+} as const;
+
+const LOGIN: OptionShape<LoginOptions> = { ...CONNECTION, host: 'string', username: 'string', password: 'string', registryConfig: 'string', env: 'object', helper: 'object' };
+
+const LOGOUT: OptionShape<LogoutOptions> = { host: 'string', registryConfig: 'string', env: 'object', helper: 'object' };
+
+const INIT: OptionShape<InitOptions> = {
+  dir: 'string',
+  name: 'string',
+  version: 'string',
+  displayName: 'string',
+  layer: 'string',
+  addonType: 'string',
+  namespace: 'string',
+  fromChart: 'string',
+  chartVersionFrom: 'string',
+  force: 'boolean',
+  sourceDateEpoch: 'number',
 };
 
 /** The keys of OpenTargetOptions (RegistryConnectionOptions and the client's), their values checked by openTarget. */
@@ -313,4 +354,40 @@ export async function buildPack(dir: string, options: BuildOptions = {}): Return
   const found = await firstPlaceInPacks([resolve(cwd, dir)], [place], 'build');
   if (found !== undefined) throw found.refusal;
   return buildPackUnchecked(dir, options);
+}
+
+export async function inspectPack(target: ReadableTarget, ref: PackRef): ReturnType<typeof inspectPackUnchecked> {
+  checkTarget('inspectPack', 'the target', target);
+  checkRef('inspectPack', ref);
+  return inspectPackUnchecked(target, ref);
+}
+
+export async function planDelete(target: Parameters<typeof planDeleteUnchecked>[0], refs: readonly PackRef[], options: DeleteOptions = {}): ReturnType<typeof planDeleteUnchecked> {
+  checkTarget('planDelete', 'the target', target);
+  if (!Array.isArray(refs)) throw new PackpubError('USAGE', "planDelete: the packs must be an array of { name, version } (parsePackRef('name:version') gives one)");
+  for (const ref of refs) checkRef('planDelete', ref);
+  checkOptions('planDelete', options, PLAN_DELETE);
+  return planDeleteUnchecked(target, refs, options);
+}
+
+export async function applyDelete(target: Parameters<typeof applyDeleteUnchecked>[0], plan: Parameters<typeof applyDeleteUnchecked>[1], options: ApplyDeleteOptions = {}): ReturnType<typeof applyDeleteUnchecked> {
+  checkTarget('applyDelete', 'the target', target);
+  if (typeof plan !== 'object' || plan === null || !Array.isArray((plan as { versions?: unknown }).versions)) throw new PackpubError('USAGE', 'applyDelete: the plan must be what planDelete returned');
+  checkOptions('applyDelete', options, APPLY_DELETE);
+  return applyDeleteUnchecked(target, plan, options);
+}
+
+export async function login(options: LoginOptions): ReturnType<typeof loginUnchecked> {
+  checkOptions('login', options, LOGIN, ['host', 'username', 'password']);
+  return loginUnchecked(options);
+}
+
+export async function logout(options: LogoutOptions): ReturnType<typeof logoutUnchecked> {
+  checkOptions('logout', options, LOGOUT, ['host']);
+  return logoutUnchecked(options);
+}
+
+export async function initPack(options: InitOptions): ReturnType<typeof initPackUnchecked> {
+  checkOptions('initPack', options, INIT, ['dir']);
+  return initPackUnchecked(options);
 }

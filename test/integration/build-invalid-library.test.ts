@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,11 +16,14 @@ describe('buildPack refusing a pack, as a library caller sees it', () => {
   });
 
   it('throws a PackInvalidError (a PackpubError, code PACK_INVALID) whose report holds every finding', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'packpub-build-invalid-'));
-    dirs.push(dir);
+    const root = await mkdtemp(join(tmpdir(), 'packpub-build-invalid-'));
+    dirs.push(root);
+    // The archive beside the pack, not in it: buildPack refuses an archive inside the pack it packs (review28).
+    const dir = join(root, 'pack');
+    await mkdir(dir);
     await writeFile(join(dir, 'pack.json'), JSON.stringify({ name: 'Bad_Name', displayName: 'x', version: '1.0.0', layer: 'nope' }));
     await writeFile(join(dir, 'values.yaml'), 'a: [\n');
-    const out = join(dir, 'out.tar.gz');
+    const out = join(root, 'out.tar.gz');
     const err = await buildPack(dir, { outFile: out }).then(
       () => undefined,
       (e: unknown) => e,

@@ -72,7 +72,7 @@ describe('the library refuses options a JavaScript program got wrong, before any
     expect(await refusal(() => open({ ocilayout: join(w.root, 'elsewhere') }))).toEqual({ code: 'USAGE', message: 'openTarget: unknown option "ocilayout"', hint: 'did you mean "ociLayout"?' });
   });
 
-  it('the other operations: listPacks, copyPacks, pullPack, tagPack, validatePack, discoverPacks, buildPack', async () => {
+  it('the other operations: listPacks, copyPacks, pullPack, tagPack, validatePack, discoverPacks, buildPack, inspectPack, planDelete, applyDelete, login, logout, initPack', async () => {
     const any = lib as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     const ref = { name: 'lib-opts', version: '1.0.0' };
     const cases: Array<[() => Promise<unknown>, string]> = [
@@ -87,9 +87,31 @@ describe('the library refuses options a JavaScript program got wrong, before any
       [() => any['discoverPacks']!('packs'), 'discoverPacks: the folders must be an array of strings'],
       [() => any['discoverPacks']!([w.root], { recurse: true }), 'discoverPacks: unknown option "recurse"'],
       [() => any['buildPack']!(w.pack, { outfile: 'x.tgz' }), 'buildPack: unknown option "outfile"'],
+      [() => any['inspectPack']!(w.target, 'lib-opts:1.0.0'), "inspectPack: the pack must be { name, version } (parsePackRef('name:version') gives one)"],
+      [() => any['planDelete']!(w.target, [ref], { ignoremissing: true }), 'planDelete: unknown option "ignoremissing"'],
+      [() => any['planDelete']!(w.target, ['lib-opts:1.0.0']), "planDelete: the pack must be { name, version } (parsePackRef('name:version') gives one)"],
+      [() => any['applyDelete']!(w.target, {}), 'applyDelete: the plan must be what planDelete returned'],
+      [() => any['login']!({ host: '127.0.0.1:1', user: 'alice', password: 'pw' }), 'login: unknown option "user"'],
+      [() => any['logout']!({}), 'logout: option host is required'],
+      [() => any['initPack']!({ dir: join(w.root, 'init'), name: 'x', versoin: '1.0.0' }), 'initPack: unknown option "versoin"'],
     ];
     for (const [call, message] of cases) expect((await refusal(call)).message).toBe(message);
     expect(await layoutEntries()).toEqual([]);
+    expect(await readdir(w.root).then((names) => names.includes('init'))).toBe(false);
+  });
+
+  it('applyDelete given { dryRun: true }, an option it does not have (was: deleted the version): refused, the version still there', async () => {
+    const root = join(w.root, 'delete-layout');
+    const target = await lib.openTarget({ ociLayout: root });
+    try {
+      expect((await lib.pushPacks(target, { packs: [w.pack] })).summary.published).toBe(1);
+      const plan = await lib.planDelete(target, [{ name: 'lib-opts', version: '1.0.0' }]);
+      const r = await refusal(() => (lib.applyDelete as (...args: unknown[]) => Promise<unknown>)(target, plan, { dryRun: true }));
+      expect(r).toEqual({ code: 'USAGE', message: 'applyDelete: unknown option "dryRun"', hint: 'the options it takes: signal, onResult' });
+      expect((await lib.listPacks(target)).map((p) => p.versions.map((v) => v.version))).toEqual([['1.0.0']]);
+    } finally {
+      await target.store.close();
+    }
   });
 
   it('a right call still works, and an option given as undefined is left out as the types allow', async () => {
