@@ -83,15 +83,7 @@ const VALIDATE: OptionShape<ValidateOptions> = { strict: 'boolean', deep: 'boole
 
 const DISCOVER: OptionShape<DiscoverOptions> = { recursive: 'boolean', shard: 'string', extraTags: 'strings', cwd: 'string' };
 
-const BUILD: OptionShape<BuildOptions> = {
-  outFile: 'string',
-  outDir: 'string',
-  cwd: 'string',
-  strict: 'boolean',
-  env: 'object',
-  referenceFor: 'function',
-  basePath: 'string',
-};
+const BUILD: OptionShape<BuildOptions> = { outFile: 'string', outDir: 'string', cwd: 'string', strict: 'boolean', env: 'object', referenceFor: 'function', basePath: 'string' };
 
 const PLAN_DELETE: OptionShape<DeleteOptions> = { ignoreMissing: 'boolean' };
 
@@ -116,18 +108,10 @@ const LOGIN: OptionShape<LoginOptions> = { ...CONNECTION, host: 'string', userna
 
 const LOGOUT: OptionShape<LogoutOptions> = { host: 'string', registryConfig: 'string', env: 'object', helper: 'object' };
 
+/** Its choices (layer, chartVersionFrom) and names are initPack's own checks. */
 const INIT: OptionShape<InitOptions> = {
-  dir: 'string',
-  name: 'string',
-  version: 'string',
-  displayName: 'string',
-  layer: 'string',
-  addonType: 'string',
-  namespace: 'string',
-  fromChart: 'string',
-  chartVersionFrom: 'string',
-  force: 'boolean',
-  sourceDateEpoch: 'number',
+  ...{ dir: 'string', name: 'string', version: 'string', displayName: 'string', layer: 'string', addonType: 'string' },
+  ...{ namespace: 'string', fromChart: 'string', chartVersionFrom: 'string', force: 'boolean', sourceDateEpoch: 'number' },
 };
 
 /** The keys of OpenTargetOptions (RegistryConnectionOptions and the client's), their values checked by openTarget. */
