@@ -12,7 +12,7 @@ import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYaml
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, hasUtf16Bom, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
-import { goTemplateRead } from './go-template.js';
+import { goTemplateRead, type DefineBody } from './go-template.js';
 import { eachValuesReferencePath, eachValuesReferencePathOfAscii, requiredScan, type RequiredValue } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
@@ -316,6 +316,8 @@ interface ChartSlot {
   /** The top chart's: the template names its templates define, and those they run whatever the values (checkTemplateRuns). */
   defineNames?: Set<string>;
   topRuns?: Array<{ name: string; file: string; line: number }>;
+  /** The top chart's: what each define's own top level does (goTemplateRead bodies), null for a name defined twice. */
+  defineBodies?: Map<string, (DefineBody & { file: string }) | null>;
   /** A template of the top chart was too large to be read: what it defines is not known. */
   unreadTemplate?: boolean;
 }
@@ -735,6 +737,7 @@ class ArchiveCollector {
     if (defines !== undefined && this.depth > 0) archiveDefines.set(chart, defines);
     if (defines !== undefined && this.depth === 0) {
       checkTemplateRuns(this.slots.get('') ?? { archives: [] }, chart, defines, label);
+      checkDefineCalls(this.slots.get('') ?? { archives: [] }, label);
       markUndefinedRuns(chart, defines);
     }
     return chart;
@@ -775,6 +778,11 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     for (const name of read.defines) defines.add(name);
   }
   if (slot !== undefined && sub && refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
+  if (slot !== undefined && !sub && read.defines.length > 0) {
+    // Every name defined, with actions or not: one defined twice (in two files, or twice in one) is not judged.
+    const bodies = (slot.defineBodies ??= new Map());
+    for (const name of read.defines) bodies.set(name, bodies.has(name) ? null : { ...(read.bodies?.get(name) ?? { runs: [] }), file: rel });
+  }
   if (slot !== undefined) {
     const base = rel.slice(rel.lastIndexOf('/') + 1);
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
@@ -789,6 +797,34 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: Go's template parser refuses ${rel}, line ${refused.line}: ${refused.message} (Helm: "parse error at (<chart>/${rel}:${refused.line}): ..."), and Helm parses every template before it renders any`, {
     hint: 'fix the template (`helm lint` or `helm template` shows the same error), then package the chart again',
   });
+}
+
+/**
+ * Refuses a chart whose template (not a partial, not NOTES.txt) runs at its top level, by a literal name, a define of
+ * the top chart that, at its own top level or through the defines it runs there, calls a function with the wrong
+ * number of arguments (`{{ include "web.selectorLabels" }}` in the "web.labels" helper): every render stops there.
+ * Only through defines written once in the top chart's templates (Helm parses the top chart's last, so its define of a
+ * name wins over a subchart's; two files defining one name are left alone).
+ */
+function checkDefineCalls(top: ChartSlot, label: string): void {
+  const bodies = top.defineBodies;
+  if (bodies === undefined) return;
+  for (const run of top.topRuns ?? []) {
+    const seen = new Set<string>([run.name]);
+    const queue = [run.name];
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const body = bodies.get(name);
+      if (body === undefined || body === null) continue;
+      if (body.miscall !== undefined) {
+        const { name: fn, want, got, line } = body.miscall;
+        const where = name === run.name ? `it (${body.file})` : `"${name}" (${body.file}), which it runs,`;
+        throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${run.file} runs the template "${run.name}" (line ${run.line}) on every render; ${where} calls ${fn} with ${got} argument${got === 1 ? '' : 's'} (line ${line}), and ${fn} takes ${want}, so every install stops there (Helm: "... at <${fn}>: wrong number of args for ${fn}: want ${want} got ${got}")`, {
+          hint: `${fn === 'include' || fn === 'tpl' ? `give ${fn} its context too ({{ ${fn} ${fn === 'include' ? '"<name>"' : '.Values.x'} . }}); ` : ''}a value piped in (| ${fn}) counts as the last argument; fix the define, then package the chart again`,
+        });
+      }
+      for (const next of body.runs) if (!seen.has(next) && seen.size < 200) (seen.add(next), queue.push(next));
+    }
+  }
 }
 
 /** Whether Helm outputs the template at `rel` (not a `_` partial, not a NOTES.txt): its top-level actions run on every render. */

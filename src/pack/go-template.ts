@@ -417,6 +417,14 @@ interface Block {
   /** How many variables were in scope when it opened (if/range/with), or the scope to restore (define/block). */
   mark: number;
   saved?: { vars: string[]; ranges: number };
+  /** A define's name. */
+  name?: string;
+}
+
+/** What the actions at a define's own top level do whatever the values: the first wrong call, the templates run. */
+export interface DefineBody {
+  miscall?: { name: string; want: number; got: number; line: number };
+  runs: string[];
 }
 
 /**
@@ -436,6 +444,8 @@ export interface TemplateRead {
    * the file stops there.
    */
   miscall?: { name: string; want: number; got: number; line: number };
+  /** Per define of the text: the first such call and the templates run (by literal name) at the define's own top level. */
+  bodies?: Map<string, DefineBody>;
   /** The names its define and block actions give templates (literal names without escapes). */
   defines: string[];
   /**
@@ -462,7 +472,9 @@ export function goTemplateRead(text: string | Buffer, withActions = false): Temp
   actionCount = withActions ? 0 : -1;
   closeHidden = false;
   try {
-    check(text, read.defines, runsAt, miscalls);
+    const bodies = new Map<string, DefineBody>();
+    check(text, read.defines, runsAt, miscalls, bodies);
+    if (bodies.size > 0) read.bodies = bodies;
   } catch (err) {
     if (!(err instanceof Refused)) return { defines: [], runs: [] };
     const line = lineOf(text, err.at);
@@ -583,7 +595,7 @@ function nextOpen(bytes: Buffer, from: number): number {
   return inWindow !== -1 ? inWindow + windowAt : bytes.indexOf('{{', Math.max(from, windowAt + windowText.length - 1));
 }
 
-function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>, miscalls: Array<{ name: string; want: number; got: number; at: number }> = []): void {
+function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>, miscalls: Array<{ name: string; want: number; got: number; at: number }> = [], inDefine?: Map<string, DefineBody>): void {
   const stack: Block[] = [];
   let vars = ['$'];
   let ranges = 0;
@@ -676,7 +688,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         if (word === 'define' && count > 2) throw new Refused(tokenAt(2, close), `unexpected ${shown(text, 2)} in define clause`);
         if (word === 'block') pipeline(2, close, 'block clause');
         if (words[1] !== '') defines.push(words[1] as string);
-        stack.push({ kind: word, at, close, sawElse: false, mark: 0, saved: { vars, ranges } });
+        stack.push({ kind: word, at, close, sawElse: false, mark: 0, saved: { vars, ranges }, ...(word === 'define' ? { name: words[1] as string } : {}) });
         vars = ['$'];
         ranges = 0;
         return;
@@ -685,6 +697,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         if (kindAt(1) !== STRING) throw new Refused(tokenAt(1, close), `unexpected ${count > 1 ? shown(text, 1) : '"}}"'} in template clause: the name must be a quoted string`);
         if (count > 2) pipeline(2, close, 'template clause');
         if (stack.length === 0 && words[1] !== '' && !(words[1] as string).includes('/')) runs.push({ name: words[1] as string, at });
+        else if (stack.length === 1 && inDefine !== undefined && words[1] !== '') bodyOf(stack[0] as Block)?.runs.push(words[1] as string);
         return;
       }
       case 'break':
@@ -696,8 +709,33 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       default:
         pipeline(0, close, 'command');
         if (stack.length === 0) topRuns();
-        if (stack.length === 0 && miscalls.length === 0) miscall();
+        if (stack.length === 0 && miscalls.length === 0) miscall(miscalls);
+        else if (stack.length === 1 && inDefine !== undefined) {
+          const body = bodyOf(stack[0] as Block);
+          if (body === undefined || andOr()) return;
+          for (let i = 0; i + 1 < count; i++) if (kinds[i] === IDENT && words[i] === 'include' && kinds[i + 1] === STRING && words[i + 1] !== '') body.runs.push(words[i + 1] as string);
+          if (body.miscall === undefined) {
+            const found: Array<{ name: string; want: number; got: number; at: number }> = [];
+            miscall(found);
+            const first = found[0];
+            if (first !== undefined) body.miscall = { name: first.name, want: first.want, got: first.got, line: lineOf(text, first.at) };
+          }
+        }
     }
+  }
+
+  /** The body record of the define `block` is (of a define with a name), kept in `inDefine`. */
+  function bodyOf(block: Block): DefineBody | undefined {
+    if (block.kind !== 'define' || block.name === undefined || block.name === '' || inDefine === undefined) return undefined;
+    let body = inDefine.get(block.name);
+    if (body === undefined) inDefine.set(block.name, (body = { runs: [] }));
+    return body;
+  }
+
+  /** Whether the action holds `and` / `or`, which may skip some of it. */
+  function andOr(): boolean {
+    for (let i = 0; i < count; i++) if (kinds[i] === IDENT && (words[i] === 'and' || words[i] === 'or')) return true;
+    return false;
   }
 
   /**
@@ -705,7 +743,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
    * pipeline is one; a value piped in is the last; a function named as an argument is called with none), unless
    * `and`/`or` may skip some of it.
    */
-  function miscall(): void {
+  function miscall(out: Array<{ name: string; want: number; got: number; at: number }>): void {
     let listed = false;
     for (let i = 0; i < count; i++) {
       if (kinds[i] !== IDENT) continue;
@@ -722,7 +760,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
     const wrong = (f: number, got: number): boolean => {
       const want = f === -1 ? undefined : ARITY.get(words[f] as string);
       if (want === undefined || want === got) return false;
-      miscalls.push({ name: words[f] as string, want, got, at: starts[f] as number });
+      out.push({ name: words[f] as string, want, got, at: starts[f] as number });
       return true;
     };
     const ended = (): boolean => wrong(fn[level] as number, (args[level] as number) + (piped[level] === true ? 1 : 0));

@@ -50,6 +50,15 @@ const CASES: Array<{ name: string; chart?: Record<string, string>; files?: Recor
     },
   },
   {
+    // Go checks a call's arguments only when it runs: a helper run only when a value turns it on (bitnami janusgraph's
+    // volume-permissions container, include without its context) fails only those installs.
+    name: 'a helper calling include without its context, run only under an if',
+    chart: {
+      'web/templates/_helpers.tpl': '{{- define "web.image" -}}nginx{{- end }}\n{{- define "web.init" -}}\n- image: {{ include "web.image" }}\n{{- end }}\n',
+      'web/templates/deployment.yaml': 'kind: Deployment\nspec:\n{{- if .Values.init }}\n  initContainers:\n    {{- include "web.init" . | nindent 4 }}\n{{- end }}\n',
+    },
+  },
+  {
     name: 'a chart values.yaml with NEL line ends (is_break: NEL ends a line)',
     chart: { 'web/values.yaml': `replicas: 1${NEL}image:${NEL}  tag: "1.0"${NEL}` },
   },

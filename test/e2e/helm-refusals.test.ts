@@ -70,6 +70,15 @@ const CASES = [
   ].map(([name, file, text, says]) => refused(`a template Go's parser refuses: ${name}`, file as string, text as string, `Helm cannot install this chart: Go's template parser refuses ${says as string}`)),
   // text/template checks a call's number of arguments as it runs it: at a template's top level, on every render.
   refused('a template calling include without its context', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  labels:\n    {{- include "web.labels" | nindent 4 }}\n', 'Helm cannot install this chart: templates/deployment.yaml calls include with 1 argument (line 4) on every render, and include takes 2, so every install stops there (Helm: "executing "<chart>/templates/deployment.yaml" at <include>: wrong number of args for include: want 2 got 1")'),
+  // The same in a helper a template runs on every render, through another helper.
+  {
+    name: 'a template running a helper that calls include without its context',
+    files: {
+      'web/templates/_helpers.tpl': '{{- define "web.selectorLabels" -}}\napp: web\n{{- end }}\n{{- define "web.labels" -}}\n{{ include "web.selectorLabels" }}\n{{- end }}\n{{- define "web.meta" -}}\nlabels:\n  {{- include "web.labels" . | nindent 2 }}\n{{- end }}\n',
+      'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  {{- include "web.meta" . | nindent 2 }}\n',
+    },
+    says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.meta" (line 3) on every render; "web.labels" (templates/_helpers.tpl), which it runs, calls include with 1 argument (line 5), and include takes 2, so every install stops there (Helm: "... at <include>: wrong number of args for include: want 2 got 1")',
+  },
   // A chart renamed after `helm create`: its templates still include the old name, which no template defines.
   {
     name: 'a template running a template no file defines',

@@ -126,6 +126,7 @@ describe('goTemplateRead', () => {
       '{{ if .Values.a }}{{ include "web.cond" . }}{{ end }}{{ or .Values.b (include "web.or" .) }}{{ include "a\\\\b" . }}',
     ].join('\n');
     expect(goTemplateRead(text)).toEqual({
+      bodies: new Map([['web.name', { runs: ['web.inner'] }]]),
       defines: ['web.name', 'web.block'],
       runs: [
         { name: 'web.name', line: 3 },
@@ -154,5 +155,26 @@ describe('goTemplateRead miscall', () => {
     // A large ASCII template is read as its bytes, in windows: the same call found, lines counted from the top.
     const filler = '{{ .a }}\n'.repeat(20_000);
     expect(goTemplateRead(Buffer.from(filler + text, 'latin1')).miscall).toEqual(miscall === undefined ? undefined : { ...miscall, line: miscall.line + 20_000 });
+  });
+});
+
+describe('goTemplateRead bodies', () => {
+  // What each define's own top level does whatever the values: its first wrong call, the templates it runs there.
+  it('gives per define the first wrong call and the templates run at its top level', () => {
+    const text = [
+      '{{- define "web.selectorLabels" -}}app: web{{- end }}',
+      '{{- define "web.labels" -}}',
+      '{{ include "web.selectorLabels" }}',
+      '{{ template "web.extra" . }}',
+      '{{- if .Values.a }}{{ include "web.cond" . }}{{ toYaml }}{{ end }}',
+      '{{- end }}',
+      '{{- define "web.ok" -}}{{ include "web.labels" . | nindent 2 }}{{ and .a (include "web.skip") }}{{- end }}',
+    ].join('\n');
+    expect(goTemplateRead(text).bodies).toEqual(
+      new Map([
+        ['web.labels', { miscall: { name: 'include', want: 2, got: 1, line: 3 }, runs: ['web.selectorLabels', 'web.extra'] }],
+        ['web.ok', { runs: ['web.labels'] }],
+      ]),
+    );
   });
 });
