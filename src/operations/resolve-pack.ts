@@ -29,11 +29,8 @@ export function packManifest(bytes: Uint8Array, reference: string): { manifest: 
     manifest = parseManifest(bytes);
   } catch (err) {
     if (!isPackpubError(err, 'REGISTRY')) throw err;
-    const doc = jsonObject(bytes);
-    const entries = doc?.['manifests'];
-    // An index has manifests; a document naming an index's type but holding layers is named by its own words.
-    const index = doc !== undefined && (Array.isArray(entries) || (doc['mediaType'] === MEDIA_TYPE_OCI_INDEX && !('layers' in doc)));
-    throw new PackpubError('REGISTRY', `${reference} is not a pack: ${index ? `it holds an image index (${Array.isArray(entries) ? `${entries.length} manifest${entries.length === 1 ? '' : 's'}` : 'no manifests'}, e.g. a multi-platform image), not an image manifest` : err.message}`, {
+    const index = imageIndex(bytes);
+    throw new PackpubError('REGISTRY', `${reference} is not a pack: ${index !== undefined ? `it holds an image index (${index}, e.g. a multi-platform image), not an image manifest` : err.message}`, {
       hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
       cause: err,
     });
@@ -44,6 +41,15 @@ export function packManifest(bytes: Uint8Array, reference: string): { manifest: 
     throw new PackpubError('REGISTRY', `${reference} is not a pack: its manifest has ${manifest.layers.length} layers (a pack has exactly one)`);
   }
   return { manifest, layer };
+}
+
+/** The manifests of the image index `bytes` hold (`1 manifest`, `no manifests`), or undefined when they hold none. */
+function imageIndex(bytes: Uint8Array): string | undefined {
+  const doc = jsonObject(bytes);
+  const entries = doc?.['manifests'];
+  // An index has manifests; a document naming an index's type but holding layers is named by its own words.
+  if (doc === undefined || !(Array.isArray(entries) || (doc['mediaType'] === MEDIA_TYPE_OCI_INDEX && !('layers' in doc)))) return undefined;
+  return Array.isArray(entries) ? `${entries.length} manifest${entries.length === 1 ? '' : 's'}` : 'no manifests';
 }
 
 function jsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
@@ -99,7 +105,9 @@ export function heldManifest(bytes: Uint8Array, tag: string): HeldManifest {
   try {
     manifest = parseManifest(bytes);
   } catch {
-    return { notPack: 'not an OCI image manifest' };
+    // Named as pull, inspect, tag and copy name it when refusing it (was: "not an OCI image manifest" for an index).
+    const index = imageIndex(bytes);
+    return { notPack: index === undefined ? 'not an OCI image manifest' : `an image index of ${index}` };
   }
   const other = NOT_PACK_CONFIG_TYPES.get(manifest.config.mediaType);
   const layer = packLayer(manifest);

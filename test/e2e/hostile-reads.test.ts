@@ -102,6 +102,16 @@ describe('what stands where a pack manifest belongs', () => {
     await readsRefused('2.0.0', says);
     expectClear(await runCli(['tag', 'hello:2.0.0', 'idx', '--registry', w.R]), 1, says);
     expect((await runCli(['list', 'hello', '--registry', w.R, '--json'])).stdout).not.toContain('"idx"');
+    // list and copy --all name it so too (was: "not an OCI image manifest").
+    const list = await runCli(['list', 'hello', '--registry', w.R]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr).toContain('note: hello:2.0.0 is not a pack (an image index of 1 manifest); pull, inspect, tag and copy refuse it');
+    const listed = JSON.parse((await runCli(['list', 'hello', '--registry', w.R, '--json'])).stdout) as { packs: Array<{ versions: Array<{ version: string; notPack?: string }> }> };
+    expect(listed.packs[0]?.versions.find((v) => v.version === '2.0.0')?.notPack).toBe('an image index of 1 manifest');
+    const layout = fresh('copied-all');
+    const copy = await runCli(['copy', 'hello', '--all', '--from', w.R, '--to', `oci:${layout}`]);
+    expect(copy.stderr).toContain(`skipped hello:2.0.0: ${w.R}/spectro-packs/archive/hello:2.0.0 is not a pack (an image index of 1 manifest); --all leaves it out`);
+    expect((await runCli(['list', 'hello', '--oci-layout', layout, '--json'])).stdout).not.toContain('"2.0.0"');
   });
 
   it('a manifest with an extra layer: copy refuses it as pull and inspect do (was: copied, exit 0)', async () => {
