@@ -48,6 +48,9 @@ export class RegistryReader {
       headers: { ...this.headers, ...(accept === undefined ? {} : { accept }) },
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
+      // undici closes the connection after a HEAD unless told otherwise (a server may send a body it should not):
+      // every blob HEAD of holdings() was a new connection. distribution sends none (packpub's client keeps them too).
+      ...(method === 'HEAD' ? { reset: false } : {}),
     });
     const body = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(await res.body.arrayBuffer());
     if (method === 'HEAD') await res.body.dump();
