@@ -149,6 +149,37 @@ describe('the library refuses options a JavaScript program got wrong, before any
   });
 });
 
+describe('copyPacks with an onEvent listener that throws', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-lib-copy-listener-');
+    const pack = await writePack(join(root, 'pack'), { name: 'lib-copy', version: '1.0.0' });
+    const from = await lib.openTarget({ ociLayout: join(root, 'from') });
+    stack.defer(() => from.store.close());
+    expect((await lib.pushPacks(from, { packs: [pack] })).summary.published).toBe(1);
+    return { root, from };
+  });
+
+  it('at "pack-done": the copy is made, then the promise rejects with ListenerFailed holding the report', async () => {
+    const to = await lib.openTarget({ ociLayout: join(w.root, 'to') });
+    try {
+      const onEvent = (e: lib.CopyEvent) => {
+        if (e.type === 'pack-done') throw new Error('the program\'s bug');
+      };
+      const err = await lib.copyPacks(w.from, to, { all: true, onEvent }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(lib.ListenerFailed);
+      const failed = err as lib.ListenerFailed<lib.CopyReport>;
+      expect(failed.message).toBe('copyPacks: its onEvent listener threw at the "pack-done" event: the program\'s bug');
+      expect(failed.report.results.map((r) => r.status)).toEqual(['copied']);
+      expect((await lib.listPacks(to)).map((p) => `${p.name}:${p.versions.map((v) => v.version).join(',')}`)).toEqual(['lib-copy:1.0.0']);
+    } finally {
+      await to.store.close();
+    }
+  });
+});
+
 describe('a library push or build whose own places lie in the pack folder it packs', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-lib-in-pack-');
