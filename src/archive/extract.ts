@@ -19,7 +19,7 @@ import { drainedOrClosed } from '../util/stream.js';
  *   top-level entries are renamed into `targetDir` only once the whole archive was read, every check
  *   passed and (when given) the digest matched. On any refusal the temp folder is removed, and
  *   `targetDir` too when this call created it: nothing is left half-written.
- * - Refused with UNSAFE_ARCHIVE: absolute paths, `..` segments, backslashes, NUL bytes, every symbolic
+ * - Refused with UNSAFE_ARCHIVE: absolute paths, `..` segments, backslashes, NUL bytes, names that are not UTF-8, every symbolic
  *   link (packpub never writes them: links in a pack are stored as the files they point to, so a
  *   symlink in a pulled archive is either foreign or hostile), device and fifo entries, unknown entry
  *   types, more than `maxEntries` entries, paths longer than `maxPathBytes` or deeper than `maxDepth`,
@@ -93,6 +93,12 @@ export function safeEntrySegments(name: string, limits: Pick<Limits, 'maxPathByt
   if (name.includes('\0')) throw unsafe(`archive ${what} ${shown} contains a NUL byte`);
   if (name.startsWith('/')) throw unsafe(`archive ${what} ${shown} is an absolute path`);
   if (name.includes('\\')) throw unsafe(`archive ${what} ${shown} contains a backslash`);
+  // Bytes that are not UTF-8 are read as U+FFFD (tar-stream, as the Go-view reader): written under another name than
+  // Palette's reader (Go keeps a name's bytes) writes, and two such names (`a\xff`, `a\xfe`) as one file, the later
+  // kept: exit 0 with a file of the pack gone. No pack packpub builds has such a name.
+  if (name.includes('\uFFFD')) {
+    throw unsafe(`archive ${what} ${shown.slice(0, 200)} has bytes in its name that are not UTF-8: pull cannot write it under the name Palette's reader gives it`);
+  }
   if (/^[A-Za-z]:/.test(name)) throw unsafe(`archive ${what} ${shown} starts with a drive letter`);
   if (Buffer.byteLength(name) > limits.maxPathBytes) {
     throw unsafe(`archive ${what} ${shown.slice(0, 80)}... is longer than ${limits.maxPathBytes} bytes`);

@@ -76,6 +76,22 @@ describe('a name no filesystem holds', () => {
     expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
   });
 
+  it('names whose bytes are not UTF-8 (a\\xff, a\\xfe): pull and inspect refuse them (was: exit 0, both written as one file "a\uFFFD", the later kept; Go, Palette\'s reader, writes two files under their bytes)', async () => {
+    const version = `9.2.${n++}`;
+    const tar = await craftTar([packJson(version), { name: 'hello/a~', content: 'first\n' }, { name: 'hello/a^', content: 'second\n' }]);
+    // The names' last byte made 0xff and 0xfe, each header's checksum made again.
+    for (const [from, to] of [['hello/a~', 0xff], ['hello/a^', 0xfe]] as const) {
+      const at = tar.indexOf(from);
+      expect(at % 512, 'a name field starts its header').toBe(0);
+      tar[at + from.length - 1] = to;
+      checksummed(tar, at);
+    }
+    publish(version, gzipSync(tar));
+    const says = `archive entry "hello/a\uFFFD" has bytes in its name that are not UTF-8: pull cannot write it under the name Palette's reader gives it`;
+    await pullRefused(version, says, 'do not use this archive; ask its publisher to rebuild it with packpub build');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+
   it('names of 255 bytes are pulled', async () => {
     const version = `9.2.${n++}`;
     const name = `hello/${'c'.repeat(250)}.yaml`;
