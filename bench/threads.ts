@@ -15,6 +15,11 @@ export interface CpuSplit {
   mainS: number;
   /** Seconds of CPU of all its other threads. */
   otherThreadsS: number;
+  /**
+   * The same, each thread on its own, largest first (Node names them all "node"): where a push runs its validation
+   * workers (one per core) they are the busiest. Absent in the raw numbers of runs before 2026-12-07.
+   */
+  otherEachS?: number[];
   /** Seconds of CPU the registry process used during the run. */
   registryS: number;
 }
@@ -128,13 +133,17 @@ export async function watchCpu(): Promise<CpuWatch> {
       await loop;
       let main = 0;
       let other = 0;
+      const each: number[] = [];
       for (const [tid, ticks] of threads) {
         if (tid === nodePid) main += ticks;
-        else other += ticks;
+        else {
+          other += ticks;
+          if (ticks > 0) each.push(ticks / TICKS);
+        }
       }
       let registry = 0;
       for (const [pid, ticks] of registryLast) registry += ticks - (registryStart.get(pid) ?? 0);
-      return { mainS: main / TICKS, otherThreadsS: other / TICKS, registryS: registry / TICKS };
+      return { mainS: main / TICKS, otherThreadsS: other / TICKS, otherEachS: each.sort((a, b) => b - a), registryS: registry / TICKS };
     },
   };
 }
