@@ -74,9 +74,12 @@ export {
   login,
   logout,
   openTarget,
+  paletteDoctor,
   planDelete,
   pullPack,
   pushPacks,
+  registerPaletteRegistry,
+  syncPaletteRegistry,
   tagPack,
   validatePack,
 } from './operations/checked.js';
@@ -140,9 +143,7 @@ export {
   paletteRegistrySpec,
   paletteSyncOptionsFromPush,
   planPaletteSync,
-  registerPaletteRegistry,
   resolvePaletteRegistry,
-  syncPaletteRegistry,
   type PackValuesKind,
   type PalettePackRef,
   type PalettePackVisibility,
@@ -156,4 +157,4 @@ export {
   type RegisterResult,
   type ResolvedPaletteRegistry,
 } from './operations/palette.js';
-export { paletteDoctor, paletteSettings, type DoctorFinding, type DoctorOptions, type DoctorReport, type PaletteSettings } from './operations/palette-doctor.js';
+export { paletteSettings, type DoctorFinding, type DoctorOptions, type DoctorReport, type PaletteSettings } from './operations/palette-doctor.js';

@@ -15,6 +15,15 @@ import { tagPack as tagPackUnchecked } from './tag.js';
 import { applyDelete as applyDeleteUnchecked, planDelete as planDeleteUnchecked, type DeleteOptions } from './delete.js';
 import { inspectPack as inspectPackUnchecked } from './inspect.js';
 import { initPack as initPackUnchecked, type InitOptions } from './init.js';
+import {
+  registerPaletteRegistry as registerPaletteRegistryUnchecked,
+  syncPaletteRegistry as syncPaletteRegistryUnchecked,
+  type PaletteSyncOptions,
+  type PaletteTargetRef,
+  type RegisterOptions,
+} from './palette.js';
+import { paletteDoctor as paletteDoctorUnchecked, type DoctorOptions } from './palette-doctor.js';
+import type { PaletteClient } from '../palette/client.js';
 import { login as loginUnchecked, logout as logoutUnchecked, type LoginOptions, type LogoutOptions } from './login.js';
 import { validatePackFolder } from './validate-folder.js';
 import { firstPlaceInPacks, type PlaceInPack } from './place-in-pack.js';
@@ -113,6 +122,15 @@ const INIT: OptionShape<InitOptions> = {
   ...{ dir: 'string', name: 'string', version: 'string', displayName: 'string', layer: 'string', addonType: 'string' },
   ...{ namespace: 'string', fromChart: 'string', chartVersionFrom: 'string', force: 'boolean', sourceDateEpoch: 'number' },
 };
+
+const SYNC: OptionShape<PaletteSyncOptions> = {
+  ...{ packs: 'any', force: 'boolean', registry: 'any', timeoutMs: 'number', pollIntervalMs: 'number', clock: 'object', signal: 'signal' },
+  ...{ onEvent: 'function', afterPublish: 'boolean', unreadable: 'object', publishedValues: 'function', newVersions: 'object', replacedVersions: 'object' },
+};
+
+const REGISTER: OptionShape<RegisterOptions> = { name: 'string', credentials: 'object', ca: 'string', insecureSkipVerify: 'boolean' };
+
+const DOCTOR: OptionShape<DoctorOptions> = { target: 'object', store: 'object', client: 'object', registry: 'string', credentials: 'object' };
 
 /** The keys of OpenTargetOptions (RegistryConnectionOptions and the client's), their values checked by openTarget. */
 const OPEN: OptionShape<OpenTargetOptions> = {
@@ -374,4 +392,29 @@ export async function logout(options: LogoutOptions): ReturnType<typeof logoutUn
 export async function initPack(options: InitOptions): ReturnType<typeof initPackUnchecked> {
   checkOptions('initPack', options, INIT, ['dir']);
   return initPackUnchecked(options);
+}
+
+function checkPaletteTarget(operation: string, target: unknown): void {
+  const t = target as Partial<PaletteTargetRef> | null | undefined;
+  if (typeof t !== 'object' || t === null || typeof t.host !== 'string' || typeof t.basePath !== 'string') {
+    throw new PackpubError('USAGE', `${operation}: the registry must be { host, basePath } (as the target's)`);
+  }
+}
+
+export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): ReturnType<typeof syncPaletteRegistryUnchecked> {
+  checkPaletteTarget('syncPaletteRegistry', target);
+  checkOptions('syncPaletteRegistry', options, SYNC, ['packs']);
+  const g = guard(options.onEvent, (e) => e.type);
+  return withGuard('syncPaletteRegistry', 'onEvent', g, () => syncPaletteRegistryUnchecked(client, target, { ...options, onEvent: g.listener }));
+}
+
+export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): ReturnType<typeof registerPaletteRegistryUnchecked> {
+  checkPaletteTarget('registerPaletteRegistry', target);
+  checkOptions('registerPaletteRegistry', options, REGISTER, ['credentials']);
+  return registerPaletteRegistryUnchecked(client, target, options);
+}
+
+export async function paletteDoctor(options: DoctorOptions): ReturnType<typeof paletteDoctorUnchecked> {
+  checkOptions('paletteDoctor', options, DOCTOR, ['target']);
+  return paletteDoctorUnchecked(options);
 }

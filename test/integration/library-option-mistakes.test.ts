@@ -149,6 +149,24 @@ describe('the library refuses options a JavaScript program got wrong, before any
   });
 });
 
+describe('the Palette operations refuse a misspelt option before asking Palette anything', () => {
+  // An endpoint where nothing answers: a request made would fail with NETWORK, not USAGE.
+  const client = () => new lib.PaletteClient({ apiKey: 'k', endpoint: 'http://127.0.0.1:1' });
+  const registry = { host: 'harbor.example.com', basePath: 'spectro' };
+  const any = lib as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+
+  it.each<[string, () => Promise<unknown>, string, string | undefined]>([
+    // Was: ignored, no forced sync (a replaced version never re-read by Palette).
+    ['syncPaletteRegistry', () => any['syncPaletteRegistry']!(client(), registry, { packs: [], forse: true }), 'syncPaletteRegistry: unknown option "forse"', 'did you mean "force"?'],
+    ['syncPaletteRegistry', () => any['syncPaletteRegistry']!(client(), 'harbor.example.com/spectro', { packs: [] }), 'syncPaletteRegistry: the registry must be { host, basePath } (as the target\'s)', undefined],
+    // Was: ignored, the registry registered with certificate checks on.
+    ['registerPaletteRegistry', () => any['registerPaletteRegistry']!(client(), registry, { credentials: { kind: 'none' }, insecureskipverify: true }), 'registerPaletteRegistry: unknown option "insecureskipverify"', 'did you mean "insecureSkipVerify"?'],
+    ['paletteDoctor', () => any['paletteDoctor']!({ target: registry, registy: 'x' }), 'paletteDoctor: unknown option "registy"', 'did you mean "registry"?'],
+  ])('%s: USAGE', async (_, call, message, hint) => {
+    expect(await refusal(call)).toEqual({ code: 'USAGE', message, hint });
+  });
+});
+
 describe('copyPacks with an onEvent listener that throws', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-lib-copy-listener-');
