@@ -788,9 +788,9 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   }
   if (!sub && read.miscall !== undefined && rendered(rel)) {
-    const { name, want, got, line } = read.miscall;
-    throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${rel} calls ${name} with ${got} argument${got === 1 ? '' : 's'} (line ${line}) on every render, and ${name} takes ${want}, so every install stops there (Helm: "executing \"<chart>/${rel}\" at <${name}>: wrong number of args for ${name}: want ${want} got ${got}")`, {
-      hint: `${name === 'include' || name === 'tpl' ? `give ${name} its context too ({{ ${name} ${name === 'include' ? '"<name>"' : '.Values.x'} . }}); ` : ''}a value piped in (| ${name}) counts as the last argument; fix the template, then package the chart again`,
+    const call = read.miscall;
+    throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${rel} ${wrongCall(call, ' on every render')}, so every install stops there (Helm: "${call.want === -1 ? `execution error at (<chart>/${rel}:${call.line}): ...` : `executing \"<chart>/${rel}\" at <${call.name}>: wrong number of args for ${call.name}: want ${call.want} got ${call.got}`}")`, {
+      hint: callHint(call.name, 'template'),
     });
   }
   if (refused === undefined || sub) return { ...(ascii && typeof text === 'string' ? { made: text } : {}), ...(read.actions === undefined ? {} : { actions: read.actions }) };
@@ -816,15 +816,29 @@ function checkDefineCalls(top: ChartSlot, label: string): void {
       const body = bodies.get(name);
       if (body === undefined || body === null) continue;
       if (body.miscall !== undefined) {
-        const { name: fn, want, got, line } = body.miscall;
+        const call = body.miscall;
         const where = name === run.name ? `it (${body.file})` : `"${name}" (${body.file}), which it runs,`;
-        throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${run.file} runs the template "${run.name}" (line ${run.line}) on every render; ${where} calls ${fn} with ${got} argument${got === 1 ? '' : 's'} (line ${line}), and ${fn} takes ${want}, so every install stops there (Helm: "... at <${fn}>: wrong number of args for ${fn}: want ${want} got ${got}")`, {
-          hint: `${fn === 'include' || fn === 'tpl' ? `give ${fn} its context too ({{ ${fn} ${fn === 'include' ? '"<name>"' : '.Values.x'} . }}); ` : ''}a value piped in (| ${fn}) counts as the last argument; fix the define, then package the chart again`,
+        const helm = call.want === -1 ? 'execution error at (...): ...' : `... at <${call.name}>: wrong number of args for ${call.name}: want ${call.want} got ${call.got}`;
+        throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${run.file} runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(call, '')}, so every install stops there (Helm: "${helm}")`, {
+          hint: callHint(call.name, 'define'),
         });
       }
       for (const next of body.runs) if (!seen.has(next) && seen.size < 200) (seen.add(next), queue.push(next));
     }
   }
+}
+
+/** A call that stops every render, in words: a wrong number of arguments, or Helm's `fail` (want -1). */
+function wrongCall(call: { name: string; want: number; got: number; line: number }, when: string): string {
+  if (call.want === -1) return `calls fail (line ${call.line})${when}, which stops the render whatever it is given`;
+  return `calls ${call.name} with ${call.got} argument${call.got === 1 ? '' : 's'} (line ${call.line})${when}, and ${call.name} takes ${call.want}`;
+}
+
+/** How to fix such a call in a template or a define. */
+function callHint(name: string, where: 'template' | 'define'): string {
+  if (name === 'fail') return `Helm cannot install a chart that fails on every render (a chart retired on purpose does so): use a chart version that installs, or put the fail under the if it is meant for; then package the chart again`;
+  const context = name === 'include' || name === 'tpl' ? `give ${name} its context too ({{ ${name} ${name === 'include' ? '"<name>"' : '.Values.x'} . }}); ` : '';
+  return `${context}a value piped in (| ${name}) counts as the last argument; fix the ${where}, then package the chart again`;
 }
 
 /** Whether Helm outputs the template at `rel` (not a `_` partial, not a NOTES.txt): its top-level actions run on every render. */

@@ -48,12 +48,14 @@ const FUNCTIONS = new Set(
  * Functions of a fixed number of arguments, the same in every Go, sprig v3 and Helm 3/4 function map (Go's builtins,
  * Helm's include/tpl/required/toYaml/lookup, sprig's string functions): a call with another number stops the render
  * (text/template exec evalCall: "wrong number of args for include: want 2 got 1"). Variadic functions are not listed.
+ * Helm's `fail` (-1) stops it whatever it is given ("execution error at (...): <its message>").
  */
 const ARITY = new Map<string, number>([
   ...(['len', 'not', 'toYaml', 'toJson', 'fromYaml', 'fromJson', 'toToml', 'b64enc', 'b64dec', 'sha256sum', 'upper', 'lower', 'trim', 'title'] as const).map((f) => [f, 1] as const),
   ...(['include', 'tpl', 'required', 'nindent', 'indent', 'trunc', 'trimSuffix', 'trimPrefix', 'contains', 'hasPrefix', 'hasSuffix', 'ne', 'lt', 'le', 'gt', 'ge'] as const).map((f) => [f, 2] as const),
   ['replace', 3],
   ['lookup', 4],
+  ['fail', -1],
 ]);
 
 const KEYWORDS = new Set(['block', 'break', 'continue', 'define', 'else', 'end', 'if', 'range', 'template', 'with']);
@@ -759,7 +761,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
     let commandStart = true;
     const wrong = (f: number, got: number): boolean => {
       const want = f === -1 ? undefined : ARITY.get(words[f] as string);
-      if (want === undefined || want === got) return false;
+      if (want === undefined || (want === got && want !== -1)) return false;
       out.push({ name: words[f] as string, want, got, at: starts[f] as number });
       return true;
     };

@@ -70,6 +70,8 @@ const CASES = [
   ].map(([name, file, text, says]) => refused(`a template Go's parser refuses: ${name}`, file as string, text as string, `Helm cannot install this chart: Go's template parser refuses ${says as string}`)),
   // text/template checks a call's number of arguments as it runs it: at a template's top level, on every render.
   refused('a template calling include without its context', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  labels:\n    {{- include "web.labels" | nindent 4 }}\n', 'Helm cannot install this chart: templates/deployment.yaml calls include with 1 argument (line 4) on every render, and include takes 2, so every install stops there (Helm: "executing "<chart>/templates/deployment.yaml" at <include>: wrong number of args for include: want 2 got 1")'),
+  // A chart retired on purpose: its template fails on every render.
+  refused('a template calling fail at its top level', 'templates/retired.yaml', '{{ fail "web moved to example.com/charts" }}\n', 'Helm cannot install this chart: templates/retired.yaml calls fail (line 1) on every render, which stops the render whatever it is given, so every install stops there (Helm: "execution error at (<chart>/templates/retired.yaml:1): ...")'),
   // The same in a helper a template runs on every render, through another helper.
   {
     name: 'a template running a helper that calls include without its context',

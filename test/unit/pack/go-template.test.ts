@@ -144,6 +144,9 @@ describe('goTemplateRead miscall', () => {
     ['{{ required .Values.a }}', { name: 'required', want: 2, got: 1, line: 1 }],
     ['{{ print toYaml }}', { name: 'toYaml', want: 1, got: 0, line: 1 }],
     ['{{ .a | trunc 63 | trimSuffix }}', { name: 'trimSuffix', want: 2, got: 1, line: 1 }],
+    // Helm's fail stops the render whatever it is given (want -1); its arguments are evaluated first, so also as one.
+    ['kind: x\n{{ default (fail "retired: use example.com/charts") .Values.a }}', { name: 'fail', want: -1, got: 1, line: 2 }],
+    ['{{ if .Values.old }}{{ fail "old" }}{{ end }}{{ or .Values.a (fail "a") }}', undefined],
     // Right: a value piped in is the last argument; a parenthesized pipeline is one; chains are one operand.
     ['{{ include "x" . | nindent 4 }}{{ .Values.a | toYaml | nindent 4 }}{{ .Values.a | required "m" }}', undefined],
     ['{{ include "a" (dict "a" 1) }}{{ include "a" $.Values.x }}{{ tpl (index .Values "a").b . }}{{ $x := include "a" . }}', undefined],
