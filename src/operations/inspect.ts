@@ -156,7 +156,13 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
     // or a read that fails, is the cause to tell; bytes that are the digest's make it a verdict on the archive.
     await drainBlob(target, resolved);
     if (err instanceof PackpubError) throw archiveVerdict(err);
-    throw archiveVerdict(new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, { cause: err }));
+    // The fix docs/errors.md gives, on the terminal too (was: no hint at all).
+    throw archiveVerdict(
+      new PackpubError('REGISTRY', `could not read the archive of ${resolved.reference}: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'its bytes are the ones its digest names, but no readable .tar.gz: the published archive itself is broken; publish the version again from its pack folder (push --force)',
+      }),
+    );
   }
   return read;
 }

@@ -63,7 +63,9 @@ describe('a tar the parser cannot read', () => {
     const version = `9.1.${n++}`;
     publish(version, gzipSync(await tar(version)));
     await pullRefused(version, `the archive is not a valid tar archive: ${says}`, 'check that the blob is a .tar.gz pack archive, whole');
-    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), `could not read the archive of ${w.R.replace('/evil', '')}/${REPO}:${version}: ${says}`);
+    const inspect = await runCli(['inspect', `hello:${version}`, '--registry', w.R]);
+    expectClear(inspect, `could not read the archive of ${w.R.replace('/evil', '')}/${REPO}:${version}: ${says}`);
+    expect(inspect.stderr).toContain('hint: its bytes are the ones its digest names, but no readable .tar.gz: the published archive itself is broken; publish the version again from its pack folder (push --force)');
   });
 });
 
