@@ -67,12 +67,12 @@ export default defineConfig({
     experimental: { fsModuleCache: true },
     pool: 'forks',
     // Test files share their worker process instead of each starting a fresh one that imports vitest, src/
-    // and its dependencies again (a quarter of the suite's CPU). test/per-file-setup.ts runs before every
-    // file and puts back or refuses what a file could leave to the next (registered secrets, the retry
+    // and its dependencies again (a quarter of the suite's CPU). The runner test/per-file-setup.ts, before and
+    // after every file, puts back or refuses what a file could leave to the next (registered secrets, the retry
     // clock, environment, archive cache, spies, working directory, signal listeners); test/isolation.test.ts
     // proves that one file does not see another's secrets.
     isolate: false,
-    setupFiles: ['./test/per-file-setup.ts'],
+    runner: './test/per-file-setup.ts',
     // The workers run with the V8 settings bin/packpub.js gives the CLI (bin/v8-flags.cjs, only those the
     // running V8 has): undici's WebAssembly HTTP parser kept on the baseline compiler, and on Node 20 a function
     // optimised only after 8 times V8's default budget of bytecode. A worker runs a little of much different

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { afterAll, expect, vi } from 'vitest';
+import { vi } from 'vitest';
 import { forgetSecrets } from '../../src/util/redact.js';
 import { systemClock, useRetryClock } from '../../src/registry/retry.js';
 import { TEST_CACHE_DIR } from './cli.js';
@@ -7,9 +7,7 @@ import { meterFile } from './cpu-meter.js';
 import { newFileForCertificates } from './tls.js';
 
 /*
- * What test/per-file-setup.ts does before and after every test file, in a module evaluated once per worker:
- * vitest evaluates a setup file again before each file, and each static import of it was a request to vitest's
- * main process and back (per-file-setup.ts says why it imports this module only once).
+ * What test/per-file-setup.ts (vitest's runner) does before and after every test file.
  */
 
 function resetShared(): void {
@@ -21,15 +19,19 @@ function resetShared(): void {
 
 const table = process.env['PACKPUB_TEST_CPU'];
 
-/** Called as a test file starts (from its setup file): puts back what the file before it could leave behind. */
-export function startFile(): void {
+/**
+ * Called as a test file starts, before it is imported: puts back what the file before it could leave behind. The
+ * answer is called once the file has run: it puts back what the file changed, and returns an error for what the file
+ * must restore itself (its working directory, signal listeners).
+ */
+export function startFile(): (file: string) => Error | undefined {
   const metered = table === undefined || table === '' ? undefined : meterFile(table);
   resetShared();
   const env = { ...process.env };
   const cwd = process.cwd();
   const signalListeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
 
-  afterAll(() => {
+  return (file) => {
     vi.restoreAllMocks();
     vi.useRealTimers();
     for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
@@ -37,8 +39,12 @@ export function startFile(): void {
     resetShared();
     const left = process.cwd();
     if (left !== cwd) process.chdir(cwd);
-    expect(left, 'the test file changed the working directory and did not restore it').toBe(cwd);
-    expect({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }, 'the test file left signal listeners behind').toEqual(signalListeners);
-    metered?.(expect.getState().testPath ?? 'unknown');
-  });
+    const listeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
+    metered?.(file);
+    if (left !== cwd) return new Error(`the test file changed the working directory (to ${left}) and did not restore it`);
+    if (listeners.SIGINT !== signalListeners.SIGINT || listeners.SIGTERM !== signalListeners.SIGTERM) {
+      return new Error(`the test file left signal listeners behind: ${JSON.stringify(listeners)}, ${JSON.stringify(signalListeners)} when it started`);
+    }
+    return undefined;
+  };
 }
