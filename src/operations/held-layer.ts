@@ -3,7 +3,7 @@ import { isPackpubError } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { EMPTY_CONFIG, type Descriptor, type FetchedManifest } from '../oci/manifest.js';
 import { ANNOTATION_TITLE, MEDIA_TYPE_LAYER_TAR, MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types.js';
-import { ArchiveDataError, ByteReader, gunzipChunks, type NextChunk } from '../pack/chart-archive.js';
+import type { NextChunk } from '../pack/chart-archive.js';
 import type { ArtifactStore } from '../targets/artifact-store.js';
 
 /*
@@ -116,6 +116,8 @@ export async function judgeHeldLayer(store: Pick<ArtifactStore, 'fetchBlob'>, re
     if (isPackpubError(err, 'NOT_FOUND')) return { same: false, why: `, which the store does not serve (${err.message})` };
     throw err;
   }
+  // The gzip reader is loaded here, on the first version that needs it: an unchanged re-run never does (bundle.test).
+  const { ArchiveDataError, ByteReader, gunzipChunks } = await import('../pack/chart-archive.js');
   const mine = ours.open();
   let inflated = 0;
   const theirs = gunzipChunks(new ByteReader(chunksOf(source)), (bytes) => {
