@@ -25,7 +25,8 @@ import { drainedOrClosed } from '../util/stream.js';
  *   types, more than `maxEntries` entries, paths longer than `maxPathBytes` or deeper than `maxDepth`,
  *   a tar stream larger than `maxBytes` once decompressed, a compression ratio above `maxRatio`.
  * - Hard links (GNU tar writes them for hard-linked files) are accepted only when they name a regular
- *   file extracted earlier from the same archive; the content is copied, no link is created.
+ *   file extracted earlier from the same archive; the content is copied, no link is created (the copies count
+ *   for the size limit and the ratio guard: hardLinkRefusal).
  * - Because no link is ever created, no write can go through one: every path stays inside the temp
  *   folder. Files are created exclusively (O_EXCL) with mode 0644, or 0755 when the archive gave any
  *   execute bit; folders 0755. setuid/setgid/sticky bits and owners from the archive are ignored.
@@ -187,6 +188,8 @@ async function moveInto(staging: string, target: string, names: readonly string[
 interface Progress {
   entries: number;
   bytes: number;
+  /** The layer's bytes read so far (the ratio guard of hard links: hardLinkRefusal). */
+  compressed: () => number;
 }
 
 /**
@@ -201,6 +204,17 @@ export function inflatedRefusal(compressed: number, decompressed: number, limits
     return unsafe(`the archive expands more than ${limits.maxRatio} times its compressed size (decompression-bomb guard)`);
   }
   return undefined;
+}
+
+/**
+ * The decompression-bomb ratio guard for a hard link, which pull writes as a copy of the file it names: `written` bytes
+ * (files and copies so far, this one's included) from the `compressed` bytes of layer read. A link costs a header, not
+ * its file's bytes: a 6 KB layer of a 4 MiB file and 200 links to it wrote 804 MiB, exit 0, where the ratio guard
+ * refuses an archive that expands more than `maxRatio` times. Pull and inspect apply it alike.
+ */
+export function hardLinkRefusal(shown: string, compressed: number, written: number, maxRatio: number): PackpubError | undefined {
+  if (maxRatio <= 0 || written <= RATIO_FLOOR_BYTES || written / Math.max(1, compressed) <= maxRatio) return undefined;
+  return unsafe(`hard link ${shown} would bring the extracted size over ${maxRatio} times the archive's compressed size (decompression-bomb guard: a hard link is written as a copy of its file)`);
 }
 
 async function extractInto(
@@ -250,7 +264,7 @@ async function extractInto(
   extract.on('error', (err: unknown) => {
     if (failure === undefined) parseError ??= err;
   });
-  const progress: Progress = { entries: 0, bytes: 0 };
+  const progress: Progress = { entries: 0, bytes: 0, compressed: () => compressed };
   const names: string[] = [];
   try {
     const tree = new StagingTree(staging, limits.maxEntries);
@@ -755,6 +769,11 @@ export function hardLinkTarget(h: Header, kinds: EntryKinds, limits: Pick<Limits
   return linkSegments;
 }
 
+/** Whether a hard link at `segments` to `linkSegments` is written (as a copy): not a link to itself. */
+function linkedCopy(linkSegments: readonly string[], segments: readonly string[]): boolean {
+  return linkSegments.join('/') !== segments.join('/');
+}
+
 async function extractEntry(entry: AsyncIterable<unknown> & { header: Header; resume(): unknown }, tree: StagingTree, limits: Limits, progress: Progress): Promise<void> {
   const h = entry.header;
   progress.entries++;
@@ -795,8 +814,10 @@ async function extractEntry(entry: AsyncIterable<unknown> & { header: Header; re
       if (progress.bytes + st.size > limits.maxBytes) {
         throw unsafe(`hard link ${shown} would bring the extracted size over ${limits.maxBytes} bytes (decompression-bomb guard)`, SIZE_HINT);
       }
+      const bomb = linkedCopy(linkSegments, segments) ? hardLinkRefusal(shown, progress.compressed(), progress.bytes + st.size, limits.maxRatio) : undefined;
+      if (bomb !== undefined) throw bomb;
       // A link to itself changes nothing (and preparing the file would delete it).
-      if (linkSegments.join('/') !== segments.join('/')) {
+      if (linkedCopy(linkSegments, segments)) {
         const dest = await tree.prepareFile(segments, shown);
         await copyFile(src, dest, fsConstants.COPYFILE_EXCL);
         await chmod(dest, (st.mode & 0o111) !== 0 ? 0o755 : 0o644);

@@ -1,4 +1,4 @@
-import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, feedLayer, hardLinkTarget, inflatedRefusal, refuseGlobalRecords, tarReader, GoTarView } from '../archive/extract.js';
+import { EXTRACT_DEFAULTS, EntryKinds, entrySegments, feedLayer, hardLinkRefusal, hardLinkTarget, inflatedRefusal, refuseGlobalRecords, tarReader, GoTarView } from '../archive/extract.js';
 import { PackpubError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { stringAnnotation, type Descriptor, type ImageManifest } from '../oci/manifest.js';
@@ -101,6 +101,8 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
     for (const entry of bytes.keys()) if (!needed.has(entry)) bytes.delete(entry);
   };
   let count = 0;
+  /** The bytes pull would write: files, and hard links as copies. */
+  let written = 0;
   try {
     for await (const entry of extract) {
       const h = entry.header;
@@ -129,6 +131,10 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
       } else if (h.type === 'link') {
         const linked = hardLinkTarget(h, kinds, EXTRACT_DEFAULTS).join('/');
         if (linked !== key) {
+          // Pull writes a copy of the file: its ratio guard (hardLinkRefusal) counts it, so does inspect.
+          written += files.get(linked)?.size ?? 0;
+          const bomb = hardLinkRefusal(shown, compressed, written, EXTRACT_DEFAULTS.maxRatio);
+          if (bomb !== undefined) throw bomb;
           kinds.addFile(segments, shown);
           files.set(key, files.get(linked) as FileSource);
           if (candidate(segments)) candidates.add(key);
@@ -138,6 +144,7 @@ async function readArchive(target: ReadableTarget, resolved: ResolvedPack, keep:
       } else {
         kinds.addFile(segments, shown);
         const size = h.size ?? 0;
+        written += size;
         files.set(key, { entry: number, size });
         if (candidate(segments)) candidates.add(key);
         if ((candidate(segments) || number === keep) && size <= MAX_PACK_JSON_BYTES) bytes.set(number, await readEntry(entry));

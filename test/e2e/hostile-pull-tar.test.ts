@@ -120,6 +120,19 @@ function withSize(tar: Buffer, block: number, size: number): Buffer {
   return checksummed(out, block * 512);
 }
 
+describe('hard links, which pull writes as copies of their file', () => {
+  it('a 4 MiB file of zeros and 5 links to it (a layer of a few KB): pull and inspect refuse it by the ratio guard once past 16 MiB (the third link) (was: 24 MiB written, exit 0; 200 links of a 6 KB layer wrote 804 MiB)', async () => {
+    const version = `9.5.${n++}`;
+    const links = [1, 2, 3, 4, 5].map((i): CraftEntry => ({ name: `hello/copy-${i}`, type: 'link', linkname: 'hello/big' }));
+    const gz = gzipSync(await craftTar([packJson(version), { name: 'hello/big', content: Buffer.alloc(4 << 20) }, ...links]), { level: 9 });
+    expect(gz.length).toBeLessThan(32 * 1024);
+    publish(version, gz);
+    const says = `hard link "hello/copy-3" would bring the extracted size over 500 times the archive's compressed size (decompression-bomb guard: a hard link is written as a copy of its file)`;
+    await pullRefused(version, says, 'do not use this archive; ask its publisher to rebuild it with packpub build');
+    expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
+  });
+});
+
 describe('a folder header that says it holds data', () => {
   it('size 1 on the pack folder: pulled as Go (Palette) reads it, no data for a folder (was: the extraction waited for ever: the CLI stopped with "an operation never completed", a bug, exit 1; a library pullPack never settled)', async () => {
     const version = `9.3.${n++}`;
