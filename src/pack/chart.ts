@@ -123,6 +123,12 @@ export interface HelmChart {
    */
   templateRefusals?: SubchartTemplateRefusal[];
   /**
+   * A subchart's templates (not partials, not NOTES.txt; not of a library chart) that fail every render whatever the
+   * values, as the top chart's are refused (checkStaticTemplate, a wrong call: checkTemplateSyntax): `why` in words.
+   * Once the subchart is enabled, every install stops there (values-schema.ts subchartTemplateFindings).
+   */
+  renderFailures?: Array<{ file: string; why: string }>;
+  /**
    * A subchart's templates (not partials, not NOTES.txt; not of a library chart, whose other templates Helm never
    * renders) that run, on every render, a template by a literal name no template of the whole chart defines (at
    * most five): once the subchart is enabled, every install stops there (values-schema.ts subchartTemplateFindings).
@@ -307,6 +313,8 @@ interface ChartSlot {
   crdRefusals?: Array<CrdRefusal & { file: string }>;
   /** This subchart's templates Go's template parser refuses (HelmChart.templateRefusals). */
   templateRefusals?: SubchartTemplateRefusal[];
+  /** This subchart's templates that fail every render (HelmChart.renderFailures). */
+  renderFailures?: Array<{ file: string; why: string }>;
   /** Subchart archives found in this chart's charts/ folder, already read. */
   archives: HelmChart[];
   /** Its values.yaml (the last one) is UTF-16 that Helm 4 refuses (helm4RefusesUtf16). */
@@ -778,6 +786,7 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     for (const name of read.defines) defines.add(name);
   }
   if (slot !== undefined && sub && refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
+  if (slot !== undefined && sub && read.miscall !== undefined && rendered(rel)) (slot.renderFailures ??= []).push({ file: rel, why: `${wrongCall(read.miscall, ' on every render')}` });
   if (slot !== undefined && !sub && read.defines.length > 0) {
     // Every name defined, with actions or not: one defined twice (in two files, or twice in one) is not judged.
     const bodies = (slot.defineBodies ??= new Map());
@@ -935,6 +944,13 @@ function checkStaticTemplate(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Bu
   });
 }
 
+/** Notes a subchart's template without actions that is no Kubernetes object (checkStaticTemplate), should the subchart be enabled. */
+function noteStaticSubchartTemplate(rel: string, bytes: Buffer, slot: ChartSlot): void {
+  if (!rendered(rel) || bytes.indexOf('{{') !== -1) return;
+  const refusal = crdRefusal(bytes, rel);
+  if (refusal !== undefined) (slot.renderFailures ??= []).push({ file: rel, why: `holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: ${refusal.why}` });
+}
+
 /** Notes a subchart's crds/ file that Helm's install cannot apply, should the subchart be enabled. */
 function noteSubchartCrd(use: Extract<EntryUse, { kind: 'subchart-crd' }>, bytes: Buffer): void {
   const yaml = helmYamlRefusal(bytes, 'crd');
@@ -982,6 +998,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
         case 'template': {
           const bytes = await data.bytes();
           const checked = use.rel !== undefined ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : use.sub !== undefined ? checkTemplateSyntax(use.label, use.sub, bytes, use.slot, true) : undefined;
+          if (use.sub !== undefined) noteStaticSubchartTemplate(use.sub, bytes, use.slot);
           if (!use.refs) return;
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
           if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
@@ -1036,7 +1053,10 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
       else if (use.kind === 'template') {
         const text = await readText(entry, MAX_TEMPLATE_BYTES, use.label, chart.nested, false);
         if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, text, use.slot);
-        else if (use.sub !== undefined) checkTemplateSyntax(use.label, use.sub, text, use.slot, true);
+        else if (use.sub !== undefined) {
+          checkTemplateSyntax(use.label, use.sub, text, use.slot, true);
+          noteStaticSubchartTemplate(use.sub, Buffer.from(text), use.slot);
+        }
         if (use.refs) addTemplateRefs(use.slot, text, use.label);
       } else if (use.kind === 'yaml') {
         const bytes = await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, chart.nested);
@@ -1405,6 +1425,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     ...(slot.schema === undefined ? {} : { valuesSchemaText: slot.schema }),
     ...(slot.crdRefusals === undefined ? {} : { crdRefusals: slot.crdRefusals }),
     ...templateRefusalsOf(slot, metadata),
+    ...(slot.renderFailures === undefined || metadata['type'] === 'library' ? {} : { renderFailures: slot.renderFailures.slice(0, 5) }),
     ...(required.length === 0 ? {} : { requiredValues: required }),
     dependencies: parseDependencies(dependencies),
     subcharts,

@@ -1212,7 +1212,7 @@ export interface SubchartCrdRefusal {
 }
 
 const crdRefused = (chart: HelmChart): boolean => chart.crdRefusals !== undefined;
-const templateRefused = (chart: HelmChart): boolean => chart.templateRefusals !== undefined || chart.undefinedRuns !== undefined;
+const templateRefused = (chart: HelmChart): boolean => chart.templateRefusals !== undefined || chart.undefinedRuns !== undefined || chart.renderFailures !== undefined;
 
 /** Whether `chart` or a subchart below it is what `holds` picks. */
 function holding(chart: HelmChart, holds: (c: HelmChart) => boolean): boolean {
@@ -1346,6 +1346,14 @@ export function subchartTemplateFindings(charts: readonly ReadChart[], valuesTex
           message: `Helm cannot install this chart with the values as published: its subchart ${sub} is enabled (no condition or tag in the chart's values with the pack's charts.${chart.name} over them leaves it out), and Go's template parser refuses the subchart's ${r.file}, line ${r.line}: ${r.message} (Helm: "parse error at (${at.split('/').join('/charts/')}/${r.file}:${r.line}): ..."); Helm parses the templates of every enabled subchart before it renders any. Fix the template in the subchart (\`helm lint\` shows the same error), then package the chart again; or, if the pack does not need subchart ${sub}, turn it off in values.yaml (its condition)`,
         });
       }
+      for (const r of subchart.renderFailures ?? []) {
+        findings.push({
+          severity: 'error',
+          rule: 'chart-refused-by-helm',
+          file: rel,
+          message: `Helm cannot install this chart with the values as published: its subchart ${sub} is enabled (no condition or tag in the chart's values with the pack's charts.${chart.name} over them leaves it out), and the subchart's ${r.file} ${r.why}, so every install stops there. Fix the template in the subchart, then package the chart again; or, if the pack does not need subchart ${sub}, turn it off in values.yaml (its condition)`,
+        });
+      }
       for (const r of subchart.undefinedRuns ?? []) {
         findings.push({
           severity: 'error',
@@ -1364,6 +1372,14 @@ export function subchartTemplateFindings(charts: readonly ReadChart[], valuesTex
           rule: 'chart-subchart-template-unparsable',
           file: rel,
           message: `Helm cannot install this chart once its subchart ${at.join('/')} is enabled: Go's template parser refuses the subchart's ${r.file}, line ${r.line}: ${r.message}, and Helm parses the templates of every enabled subchart before it renders any. The values as published leave the subchart out (or a Palette macro decides), so Helm never parses them, but a user can turn it on (${turnOn(chart, at, sub)}) in Palette's values editor; fix the template in the subchart (\`helm lint\` with the subchart enabled shows the error), then package the chart again`,
+        });
+      }
+      for (const r of sub.renderFailures ?? []) {
+        findings.push({
+          severity: 'warning',
+          rule: 'chart-subchart-template-fails',
+          file: rel,
+          message: `Helm cannot install this chart once its subchart ${at.join('/')} is enabled: the subchart's ${r.file} ${r.why}. The values as published leave the subchart out (or a Palette macro decides), so Helm never renders it, but a user can turn it on (${turnOn(chart, at, sub)}) in Palette's values editor; fix the template in the subchart, then package the chart again`,
         });
       }
       for (const r of sub.undefinedRuns ?? []) {

@@ -152,3 +152,42 @@ describe('a subchart template running a template no file defines', () => {
     expect([...(await layoutHoldings(layout)).tags.keys()]).toEqual(['spectro-packs/archive/web:1.0.0']);
   });
 });
+
+/*
+ * A subchart template that fails every render whatever the values (a README.md left in templates/, a call with the
+ * wrong number of arguments at its top level), as the top chart's are refused: an enabled subchart's refuses the
+ * pack, a disabled one's is a warning (a library chart renders none).
+ */
+const FAILS_CASES: Array<{ name: string; chart: Record<string, string>; says?: string; warns?: string }> = [
+  { name: 'an enabled subchart with a README.md among its templates: refused', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/templates/README.md': '# Redis\n\nprose\n' }, says: `the subchart's templates/README.md holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object` },
+  { name: 'a disabled subchart calling include without its context: a warning', chart: { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', 'web/charts/redis/templates/cm.yaml': 'kind: ConfigMap\nmetadata:\n  labels: {{ include "redis.labels" | nindent 4 }}\n', 'web/charts/redis/templates/_h.tpl': '{{- define "redis.labels" -}}a: b{{- end }}\n' }, warns: `the subchart's templates/cm.yaml calls include with 1 argument (line 3) on every render, and include takes 2.` },
+  { name: 'a library subchart', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/Chart.yaml': `${REDIS_CHART}type: library\n`, 'web/charts/redis/templates/README.md': '# Redis\n' } },
+];
+
+describe('a subchart template that fails every render', () => {
+  const w = setup(async (stack) => {
+    const root = await stack.tempDir('packpub-e2e-subfails-');
+    await writeValidPackPerCase(root, FAILS_CASES, async (dir, c) => {
+      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/charts/redis/Chart.yaml': REDIS_CHART, ...c.chart }));
+    });
+    return { root };
+  });
+
+  it.each(FAILS_CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says, warns }) => {
+    const dir = join(w.root, `case-${i}`);
+    const layout = join(w.root, `layout-${i}`);
+    const { validate, push } = await validateThenPush(dir, layout);
+    if (says !== undefined) {
+      expectRun(validate, {
+        code: 1,
+        stdout: [`  error   charts/web-1.0.0.tgz: Helm cannot install this chart with the values as published: its subchart redis is enabled (no condition or tag in the chart's values with the pack's charts.web over them leaves it out), and ${says}, so every install stops there.`, '0 passed, 1 failed (1 error, 0 warnings)'],
+      });
+      await expectPushRefusedInvalid(push, layout);
+      return;
+    }
+    const warning = `  warning charts/web-1.0.0.tgz: Helm cannot install this chart once its subchart redis is enabled: ${warns ?? ''}`;
+    expectRun(validate, { code: 0, stdout: warns === undefined ? ['1 passed, 0 failed (0 errors, 0 warnings)'] : [warning, 'turn it on (charts.web.redis.enabled)', '1 passed, 0 failed (0 errors, 1 warning)'] });
+    expect(push.code).toBe(0);
+    expect([...(await layoutHoldings(layout)).tags.keys()]).toEqual(['spectro-packs/archive/web:1.0.0']);
+  });
+});
