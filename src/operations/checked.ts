@@ -245,9 +245,12 @@ function credentialFault(c: unknown): string | undefined {
  */
 function checkedProvider(p: CredentialProvider): CredentialProvider {
   const name = typeof p.name === 'string' ? p.name : 'credentials';
-  const wrapped = Object.create(p) as CredentialProvider;
-  Object.defineProperty(wrapped, 'resolve', {
-    value: async (host: string): Promise<Credential | undefined> => {
+  // A plain object calling the provider's own methods on it: a wrapper inheriting from it (Object.create) ran them
+  // with `this` the wrapper, which a class keeping #private fields refuses ("Cannot write private member"), so its
+  // invalidate, called when a credential with expiresAt runs out, failed every request.
+  const checked: CredentialProvider = {
+    name,
+    resolve: async (host: string): Promise<Credential | undefined> => {
       let answer: unknown;
       try {
         answer = await p.resolve(host);
@@ -260,8 +263,9 @@ function checkedProvider(p: CredentialProvider): CredentialProvider {
       if (fault !== undefined) throw new PackpubError('CREDENTIALS', `the credential provider ${name} answered ${host} with ${fault}`);
       return answer as Credential;
     },
-  });
-  return wrapped;
+  };
+  if (typeof p.invalidate === 'function') checked.invalidate = (host: string) => p.invalidate?.(host);
+  return checked;
 }
 
 export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = {}): Promise<PackTarget> {

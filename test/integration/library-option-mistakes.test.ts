@@ -270,6 +270,38 @@ describe('a credential provider of the program\'s own that fails', () => {
     }
   });
 
+  // review29 (s34): the provider was wrapped by inheriting from it, so its invalidate ran with `this` the wrapper, which a
+  // class keeping #private fields refuses: a credential with expiresAt running out failed every request with "Cannot
+  // write private member" (a bare TypeError, nothing published).
+  it('a provider class with #private fields whose credential runs out: invalidated on the class itself, the pack published', async () => {
+    class Vault {
+      #leases = 0;
+      #invalidated = 0;
+      readonly name = 'vault';
+      async resolve(): Promise<lib.Credential> {
+        this.#leases++;
+        return { username: 'alice', password: 'right-pw', expiresAt: new Date(Date.now() + 1000) };
+      }
+      invalidate(): void {
+        this.#invalidated++;
+      }
+      counts(): { leases: number; invalidated: number } {
+        return { leases: this.#leases, invalidated: this.#invalidated };
+      }
+    }
+    const vault = new Vault();
+    const target = await lib.openTarget({ registry: `${w.registry.host}/prov-class`, plainHttp: true, credentials: vault });
+    try {
+      const report = await lib.pushPacks(target, { packs: [w.pack] });
+      expect(report.results.map((r) => [r.status, r.error?.message])).toEqual([['published', undefined]]);
+      expect((await lib.listPacks(target)).map((p) => `${p.name}:${p.versions.map((v) => v.version).join(',')}`)).toEqual(['lib-provider:1.0.0']);
+    } finally {
+      await target.store.close();
+    }
+    expect(vault.counts().invalidated).toBeGreaterThan(0);
+    expect(vault.counts().leases).toBeGreaterThan(1);
+  });
+
   it('a provider with no resolve, or a login that is no credential: openTarget refuses it (USAGE)', async () => {
     expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, credentials: { name: 'vault' } }))).message).toBe(
       'openTarget: option credentials must be a credential provider (an object with resolve(host)), as chainProviders or staticProvider make',
