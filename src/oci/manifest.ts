@@ -235,7 +235,35 @@ export function parseManifest(bytes: Uint8Array): ImageManifest {
     if (other !== undefined) throw new PackpubError('REGISTRY', `manifest names its ${other.what} by a ${other.algorithm} digest: packpub reads sha256 digests only`);
     throw new PackpubError('REGISTRY', 'manifest is not an OCI image manifest (schemaVersion 2 with config and layers)');
   }
+  refuseFoldedKeys(m, MANIFEST_FIELDS, 'manifest');
+  for (const d of [m['config'], ...(m['layers'] as unknown[])]) refuseFoldedKeys(d as Record<string, unknown>, DESCRIPTOR_FIELDS, 'descriptor');
   return doc as ImageManifest;
+}
+
+/** The fields of an image manifest and of a descriptor (image-spec; Docker's schema 2 has the same names). */
+const MANIFEST_FIELDS = ['schemaVersion', 'mediaType', 'artifactType', 'config', 'layers', 'subject', 'annotations'];
+const DESCRIPTOR_FIELDS = ['mediaType', 'digest', 'size', 'urls', 'annotations', 'data', 'artifactType', 'platform'];
+
+/** A key as Go's encoding/json matches it to a field: case folded (Unicode simple folding: ſ is s, the Kelvin sign K is k). */
+function goFolded(key: string): string {
+  return key.replace(/\u017f/g, 's').toLowerCase();
+}
+
+/**
+ * Go's encoding/json (the reader of registries, skopeo and Palette) takes a key spelled otherwise than a field
+ * (`LAYERS`, `layerſ`, `Digest`) as that field, the later key winning; JSON.parse reads only the exact name. A
+ * manifest `{"layers":[A],"LAYERS":[B]}` was pulled and inspected as A while Palette reads B: refused.
+ */
+function refuseFoldedKeys(obj: Record<string, unknown>, fields: readonly string[], what: string): void {
+  for (const key of Object.keys(obj)) {
+    if (fields.includes(key)) continue;
+    const field = fields.find((f) => f.toLowerCase() === goFolded(key));
+    if (field !== undefined) {
+      throw new PackpubError('REGISTRY', `${what} has a key ${JSON.stringify(key.slice(0, 100))}, which Go's JSON reader (Palette's, the registry's) reads as "${field}": packpub would read another ${what} than Palette`, {
+        hint: 'no tool writes a manifest so (a hand-made or hostile one): do not use this tag; ask its publisher to push the version again',
+      });
+    }
+  }
 }
 
 /**

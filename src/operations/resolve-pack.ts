@@ -31,7 +31,7 @@ export function packManifest(bytes: Uint8Array, reference: string): { manifest: 
     if (!isPackpubError(err, 'REGISTRY')) throw err;
     const index = imageIndex(bytes);
     throw new PackpubError('REGISTRY', `${reference} is not a pack: ${index !== undefined ? `it holds an image index (${index}, e.g. a multi-platform image), not an image manifest` : err.message}`, {
-      hint: 'check the name and --registry: this tag holds another kind of artifact, not a pack',
+      hint: index === undefined && err.hint !== undefined ? err.hint : 'check the name and --registry: this tag holds another kind of artifact, not a pack',
       cause: err,
     });
   }

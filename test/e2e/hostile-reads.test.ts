@@ -120,6 +120,19 @@ describe('what stands where a pack manifest belongs', () => {
     w.hostile.putManifest(REPO, '3.0.0', Buffer.from(JSON.stringify(doc)), MANIFEST_TYPE);
     await readsRefused('3.0.0', `${w.R}/spectro-packs/archive/hello:3.0.0 is not a pack: its manifest has 2 layers (a pack has exactly one)`);
   });
+
+  it.each<[string, (other: Record<string, unknown>) => Record<string, unknown>, string, string]>([
+    ['"LAYERS" after "layers"', (other) => ({ ...w.doc, LAYERS: [other] }), 'manifest', '"LAYERS", which Go\'s JSON reader (Palette\'s, the registry\'s) reads as "layers"'],
+    ['"layer\u017f" (a long s) after "layers"', (other) => ({ ...w.doc, ['layer\u017f']: [other] }), 'manifest', '"layer\u017f", which Go\'s JSON reader (Palette\'s, the registry\'s) reads as "layers"'],
+    ['a layer\'s "Digest" after its "digest"', (other) => ({ ...w.doc, layers: [{ ...w.doc.layers[0], Digest: other['digest'] }] }), 'descriptor', '"Digest", which Go\'s JSON reader (Palette\'s, the registry\'s) reads as "digest"'],
+  ])('a manifest key Go reads as a field it also has (%s): pull, inspect and copy refuse it (was: the exact key read, exit 0; Go, as skopeo and Palette read it, takes the later key: another layer)', async (_what, make, what, says) => {
+    const tag = `fold-${n++}`;
+    const other = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: w.hostile.putBlob(REPO, gzipSync(Buffer.alloc(1024))), size: 0 };
+    w.hostile.putManifest(REPO, tag, Buffer.from(JSON.stringify(make(other))), MANIFEST_TYPE);
+    await readsRefused(tag, `${w.R}/spectro-packs/archive/hello:${tag} is not a pack: ${what} has a key ${says}: packpub would read another ${what} than Palette`);
+    const pull = await runCli(['pull', `hello:${tag}`, '--registry', w.R, '-o', fresh('folded')]);
+    expect(pull.stderr).toContain('hint: no tool writes a manifest so (a hand-made or hostile one): do not use this tag; ask its publisher to push the version again');
+  });
 });
 
 describe('lists with names no registry may hold, and lists from elsewhere', () => {
