@@ -245,7 +245,7 @@ const MANIFEST_FIELDS = ['schemaVersion', 'mediaType', 'artifactType', 'config',
 const DESCRIPTOR_FIELDS = ['mediaType', 'digest', 'size', 'urls', 'annotations', 'data', 'artifactType', 'platform'];
 
 /** A key as Go's encoding/json matches it to a field: case folded (Unicode simple folding: ſ is s, the Kelvin sign K is k). */
-function goFolded(key: string): string {
+export function goFolded(key: string): string {
   return key.replace(/\u017f/g, 's').toLowerCase();
 }
 

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { PackpubError } from '../errors.js';
 import { isValidTag, type PackRef } from '../oci/reference.js';
+import { goFolded } from '../oci/manifest.js';
 import type { ReadableTarget } from '../targets/open.js';
 import type { ResolvedPack } from './resolve-pack.js';
 
@@ -101,7 +102,29 @@ export async function judgePackJson(
       }),
     );
   }
+  // Go's encoding/json reads `Version` or `verſion` as the version, the later key winning, where JSON.parse reads only
+  // `version` (validate warns of such keys: Palette's importer is not public). Where that reading names another pack,
+  // pull and inspect refuse it: {"version":"1.0.0","Version":"2.0.0"} under 1.0.0 was pulled, exit 0.
+  if (!otherVersion) {
+    const goName = goRead(doc, 'name');
+    const goVersion = goRead(doc, 'version');
+    const goSame = () => typeof goVersion === 'string' && semver.valid(goVersion, { loose: true }) !== null && semver.eq(goVersion, ref.version, { loose: true });
+    if ((goName !== name || goVersion !== version) && (goName !== ref.name || (isVersionTag && !goSame()))) {
+      const goShown = `${typeof goName === 'string' ? `name ${quote(goName)}` : 'no name'}, ${typeof goVersion === 'string' ? `version ${quote(goVersion)}` : 'no version'}`;
+      throw archiveVerdict(
+        new PackpubError('REGISTRY', `${reference} holds another pack to Go's JSON reader: the pack.json of its archive has keys that differ from "name" or "version" only in case, read by Go's encoding/json (the later key winning) as ${goShown}`, {
+          hint: 'nothing was written; Palette may read that pack.json so: tell its publisher (packpub validate warns of such keys)',
+        }),
+      );
+    }
+  }
   return doc;
+}
+
+/** The value Go's encoding/json reads into the field `field` of a struct: the last key that folds onto it. */
+function goRead(doc: Record<string, unknown>, field: string): unknown {
+  const keys = Object.keys(doc).filter((key) => goFolded(key) === field);
+  return keys.length === 0 ? undefined : doc[keys[keys.length - 1] as string];
 }
 
 /** judgePackJson's `sameManifestAs` for a pack resolved on `target`: whether `version`'s tag holds the same manifest. */

@@ -137,6 +137,17 @@ describe('an archive that is not the pack named: pull and inspect refuse it alik
     await bothRefuse(`hello@${digest}`, `hello@${digest} holds another pack: the pack.json of its archive has name "evil", version "6.6.6"`);
   });
 
+  it('a pack.json whose "Version" or "NAME" (a key Go\'s JSON reader takes for the field, the later winning) names another pack: refused (was: pulled, exit 0); the same value twice is pulled', async () => {
+    const version = await published((t) => [{ name: 'hello/pack.json', content: `{"name":"hello","version":"${t}","Version":"6.6.6"}` }]);
+    await bothRefuse(`hello:${version}`, `hello:${version} holds another pack to Go's JSON reader: the pack.json of its archive has keys that differ from "name" or "version" only in case, read by Go's encoding/json (the later key winning) as name "hello", version "6.6.6"`);
+    const name = await published((t) => [{ name: 'hello/pack.json', content: `{"name":"hello","version":"${t}","na\u017fme":"x","NAME":"evil"}` }]);
+    await bothRefuse(`hello:${name}`, `hello:${name} holds another pack to Go's JSON reader: the pack.json of its archive has keys that differ from "name" or "version" only in case, read by Go's encoding/json (the later key winning) as name "evil", version "${name}"`);
+    const twice = await published((t) => [{ name: 'hello/pack.json', content: `{"name":"hello","version":"${t}","VERSION":"${t}"}` }]);
+    const { inspected, pulled } = await bothViews(twice);
+    expect(pulled).toEqual({ name: 'hello', version: twice, VERSION: twice });
+    expect(inspected).toEqual(pulled);
+  });
+
   it('a pack.json of another version under a version tag; a parent tag or a digest holds whichever version (was: pulled, exit 0)', async () => {
     const tag = await published(() => [{ name: 'hello/pack.json', content: GOOD('1.0.0') }], '2.5.0');
     await bothRefuse(`hello:${tag}`, `hello:2.5.0 holds another pack: the pack.json of its archive has name "hello", version "1.0.0"`);
