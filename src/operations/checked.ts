@@ -330,7 +330,8 @@ export async function tagPack(target: PackTarget, ref: PackRef, given: string[],
   checkRef('tagPack', ref);
   if (!Array.isArray(given) || !given.every((t) => typeof t === 'string')) throw new PackpubError('USAGE', 'tagPack: the tags must be an array of strings');
   checkOptions('tagPack', options, TAG);
-  const g = guard(options.onTag, (outcome) => String(outcome));
+  // The event named by what was done to which tag (`tagged stable`): String(outcome) said "[object Object]".
+  const g = guard(options.onTag, (outcome) => `${outcome.status} ${outcome.tag}`);
   return withGuard('tagPack', 'onTag', g, () => tagPackUnchecked(target, ref, given, { ...options, onTag: g.listener }));
 }
 

@@ -196,6 +196,25 @@ describe('copyPacks with an onEvent listener that throws', () => {
       await to.store.close();
     }
   });
+
+  // review29 (s34): tagPack named the event by String(outcome), a TagOutcome object: 'threw at the "[object Object]" event'.
+  it('tagPack with an onTag listener that throws: the tag is written, then ListenerFailed names what was done to which tag', async () => {
+    const ref = { name: 'lib-copy', version: '1.0.0' };
+    const onTag = () => {
+      throw new Error('the program\'s bug');
+    };
+    const err = await lib.tagPack(w.from, ref, ['stable'], { onTag }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(lib.ListenerFailed);
+    const failed = err as lib.ListenerFailed<lib.TagResult>;
+    expect(failed.code).toBe('USAGE');
+    expect(failed.message).toBe('tagPack: its onTag listener threw at the "tagged stable" event: the program\'s bug');
+    expect(failed.report.tags).toEqual([{ tag: 'stable', status: 'tagged' }]);
+    // The layout holds the tag: tagging again finds it there.
+    expect((await lib.tagPack(w.from, ref, ['stable'])).tags).toEqual([{ tag: 'stable', status: 'already' }]);
+  });
 });
 
 describe('a library push or build whose own places lie in the pack folder it packs', () => {
