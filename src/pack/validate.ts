@@ -5,6 +5,7 @@ import { join, posix } from 'node:path';
 import coerceSemver from 'semver/functions/coerce.js';
 import { PackpubError, errorMessage } from '../errors.js';
 import { isImageReference, validateRepositoryPath, validateTag } from '../oci/reference.js';
+import { goFolded } from '../oci/manifest.js';
 import { mayHoldNonFinite, nonFinitePath } from './chart-metadata.js';
 import { ChartError, HELM_MAX_FILE_BYTES, ignoredAliases, isChartArchiveName, linkEntriesText, missingDependencies, readChart, type ChartDependency, type HelmChart } from './chart.js';
 import { deepCheckPack, type ParsedYamlFile, type ReadChart } from './deep-checks.js';
@@ -160,7 +161,7 @@ function caseTwinFindings(json: Json, positions: Map<string, SourcePosition>): F
     if (!isObject(value)) return;
     const first = new Map<string, string>();
     for (const key of Object.keys(value)) {
-      const folded = key.toLowerCase();
+      const folded = goFolded(key);
       const earlier = first.get(folded);
       if (earlier === undefined) {
         first.set(folded, key);

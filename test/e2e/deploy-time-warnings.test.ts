@@ -258,6 +258,8 @@ describeCases(
  */
 const CASE_TWINS = [
   { name: 'NAME beside name', edit: (t: string) => t.replace('"name": "web",', '"name": "web",\n  "NAME": "other",'), says: '"NAME" and "name" differ only in case' },
+  // Go's folding takes the long s for s (and the Kelvin sign for k, which toLowerCase also does): Go reads verſion as version.
+  { name: 'verſion beside version', edit: (t: string) => t.replace('"version": "1.0.0",', '"version": "1.0.0",\n  "verſion": "6.6.6",'), says: '"verſion" and "version" differ only in case' },
   { name: 'Type beside type in a constraint', edit: (t: string) => t.replace('"type": "optional"', '"type": "optional", "Type": "required"'), says: '"Type" and "type" differ only in case' },
   // annotations are a map: Go keeps both keys.
   { name: 'annotation keys differing in case', edit: (t: string) => t.replace('"annotations": {', '"annotations": {\n    "Source": "x",') },
