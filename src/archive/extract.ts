@@ -84,6 +84,15 @@ function unsafe(message: string, hint = 'do not use this archive; ask its publis
   return new PackpubError('UNSAFE_ARCHIVE', message, { hint });
 }
 
+/**
+ * Bytes in a name that are not UTF-8 are read by tar-stream as U+FFFD: written under another name than Palette's
+ * reader (Go keeps a name's bytes) writes, and two such names (`a\xff`, `a\xfe`) as one file, the later kept. A name
+ * holding a real U+FFFD (valid UTF-8, which push publishes) is read alike by both and pulled.
+ */
+function notUtf8(what: string, shown: string): PackpubError {
+  return unsafe(`archive ${what} ${shown.slice(0, 200)} has bytes in its name that are not UTF-8: pull cannot write it under the name Palette's reader gives it`);
+}
+
 function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
@@ -94,12 +103,9 @@ export function safeEntrySegments(name: string, limits: Pick<Limits, 'maxPathByt
   if (name.includes('\0')) throw unsafe(`archive ${what} ${shown} contains a NUL byte`);
   if (name.startsWith('/')) throw unsafe(`archive ${what} ${shown} is an absolute path`);
   if (name.includes('\\')) throw unsafe(`archive ${what} ${shown} contains a backslash`);
-  // Bytes that are not UTF-8 are read as U+FFFD (tar-stream, as the Go-view reader): written under another name than
-  // Palette's reader (Go keeps a name's bytes) writes, and two such names (`a\xff`, `a\xfe`) as one file, the later
-  // kept: exit 0 with a file of the pack gone. No pack packpub builds has such a name.
-  if (name.includes('\uFFFD')) {
-    throw unsafe(`archive ${what} ${shown.slice(0, 200)} has bytes in its name that are not UTF-8: pull cannot write it under the name Palette's reader gives it`);
-  }
+  // A link target whose bytes are not UTF-8 is read as U+FFFD (tar-stream): it could name another file than Go's
+  // (Palette's) reader links. No pack packpub builds has a link. An entry's own name is judged by GoTarView.check.
+  if (what !== 'entry' && name.includes('\uFFFD')) throw notUtf8(what, shown);
   if (/^[A-Za-z]:/.test(name)) throw unsafe(`archive ${what} ${shown} starts with a drive letter`);
   if (Buffer.byteLength(name) > limits.maxPathBytes) {
     throw unsafe(`archive ${what} ${shown.slice(0, 80)}... is longer than ${limits.maxPathBytes} bytes`);
@@ -459,6 +465,10 @@ export class GoTarView {
     const at = names.findIndex((name, i) => this.names[i] !== name);
     const index = at === -1 && names.length !== this.names.length ? Math.min(names.length, this.names.length) : at;
     if (index !== -1) {
+      const ours = names[index];
+      const theirs = this.names[index];
+      // Go's name is the bytes tar-stream read as U+FFFD (chart-archive.ts keeps them, one character per byte).
+      if (ours?.includes('\uFFFD') === true && theirs !== undefined && Buffer.from(theirs, 'latin1').toString('utf8') === ours) throw notUtf8('entry', JSON.stringify(ours));
       const what = (name: string | undefined) => (name === undefined ? 'no entry' : JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}...` : name));
       throw unsafe(`tar readers read the archive differently: its entry ${index + 1} is ${what(names[index])} to pull and ${what(this.names[index])} to Go's archive/tar (Palette's reader)`);
     }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants as zlibConstants, crc32, createInflateRaw, gunzipSync, inflateRawSync, type InflateRaw } from 'node:zlib';
@@ -532,7 +533,17 @@ function isZeroBlock(block: Buffer): boolean {
 /** Go's parser.parseString: up to the first NUL. */
 function cString(bytes: Buffer): string {
   const nul = bytes.indexOf(0);
-  return bytes.toString('utf8', 0, nul === -1 ? bytes.length : nul);
+  return goText(nul === -1 ? bytes : bytes.subarray(0, nul));
+}
+
+/**
+ * Text of a tar field as Go keeps it: its bytes. Bytes that are not UTF-8 are read one character per byte (latin1),
+ * not as U+FFFD as tar-stream reads them (and as a real U+FFFD is written): two names differing only there stay two,
+ * and pull's second reader (archive/extract.ts GoTarView) sees a name it reads otherwise than tar-stream.
+ */
+function goText(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.includes('\uFFFD') && !isUtf8(bytes) ? bytes.toString('latin1') : text;
 }
 
 /** Go's parser.parseNumeric: base-256 when the high bit is set, else octal trimmed of spaces and NULs. NaN when Go refuses it. */
@@ -598,7 +609,7 @@ function parsePax(data: Buffer): Map<string, string> | undefined {
     const eq = record.indexOf(0x3d);
     if (eq === -1) return undefined;
     const key = record.toString('utf8', 0, eq);
-    const value = record.toString('utf8', eq + 1);
+    const value = goText(record.subarray(eq + 1));
     if (key === '') return undefined;
     const pathLike = key === 'path' || key === 'linkpath' || key === 'uname' || key === 'gname';
     if (pathLike ? value.includes('\0') : key.includes('\0')) return undefined;

@@ -94,6 +94,16 @@ describe('a name no filesystem holds', () => {
     expectClear(await runCli(['inspect', `hello:${version}`, '--registry', w.R]), says);
   });
 
+  it('a name holding U+FFFD itself (valid UTF-8, which push publishes) is pulled (was: refused as bytes that are not UTF-8)', async () => {
+    const version = `9.2.${n++}`;
+    publish(version, gzipSync(await craftTar([packJson(version), { name: 'hello/a\uFFFD.yaml', content: 'x: 1\n' }])));
+    const out = join(w.root, `pulled-${version}`);
+    const run = await runCli(['pull', `hello:${version}`, '--registry', w.R, '-o', out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(['a\uFFFD.yaml', 'pack.json']);
+    expect(await readFile(join(out, 'a\uFFFD.yaml'), 'utf8')).toBe('x: 1\n');
+  });
+
   it('names of 255 bytes are pulled', async () => {
     const version = `9.2.${n++}`;
     const name = `hello/${'c'.repeat(250)}.yaml`;
