@@ -187,25 +187,41 @@ export class ListenerFailed<R> extends PackpubError {
   }
 }
 
-/** A listener whose throws are kept (the first) instead of reaching the operation. */
-function guard<A extends unknown[]>(listener: ((...args: A) => void) | undefined, eventOf: (...args: A) => string): { listener: ((...args: A) => void) | undefined; failure: () => { event: string; err: unknown } | undefined } {
+/**
+ * A listener whose throws are kept (the first) instead of reaching the operation. An async listener's rejection too:
+ * left alone, it was an unhandled rejection, which ends a Node program; the operation waits for such pending
+ * promises before it settles (settled()), so the rejection is told as a throw is.
+ */
+function guard<A extends unknown[]>(
+  listener: ((...args: A) => void) | undefined,
+  eventOf: (...args: A) => string,
+): { listener: ((...args: A) => void) | undefined; failure: () => { event: string; err: unknown } | undefined; settled: () => Promise<unknown> } {
   let failure: { event: string; err: unknown } | undefined;
-  if (listener === undefined) return { listener, failure: () => undefined };
+  const pending: Array<Promise<unknown>> = [];
+  if (listener === undefined) return { listener, failure: () => undefined, settled: async () => undefined };
   return {
     listener: (...args: A) => {
       try {
-        listener(...args);
+        const result: unknown = listener(...args);
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+          pending.push(
+            Promise.resolve(result).catch((err: unknown) => {
+              failure ??= { event: eventOf(...args), err };
+            }),
+          );
+        }
       } catch (err) {
         failure ??= { event: eventOf(...args), err };
       }
     },
     failure: () => failure,
+    settled: () => Promise.all(pending),
   };
 }
 
-/** Runs `op` with the guarded listener, then rejects with ListenerFailed when the listener threw. */
+/** Runs `op` with the guarded listener, then rejects with ListenerFailed when the listener threw (or its promise rejected). */
 async function withGuard<R, A extends unknown[]>(operation: string, name: string, g: ReturnType<typeof guard<A>>, op: () => Promise<R>): Promise<R> {
-  const report = await op();
+  const report = await op().finally(g.settled);
   const failure = g.failure();
   if (failure !== undefined) throw new ListenerFailed(operation, name, failure.event, failure.err, report);
   return report;
