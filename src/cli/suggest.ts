@@ -1,4 +1,5 @@
 import { PackpubError } from '../errors.js';
+import { nearest } from '../util/nearest.js';
 import { unreadAfterDoubleDash } from './target-flags.js';
 
 /*
@@ -12,31 +13,6 @@ const PASSWORD_FLAGS = new Set(['p', 'password', 'pass', 'passwd', 'pw']);
 
 const passwordHint = (command: string) =>
   `passwords are read from standard input only, never from a flag (it would show in the process list and shell history): printf '%s' "$PASSWORD" | packpub ${command} --username USER --password-stdin, or set PACKPUB_USERNAME and PACKPUB_PASSWORD`;
-
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The candidate nearest to `word`, if it is close enough to be what was meant (a typo, not another word). */
-export function nearest(word: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(1, Math.floor(word.length / 4));
-  let best: { name: string; distance: number } | undefined;
-  for (const c of candidates) {
-    const distance = editDistance(word.toLowerCase(), c);
-    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: c, distance };
-  }
-  return best?.name;
-}
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
