@@ -945,9 +945,10 @@ function checkStaticTemplate(use: Extract<EntryUse, { kind: 'yaml' }>, bytes: Bu
 }
 
 /** Notes a subchart's template without actions that is no Kubernetes object (checkStaticTemplate), should the subchart be enabled. */
-function noteStaticSubchartTemplate(rel: string, bytes: Buffer, slot: ChartSlot): void {
-  if (!rendered(rel) || bytes.indexOf('{{') !== -1) return;
-  const refusal = crdRefusal(bytes, rel);
+function noteStaticSubchartTemplate(rel: string, content: Buffer | string, slot: ChartSlot): void {
+  if (!rendered(rel) || content.indexOf('{{') !== -1) return;
+  // A template read as text is made bytes again only when it holds no action (almost none do).
+  const refusal = crdRefusal(typeof content === 'string' ? Buffer.from(content) : content, rel);
   if (refusal !== undefined) (slot.renderFailures ??= []).push({ file: rel, why: `holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: ${refusal.why}` });
 }
 
@@ -1055,7 +1056,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
         if (use.rel !== undefined) checkTemplateSyntax(use.label, use.rel, text, use.slot);
         else if (use.sub !== undefined) {
           checkTemplateSyntax(use.label, use.sub, text, use.slot, true);
-          noteStaticSubchartTemplate(use.sub, Buffer.from(text), use.slot);
+          noteStaticSubchartTemplate(use.sub, text, use.slot);
         }
         if (use.refs) addTemplateRefs(use.slot, text, use.label);
       } else if (use.kind === 'yaml') {
