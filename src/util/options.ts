@@ -39,11 +39,17 @@ function holds(kind: OptionKind, value: unknown): boolean {
   }
 }
 
-/** How a wrong value is named in a message: its type, and the value itself when short and not an object. */
-function described(value: unknown): string {
+/**
+ * How a wrong value is named in a message: its type, and the value itself (short, not an object) only where `echo`
+ * says it cannot be a secret: given for a switch, a number, a function or a list (`force: 'false'`), not for an
+ * option that is text or an object (`password: 1234`, `login: 'alice:pw'`, `headers: 'Authorization: ...'`), nor as
+ * the options or the target, which were quoted whole.
+ */
+function described(value: unknown, echo = false): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Date) return 'an invalid Date';
+  if (!echo && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')) return `a ${typeof value}`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `the ${typeof value} ${String(value)}`;
   return `a${typeof value === 'object' || typeof value === 'undefined' ? 'n' : ''} ${typeof value}`;
@@ -73,7 +79,7 @@ export function checkOptions<T>(operation: string, options: unknown, shape: Opti
       });
     }
     if (value !== undefined && !holds(kind, value)) {
-      throw new PackpubError('USAGE', `${operation}: option ${key} must be ${WANTED[kind as Exclude<OptionKind, 'any'>]}, not ${described(value)}`);
+      throw new PackpubError('USAGE', `${operation}: option ${key} must be ${WANTED[kind as Exclude<OptionKind, 'any'>]}, not ${described(value, kind !== 'object' && kind !== 'any' && kind !== 'string')}`);
     }
   }
   for (const key of required) {

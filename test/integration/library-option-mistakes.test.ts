@@ -331,7 +331,10 @@ describe('a credential provider of the program\'s own that fails', () => {
     expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, credentials: { name: 'vault' } }))).message).toBe(
       'openTarget: option credentials must be a credential provider (an object with resolve(host)), as chainProviders or staticProvider make',
     );
-    expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, login: 'alice:pw' }))).message).toBe('openTarget: option login must be an object, not the string "alice:pw"');
+    // The string is not quoted: a login given as text may be its password (it was: 'not the string "alice:pw"').
+    expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, login: 'alice:pw' }))).message).toBe('openTarget: option login must be an object, not a string');
+    expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, headers: 'Authorization: Bearer s3cret' }))).message).toBe('openTarget: option headers must be an object, not a string');
+    expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, registryConfig: 1234 }))).message).toBe('openTarget: option registryConfig must be a string, not a number');
     expect((await refusal(() => open({ registry: `${w.registry.host}/prov`, login: { username: 'alice', password: 42 } }))).message).toBe(
       'openTarget: option login must be a credential ({ username, password }), not a credential whose password is not a string',
     );
