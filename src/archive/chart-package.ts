@@ -27,6 +27,14 @@ export interface PackedChart {
   file: string;
   size: number;
   entries: number;
+  /** Symbolic links of the chart folder that lead out of it, whose content was packed (as `helm package` packs it). */
+  outsideLinks: OutsideLink[];
+}
+
+/** A link in a chart folder to a file or folder outside it: its path in the chart, and the real path it leads to. */
+export interface OutsideLink {
+  rel: string;
+  target: string;
 }
 
 /**
@@ -55,17 +63,20 @@ interface ChartFileEntry {
 
 /**
  * The files of a chart directory in byte order of their paths, `.helmignore` honoured as Helm's loader
- * honours it (pack/helmignore.ts; what it lists is left out before any other check), symlinks inside the
- * chart followed, as Helm's loader follows them: a folder reached through two links is stored under both
- * paths; a link back to a folder it sits in is refused (Helm's walk of it never ends).
+ * honours it (pack/helmignore.ts; what it lists is left out before any other check), symlinks followed, as
+ * Helm's loader follows them (internal/sympath Walk), wherever they lead: what a link holds is stored under
+ * the link's path, a folder reached through two links under both paths. A link out of the chart folder is
+ * told in `outsideLinks` (Helm logs each link it follows: "found symbolic link in path ... Contents of linked
+ * file included and used"); a link back to a folder it sits in is refused (Helm's walk of it never ends),
+ * and so is a link to nothing or to what is not a regular file or folder (Helm refuses both).
  */
-export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
+export async function listChartFiles(root: string, outsideLinks: OutsideLink[] = []): Promise<ChartFileEntry[]> {
   const rootReal = await realpath(root);
   // readChart, which packChartDirectory calls first, has refused a .helmignore Helm refuses.
   const ig = parseHelmIgnore(await readOptionalText(join(root, '.helmignore'), 1024 * 1024));
   const out: ChartFileEntry[] = [];
   let entries = 0;
-  const walk = async (dir: string, rel: string, chain: readonly string[]): Promise<void> => {
+  const walk = async (dir: string, rel: string, chain: readonly string[], outside = false): Promise<void> => {
     const names = (await readdir(dir)).sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : a === b ? 0 : 1));
     entries += names.length;
     if (entries > MAX_CHART_ENTRIES) {
@@ -77,19 +88,21 @@ export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
       const path = join(dir, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
       let info = await lstat(path);
+      let into = outside;
       const followed = info.isSymbolicLink() ? await stat(path).catch(() => undefined) : info;
       if (ig.ignores(childRel, followed?.isDirectory() === true)) continue;
       if (info.isSymbolicLink()) {
         const target = await realpath(path).catch(() => undefined);
-        if (target === undefined || followed === undefined || (target !== rootReal && !target.startsWith(rootReal + sep))) {
-          throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that points outside the chart`, {
-            hint: 'helm package follows it and stores what it points to: give --from-chart the .tgz helm package makes, or replace the link with a copy of what it points to (cp -rL), or list it in .helmignore',
-          });
-        }
+        // readChart, which packChartDirectory calls first, has refused a link to itself or to nothing.
+        if (target === undefined || followed === undefined) throw new ChartError('PACK_FILE', 'unsafe-file', false, `${path} is a symlink that cannot be followed`, { hint: 'replace the symlink with what it should point to, or remove it' });
+        // Told once, where the walk leaves the chart folder (not again for links inside what it reaches).
+        const leaves = target !== rootReal && !target.startsWith(rootReal + sep);
+        if (leaves && !outside) outsideLinks.push({ rel: childRel, target });
+        into = outside || leaves;
         info = followed;
       }
       if (info.isDirectory()) {
-        await walk(path, childRel, await folderEntered(path, chain, false));
+        await walk(path, childRel, await folderEntered(path, chain, false), into);
       } else if (info.isFile()) {
         out.push({ rel: childRel, path, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
       } else {
@@ -110,7 +123,8 @@ export async function listChartFiles(root: string): Promise<ChartFileEntry[]> {
 export async function packChartDirectory(dir: string, outFile: string, options: PackChartOptions = {}): Promise<PackedChart> {
   const chart = await readChart(dir, { templates: false });
   const mtime = new Date((options.sourceDateEpoch ?? DEFAULT_MTIME_SECONDS) * 1000);
-  const files = await listChartFiles(dir);
+  const outsideLinks: OutsideLink[] = [];
+  const files = await listChartFiles(dir, outsideLinks);
   const tmp = join(dirname(outFile), `.${basename(outFile)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const pack = tar.pack();
   // Level 6, as `helm package` compresses (Helm's chartutil.Save: Go's gzip.NewWriter, DefaultCompression, which
@@ -143,5 +157,5 @@ export async function packChartDirectory(dir: string, outFile: string, options: 
     throw new PackpubError('PACK_FILE', `cannot pack chart ${dir}: ${errorMessage(err)}`, { cause: err });
   }
   const { size } = await stat(outFile);
-  return { file: outFile, size, entries: files.length };
+  return { file: outFile, size, entries: files.length, outsideLinks };
 }

@@ -1,6 +1,6 @@
 // The archive module: deterministic streaming tar.gz of a pack folder, and safe extraction.
 export { buildArchive, type BuildOptions, type BuildProgress, type BuiltArchive } from './build.js';
-export { packChartDirectory, type PackChartOptions, type PackedChart } from './chart-package.js';
+export { packChartDirectory, type PackChartOptions, type PackedChart, type OutsideLink } from './chart-package.js';
 export { ARCHIVE_FORMAT_VERSION, cachedPackContentKey, contentKeyOf, packContentKey, type ContentKeyOptions, type FileHashCache } from './content-key.js';
 export { statTreeHolds, statTreeOf, type StatTree } from './stat-tree.js';
 export { EXTRACT_DEFAULTS, extractArchive, safeEntrySegments, type ExtractOptions, type ExtractResult } from './extract.js';

@@ -5,7 +5,7 @@ import semver from 'semver';
 import { PackpubError, errorMessage, isPackpubError } from '../errors.js';
 import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { findImages, type FoundImage } from '../pack/chart-images.js';
-import { packChartDirectory } from '../archive/chart-package.js';
+import { packChartDirectory, type OutsideLink } from '../archive/chart-package.js';
 import { isAlwaysExcluded, packignoreLeavesOut } from '../archive/walk.js';
 import { isChartArchiveName, linkEntriesText, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../pack/chart.js';
 import { placeholderLogo } from '../pack/logo.js';
@@ -238,6 +238,17 @@ async function refuseAsArchive(archive: string, source: string, name: string): P
   }
 }
 
+/**
+ * What init says of the links out of a chart folder whose content it packed, as `helm package` and `helm install
+ * <folder>` do (Helm's directory loader follows every link and logs it): the pack now publishes those files.
+ */
+function outsideLinksText(links: readonly OutsideLink[], source: string, archive: string): string {
+  const shown = links.slice(0, 5).map((l) => `${join(source, l.rel)} -> ${l.target}`);
+  const more = links.length > shown.length ? ` and ${links.length - shown.length} more` : '';
+  const one = links.length === 1;
+  return `${shown.join(', ')}${more}: ${one ? 'a symbolic link' : 'symbolic links'} out of the chart folder, followed as Helm follows ${one ? 'it' : 'them'} ("found symbolic link in path ... Contents of linked file included and used"): what ${one ? 'it points' : 'they point'} to is packed into ${archive} under the link's path, and published with the pack; check that it holds nothing you do not mean to publish`;
+}
+
 /** Images of a chart and its vendored subcharts, review flags included. */
 function chartImages(chart: HelmChart, prefix: string[] = [], depth = 0): FoundImage[] {
   const out: FoundImage[] = [];
@@ -363,8 +374,9 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     const tmp = tempPathFor(join(dir, rel));
     try {
       if (chartIsDir) {
-        await packChartDirectory(source, tmp, options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
+        const packed = await packChartDirectory(source, tmp, options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
         await refuseAsArchive(tmp, source, chart.name);
+        if (packed.outsideLinks.length > 0) notes.push(outsideLinksText(packed.outsideLinks, source, rel));
         await rename(tmp, join(dir, rel));
       } else {
         await copyFile(source, tmp);

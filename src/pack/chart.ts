@@ -10,7 +10,7 @@ import { PackpubError, errorMessage } from '../errors.js';
 import { archiveKindOf, ByteReader, fileChunks, gunzipChunks, readTar, UnusualTarError, type ArchiveKind, type NextChunk, type TarEntry } from './chart-archive.js';
 import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYamlRefusalOfChunks, type CrdRefusal, type HelmYamlFile } from './chart-manifests.js';
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
-import { blockingReads, hasUtf16Bom, isInside, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
+import { blockingReads, hasUtf16Bom, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
 import { goTemplateRead, type DefineBody } from './go-template.js';
 import { eachValuesReferencePath, eachValuesReferencePathOfAscii, requiredScan, type RequiredValue } from './template-refs.js';
@@ -1524,9 +1524,10 @@ function unreadableChartEntry(path: string, err: unknown, nested: boolean): unkn
 /**
  * Helm's directory loader reads every file of the chart folder that .helmignore does not list, following
  * links (sympath Walk), while readChart reads only Chart.yaml, values, templates/ and charts/: so the whole
- * folder is checked once, from the top, for what makes Helm's walk fail or never end. A link back to a
- * folder above it (folderEntered), a link to itself or to nothing (refused even when .helmignore lists it:
- * Helm follows a link before it asks .helmignore), a named pipe, device or socket. Names count against the
+ * folder is checked once, from the top, for what makes Helm's walk fail or never end, what links outside
+ * the folder reach included. A link back to a folder above it (folderEntered), a link to itself or to
+ * nothing (refused even when .helmignore lists it: Helm follows a link before it asks .helmignore), a
+ * named pipe, device or socket. Names count against the
  * entry limit as the reader's own walk does; the count is given back afterwards, so the reader's walk
  * still has the whole budget.
  */
@@ -1544,8 +1545,8 @@ async function checkChartFolder(dir: string, scope: FolderScope, budget: Budget,
     }
     if (scope.ignore.ignores(rel, info.isDirectory())) continue;
     if (info.isDirectory()) {
-      // A folder outside the chart (through a link) is not the chart's to check: push and the packer refuse such links.
-      if (depth < MAX_FOLDER_NESTING && isInside(scope.chain[0]!, await realPathOf(path))) await checkChartFolder(path, { ignore: scope.ignore, prefix: `${rel}/`, chain: await folderEntered(path, scope.chain, nested) }, budget, depth + 1);
+      // A folder outside the chart reached through a link too: Helm's walk follows it, and the packer packs it.
+      if (depth < MAX_FOLDER_NESTING) await checkChartFolder(path, { ignore: scope.ignore, prefix: `${rel}/`, chain: await folderEntered(path, scope.chain, nested) }, budget, depth + 1);
     } else if (!info.isFile()) throw irregularChartFile(path, nested);
   }
 }

@@ -1,10 +1,11 @@
-import { cp, mkdir, readdir, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChartError, readChart } from '../../src/pack/chart.js';
 import { runCli } from '../support/cli.js';
-import { makeFifo, tempDir, writeFiles } from '../support/files.js';
+import { makeFifo, tempDir, tgzNames, writeFiles } from '../support/files.js';
+import { runChild } from '../support/spawner.js';
 
 /*
  * An unpacked chart folder as `init --from-chart`, validate (a chart unpacked beside a missing archive) and
@@ -68,12 +69,14 @@ describe('readChart(dir) checks the whole folder, as Helm walks it', () => {
     expect((read as Error).message).toContain(`${join(dir, at)} ${says}`);
   });
 
-  it('reads a chart with a link to a folder outside it without walking that folder (the packer refuses such links)', async () => {
+  it('walks a folder outside the chart reached through a link, as Helm walks it: a named pipe there is refused (was: not walked)', async () => {
     const outside = join(root, 'outside');
     await writeFiles(outside, { 'x.txt': 'x\n' });
     await fifo('pipe')(outside);
     const dir = await chartWith(link(outside, 'files/out'));
-    expect((await readChart(dir)).name).toBe('demo');
+    const read = await readChart(dir).catch((e: unknown) => e);
+    expect(read).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses' });
+    expect((read as Error).message).toContain(`${join(dir, 'files/out/pipe')} is not a regular file (a named pipe, device or socket), so Helm refuses the chart`);
   });
 });
 
@@ -91,16 +94,43 @@ describe('the CLI on such folders', () => {
 
   it('init --from-chart into an existing empty folder that the packer refuses leaves the folder empty (was: an empty charts/ left)', async () => {
     const outside = join(root, 'outside-2');
-    await writeFiles(outside, { 'x.txt': 'x\n' });
+    await writeFiles(outside, { 'x.txt': 'x\n', 'up/keep.txt': 'k\n' });
     const chart = await chartWith(link(outside, 'files/out'));
+    await symlink('..', join(outside, 'up/again'));
     const out = join(root, 'existing-pack');
     await mkdir(out);
     const result = await runCli(['init', out, '--from-chart', chart]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`error: ${join(chart, 'files/out')} is a symlink that points outside the chart`);
-    // Helm follows such a link (real charts: rook-ceph's charts/library -> ../library): the hint says how to get there.
-    expect(result.stderr).toContain('hint: helm package follows it and stores what it points to: give --from-chart the .tgz helm package makes, or replace the link with a copy');
+    expect(result.stderr).toContain(`error: ${join(chart, 'files/out/up/again')} is a symlink loop (it points back to a folder that contains it), so Helm's walk of the chart folder never ends`);
     expect(await readdir(out)).toEqual([]);
+  });
+
+  // Helm's directory loader (helm package, helm install <folder>) follows a link wherever it leads and logs it; calico's
+  // charts hold crds -> ../../libcalico-go/config/crd (was: refused, "a symlink that points outside the chart").
+  it('init --from-chart of a folder with links out of it exits 0, names each link, and packs what they hold under their paths', async () => {
+    const repo = join(root, 'calico-like');
+    await writeFiles(repo, {
+      'libcalico-go/config/crd/crd.projectcalico.org_ippools.yaml': 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ippools.crd.projectcalico.org\n',
+      'api/admission/policy.yaml': 'kind: ValidatingAdmissionPolicy\n',
+      ...Object.fromEntries(Object.entries(CHART).map(([k, v]) => [`charts/calico/${k}`, v])),
+    });
+    const chart = join(repo, 'charts/calico');
+    await symlink('../../libcalico-go/config/crd', join(chart, 'crds'));
+    await symlink('../../api/admission', join(chart, 'admission'));
+    const out = join(root, 'pack-calico-like');
+    const result = await runCli(['init', out, '--from-chart', chart]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `note: ${join(chart, 'admission')} -> ${join(repo, 'api/admission')}, ${join(chart, 'crds')} -> ${join(repo, 'libcalico-go/config/crd')}: symbolic links out of the chart folder, followed as Helm follows them ("found symbolic link in path ... Contents of linked file included and used"): what they point to is packed into charts/demo-0.1.0.tgz under the link's path, and published with the pack; check that it holds nothing you do not mean to publish\n`,
+    );
+    const archive = join(out, 'charts/demo-0.1.0.tgz');
+    expect(await tgzNames(archive)).toEqual(['demo/Chart.yaml', 'demo/admission/policy.yaml', 'demo/crds/crd.projectcalico.org_ippools.yaml', 'demo/templates/cm.yaml', 'demo/values.yaml']);
+    const unpacked = join(root, 'calico-like-unpacked');
+    await mkdir(unpacked);
+    await runChild('tar', ['-xzf', archive, '-C', unpacked]);
+    expect(await readFile(join(unpacked, 'demo/crds/crd.projectcalico.org_ippools.yaml'), 'utf8')).toContain('name: ippools.crd.projectcalico.org');
+    const validated = await runCli(['validate', out]);
+    expect(validated.code).toBe(0);
   });
 
   // The folder is refused as its archive is (was: init wrote the pack, exit 0, and validate then refused it).

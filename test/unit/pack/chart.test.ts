@@ -10,7 +10,7 @@ import { isPackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, chartValuesParse, helmEntryPath, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
 import { parseYamlTree, yamlTreeOf } from '../../../src/pack/yaml-tree.js';
-import { tgz, writeTgz, writeFiles as put, type TgzOptions } from '../../support/files.js';
+import { makeFifo, tgz, writeTgz, writeFiles as put, type TgzOptions } from '../../support/files.js';
 import { v7Tgz } from './fixtures.js';
 
 let work: string;
@@ -876,17 +876,44 @@ describe('packChartDirectory', () => {
     expect((await listTgz(join(work, 'epoch.tgz')))[0]?.mtime).toBe(1_700_000_000_000);
   });
 
-  it('stores a symlink inside the chart as its file, and refuses one that leaves the chart', async () => {
+  it('stores what a symlink holds under its path, wherever it leads (Helm follows links out of the chart too), and names each link that leaves the chart once', async () => {
     const dir = join(work, 'links');
     await put(dir, { 'Chart.yaml': 'name: l\nversion: 1.0.0\n', 'files/real.txt': 'real' });
     await symlink('real.txt', join(dir, 'files/alias.txt'));
-    await packChartDirectory(dir, join(work, 'links.tgz'));
-    expect((await listTgz(join(work, 'links.tgz'))).map((e) => [e.name, e.type])).toContainEqual(['l/files/alias.txt', 'file']);
+    const outside = join(work, 'links-outside');
+    await put(outside, { 'outside.txt': 'out', 'crds/a.yaml': 'kind: A\n', 'more/b.txt': 'b' });
+    await symlink(join(outside, 'more'), join(outside, 'crds/more')); // a link inside what a link reaches: not named again
+    await symlink(join(outside, 'outside.txt'), join(dir, 'files/escape.txt'));
+    await symlink('../links-outside/crds', join(dir, 'crds'));
+    const packed = await packChartDirectory(dir, join(work, 'links.tgz'));
+    expect((await listTgz(join(work, 'links.tgz'))).map((e) => [e.name, e.type])).toEqual([
+      ['l/Chart.yaml', 'file'],
+      ['l/crds/a.yaml', 'file'],
+      ['l/crds/more/b.txt', 'file'],
+      ['l/files/alias.txt', 'file'],
+      ['l/files/escape.txt', 'file'],
+      ['l/files/real.txt', 'file'],
+    ]);
+    expect(packed.outsideLinks).toEqual([
+      { rel: 'crds', target: join(outside, 'crds') },
+      { rel: 'files/escape.txt', target: join(outside, 'outside.txt') },
+    ]);
+  });
 
-    await writeFile(join(work, 'outside.txt'), 'secret');
-    await symlink(join(work, 'outside.txt'), join(dir, 'files/escape.txt'));
-    const err = await packChartDirectory(dir, join(work, 'links2.tgz')).catch((e: unknown) => e);
-    expect(isPackpubError(err, 'PACK_FILE')).toBe(true);
-    expect((err as Error).message).toContain('points outside the chart');
+  it('refuses a link out of the chart to a folder holding the chart (a loop), or to a named pipe, as Helm cannot load them', async () => {
+    const dir = join(work, 'out-loop', 'box', 'chart');
+    await put(dir, { 'Chart.yaml': 'name: l\nversion: 1.0.0\n' });
+    await symlink('../..', join(dir, 'up'));
+    const err = await packChartDirectory(dir, join(work, 'out-loop.tgz')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses' });
+    expect((err as Error).message).toBe(`${join(dir, 'up', 'box', 'chart')} is a symlink loop (it points back to a folder that contains it), so Helm's walk of the chart folder never ends`);
+
+    const piped = join(work, 'out-pipe', 'chart');
+    await put(piped, { 'Chart.yaml': 'name: l\nversion: 1.0.0\n', '../ext/ok.txt': 'ok' });
+    await makeFifo(join(work, 'out-pipe', 'ext', 'pipe'));
+    await symlink('../ext', join(piped, 'ext'));
+    const err2 = await packChartDirectory(piped, join(work, 'out-pipe.tgz')).catch((e: unknown) => e);
+    expect(err2).toMatchObject({ code: 'PACK_FILE', problem: 'helm-refuses' });
+    expect((err2 as Error).message).toContain(`${join(piped, 'ext', 'pipe')} is not a regular file (a named pipe, device or socket), so Helm refuses the chart`);
   });
 });
