@@ -4,14 +4,9 @@
  * the credential helper protocol (which checks that a helper answered for the server it was asked about).
  */
 
-import { hostName } from '../oci/reference.js';
+import { DOCKER_HUB_NAMES, isDockerHubHost } from '../oci/reference.js';
 
-const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
-
-/** Whether a registry host (with or without a port) is one of Docker Hub's names. */
-export function isDockerHubHost(host: string): boolean {
-  return DOCKER_HUB_NAMES.has(hostName(host));
-}
+export { isDockerHubHost };
 
 /** `https://host:5000/v1/` -> `host:5000`; Docker Hub's names -> `docker.io`; lowercased. */
 export function normalizeRegistryKey(key: string): string {

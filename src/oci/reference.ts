@@ -140,6 +140,14 @@ export function hostName(host: string): string {
   return (m?.[1] ?? host).toLowerCase();
 }
 
+/** Docker Hub's registry names (Docker's config and helpers file them all under one key). */
+export const DOCKER_HUB_NAMES: ReadonlySet<string> = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
+/** Whether a registry host (with or without a port) is one of Docker Hub's names. */
+export function isDockerHubHost(host: string): boolean {
+  return DOCKER_HUB_NAMES.has(hostName(host));
+}
+
 /** True for hosts ORAS talks to over plain HTTP by default (localhost and loopback). */
 export function isLoopbackHost(host: string): boolean {
   const name = hostName(host);

@@ -1,4 +1,4 @@
-import { hostName, isLoopbackHost } from '../../oci/reference.js';
+import { hostName, isDockerHubHost, isLoopbackHost } from '../../oci/reference.js';
 import { parseOciErrors, plainHttpRealm, readErrorBody, RegistryError, type AuthOutcome } from '../errors.js';
 import { discardBody, TransportLayer, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
@@ -45,6 +45,15 @@ interface Prepared {
 const NO_AUTH: AuthOutcome = { scheme: 'none', credentialSent: false };
 /** Renew a credential that says it expires (ECR tokens) this long before it does. */
 const CREDENTIAL_RENEW_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Docker Hub's registry (registry-1.docker.io) names its token service on auth.docker.io, Docker's own, where
+ * `docker login` sends the password: not "another host". Withheld there, `packpub login docker.io` failed unless
+ * --allow-cross-host-auth, and --check-images read a private Docker Hub image anonymously ("gated") after a login.
+ */
+function ownTokenService(registry: string, realm: URL): boolean {
+  return isDockerHubHost(registry) && hostName(realm.host) === 'auth.docker.io';
+}
 
 function hasSecret(c: Credential): boolean {
   return c.username !== undefined || c.identityToken !== undefined || c.registryToken !== undefined;
@@ -144,7 +153,7 @@ export class AuthSession extends TransportLayer {
 
   /** Why credentials must not go to `url`, or undefined when they may. */
   private withheldFor(url: URL): AuthOutcome['withheld'] {
-    if (hostName(url.host) !== hostName(this.host) && !this.allowCrossHostAuth) return 'cross-host';
+    if (hostName(url.host) !== hostName(this.host) && !this.allowCrossHostAuth && !ownTokenService(this.host, url)) return 'cross-host';
     // Never Basic over plain HTTP to a non-loopback host unless --plain-http was explicit.
     if (url.protocol === 'http:' && !isLoopbackHost(url.host) && !this.inner.plainHttpExplicit) return 'plain-http';
     return undefined;
