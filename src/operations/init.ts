@@ -226,11 +226,12 @@ function namespaceName(namespace: string): void {
  * Refuses the archive packed from the chart folder `source` (at `archive`, its top folder `name`) for what Helm's
  * install cannot get past that the folder reader does not look at (a crds/ file Helm cannot apply, a template without
  * actions that is no Kubernetes object, control characters Go's YAML reader refuses): read as a .tgz given to
- * --from-chart is, so init refuses a chart folder as it refuses that chart's archive, in the folder's paths.
+ * --from-chart is, so init refuses a chart folder as it refuses that chart's archive, in the folder's paths. Gives
+ * back the chart as read from the archive, whose subcharts' notes (crds/ files, templates) are validate's.
  */
-async function refuseAsArchive(archive: string, source: string, name: string): Promise<void> {
+async function refuseAsArchive(archive: string, source: string, name: string): Promise<HelmChart> {
   try {
-    await readChart(archive, { templates: false });
+    return await readChart(archive, { templates: false });
   } catch (err) {
     if (!isPackpubError(err)) throw err;
     const message = err.message.split(`${archive}:${name}/`).join(`${source}/`).split(archive).join(source);
@@ -372,10 +373,13 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     // The first folder this creates (the pack folder or its charts/), removed again if the chart is not written.
     const created = await makeDirs(join(dir, 'charts')).catch((err: unknown) => Promise.reject(folderError(err, dir)));
     const tmp = tempPathFor(join(dir, rel));
+    // The chart as published: a folder's as read from the archive packed from it, as validate reads it (the folder
+    // reader does not look at a subchart's crds/ files or its templates without actions).
+    let published = chart;
     try {
       if (chartIsDir) {
         const packed = await packChartDirectory(source, tmp, options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch });
-        await refuseAsArchive(tmp, source, chart.name);
+        published = await refuseAsArchive(tmp, source, chart.name);
         if (packed.outsideLinks.length > 0) notes.push(outsideLinksText(packed.outsideLinks, source, rel));
         await rename(tmp, join(dir, rel));
       } else {
@@ -398,7 +402,7 @@ export async function initPack(options: InitOptions): Promise<InitResult> {
     };
     // A subchart's crds/ file or template Helm cannot read: validate refuses the pack while the values (the chart's
     // own, as written here) enable that subchart, and warns otherwise.
-    const read = [{ rel, chart }];
+    const read = [{ rel, chart: published }];
     for (const f of [...subchartCrdFindings(read, ''), ...subchartTemplateFindings(read, '')]) notes.push(f.severity === 'error' ? `validate refuses this pack as written: ${f.message}` : f.message);
     for (const dep of missingDependencies(chart)) {
       notes.push(`the chart depends on "${dep.name}"${dep.version === undefined ? '' : ` ${dep.version}`}, which is not in its charts/ folder: run \`helm dependency build\` on the chart and init again (\`helm install\` refuses a chart whose dependencies are missing)`);

@@ -154,6 +154,27 @@ describe('the CLI on such folders', () => {
     expect(await readdir(root)).not.toContain(`pack-${n}`);
   });
 
+  // The folder reader does not look at a subchart's crds/ files nor its templates without actions; the notes are now the
+  // packed archive's, as validate reads it (was: init exit 0 with no note, then validate refused the pack).
+  it('init --from-chart of a folder whose enabled subchart Helm cannot install notes what validate then refuses', async () => {
+    const chart = await chartWith(async () => undefined, {
+      'Chart.yaml': 'apiVersion: v2\nname: demo\nversion: 0.1.0\ndependencies:\n- name: sub\n  version: 1.0.0\n',
+      'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
+      'charts/sub/templates/README.md': '# Sub\n\nhello\n',
+      'charts/sub/crds/widgets.yaml': 'metadata:\n  name: widgets.example.com\n',
+    });
+    const out = join(root, 'pack-sub-notes');
+    const result = await runCli(['init', out, '--from-chart', chart]);
+    expect(result.code).toBe(0);
+    const enabled = 'note: validate refuses this pack as written: Helm cannot install this chart with the values as published: its subchart sub is enabled (no condition or tag in the chart\'s values with the pack\'s charts.demo over them leaves it out), and ';
+    expect(result.stderr).toContain(`${enabled}Helm applies the subchart's crds/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/widgets.yaml")`);
+    expect(result.stderr).toContain(`${enabled}the subchart's templates/README.md holds no template action, so every render outputs it as it is`);
+    expect(await tgzNames(join(out, 'charts/demo-0.1.0.tgz'))).toContain('demo/charts/sub/crds/widgets.yaml');
+    const validated = await runCli(['validate', out]);
+    expect(validated.code).toBe(1);
+    expect(validated.stdout).toContain('(2 errors,');
+  });
+
   it('validate ends (exit 1) on a pack whose unpacked chart beside a missing archive has a named pipe as Chart.yaml (was: never ended)', async () => {
     const pack = join(root, 'pack-with-pipe');
     await cp(EXAMPLE, pack, { recursive: true });
