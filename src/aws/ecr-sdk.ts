@@ -467,6 +467,15 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   const name = e.name ?? '';
   const message = firstLine(err);
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    // An SSO profile not signed in, or whose session ended (hours after `aws sso login`): the SDK says so, and the
+    // profile is defined. It read "gives no credentials ... check its name, and that the file defines it".
+    if (/\bSSO\b/.test(message)) {
+      const named = context.profile === undefined ? 'the AWS profile' : `AWS profile "${context.profile}"`;
+      return new PackpubError('CREDENTIALS', `ECR provider: the SSO session of ${named} is not signed in or has ended, so it gives no credentials to call ${action} for ${context.host}: ${message}`, {
+        hint: `sign in again: aws sso login${context.profile === undefined ? '' : ` --profile ${context.profile}`}, then run packpub again`,
+        cause: err,
+      });
+    }
     if (context.profile !== undefined) {
       return new PackpubError('CREDENTIALS', `ECR provider: AWS profile "${context.profile}" gives no credentials to call ${action} for ${context.host}`, {
         hint: 'the profile comes from --aws-profile, else AWS_PROFILE, else the target\'s ecr.awsProfile: check its name, and that the shared credentials or config file (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, else ~/.aws/) defines it',

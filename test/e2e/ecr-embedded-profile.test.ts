@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEcrWorld } from '../support/ecr-proxy.js';
+import { withAwsEnvironment } from '../support/ecr-standin.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
@@ -109,5 +110,30 @@ describe('embedded main(): the AWS profile comes from io.env and the flags, not 
     expect(run.stderr).toContain('AWS_SHARED_CREDENTIALS_FILE');
     expect(w.standin.calls.length).toBe(from);
     expect(await tagsIn('unknown/spectro-packs/archive/hello')).toEqual([]);
+  });
+
+  // An SSO profile not signed in (or whose session ended: hours after `aws sso login`) is defined: it read "gives no
+  // credentials ... check its name, and that the shared credentials or config file defines it". The session names are
+  // this file's own, so no token the machine's ~/.aws/sso/cache may hold is theirs.
+  it('an SSO profile not signed in (sso-session and legacy forms): exit 1 saying so and naming aws sso login, no ECR call, nothing pushed', async () => {
+    const config = join(w.root, 'sso-config');
+    await writeFile(
+      config,
+      ['[profile ssonew]', 'sso_session = packpub-test-sso-7d2f', 'sso_account_id = 123456789012', 'sso_role_name = Publisher', 'region = us-east-1',
+        '[sso-session packpub-test-sso-7d2f]', 'sso_start_url = https://packpub-test-7d2f.awsapps.com/start', 'sso_region = us-east-1',
+        '[profile ssolegacy]', 'sso_start_url = https://packpub-test-7d2f-legacy.awsapps.com/start', 'sso_region = us-east-1', 'sso_account_id = 123456789012',
+        'sso_role_name = Publisher', 'region = us-east-1', ''].join('\n'),
+    );
+    for (const profile of ['ssonew', 'ssolegacy']) {
+      const from = w.standin.calls.length;
+      // The SDK's SSO provider reads the config file the process's environment names, whatever it is handed.
+      const run = await withAwsEnvironment({ AWS_CONFIG_FILE: config }, () => runCli(['push', w.pack, ...ecrArgs(`sso-${profile}`), '--aws-profile', profile], { env: env({ AWS_CONFIG_FILE: config }) }));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`^FAILED hello:1\\.0\\.0: ECR provider: the SSO session of AWS profile "${profile}" is not signed in or has ended, so it gives no credentials to call ecr:\\w+ for [^:]+:\\d+: The SSO session`));
+      expect(run.stderr).toContain(`hint: sign in again: aws sso login --profile ${profile}, then run packpub again`);
+      expect(run.stderr).not.toContain('check its name');
+      expect(w.standin.calls.length).toBe(from);
+      expect(await tagsIn(`sso-${profile}/spectro-packs/archive/hello`)).toEqual([]);
+    }
   });
 });
