@@ -886,8 +886,16 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   const unread = new Map<string, string>();
   // Of those, the ones whose values.yaml published could not be read by the deadline.
   const late = new Set<string>();
+  // A version an administrator disabled in Palette: a pack read leaves it out unless asked for it by state (the 4.8
+  // spec: "by default API will return all packs except disabled packs"), so it was waited for until --palette-timeout,
+  // then "Palette may have refused the pack". For a name with a version not listed on the last round, one read of its
+  // disabled versions, made before that round's usual read: a version the usual read (made after it) still does not
+  // list, while the read by state does, is disabled, whether `states` filters or adds to the default (not documented).
+  const disabled = new Map<string, PalettePackTags | undefined>();
+  let missedBefore = new Set<string>();
   for (;;) {
     let mismatchedNow: string | undefined;
+    const missedNow = new Set<string>();
     const byName = new Map<string, PalettePackRef[]>();
     for (const p of pending) byName.set(p.name, [...(byName.get(p.name) ?? []), p]);
     const still: PalettePackRef[] = [];
@@ -898,6 +906,10 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       if (clock.now() >= deadline) {
         still.push(...refs);
         continue;
+      }
+      if (missedBefore.has(name) && !disabled.has(name)) {
+        const read = await orNextPoll(`disabled:${name}`, () => client.packTagsIn('project', name, registry.uid, deadline, 'disabled'));
+        if (read !== undefined) disabled.set(name, read.entity !== undefined && isOwnEntity(read.entity, name, registry.uid) ? read.entity : undefined);
       }
       const inProject = await orNextPoll(name, () => client.packTagsIn('project', name, registry.uid, deadline));
       if (inProject === undefined) {
@@ -917,12 +929,27 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
         const hit = findVersion(entity?.tags, ref.version);
         if (hit === undefined) {
           unread.delete(key(ref));
+          const off = findVersion(disabled.get(name)?.tags, ref.version);
+          if (off !== undefined) {
+            const shown: PalettePackVisibility = {
+              ...ref,
+              status: 'not-visible',
+              reason: `Palette lists ${ref.name}:${ref.version} through ${registry.name} only as disabled (packUid ${off.packUid ?? 'unknown'}: a read asking for disabled versions shows it, Palette's default read leaves it out): an administrator disabled it in Palette; enable it there, or publish a new version`,
+            };
+            results.set(key(ref), shown);
+            options.onEvent?.({ type: 'palette-pack', pack: shown });
+            continue;
+          }
           // The sync is done: a version listed at tenant scope but not in the project will never show there.
+          let atTenant = false;
           if (still.length === 0) {
             const wrong = await projectScopeError(client, registry, name, ref.version, deadline, inProject, untilAnswered);
             if (wrong !== undefined && mismatched === key(ref)) wrongAfter = wrong;
             else if (wrong !== undefined) mismatchedNow = key(ref);
+            atTenant = wrong !== undefined;
           }
+          // Listed at tenant scope by the default read, it is not disabled: no read by state for it.
+          if (!atTenant) missedNow.add(name);
           still.push(ref);
           continue;
         }
@@ -957,6 +984,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
     }
     pending = [...still, ...unreadNow];
     mismatched = mismatchedNow;
+    missedBefore = missedNow;
     const unreadable = options.unreadable ?? new Map<string, string>();
     if (pending.every((ref) => unreadable.has(key(ref)))) {
       for (const ref of pending) {

@@ -386,11 +386,13 @@ export class PaletteClient {
   /**
    * (g) at the client's scope (`project`: with its ProjectUid, if any) or at tenant scope: the pack's entity,
    * none for a 404, or for a 403 the error packTags throws (`refused`), so the project check can say what to fix.
+   * `states` (`disabled`): the versions in those states, which a read without it leaves out when disabled.
    */
-  async packTagsIn(scope: 'project' | 'tenant', name: string, registryUid: string, deadline?: number): Promise<{ entity?: PalettePackTags; refused?: PackpubError }> {
-    const what = `read pack ${name}`;
+  async packTagsIn(scope: 'project' | 'tenant', name: string, registryUid: string, deadline?: number, states?: string): Promise<{ entity?: PalettePackTags; refused?: PackpubError }> {
+    const what = `read pack ${name}${states === undefined ? '' : ` (states ${states})`}`;
     const path = `/v1/packs/${encodeURIComponent(name)}/registries/${encodeURIComponent(registryUid)}`;
-    const res = await this.call<PalettePackTags>('GET', path, { what, allow: [403, 404], deadline, tenant: scope === 'tenant' });
+    // `states` (comma-separated): the versions in those states, which a read without it leaves out when disabled (the spec).
+    const res = await this.call<PalettePackTags>('GET', path, { what, allow: [403, 404], deadline, tenant: scope === 'tenant', ...(states === undefined ? {} : { query: { states } }) });
     if (res.status === 404) return {};
     if (res.status === 403) {
       const body: unknown = res.body;

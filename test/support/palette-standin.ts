@@ -182,6 +182,14 @@ export interface PaletteStandin {
    * them out).
    */
   deprecated: Set<string>;
+  /**
+   * Pack versions (`name:version`) an administrator disabled in Palette. A pack read (g) leaves them out unless its
+   * `states` names `disabled` ("If states is not specified or empty then by default API will return all packs except
+   * disabled packs", the 4.8 spec); a read with `states` gives only the versions in those states (a version is
+   * `disabled` when here, else `deprecated` when its name is in `deprecated`, else neither). The search (h) is not
+   * changed by it (its default filter is not documented).
+   */
+  disabled: Set<string>;
   searchHidesDeprecated: boolean;
   /** While set, what a page of the pack search gives as `items` instead of its packs (an odd Palette or proxy). */
   searchItemsAnswer: ((items: { metadata: unknown; spec: Record<string, unknown> }[]) => unknown) | undefined;
@@ -478,6 +486,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     failSyncsAfterIndexing: undefined,
     searchNone404: false,
     deprecated: new Set(),
+    disabled: new Set(),
     searchHidesDeprecated: false,
     searchItemsAnswer: undefined,
     hangSyncs: false,
@@ -785,7 +794,11 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     if (req.method === 'GET' && (m = /^\/v1\/packs\/([^/]+)\/registries\/([^/]+)$/.exec(path)) !== null) {
       const reg = registries.get(m[2] ?? '');
       const name = decodeURIComponent(m[1] ?? '');
-      const versions = reg?.index.get(name);
+      // `states`: only the versions in those states; none given: every version but the disabled ones.
+      const states = (url.searchParams.get('states') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const stateOf = (version: string) => (standin.disabled.has(`${name}:${version}`) ? 'disabled' : standin.deprecated.has(name) ? 'deprecated' : '');
+      const all = reg?.index.get(name);
+      const versions = all === undefined ? undefined : new Map([...all].filter(([version]) => (states.length === 0 ? stateOf(version) !== 'disabled' : states.includes(stateOf(version)))));
       if (reg !== undefined && (versions === undefined || versions.size === 0) && standin.unknownPackAnswer !== 404) {
         record.status = 200;
         res.writeHead(200, { 'content-type': 'application/json' });
