@@ -43,7 +43,10 @@ export function workParent(env: NodeJS.ProcessEnv = process.env): string {
 async function ownWorkParent(env: NodeJS.ProcessEnv): Promise<string> {
   const uid = process.getuid?.();
   const shared = workParent(env);
-  if (uid === undefined) return shared;
+  if (uid === undefined) {
+    await makeDirs(shared);
+    return shared;
+  }
   await makeDirs(shared).catch(() => undefined);
   if (await ownFolder(shared, uid)) return shared;
   const own = `${shared}-${uid}`;
@@ -113,8 +116,9 @@ export async function removeStaleWorkDirs(parent = workParent(), now = Date.now(
 /** A fresh work folder owned by this process, after removing stale ones; CONFIG when the temp folder cannot hold one. */
 export async function createWorkDir(given?: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   try {
+    // ownWorkParent's answer is a folder already (one stat less a run).
     const parent = given ?? (await ownWorkParent(env));
-    await makeDirs(parent);
+    if (given !== undefined) await makeDirs(parent);
     await removeStaleWorkDirs(parent);
     return mkdtempSync(join(parent, ownerTag()));
   } catch (err) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createWriteStream, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, createWriteStream, fstatSync, openSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
@@ -10,7 +10,7 @@ import { manifestMediaType, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/m
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
-import { isDeadTempName, localWriteError, makeDirs, removeOldFiles, tempPathFor, trackTemp, writeFileAtomic } from '../util/fs.js';
+import { isDeadTempName, localWriteError, makeDirs, readWhole, removeOldFiles, tempPathFor, trackTemp, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
 /*
@@ -63,10 +63,10 @@ function blobMatches(descriptor: Descriptor, digest: Digest, size: number): void
   }
 }
 
-/** statSync, or undefined on any error (as a rejected stat was read). */
+/** statSync, or undefined on any error (as a rejected stat was read). An absent path throws nothing (throwIfNoEntry): the error's stack trace was most of the call's CPU. */
 function statOrNone(path: string): Stats | undefined {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
@@ -95,6 +95,11 @@ async function holdsBytes(path: string, bytes: Buffer): Promise<boolean> {
  */
 function damagedHint(path: string): string {
   return `the layout's file ${path} is damaged (a crash, or a copy of the layout cut short): remove it, then push or copy the version into the layout again, which writes it anew`;
+}
+
+/** Whether `folder` (absolute) is `top` or inside it. */
+function isWithin(top: string, folder: string): boolean {
+  return folder === top || folder.startsWith(top.endsWith(sep) ? top : top + sep);
 }
 
 function exists(path: string): boolean {
@@ -154,7 +159,7 @@ async function readRegular(path: string, manifest?: string): Promise<Buffer> {
     if (manifest !== undefined && info.size > MAX_MANIFEST_BYTES) {
       throw (await import('../registry/errors.js')).oversizedManifest(`manifest ${manifest} is ${info.size} bytes, more than the 4 MiB limit`);
     }
-    return readFileSync(fd);
+    return readWhole(fd, info.size);
   } finally {
     closeSync(fd);
   }
@@ -215,7 +220,8 @@ export class OciLayoutStore implements ArtifactStore {
     try {
       if (lookup) {
         // Taken before the read: a file replaced in between is only read again at the next lookup.
-        const st = statSync(path, { bigint: true });
+        const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+        if (st === undefined) return undefined; // no index.json, as an ENOENT below
         identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
         if (earlier?.identity === identity) return earlier.index;
       }
@@ -249,12 +255,15 @@ export class OciLayoutStore implements ArtifactStore {
 
   private async ensureLayout(repository: string): Promise<void> {
     const dir = this.dir(repository);
+    let made: string | undefined;
     try {
-      await makeDirs(join(dir, 'blobs', 'sha256'));
+      made = await makeDirs(join(dir, 'blobs', 'sha256'));
       if (!exists(join(dir, LAYOUT_FILE))) await writeFileAtomic(join(dir, LAYOUT_FILE), LAYOUT_CONTENT, { ownFile: true });
     } catch (err) {
       throw localWriteError(err, dir);
     }
+    // A repository's folder this call made holds no temp file of a dead run: nothing to look for (two folder reads).
+    if (made !== undefined && isWithin(made, resolve(dir))) this.swept.add(repository);
     if (!this.swept.has(repository)) {
       this.swept.add(repository);
       await this.removeDeadTempFiles(dir);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, createReadStream, createWriteStream, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { chmod, open, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, createReadStream, createWriteStream, fstatSync, fsync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { readFile, readlink, rename, rm, stat } from 'node:fs/promises';
 import { PackpubError } from '../errors.js';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -19,7 +19,9 @@ export { localWriteError };
 /** statSync, undefined for a path that is not there (ENOENT, or a file on its way: ENOTDIR); other errors thrown. */
 function statIfThere(path: string): Stats | undefined {
   try {
-    return statSync(path);
+    // throwIfNoEntry: an absent path answers undefined without an error made and thrown (its stack trace was most
+    // of the call's CPU: makeDirs asks about each missing folder of a new layout).
+    return statSync(path, { throwIfNoEntry: false });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -99,7 +101,21 @@ function isCanonical(path: string): boolean {
 
 /** A temp name beside `path`, unique per process and call, for write-then-rename. */
 export function tempPathFor(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${path}.tmp-${process.pid}-${randomHex(4)}`;
+}
+
+/** Random bytes taken from the system a few hundred at a time: each randomBytes call cost ~30 µs of CPU in a push (OpenSSL's set-up per call). */
+let randomPool = Buffer.alloc(0);
+let randomTaken = 0;
+
+/** `bytes` random bytes (at most 256) as hex, each byte used once. */
+export function randomHex(bytes: number): string {
+  if (randomTaken + bytes > randomPool.length) {
+    randomPool = randomBytes(256);
+    randomTaken = 0;
+  }
+  randomTaken += bytes;
+  return randomPool.toString('hex', randomTaken - bytes, randomTaken);
 }
 
 /** The pid in a temp name of tempPathFor: `<name>.tmp-<pid>-<8 hex>`. */
@@ -209,28 +225,28 @@ export async function writeFileAtomic(
   }
   const tmp = tempPathFor(where.path);
   try {
-    if (options.durable === true) {
-      // Through node:fs/promises: the fsync waits on the disk, off this thread.
-      const handle = await open(tmp, 'w', options.mode);
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      if (options.mode !== undefined) await chmod(tmp, options.mode);
-      await options.beforeRename?.();
-      await rename(tmp, where.path);
-    } else {
-      writeFileSync(tmp, data, options.mode === undefined ? {} : { mode: options.mode });
-      if (options.mode !== undefined) chmodSync(tmp, options.mode);
-      await options.beforeRename?.();
-      renameSync(tmp, where.path);
+    // The open, write, close and rename on this thread (a small file's write waits on no disk); only the fsync, which
+    // does, through the thread pool: five hand-offs to the pool and back cost ~0.25 ms of CPU a durable write, one
+    // ~0.05 ms (issue 11).
+    const fd = openSync(tmp, 'w', options.mode);
+    try {
+      writeFileSync(fd, data);
+      if (options.durable === true) await flushed(fd);
+    } finally {
+      closeSync(fd);
     }
+    if (options.mode !== undefined) chmodSync(tmp, options.mode);
+    await options.beforeRename?.();
+    renameSync(tmp, where.path);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/** fsync(2) of `fd` in the thread pool (it waits on the disk). */
+function flushed(fd: number): Promise<void> {
+  return new Promise((done, failed) => fsync(fd, (err) => (err ? failed(err) : done())));
 }
 
 /**
@@ -462,6 +478,22 @@ function openNamed(path: string): { fd: number; pipe: boolean } | undefined {
   if (kind.isFile() || kind.isFIFO()) return { fd, pipe: kind.isFIFO() };
   closeSync(fd);
   return undefined;
+}
+
+/**
+ * The content of the regular file open at `fd`, whose fstat said `size` bytes: read as readFileSync(fd) reads it (up to
+ * that size, or to its end when it said 0), without the second fstat readFileSync makes.
+ */
+export function readWhole(fd: number, size: number): Buffer {
+  if (size === 0) return readFileSync(fd);
+  const buffer = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buffer, got, size - got, null);
+    if (n === 0) break;
+    got += n;
+  }
+  return got < size ? buffer.subarray(0, got) : buffer;
 }
 
 /** A regular file opened by openNamed, read whole and closed. */

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
+import { randomHex, readWhole } from './fs.js';
 import { isGone, pidNamespace } from './pid.js';
 
 /*
@@ -42,7 +42,8 @@ function ownerOf(lock: string): string {
     return '';
   }
   try {
-    return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : '';
+    const info = fstatSync(fd);
+    return info.isFile() ? readWhole(fd, info.size).toString('utf8') : '';
   } catch {
     return '';
   } finally {
@@ -50,10 +51,10 @@ function ownerOf(lock: string): string {
   }
 }
 
-/** statSync, or undefined on any error. */
+/** statSync, or undefined on any error (an absent path throws nothing: throwIfNoEntry). */
 function statOrNone(path: string): Stats | undefined {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
@@ -138,7 +139,7 @@ export interface HeldLock {
 /** Run `fn` holding the lock file `lock` (created, and removed after, by this call). */
 export async function withLockFile<T>(lock: string, options: LockFileOptions, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
   const started = Date.now();
-  const owner = `${process.pid} ${hostname()} ${randomBytes(8).toString('hex')} ${ownerNamespace()}`;
+  const owner = `${process.pid} ${hostname()} ${randomHex(8)} ${ownerNamespace()}`;
   for (;;) {
     let fd: number | undefined;
     try {

@@ -1,7 +1,7 @@
 import fsPromises, { copyFile, readFile, writeFile, link, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import type { PathLike } from 'node:fs';
+import fs, { type PathLike } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -453,24 +453,33 @@ describe('oci-layout-atomic', () => {
 
     it('an index.json update that fails after the lock, the read and the change leaves the previous index.json whole', async () => {
       // The rename that puts the new index.json in place fails (EIO, as a full disk or an I/O error would fail it):
-      // node:fs/promises' rename replaced on Node's module object for this layout's index.json only, and pushed to
-      // the product's imports with syncBuiltinESMExports(); put back after. (A symbolic link at index.json no longer
-      // makes the write fail: the store replaces such a link rather than writing through it.)
+      // node:fs's renameSync and node:fs/promises' rename replaced on Node's module objects for this layout's
+      // index.json only, and pushed to the product's imports with syncBuiltinESMExports(); put back after. (A
+      // symbolic link at index.json no longer makes the write fail: the store replaces such a link rather than
+      // writing through it.)
       const l = await layout();
       const realRename = fsPromises.rename;
+      const realRenameSync = fs.renameSync;
       const failed: string[] = [];
+      const refused = (from: PathLike, to: PathLike): boolean => {
+        if (String(to) !== l.indexPath) return false;
+        failed.push(String(from));
+        throw Object.assign(new Error(`EIO: i/o error, rename '${String(from)}' -> '${String(to)}'`), { code: 'EIO', errno: -5, syscall: 'rename' });
+      };
       fsPromises.rename = (async (from: PathLike, to: PathLike) => {
-        if (String(to) === l.indexPath) {
-          failed.push(String(from));
-          throw Object.assign(new Error(`EIO: i/o error, rename '${String(from)}' -> '${String(to)}'`), { code: 'EIO', errno: -5, syscall: 'rename' });
-        }
+        refused(from, to);
         return realRename(from, to);
       }) as typeof fsPromises.rename;
+      fs.renameSync = (from: PathLike, to: PathLike) => {
+        refused(from, to);
+        realRenameSync(from, to);
+      };
       syncBuiltinESMExports();
       try {
         await expect(l.store.pushManifest(l.repo, '2.0.0', Buffer.from('{"schemaVersion":2,"n":2}'), TYPE)).rejects.toMatchObject({ code: 'LOCAL_WRITE', message: expect.stringContaining(`cannot write ${l.indexPath}`) });
       } finally {
         fsPromises.rename = realRename;
+        fs.renameSync = realRenameSync;
         syncBuiltinESMExports();
       }
       expect(failed).toHaveLength(1);

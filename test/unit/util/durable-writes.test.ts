@@ -14,36 +14,65 @@ import { setup } from '../../support/stage.js';
  * written to a temp file and renamed over the old one with no fsync: after a host crash (power loss, VM reset) the
  * rename can be on the disk before the data, leaving an empty file under the name: every tag of the repository, or
  * every saved credential, gone. Now the temp file is flushed (fsync) before its rename. A crash cannot be made in a
- * test: what is checked is the order of the calls the code makes to node:fs/promises.
+ * test: what is checked is the order of the calls the code makes to node:fs (flush, then rename).
  */
 
 const calls: string[] = [];
 
 // Replaced on Node's own module object and pushed to every module's imports of it (syncBuiltinESMExports), so the
-// product's modules, already loaded in this shared worker, call these; afterAll puts the real ones back.
+// product's modules, already loaded in this shared worker, call these; afterAll puts the real ones back. Both
+// ways of writing are watched (a file handle of node:fs/promises, or a descriptor of node:fs), so the test holds
+// whichever the code uses: only the order of flush and rename counts.
 const fsp = fs.promises;
-const realOpen = fsp.open;
-const realRename = fsp.rename;
-fsp.open = async (...args: Parameters<typeof realOpen>) => {
-  const handle = await realOpen(...args);
+const real = { open: fsp.open, rename: fsp.rename, openSync: fs.openSync, renameSync: fs.renameSync, fsync: fs.fsync, fsyncSync: fs.fsyncSync, fdatasync: fs.fdatasync, fdatasyncSync: fs.fdatasyncSync };
+/** The path each descriptor opened through fs.openSync was opened for. */
+const opened = new Map<number, string>();
+fsp.open = async (...args: Parameters<typeof real.open>) => {
+  const handle = await real.open(...args);
   const path = String(args[0]);
   for (const method of ['sync', 'datasync'] as const) {
-    const real = handle[method].bind(handle);
+    const flush = handle[method].bind(handle);
     handle[method] = async () => {
       calls.push(`sync ${path}`);
-      return real();
+      return flush();
     };
   }
   return handle;
 };
 fsp.rename = async (from, to) => {
   calls.push(`rename ${String(from)} ${String(to)}`);
-  return realRename(from, to);
+  return real.rename(from, to);
+};
+fs.openSync = (...args: Parameters<typeof fs.openSync>) => {
+  const fd = real.openSync(...args);
+  opened.set(fd, String(args[0]));
+  return fd;
+};
+fs.renameSync = (from, to) => {
+  calls.push(`rename ${String(from)} ${String(to)}`);
+  real.renameSync(from, to);
+};
+const flushOf = (fd: number) => calls.push(`sync ${opened.get(fd) ?? `fd ${fd}`}`);
+fs.fsync = ((fd: number, callback: fs.NoParamCallback) => {
+  flushOf(fd);
+  real.fsync(fd, callback);
+}) as typeof fs.fsync;
+fs.fdatasync = ((fd: number, callback: fs.NoParamCallback) => {
+  flushOf(fd);
+  real.fdatasync(fd, callback);
+}) as typeof fs.fdatasync;
+fs.fsyncSync = (fd) => {
+  flushOf(fd);
+  real.fsyncSync(fd);
+};
+fs.fdatasyncSync = (fd) => {
+  flushOf(fd);
+  real.fdatasyncSync(fd);
 };
 syncBuiltinESMExports();
 afterAll(() => {
-  fsp.open = realOpen;
-  fsp.rename = realRename;
+  Object.assign(fsp, { open: real.open, rename: real.rename });
+  Object.assign(fs, { openSync: real.openSync, renameSync: real.renameSync, fsync: real.fsync, fsyncSync: real.fsyncSync, fdatasync: real.fdatasync, fdatasyncSync: real.fdatasyncSync });
   syncBuiltinESMExports();
 });
 

@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream';
 import { isAbsolute, relative, sep, join } from 'node:path';
-import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { mapConcurrent, HoldBudget } from '../../../src/util/concurrency.js';
 import { drainedOrClosed } from '../../../src/util/stream.js';
-import { pathWithin } from '../../../src/util/fs.js';
+import { pathWithin, readWhole, tempPathFor, writeFileAtomic } from '../../../src/util/fs.js';
 import { Prng } from '../../support/prng.js';
 import { withLockFile } from '../../../src/util/lock-file.js';
 import { pidNamespace } from '../../../src/util/pid.js';
@@ -177,6 +178,53 @@ describe('hold-budget', () => {
       expect(await budget.enter()).toBe(false);
       budget.close();
     });
+  });
+});
+
+describe('fs', () => {
+  const w = setup(async (stack) => ({ dir: await stack.tempDir() }));
+
+  it('tempPathFor: every name beside the file is new, `<name>.tmp-<pid>-<8 hex>` (its random part taken from a pool of bytes)', () => {
+    const path = join(w.dir, 'index.json');
+    const names = Array.from({ length: 1000 }, () => tempPathFor(path));
+    expect(new Set(names).size).toBe(1000);
+    for (const name of names) expect(name).toMatch(new RegExp(`^${path.replace(/[.]/g, '\\.')}\\.tmp-${process.pid}-[0-9a-f]{8}$`));
+    // Not one fixed sequence: the hex parts differ in every position.
+    for (let i = 0; i < 8; i++) expect(new Set(names.map((n) => n.slice(-8)[i])).size).toBeGreaterThan(8);
+  });
+
+  it('writeFileAtomic: the new content under the name, with exactly the mode asked, flushed or not; a beforeRename that fails leaves the old file and no temp file', async () => {
+    const path = join(w.dir, 'config.json');
+    await writeFileAtomic(path, 'one', { mode: 0o600, durable: true });
+    expect(await readFile(path, 'utf8')).toBe('one');
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    await writeFileAtomic(path, Buffer.from('two'), { mode: 0o640 });
+    expect(await readFile(path, 'utf8')).toBe('two');
+    expect((await stat(path)).mode & 0o777).toBe(0o640);
+    for (const durable of [true, false]) {
+      await expect(writeFileAtomic(path, 'three', { durable, beforeRename: () => Promise.reject(new Error('taken over')) })).rejects.toThrow('taken over');
+      expect(await readFile(path, 'utf8')).toBe('two');
+      expect(await readdir(w.dir)).not.toContainEqual(expect.stringContaining('config.json.tmp-'));
+    }
+  });
+
+  it('readWhole: the whole file from its descriptor, for a file of a known size and one whose fstat says 0 (/proc: read to its end)', () => {
+    const path = join(w.dir, 'blob');
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+    writeFileSync(path, bytes);
+    const read = (file: string) => {
+      const fd = openSync(file, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        return { size, bytes: readWhole(fd, size) };
+      } finally {
+        closeSync(fd);
+      }
+    };
+    expect(read(path)).toEqual({ size: 70_000, bytes });
+    const proc = read('/proc/self/status');
+    expect(proc.size).toBe(0);
+    expect(proc.bytes.toString('utf8')).toMatch(new RegExp(`^Name:[^]*\\nPid:\\t${process.pid}\\n[^]*VmRSS`));
   });
 });
 
