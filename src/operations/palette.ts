@@ -28,6 +28,7 @@ import {
   type PaletteRegistrySummary,
 } from '../palette/types.js';
 import { currentRetryClock, type RetryClock } from '../registry/retry.js';
+import { nearest } from '../util/nearest.js';
 import { redactText } from '../util/redact.js';
 import type { PushReport } from './push-report.js';
 
@@ -159,7 +160,12 @@ async function servingRegistry(client: PaletteClient, target: PaletteTargetRef, 
     const byUid = all.filter((r) => r.metadata.uid === options.registry);
     const candidates = byUid.length > 0 ? byUid : all.filter((r) => r.metadata.name === options.registry);
     if (candidates.length === 0) {
-      throw new PackpubError('NOT_FOUND', `Palette has no OCI registry named or with uid "${options.registry}"`, {
+      // Palette matches names exactly (as its Go SDK's GetPackRegistryCommonByName): "Harbor-Packs" for "harbor-packs"
+      // read as no such registry, the one meant left to be found in doctor's list.
+      const close = nearest(options.registry, all.map((r) => r.metadata.name));
+      const meant = close === undefined ? undefined : all.filter((r) => r.metadata.name === close);
+      const named = meant === undefined || meant.length === 0 ? '' : `; it has one named "${close ?? ''}" (${meant.map((r) => r.metadata.uid).join(', ')}), and names are matched exactly`;
+      throw new PackpubError('NOT_FOUND', `Palette has no OCI registry named or with uid "${options.registry}"${named}`, {
         hint: `packpub palette doctor for the target lists the registries Palette has on ${target.host}`,
       });
     }
