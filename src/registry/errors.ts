@@ -217,6 +217,8 @@ export interface AuthOutcome {
   realmHost?: string | undefined;
   /** A 401 asked for authentication packpub cannot give: the challenge, in words (`Negotiate`, `no WWW-Authenticate`). */
   unanswerable?: string | undefined;
+  /** The refused token was one the token service answered the credentials with for no one (an empty `sub`): not taken. */
+  tokenForNoOne?: true | undefined;
 }
 
 export type Intent = 'push' | 'pull' | 'delete' | 'list';
@@ -407,6 +409,13 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       return new RegistryError('AUTH', `authentication required by ${ctx.host}${repo === undefined ? '' : ` for ${repo}`}`, {
         ...base,
         hint: loginHint(ctx.plainHttpFlag),
+      });
+    }
+    if (auth.tokenForNoOne === true) {
+      // Harbor's token service answers credentials it does not take with a token for no one (200), where others answer 401.
+      return new RegistryError('AUTH', `credentials rejected by ${ctx.host}: its token service answered them with a token for no one (an empty subject)${repo === undefined ? '' : `, which it refuses for ${repo}`}`, {
+        ...base,
+        hint: mangledRobotHint(auth.username, auth.source) ?? `${passwordHint(auth)}; Harbor answers so a wrong user name or secret, and a robot account that has expired or is disabled (see the project's Robot Accounts)`,
       });
     }
     const crossHostHint =

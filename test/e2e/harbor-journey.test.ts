@@ -109,12 +109,13 @@ describe('Harbor journey through the CLI', () => {
     expect(run.stderr).toContain(`hint: the user name "robot+ci" looks like a Harbor robot account name whose "$<project>" part a shell or CI variable expanded to nothing (it came from environment): quote it ('robot$<project>+<name>'), or write $$ where variables are expanded (GitLab CI, compose files)`);
     expectNoSecrets(run.stdout + run.stderr);
     // Refused by the registry itself (its token service granting nothing), not Harbor's API: pull, inspect and tag said
-    // only "check that the user or robot account may pull ...".
+    // only "check that the user or robot account may pull ...", then "credentials rejected or no pull permission".
     const mangled = env({ PACKPUB_USERNAME: 'robot+ci', PACKPUB_PASSWORD: ROBOT_PASSWORD });
     for (const args of [['pull', 'hello-universe:1.0.0', '-o', join(w.root, 'not-pulled')], ['inspect', 'hello-universe:1.0.0'], ['tag', 'hello-universe:1.0.0', 'never']]) {
       const refused = await runCli([...args, ...target('spectro-oci-registry')], { env: mangled });
       expect(refused.code, args[0]).toBe(1);
-      expect(refused.stderr).toContain('error: credentials rejected or no pull permission on spectro-oci-registry/spectro-packs/archive/hello-universe\n');
+      // Harbor's token service answers the mangled name with a token for no one: not taken, not a missing pull permission.
+      expect(refused.stderr).toContain(`error: credentials rejected by ${w.harbor.host}: its token service answered them with a token for no one (an empty subject), which it refuses for spectro-oci-registry/spectro-packs/archive/hello-universe\n`);
       expect(refused.stderr).toContain(`hint: the user name "robot+ci" looks like a Harbor robot account name whose "$<project>" part a shell or CI variable expanded to nothing (it came from environment)`);
       expectNoSecrets(refused.stdout + refused.stderr);
     }

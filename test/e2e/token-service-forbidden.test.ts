@@ -104,4 +104,20 @@ describe('a token service refusing the access asked (403) to credentials it take
     expect(run.stderr).not.toContain('requires credentials');
     expect(await tokenHoldings(w.registry.url, w.token.tokenFor, 'helper')).toEqual({ tags: new Map(), problems: [] });
   });
+
+  // Harbor's token service answers credentials it does not take (a wrong secret, a robot account that expired or is
+  // disabled) with 200 and a token for no one (an empty `sub`), which the registry then refuses: it read "credentials
+  // rejected or no push permission on <repo>", hint "check that the user or robot account may push", for a wrong secret.
+  it('a wrong secret answered with a token for no one: said as rejected credentials (push and list, exit 1), nothing written', async () => {
+    const said = (repo: string) => `credentials rejected by ${w.registry.host}: its token service answered them with a token for no one (an empty subject), which it refuses for ${repo}`;
+    const push = await runCli(['push', join(w.root, 'v2'), '--registry', `${w.registry.host}/nobody`], as('writer', 'wrong-password-9'));
+    expectRun(push, { code: 1, stderr: [`FAILED hello:2.0.0: ${said('nobody/spectro-packs/archive/hello')}`, 'check the user name and password (they came from environment)', 'a robot account that has expired or is disabled'] });
+    const list = await runCli(['list', 'hello', '--registry', `${w.registry.host}/base`], as('writer', 'wrong-password-9'));
+    expectRun(list, { code: 1, stderr: [`error: ${said('base/spectro-packs/archive/hello')}`] });
+    for (const run of [push, list]) {
+      expect(run.stderr).not.toContain('no push permission');
+      expect(run.stdout + run.stderr).not.toContain('wrong-password-9');
+    }
+    expect(await tokenHoldings(w.registry.url, w.token.tokenFor, 'nobody')).toEqual({ tags: new Map(), problems: [] });
+  });
 });

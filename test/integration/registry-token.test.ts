@@ -91,7 +91,7 @@ describe('generic registry store against distribution with a Harbor-like token s
     }
   });
 
-  it('reports a wrong password as "credentials rejected or no push permission on <repo>" (Harbor hands out an empty token)', async () => {
+  it('reports a wrong password as rejected credentials (Harbor hands out a token for no one), not as a missing push permission', async () => {
     const store = await openGenericRegistryStore({
       host: w.registry.host,
       credentials: staticProvider('environment', { username: ADMIN, password: 'wrong-password-xyz' }),
@@ -100,7 +100,7 @@ describe('generic registry store against distribution with a Harbor-like token s
       const repo = 'proj/spectro-packs/archive/denied';
       const err = await failure(store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES])));
       expect(err.code).toBe('AUTH');
-      expect(err.message).toBe(`credentials rejected or no push permission on ${repo}`);
+      expect(err.message).toBe(`credentials rejected by ${w.registry.host}: its token service answered them with a token for no one (an empty subject), which it refuses for ${repo}`);
       expectNoSecrets(err, w.tokens.issuedTokens);
     } finally {
       await store.close();

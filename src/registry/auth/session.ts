@@ -3,7 +3,7 @@ import { parseOciErrors, plainHttpRealm, readErrorBody, RegistryError, type Auth
 import { discardBody, TransportLayer, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
-import { basicAuthorization, fetchToken, TokenCache, type TokenCredentials } from './token.js';
+import { basicAuthorization, fetchToken, TokenCache, tokenSubject, type TokenCredentials } from './token.js';
 import { ANONYMOUS, isUnanswered, type Credential, type CredentialProvider } from '../../credentials/types.js';
 
 /*
@@ -53,6 +53,17 @@ const CREDENTIAL_RENEW_MARGIN_MS = 5 * 60_000;
  */
 function ownTokenService(registry: string, realm: URL): boolean {
   return isDockerHubHost(registry) && hostName(realm.host) === 'auth.docker.io';
+}
+
+/**
+ * What went with a request the registry refused (401, 403): marked when it was a token its token service answered the
+ * credentials with for no one (a JWT with an empty `sub`), Harbor's answer to a wrong user name or secret and to a robot
+ * account that has expired or is disabled. It read "credentials rejected or no push permission", sending the user after
+ * permissions. Only refusals are looked at: a token is decoded on that path only.
+ */
+function refusedOutcome(status: number, prepared: Prepared): AuthOutcome {
+  if ((status !== 401 && status !== 403) || !prepared.outcome.credentialSent || prepared.token === undefined || tokenSubject(prepared.token) !== '') return prepared.outcome;
+  return { ...prepared.outcome, tokenForNoOne: true };
 }
 
 function hasSecret(c: Credential): boolean {
@@ -267,7 +278,7 @@ export class AuthSession extends TransportLayer {
     const res = await this.send1(req, prepared);
     if (res.status !== 401) {
       if (prepared.outcome.scheme === 'basic' && prepared.outcome.credentialSent) this.authScheme = 'basic';
-      return { ...res, auth: prepared.outcome };
+      return { ...res, auth: res.status === 403 ? refusedOutcome(res.status, prepared) : prepared.outcome };
     }
     // A 401 from where a redirect led (a blob's storage, ECR -> S3) is that server's, not the registry's: answering
     // its challenge sent the registry's credentials to the token service it named (client.ts refuse names it).
@@ -311,7 +322,7 @@ export class AuthSession extends TransportLayer {
     await discardBody(res);
     const retried = await this.send1(req, next);
     if (retried.status !== 401 && next.outcome.scheme === 'basic') this.authScheme = 'basic';
-    return { ...retried, auth: next.outcome };
+    return { ...retried, auth: refusedOutcome(retried.status, next) };
   }
 
   /**
