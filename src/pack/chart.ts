@@ -123,13 +123,14 @@ export interface HelmChart {
    */
   templateRefusals?: SubchartTemplateRefusal[];
   /**
-   * A subchart's templates (not partials, not NOTES.txt; not of a library chart) that fail every render whatever the
-   * values, as the top chart's are refused (checkStaticTemplate, a wrong call: checkTemplateSyntax): `why` in words.
+   * A subchart's templates (not partials; not of a library chart) that fail every render whatever the
+   * values, as the top chart's are refused (checkStaticTemplate, a wrong call: checkTemplateSyntax, or in a helper
+   * run at the template's top level: markSubchartDefineCalls): `why` in words.
    * Once the subchart is enabled, every install stops there (values-schema.ts subchartTemplateFindings).
    */
   renderFailures?: Array<{ file: string; why: string }>;
   /**
-   * A subchart's templates (not partials, not NOTES.txt; not of a library chart, whose other templates Helm never
+   * A subchart's templates (not partials; not of a library chart, whose other templates Helm never
    * renders) that run, on every render, a template by a literal name no template of the whole chart defines (at
    * most five): once the subchart is enabled, every install stops there (values-schema.ts subchartTemplateFindings).
    * Set by the top chart's read, when every define of the chart is known (definesOf).
@@ -324,7 +325,7 @@ interface ChartSlot {
   /** The top chart's: the template names its templates define, and those they run whatever the values (checkTemplateRuns). */
   defineNames?: Set<string>;
   topRuns?: Array<{ name: string; file: string; line: number }>;
-  /** The top chart's: what each define's own top level does (goTemplateRead bodies), null for a name defined twice. */
+  /** What each define of its templates does at its own top level (goTemplateRead bodies), null for a name defined twice. */
   defineBodies?: Map<string, (DefineBody & { file: string }) | null>;
   /** A template of the top chart was too large to be read: what it defines is not known. */
   unreadTemplate?: boolean;
@@ -747,6 +748,7 @@ class ArchiveCollector {
       checkTemplateRuns(this.slots.get('') ?? { archives: [] }, chart, defines, label);
       checkDefineCalls(this.slots.get('') ?? { archives: [] }, label);
       markUndefinedRuns(chart, defines);
+      markSubchartDefineCalls(chart);
     }
     return chart;
   }
@@ -786,17 +788,14 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
     for (const name of read.defines) defines.add(name);
   }
   if (slot !== undefined && sub && refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
-  if (slot !== undefined && sub && read.miscall !== undefined && rendered(rel)) (slot.renderFailures ??= []).push({ file: rel, why: `${wrongCall(read.miscall, ' on every render')}` });
-  if (slot !== undefined && !sub && read.defines.length > 0) {
+  if (slot !== undefined && sub && read.miscall !== undefined && executed(rel)) (slot.renderFailures ??= []).push({ file: rel, why: `${wrongCall(read.miscall, ' on every render')}` });
+  if (slot !== undefined && read.defines.length > 0) {
     // Every name defined, with actions or not: one defined twice (in two files, or twice in one) is not judged.
     const bodies = (slot.defineBodies ??= new Map());
     for (const name of read.defines) bodies.set(name, bodies.has(name) ? null : { ...(read.bodies?.get(name) ?? { runs: [] }), file: rel });
   }
-  if (slot !== undefined) {
-    const base = rel.slice(rel.lastIndexOf('/') + 1);
-    if (!base.startsWith('_') && !base.endsWith('NOTES.txt')) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
-  }
-  if (!sub && read.miscall !== undefined && rendered(rel)) {
+  if (slot !== undefined && executed(rel)) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
+  if (!sub && read.miscall !== undefined && executed(rel)) {
     const call = read.miscall;
     throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${rel} ${wrongCall(call, ' on every render')}, so every install stops there (Helm: "${call.want === -1 ? `execution error at (<chart>/${rel}:${call.line}): ...` : `executing \"<chart>/${rel}\" at <${call.name}>: wrong number of args for ${call.name}: want ${call.want} got ${call.got}`}")`, {
       hint: callHint(call.name, 'template'),
@@ -809,7 +808,7 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
 }
 
 /**
- * Refuses a chart whose template (not a partial, not NOTES.txt) runs at its top level, by a literal name, a define of
+ * Refuses a chart whose template (not a partial; NOTES.txt too) runs at its top level, by a literal name, a define of
  * the top chart that, at its own top level or through the defines it runs there, calls a function with the wrong
  * number of arguments (`{{ include "web.selectorLabels" }}` in the "web.labels" helper): every render stops there.
  * Only through defines written once in the top chart's templates (Helm parses the top chart's last, so its define of a
@@ -819,22 +818,62 @@ function checkDefineCalls(top: ChartSlot, label: string): void {
   const bodies = top.defineBodies;
   if (bodies === undefined) return;
   for (const run of top.topRuns ?? []) {
-    const seen = new Set<string>([run.name]);
-    const queue = [run.name];
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      const body = bodies.get(name);
-      if (body === undefined || body === null) continue;
-      if (body.miscall !== undefined) {
-        const call = body.miscall;
-        const where = name === run.name ? `it (${body.file})` : `"${name}" (${body.file}), which it runs,`;
-        const helm = call.want === -1 ? 'execution error at (...): ...' : `... at <${call.name}>: wrong number of args for ${call.name}: want ${call.want} got ${call.got}`;
-        throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${run.file} runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(call, '')}, so every install stops there (Helm: "${helm}")`, {
-          hint: callHint(call.name, 'define'),
-        });
-      }
-      for (const next of body.runs) if (!seen.has(next) && seen.size < 200) (seen.add(next), queue.push(next));
-    }
+    const found = miscallThrough(run.name, bodies);
+    if (found === undefined) continue;
+    const { name, body } = found;
+    const call = body.miscall;
+    const where = name === run.name ? `it (${body.file})` : `"${name}" (${body.file}), which it runs,`;
+    const helm = call.want === -1 ? 'execution error at (...): ...' : `... at <${call.name}>: wrong number of args for ${call.name}: want ${call.want} got ${call.got}`;
+    throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${run.file} runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(call, '')}, so every install stops there (Helm: "${helm}")`, {
+      hint: callHint(call.name, 'define'),
+    });
   }
+}
+
+type FoundBody<B> = { name: string; body: B & { miscall: NonNullable<DefineBody['miscall']> } };
+
+/** The first define (`start`, or one it runs at its own top level, directly or through others) that makes a wrong call at its own top level. */
+function miscallThrough<B extends DefineBody>(start: string, bodies: ReadonlyMap<string, B | null>): FoundBody<B> | undefined {
+  const seen = new Set<string>([start]);
+  const queue = [start];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    const body = bodies.get(name);
+    if (body === undefined || body === null) continue;
+    if (body.miscall !== undefined) return { name, body: body as FoundBody<B>['body'] };
+    for (const next of body.runs) if (!seen.has(next) && seen.size < 200) (seen.add(next), queue.push(next));
+  }
+  return undefined;
+}
+
+/**
+ * Adds to HelmChart.renderFailures of every subchart below `chart` (not a library) whose template (not a partial) runs at
+ * its top level, by a literal name, a define that makes a wrong call at its own top level or through the defines it
+ * runs there (checkDefineCalls' rule for the top chart). The templates of Helm's one render share one namespace: only
+ * names defined once in the whole chart are followed (which of two defines of a name wins is left alone).
+ */
+function markSubchartDefineCalls(chart: HelmChart): void {
+  const all = new Map<string, (DefineBody & { file: string; owner: HelmChart }) | null>();
+  const collect = (c: HelmChart, depth: number): void => {
+    for (const [name, body] of chartBodies.get(c) ?? []) all.set(name, all.has(name) || body === null ? null : { ...body, owner: c });
+    if (depth < 16) for (const sub of c.subcharts) collect(sub, depth + 1);
+  };
+  collect(chart, 0);
+  const visit = (c: HelmChart, depth: number): void => {
+    for (const sub of c.subcharts) {
+      if (depth < 16) visit(sub, depth + 1);
+      if (sub.metadata['type'] === 'library') continue;
+      for (const run of chartRuns.get(sub) ?? []) {
+        if ((sub.renderFailures ?? []).length >= 5) break;
+        const found = miscallThrough(run.name, all);
+        if (found === undefined || sub.renderFailures?.some((f) => f.file === run.file) === true) continue;
+        const { name, body } = found;
+        const file = body.owner === sub ? body.file : `${body.file} of ${body.owner.name}`;
+        const where = name === run.name ? `it (${file})` : `"${name}" (${file}), which it runs,`;
+        sub.renderFailures = [...(sub.renderFailures ?? []), { file: run.file, why: `runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(body.miscall, '')}` }];
+      }
+    }
+  };
+  visit(chart, 0);
 }
 
 /** A call that stops every render, in words: a wrong number of arguments, or Helm's `fail` (want -1). */
@@ -850,13 +889,24 @@ function callHint(name: string, where: 'template' | 'define'): string {
   return `${context}a value piped in (| ${name}) counts as the last argument; fix the ${where}, then package the chart again`;
 }
 
-/** Whether Helm outputs the template at `rel` (not a `_` partial, not a NOTES.txt): its top-level actions run on every render. */
+/**
+ * Whether Helm executes the template at `rel` on every render: every template but a `_` partial, NOTES.txt too
+ * (pkg/engine render runs each one and fails the render on the first error; pkg/action renderResources only then
+ * takes the NOTES.txt files out of what it installs, whether or not it shows them: --hide-notes, subchart notes).
+ */
+function executed(rel: string): boolean {
+  return !rel.slice(rel.lastIndexOf('/') + 1).startsWith('_');
+}
+
+/** Whether Helm also installs what the template at `rel` outputs (executed, and not a NOTES.txt). */
 function rendered(rel: string): boolean {
-  return !rel.slice(rel.lastIndexOf('/') + 1).startsWith('_') && !rel.endsWith('NOTES.txt');
+  return executed(rel) && !rel.endsWith('NOTES.txt');
 }
 
 /** The runs of each chart's templates (ChartSlot.topRuns), for the top chart's verdict on its subcharts' (markUndefinedRuns). */
 const chartRuns = new WeakMap<HelmChart, ReadonlyArray<{ name: string; file: string; line: number }>>();
+/** What each chart's defines do at their own top level (ChartSlot.defineBodies), for the same (markSubchartDefineCalls). */
+const chartBodies = new WeakMap<HelmChart, ReadonlyMap<string, (DefineBody & { file: string }) | null>>();
 
 /**
  * Sets HelmChart.undefinedRuns on every subchart below `chart` whose templates run a template none of `defines` (every
@@ -896,7 +946,7 @@ function definesOf(slots: ReadonlyMap<string, ChartSlot>): Set<string> | undefin
 }
 
 /**
- * Refuses a chart whose template (not a partial, not NOTES.txt) runs, at its top level and by a literal name, a
+ * Refuses a chart whose template (not a partial; NOTES.txt too) runs, at its top level and by a literal name, a
  * template neither its templates nor its subcharts' define (`defines`: definesOf) (`{{ include "web.fullname" . }}`
  * in a chart whose _helpers.tpl defines "webapp.fullname", as a chart renamed after `helm create` keeps): Helm
  * renders every such template on every install, and Go's text/template stops there (include: "error calling
@@ -1437,6 +1487,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
   };
   dottedReferences.set(chart, refs);
   if (slot.topRuns !== undefined) chartRuns.set(chart, slot.topRuns);
+  if (slot.defineBodies !== undefined) chartBodies.set(chart, slot.defineBodies);
   if (valuesParse !== undefined && chart.valuesText === slot.values) valuesParses.set(chart, valuesParse);
   const helm4 = slot.values === undefined ? undefined : helm4ValuesDifference(chart.valuesText);
   if (helm4 !== undefined) chart.helm4Values = helm4;

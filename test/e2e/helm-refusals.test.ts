@@ -72,6 +72,13 @@ const CASES = [
   refused('a template calling include without its context', 'templates/deployment.yaml', 'kind: Deployment\nmetadata:\n  labels:\n    {{- include "web.labels" | nindent 4 }}\n', 'Helm cannot install this chart: templates/deployment.yaml calls include with 1 argument (line 4) on every render, and include takes 2, so every install stops there (Helm: "executing "<chart>/templates/deployment.yaml" at <include>: wrong number of args for include: want 2 got 1")'),
   // A chart retired on purpose: its template fails on every render.
   refused('a template calling fail at its top level', 'templates/retired.yaml', '{{ fail "web moved to example.com/charts" }}\n', 'Helm cannot install this chart: templates/retired.yaml calls fail (line 1) on every render, which stops the render whatever it is given, so every install stops there (Helm: "execution error at (<chart>/templates/retired.yaml:1): ...")'),
+  // Helm's engine executes NOTES.txt with the other templates, and a failure there fails the install (--hide-notes only hides the output).
+  refused('NOTES.txt calling include without its context', 'templates/NOTES.txt', 'Installed {{ include "web.fullname" | quote }}.\n', 'Helm cannot install this chart: templates/NOTES.txt calls include with 1 argument (line 1) on every render, and include takes 2, so every install stops there (Helm: "executing "<chart>/templates/NOTES.txt" at <include>: wrong number of args for include: want 2 got 1")'),
+  {
+    name: 'NOTES.txt running a template no file defines',
+    files: { 'web/templates/_helpers.tpl': '{{- define "webapp.fullname" -}}web{{- end }}\n', 'web/templates/NOTES.txt': 'Get the address:\n  kubectl get svc {{ include "web.fullname" . }}\n' },
+    says: 'Helm cannot install this chart: templates/NOTES.txt runs the template "web.fullname" (line 2) on every render, and no template of the chart defines it, so every install stops there (Helm: "error calling include: template: no template "web.fullname" associated with template "gotpl""); the chart defines "webapp.fullname"',
+  },
   // The same in a helper a template runs on every render, through another helper.
   {
     name: 'a template running a helper that calls include without its context',

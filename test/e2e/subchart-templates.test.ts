@@ -161,6 +161,18 @@ describe('a subchart template running a template no file defines', () => {
 const FAILS_CASES: Array<{ name: string; chart: Record<string, string>; says?: string; warns?: string }> = [
   { name: 'an enabled subchart with a README.md among its templates: refused', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/templates/README.md': '# Redis\n\nprose\n' }, says: `the subchart's templates/README.md holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object` },
   { name: 'a disabled subchart calling include without its context: a warning', chart: { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', 'web/charts/redis/templates/cm.yaml': 'kind: ConfigMap\nmetadata:\n  labels: {{ include "redis.labels" | nindent 4 }}\n', 'web/charts/redis/templates/_h.tpl': '{{- define "redis.labels" -}}a: b{{- end }}\n' }, warns: `the subchart's templates/cm.yaml calls include with 1 argument (line 3) on every render, and include takes 2.` },
+  // Its helpers are followed as the top chart's are: a define run at the template's top level that makes the wrong call at its own.
+  {
+    name: 'an enabled subchart whose template runs a helper calling include without its context: refused',
+    chart: {
+      'web/Chart.yaml': webChart(''),
+      'web/charts/redis/templates/cm.yaml': 'kind: ConfigMap\nmetadata:\n  labels: {{ include "redis.labels" . | nindent 4 }}\n',
+      'web/charts/redis/templates/_h.tpl': '{{- define "redis.selector" -}}app: redis{{- end }}\n{{- define "redis.labels" -}}\n{{ include "redis.selector" }}\n{{- end }}\n',
+    },
+    says: `the subchart's templates/cm.yaml runs the template "redis.labels" (line 3) on every render; it (templates/_h.tpl) calls include with 1 argument (line 3), and include takes 2`,
+  },
+  // Helm executes a subchart's NOTES.txt too (its output is dropped unless --render-subchart-notes), and fails on its error.
+  { name: 'an enabled subchart whose NOTES.txt calls include without its context: refused', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/templates/NOTES.txt': 'Redis is at {{ include "redis.host" | quote }}\n', 'web/charts/redis/templates/_h.tpl': '{{- define "redis.host" -}}redis{{- end }}\n' }, says: `the subchart's templates/NOTES.txt calls include with 1 argument (line 1) on every render, and include takes 2` },
   { name: 'a library subchart', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/Chart.yaml': `${REDIS_CHART}type: library\n`, 'web/charts/redis/templates/README.md': '# Redis\n' } },
 ];
 
