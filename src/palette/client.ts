@@ -392,8 +392,9 @@ export class PaletteClient {
     const what = `read pack ${name}${states === undefined ? '' : ` (states ${states})`}`;
     const path = `/v1/packs/${encodeURIComponent(name)}/registries/${encodeURIComponent(registryUid)}`;
     // `states` (comma-separated): the versions in those states, which a read without it leaves out when disabled (the spec).
-    const res = await this.call<PalettePackTags>('GET', path, { what, allow: [403, 404], deadline, tenant: scope === 'tenant', ...(states === undefined ? {} : { query: { states } }) });
-    if (res.status === 404) return {};
+    // A Palette refusing the parameter (400: one older than it) tells nothing: no entity, never an error ending the run.
+    const res = await this.call<PalettePackTags>('GET', path, { what, allow: states === undefined ? [403, 404] : [400, 403, 404], deadline, tenant: scope === 'tenant', ...(states === undefined ? {} : { query: { states } }) });
+    if (res.status === 404 || res.status === 400) return {};
     if (res.status === 403) {
       const body: unknown = res.body;
       const said = isObject(body) && typeof body['message'] === 'string' ? { message: body['message'] } : undefined;

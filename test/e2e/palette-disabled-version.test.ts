@@ -67,3 +67,23 @@ describe('a pack version an administrator disabled in Palette', () => {
     expect(enabled.stdout).toBe(`visible in Palette dis-a:1.0.0 (packUid ${packUid})\n`);
   });
 });
+
+describe('a Palette that refuses the read by state (400)', () => {
+  it('waits for the version as before, exit 3 at --palette-timeout, never an error ending the run', async () => {
+    w.palette.disabled.add('dis-b:1.0.0');
+    w.palette.statesRefused = true;
+    try {
+      const before = reads('dis-b').length;
+      const run = await runCli(['palette', 'sync', 'dis-b:1.0.0', ...at(), '--palette-timeout', '60'], { env: w.env });
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toMatch(/^NOT VISIBLE in Palette dis-b:1\.0\.0: Palette's sync of lab finished but does not list dis-b:1\.0\.0 \(sync message: Synced \d+ pack versions\); Palette may have refused the pack\n$/);
+      const asked = reads('dis-b').slice(before);
+      // One read by state, refused; every other poll the usual read.
+      expect(asked.filter((r) => r.query === '?states=disabled').map((r) => r.status)).toEqual([400]);
+      expect(asked.filter((r) => r.query === '').length).toBeGreaterThan(2);
+    } finally {
+      w.palette.statesRefused = false;
+      w.palette.disabled.delete('dis-b:1.0.0');
+    }
+  });
+});

@@ -190,6 +190,8 @@ export interface PaletteStandin {
    * changed by it (its default filter is not documented).
    */
   disabled: Set<string>;
+  /** A pack read with `states` is answered 400 BadRequest, as a Palette that does not take the parameter might. */
+  statesRefused: boolean;
   searchHidesDeprecated: boolean;
   /** While set, what a page of the pack search gives as `items` instead of its packs (an odd Palette or proxy). */
   searchItemsAnswer: ((items: { metadata: unknown; spec: Record<string, unknown> }[]) => unknown) | undefined;
@@ -487,6 +489,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     searchNone404: false,
     deprecated: new Set(),
     disabled: new Set(),
+    statesRefused: false,
     searchHidesDeprecated: false,
     searchItemsAnswer: undefined,
     hangSyncs: false,
@@ -796,6 +799,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       const name = decodeURIComponent(m[1] ?? '');
       // `states`: only the versions in those states; none given: every version but the disabled ones.
       const states = (url.searchParams.get('states') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+      if (states.length > 0 && standin.statesRefused) return error(400, 'BadRequest', 'unknown query parameter states');
       const stateOf = (version: string) => (standin.disabled.has(`${name}:${version}`) ? 'disabled' : standin.deprecated.has(name) ? 'deprecated' : '');
       const all = reg?.index.get(name);
       const versions = all === undefined ? undefined : new Map([...all].filter(([version]) => (states.length === 0 ? stateOf(version) !== 'disabled' : states.includes(stateOf(version)))));
