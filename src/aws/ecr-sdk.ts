@@ -345,11 +345,22 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
     credentials: registered(credentials),
     ...requestHandler,
     ...(aws.endpoint === undefined || aws.endpoint === '' ? {} : { endpoint: aws.endpoint }),
-    ...(host.fips ? { useFipsEndpoint: true } : {}),
-    ...(host.dualStack ? { useDualstackEndpoint: true } : {}),
+    // The endpoint flavour picks the regional endpoint; an endpoint given (a VPC endpoint, a FIPS one) is used as it is:
+    // the SDK refuses the flags beside it ("Invalid Configuration: FIPS and custom endpoint are not supported"), and
+    // every FIPS or dual-stack registry host given --ecr-endpoint or AWS_ENDPOINT_URL_ECR failed so.
+    ...(host.fips && !endpointGiven(aws.endpoint) ? { useFipsEndpoint: true } : {}),
+    ...(host.dualStack && !endpointGiven(aws.endpoint) ? { useDualstackEndpoint: true } : {}),
     ...(aws.maxAttempts === undefined ? {} : { maxAttempts: aws.maxAttempts }),
   });
   return { sdk, client, sts: sts.requests, resolving: resolving.active };
+}
+
+/** Whether the ECR API endpoint is given: `endpoint`, else the variables the SDK reads from the process (unless told to ignore them). */
+function endpointGiven(endpoint: string | undefined): boolean {
+  if (endpoint !== undefined && endpoint.trim() !== '') return true;
+  const env = process.env;
+  if (env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.trim().toLowerCase() === 'true') return false;
+  return [env['AWS_ENDPOINT_URL_ECR'], env['AWS_ENDPOINT_URL']].some((v) => v !== undefined && v.trim() !== '');
 }
 
 /**

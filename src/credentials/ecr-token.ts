@@ -88,7 +88,9 @@ export async function fetchEcrToken(host: EcrHost, hostName: string, aws: EcrAws
     registerSecret(decoded.password);
     const other = proxyHost(data.proxyEndpoint);
     const otherEcr = other === undefined ? undefined : parseEcrHost(other);
-    if (otherEcr !== undefined && (otherEcr.region !== host.region || otherEcr.dnsSuffix !== host.dnsSuffix)) {
+    // Region names are unique across partitions; the endpoint's form is not compared: ECR names its registry in the IPv4
+    // form (<account>.dkr.ecr.<region>.amazonaws.com) also for a dual-stack host (<account>.dkr-ecr.<region>.on.aws).
+    if (otherEcr !== undefined && otherEcr.region !== host.region) {
       // A token of another region (or partition) is refused by this registry with a bare 401.
       throw unusable(`a token for ${other} (region ${otherEcr.region}), not for region ${host.region}`);
     }
