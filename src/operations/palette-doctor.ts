@@ -5,6 +5,7 @@ import { connectionMismatch, endpointHasScheme, endpointParts, flavourForHost, i
 import type { PackTarget } from '../targets/open.js';
 import {
   lastSyncFailure,
+  listSaysSyncOff,
   matchingRegistries,
   paletteProjectProblem,
   paletteRegistrySpec,
@@ -349,6 +350,15 @@ export async function paletteDoctor(options: DoctorOptions): Promise<DoctorRepor
         findings.push({ check: 'palette-registry', ok: true, message: `Palette registry ${d.summary.metadata.name} (${d.summary.metadata.uid}) serves ${target.host}/${base}` });
         const lastSync = lastSyncFailed(target, d);
         if (lastSync !== undefined) findings.push(lastSync);
+        // Settings on, sync status off: push --palette-sync refuses it before publishing, palette sync ends exit 3.
+        if (listSaysSyncOff(d)) {
+          findings.push({
+            check: 'palette-sync',
+            ok: false,
+            message: `Palette's sync status of registry ${d.summary.metadata.name} (${d.summary.metadata.uid}) says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it`,
+            fix: `edit ${d.summary.metadata.name} in Palette and save it with sync on, or sync it there; then run doctor again`,
+          });
+        }
         // With a project: what push --palette-sync checks before publishing. Doctor said all was well where push then
         // refused the project (exit 2): the project was not looked at.
         if (client.projectUid !== undefined) findings.push(await projectCheck(client, d));

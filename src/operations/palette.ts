@@ -122,6 +122,16 @@ export function lastSyncFailure(d: PaletteRegistryDetails): string | undefined {
   return `Palette's last sync of registry ${d.summary.metadata.name} (${d.summary.metadata.uid})${at}, failed: ${said}`;
 }
 
+/**
+ * Whether the sync status the registry list gives for it (`status.sync.isSyncSupported`, palette-api.md 2(a): no request
+ * of its own) says its sync is off while its settings (the record) do not: Palette's sync of it then reports sync off,
+ * and lists none of the packs (Terraform's provider reads that status as "nothing to wait for").
+ */
+export function listSaysSyncOff(d: PaletteRegistryDetails): boolean {
+  const sync: unknown = d.summary.status?.sync;
+  return d.record?.spec.isSyncSupported !== false && typeof sync === 'object' && sync !== null && (sync as Record<string, unknown>)['isSyncSupported'] === false;
+}
+
 /** The Pack registries on the target's host (an endpoint of the host alone) whose base content path is the target's base path. */
 export function matchingRegistries(target: PaletteTargetRef, details: PaletteRegistryDetails[]): PaletteRegistryDetails[] {
   return details.filter((d) => d.record !== undefined && isPackProvider(d) && endpointParts(d.record.spec.endpoint ?? d.summary.spec?.endpoint).path === '' && trimSlashes(d.record.spec.baseContentPath) === trimSlashes(target.basePath));
@@ -219,10 +229,17 @@ async function servingRegistry(client: PaletteClient, target: PaletteTargetRef, 
 export async function paletteRegistryBeforePublish(client: PaletteClient, target: PaletteTargetRef, options: ResolveOptions = {}): Promise<ResolvedPaletteRegistry> {
   const details = await servingRegistry(client, target, options);
   const registry = toResolved(details);
+  const where = `${target.host}/${trimSlashes(target.basePath)}`;
   if (details.record?.spec.isSyncSupported === false) {
-    const where = `${target.host}/${trimSlashes(target.basePath)}`;
     throw new PackpubError('CONFIG', `sync is off for Palette registry ${registry.name} (${registry.uid}), which serves ${where}: Palette would list none of the packs`, {
       hint: `turn sync on for ${registry.name} in Palette (Tenant Settings > Registries > OCI Registries; packpub palette doctor checks its settings)`,
+    });
+  }
+  // Its settings say on, but the sync status Palette's registry list gives says off: the sync after publishing read the
+  // same status and ended exit 3, every pack published and none listed (the dry run said WOULD NOT BE VISIBLE).
+  if (listSaysSyncOff(details)) {
+    throw new PackpubError('CONFIG', `Palette's sync status of registry ${registry.name} (${registry.uid}), which serves ${where}, says sync is off (isSyncSupported false), though its settings say on: Palette would list none of the packs`, {
+      hint: `check ${registry.name} in Palette (Tenant Settings > Registries > OCI Registries): edit and save it with sync on, or sync it there; packpub palette doctor checks it`,
     });
   }
   const wrong = await projectBeforePublish(client, registry, options.deadline);

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { skipWaits } from '../support/clock.js';
+import { runCli } from '../support/cli.js';
+import { writePacks } from '../support/packs.js';
+import { startPaletteLab } from '../support/palette-lab.js';
+import { listedVersions } from '../support/published.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A Pack registry whose settings say sync on, while the sync status Palette gives for it (the registry list's
+ * `status.sync`, the same as its sync status call) says off (isSyncSupported false). push --palette-sync checked the
+ * settings only: it published every pack, then read that status and ended exit 3, none listed (its dry run: WOULD NOT
+ * BE VISIBLE, exit 3); palette doctor said "no problems found". Now push refuses it before publishing (exit 2, as for
+ * settings saying off) and doctor fails palette-sync.
+ */
+
+const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
+const clock = skipWaits();
+const w = setup(async (stack) => {
+  const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-status-off-', key: KEY, name: 'lab', base: 'statusoff', clock, shared: true });
+  const registry = lab.palette.registries.get(lab.uid);
+  if (registry === undefined) throw new Error('no lab registry');
+  registry.sync.isSyncSupported = false;
+  const packs = await writePacks(lab.root, { a: 'status-off:1.0.0' });
+  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
+  return { ...lab, packs, env };
+});
+const at = (): string[] => ['--registry', `${w.registry.host}/${w.under('statusoff')}`];
+const syncs = () => w.palette.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sync')).length;
+
+describe("a registry whose settings say sync on and whose sync status says off", () => {
+  it('push --palette-sync (and its dry run): exit 2 before publishing (was: published, then exit 3); doctor: FAIL palette-sync (was: no problems)', async () => {
+    const said = `error: Palette's sync status of registry lab (${w.uid}), which serves ${w.registry.host}/${w.under('statusoff')}, says sync is off (isSyncSupported false), though its settings say on: Palette would list none of the packs; nothing was published (push --palette-sync checks Palette first)\n`;
+    const dry = await runCli(['push', w.packs.a, ...at(), '--palette-sync', '--dry-run'], { env: w.env });
+    expect(dry.code, dry.stdout + dry.stderr).toBe(2);
+    expect(dry.stderr).toContain(said);
+    const run = await runCli(['push', w.packs.a, ...at(), '--palette-sync', '--json'], { env: w.env });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(said);
+    // Nothing published, nothing asked of Palette but reads.
+    expect(await listedVersions(at(), w.env)).toEqual([]);
+    expect(syncs()).toBe(0);
+
+    const doctor = await runCli(['palette', 'doctor', ...at(), '--json'], { env: w.env });
+    expect(doctor.code, doctor.stderr).toBe(1);
+    const report = JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; message: string; fix?: string }[] };
+    expect(report.findings.filter((f) => f.check === 'palette-sync')).toEqual([
+      {
+        check: 'palette-sync',
+        ok: false,
+        message: `Palette's sync status of registry lab (${w.uid}) says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it`,
+        fix: 'edit lab in Palette and save it with sync on, or sync it there; then run doctor again',
+      },
+    ]);
+    expect(syncs()).toBe(0);
+    expect(w.palette.violations()).toEqual([]);
+  });
+});
