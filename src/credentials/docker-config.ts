@@ -295,6 +295,9 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
           // amazon-ecr-credential-helper configured for an ECR host (a CI image's or a laptop's config) but not installed:
           // it would mint the token from the AWS SDK's default chain, as packpub's own ECR provider after this one does.
           if (helper.helper === 'ecr-login' && isEcrHost(host) && ((err as { cause?: { code?: string } }).cause?.code === 'ENOENT')) return undefined;
+          // The default store (credsStore: Docker Desktop's `desktop` on a runner or in WSL where it is not installed or
+          // does not answer) is no ECR host's own: packpub's ECR provider, next, mints the token (it failed every push to ECR).
+          if (helper.via === 'credsStore' && isEcrHost(host)) return undefined;
           throw err instanceof PackpubError && err.code === 'CREDENTIALS' ? unanswered(err) : err;
         }
       }

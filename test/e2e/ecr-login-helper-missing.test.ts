@@ -10,8 +10,9 @@ import { setup } from '../support/stage.js';
  * written by a laptop's setup or baked into a CI image) on a machine where docker-credential-ecr-login is not
  * installed: every push failed "credential helper docker-credential-ecr-login ... is not installed or not on PATH"
  * (exit 1), although that helper only mints the ECR token from the AWS SDK's default chain, which packpub's own ECR
- * provider, next in the chain, does the same way. Now that case goes on to packpub's own token; any other missing
- * helper, or ecr-login configured for a host that is not ECR, is still the error it was.
+ * provider, next in the chain, does the same way. Now that case goes on to packpub's own token, as does a default store
+ * (credsStore) that cannot answer; any other helper named for the host, or ecr-login configured for a host that is not
+ * ECR, is still the error it was.
  */
 
 const w = setup((stack) => startEcrPackWorld(stack, 'testAKIDECRLOGIN'));
@@ -30,6 +31,20 @@ describe('the ecr-login credential helper named for an ECR host but not installe
     expect(push.stdout).toContain('published');
     expect(w.standin.calls.filter((c) => c.op === 'GetAuthorizationToken').length).toBeGreaterThan(0);
     const tags = await fetch(`${w.registry.url}/v2/helper/spectro-packs/archive/hello/tags/list`);
+    expect(((await tags.json()) as { tags: string[] }).tags).toEqual(['1.0.0']);
+  });
+
+  // Docker Desktop's default store (`credsStore: "desktop"`) in a config on a runner or in WSL where it is not installed:
+  // no ECR host's own helper. It read "credential helper docker-credential-desktop ... is not installed", exit 1.
+  it('a default store (credsStore) that is not installed: packpub mints the ECR token itself, published, exit 0', async () => {
+    await dockerConfig({ credsStore: 'packpub-test-no-such-store' });
+    const before = w.standin.calls.length;
+    const push = await runCli(['push', w.pack, ...ecrArgs('store')], { env: env() });
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    expect(push.stdout).toContain('published hello:1.0.0');
+    expect(push.stderr).not.toContain('not installed');
+    expect(w.standin.calls.slice(before).filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
+    const tags = await fetch(`${w.registry.url}/v2/store/spectro-packs/archive/hello/tags/list`);
     expect(((await tags.json()) as { tags: string[] }).tags).toEqual(['1.0.0']);
   });
 
