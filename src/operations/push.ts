@@ -111,6 +111,27 @@ interface TargetState {
    * read as not there, they are judged at the write, which finds them under the tag (publishTo).
    */
   damaged: Map<string, FetchedManifest>;
+  /**
+   * What this run's reads of versions on this target found (readTag): how many held nothing, and whether any held
+   * something. A target whose first answers all held nothing is new to this tree (emptyTarget).
+   */
+  reads: { absent: number; held: boolean };
+}
+
+/**
+ * Versions a run reads on a target before it takes the target as new to the tree (emptyTarget): as many as the run's
+ * first packs in flight at once on two cores (defaultConcurrency), whose look-ups all go out before any answer.
+ */
+export const READ_FIRST_VERSIONS = 8;
+
+/**
+ * Whether the versions this run has read on the target so far (at least READ_FIRST_VERSIONS) all held nothing: a
+ * first publish of the tree there (an empty registry, a new base path). Its further versions are then most likely
+ * new too, and read once, right before their write (pushOnePack's readLater), as a version the cache never saw in a
+ * repository it knows. One version found holding anything ends it for the rest of the run.
+ */
+function emptyTarget(state: TargetState): boolean {
+  return !state.reads.held && state.reads.absent >= READ_FIRST_VERSIONS;
 }
 
 /**
@@ -175,6 +196,7 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       target,
       lookupTimer: pace.target(target.store.kind === 'oci-layout'),
       damaged: new Map(),
+      reads: { absent: 0, held: false },
       ensureBase: onceper((repo: string) => ensureBaseRepository(target.store, repo)),
       configIn: onceper(async (repo: string) => {
         const from = target.store.kind === 'oci-layout' ? undefined : baseRepository(target.basePath);
@@ -607,6 +629,8 @@ async function readTag(state: TargetState, repo: string, version: string, cache:
   const store = state.target.store;
   const known = store.kind === 'oci-layout' ? undefined : cache?.manifest(repo, version);
   const manifest = await store.getManifest(repo, version, known, signal);
+  if (manifest === undefined) state.reads.absent++;
+  else state.reads.held = true;
   if (manifest !== undefined && manifest !== known && store.kind !== 'oci-layout') cache?.rememberManifest(repo, version, manifest);
   // An OCI layout is files: a blob of the version removed, emptied by a host crash or cut short by a copy killed
   // mid-file left it "unchanged", exit 0, over a tag pull then refused (chaos s22 F9). Such a version is read as
@@ -689,17 +713,17 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     ctx.emit({ type: 'pack-start', dir, name, version, reference: perTarget[0]?.reference ?? '' });
     const dryRun = ctx.dryRun === true;
     // A version the cache never saw in a repository it knows, on every target (the next version of a pack published
-    // from here): most likely new there. It is then read once, right before its write, where the check that would
-    // follow the uploads is made anyway (publishTo), not before the uploads too: one request less (issue 16). A
-    // version that is there after all is found then: unchanged, or a conflict, only after its layer was uploaded.
+    // from here), or on a target where every version this run read so far held nothing (emptyTarget: the first
+    // publish of a tree there): most likely new there. It is then read once, right before its write, where the check
+    // that would follow the uploads is made anyway (publishTo), not before the uploads too: one request less (issue
+    // 16). A version that is there after all is found then: unchanged, or a conflict, only after its layer was uploaded.
     const cache = ctx.cache;
     const readLater =
       !dryRun &&
       ctx.lookups === undefined &&
       ctx.skipExisting !== true &&
       ctx.force !== true &&
-      cache !== undefined &&
-      states.every(({ target }, i) => target.store.kind !== 'oci-layout' && cache.knowsRepositoryNotTag(perTarget[i]?.repo ?? '', version));
+      states.every((state, i) => state.target.store.kind !== 'oci-layout' && (emptyTarget(state) || cache?.knowsRepositoryNotTag(perTarget[i]?.repo ?? '', version) === true));
     if (ctx.lookups === undefined) lookups = await lookUp(states, perTarget, version, { dryRun, prepare: true, cache, read: !readLater, signal: ctx.signal });
     else lookups = dryRun ? await ctx.lookups : await prepared(states, perTarget, await ctx.lookups, version, ctx.cache, ctx.signal);
     // A run stopped while this pack was being looked up (the read given up at once, ABORTED) sends nothing of it: the

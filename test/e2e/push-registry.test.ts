@@ -140,6 +140,67 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     expect(sha256Digest(raw)).toBe(theirDigest);
   });
 
+  tokenOnly('a first publish of a tree: once the first 8 versions held nothing, later ones are looked up once, right before their write; one held among the first keeps every look-up first', async () => {
+    /** Each pack's requests in its repository, in order (token mode's challenges left out). */
+    const sequences = (names: string[]) =>
+      names.map((name) => {
+        const repo = `/v2/${w.base}/spectro-packs/archive/${name}/`;
+        return w.proxy.requests
+          .filter((r) => r.path.startsWith(repo) && r.status !== 401)
+          .map((r) => `${r.method} ${r.path.slice(repo.length).replace(/^blobs\/uploads\/[^?]+\?.*$/, 'blobs/uploads/ID').replace(/\?mount=.*$/, '?mount')} ${r.status}`);
+      });
+    const readFirst = ['GET manifests/1.0.0 404', 'POST blobs/uploads/?mount 201', 'POST blobs/uploads/ 202', 'PUT blobs/uploads/ID 201', 'HEAD manifests/1.0.0 404', 'PUT manifests/1.0.0 201', 'GET manifests/1.0.0 200'];
+    const readLater = ['POST blobs/uploads/?mount 201', 'POST blobs/uploads/ 202', 'PUT blobs/uploads/ID 201', 'GET manifests/1.0.0 404', 'PUT manifests/1.0.0 201', 'GET manifests/1.0.0 200'];
+    // One pack at a time (--concurrency 1), a cache of the run's own that knows none of these repositories.
+    const push = async (prefix: string, readme: (i: number) => string) => {
+      const names = Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
+      const dirs = await Promise.all(names.map((name, i) => writePack(join(w.root, prefix, name), { name, version: '1.0.0', files: { 'README.md': readme(i) } })));
+      return { names, dirs, run: () => cli(['push', ...dirs, '--concurrency', '1', '--json'], { PACKPUB_CACHE_DIR: join(w.root, prefix, 'cache') }) };
+    };
+    type Report = { results: Array<{ status: string; digest?: string }> };
+
+    // Nothing of the tree on the registry: the 9th and 10th packs are read once, after their uploads (6 requests).
+    const fresh = await push('fresh', () => '# ours\n');
+    w.proxy.clear();
+    const first = await fresh.run();
+    expect(first.code, first.stderr).toBe(0);
+    const published = JSON.parse(first.stdout) as Report;
+    expect(published.results.map((r) => r.status)).toEqual(Array(10).fill('published'));
+    expect(sequences(fresh.names)).toEqual([...Array(8).fill(readFirst), readLater, readLater]);
+    const raw = await skopeoInspectRaw(`${w.registry.host}/${w.base}/spectro-packs/archive/fresh-9:1.0.0`, { creds });
+    expect(sha256Digest(raw)).toBe(published.results[9]?.digest);
+
+    // The 10th there already with other content (published elsewhere): found after its upload, a conflict, the tag kept.
+    const later = await push('later', (i) => `# ours ${i}\n`);
+    const theirs = await writePack(join(w.root, 'later-theirs'), { name: 'later-9', version: '1.0.0', files: { 'README.md': '# theirs\n' } });
+    const elsewhere = await cli(['push', theirs, '--no-cache', '--json']);
+    expect(elsewhere.code, elsewhere.stderr).toBe(0);
+    const theirDigest = (JSON.parse(elsewhere.stdout) as Report).results[0]?.digest;
+    w.proxy.clear();
+    const refused = await later.run();
+    expectConflict(refused, 'later-9:1.0.0');
+    expect(refused.stderr).toContain('already holds different content');
+    expect((JSON.parse(refused.stdout) as Report).results.map((r) => r.status)).toEqual([...Array(9).fill('published'), 'conflict']);
+    const [eighth, tenth] = [sequences(later.names)[8], sequences(later.names)[9] ?? []];
+    expect(eighth).toEqual(readLater);
+    // Uploaded, then read right before the write: theirs (its layer then read to compare), no manifest written.
+    expect(tenth.slice(0, 4)).toEqual([...readLater.slice(0, 3), 'GET manifests/1.0.0 200']);
+    expect(tenth.filter((r) => r.startsWith('PUT manifests'))).toEqual([]);
+    expect(sha256Digest(await skopeoInspectRaw(`${w.registry.host}/${w.base}/spectro-packs/archive/later-9:1.0.0`, { creds }))).toBe(theirDigest);
+
+    // The 3rd there already with this content: every version is looked up before its uploads, the held one unchanged, nothing sent for it.
+    const held = await push('held', () => '# ours\n');
+    const before = await cli(['push', held.dirs[2] ?? '', '--no-cache', '--json']);
+    expect(before.code, before.stderr).toBe(0);
+    w.proxy.clear();
+    const mixed = await held.run();
+    expect(mixed.code, mixed.stderr).toBe(0);
+    expect((JSON.parse(mixed.stdout) as Report).results.map((r) => r.status)).toEqual(['published', 'published', 'unchanged', ...Array(7).fill('published')]);
+    const seen = sequences(held.names);
+    expect(seen[2]).toEqual(['GET manifests/1.0.0 200']);
+    expect(seen.filter((_, i) => i !== 2)).toEqual(Array(9).fill(readFirst));
+  });
+
   it('mounts the config once per repository and run: two new versions of one pack in one run, both held with it', async () => {
     const first = await writePack(join(w.root, 'twice-2.0.0'), { name: 'twice', version: '2.0.0' });
     const second = await writePack(join(w.root, 'twice-2.1.0'), { name: 'twice', version: '2.1.0', files: { 'README.md': '# 2.1.0\n' } });
