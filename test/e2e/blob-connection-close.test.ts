@@ -14,7 +14,7 @@ import { setup } from '../support/stage.js';
  * read the last of the body yet (inflating and writing what came before), undici 7 failed an assertion in its
  * handler of the connection's end: packpub died with Node's trace of an uncaught AssertionError, exit 1 (2 runs of
  * inspect in 10 with a 4 MB layer; this file catches it only now and then, the transport test every time:
- * test/unit/registry/paused-body-at-close.test.ts). Now every
+ * test/unit/registry/registry.test.ts, paused-body-at-close). Now every
  * run reads the pack. Real processes: the crash was the process's.
  */
 

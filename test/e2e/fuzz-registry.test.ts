@@ -42,7 +42,8 @@ import { setup } from '../support/stage.js';
  * 25200-25349 (5 mutations), Basic auth with stalls 25400-25459 (4 mutations). Session 27: 81000-81079 (4 mutations),
  * token auth 82000-82119, writes with Basic auth 83000-83119, stalls with 600 KB packs 84000-84079 (reads) and
  * 85000-85079 (all commands), 5 mutations each: 84000-84079 met undici 7's crash on a connection ended under a paused
- * body (an unhandled AssertionError, not an invariant: see test/unit/registry/paused-body-at-close.test.ts); none after.
+ * body (an unhandled AssertionError, not an invariant: see paused-body-at-close in test/unit/registry/registry.test.ts);
+ * none after.
  */
 
 const CASES = Number(process.env['PACKPUB_FUZZ_CASES'] ?? '6');

@@ -7,7 +7,8 @@ import { readTree } from '../support/files.js';
 import { CORPUS_DIR, CORPUS_SAME_PATH, HAVE_CORPUS } from '../support/packs.js';
 import { stage } from '../support/stage.js';
 
-// Every pack but those whose path another takes (CORPUS_SAME_PATH; gzip.test checks 6 members at concurrency 1 and 4).
+// Every pack but those whose path another takes (CORPUS_SAME_PATH; the 'gzip' tests of test/unit/archive/archive.test.ts
+// check 6 members at concurrency 1 and 4).
 const packs = HAVE_CORPUS
   ? readdirSync(CORPUS_DIR, { withFileTypes: true })
       .filter((d) => d.isDirectory() && !CORPUS_SAME_PATH.has(d.name))

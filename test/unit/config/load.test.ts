@@ -5,6 +5,7 @@ import { loadConfig, MAX_CONFIG_BYTES } from '../../../src/config/load.js';
 import { PackpubError } from '../../../src/errors.js';
 import { HARBOR_TARGET_YAML } from '../../support/config.js';
 import { setup } from '../../support/stage.js';
+import { homedir } from 'node:os';
 
 const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-config-') }));
 let n = 0;
@@ -231,5 +232,35 @@ describe('loadConfig', () => {
     for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`);
     const err = await configError(`${lines.join('\n')}\n`);
     expect(err.message).toMatch(/alias bomb/);
+  });
+});
+
+describe('home-without-usable-home', () => {
+  /*
+   * `~/` in packpub.yaml is the home folder. With HOME set but empty it was joined to "", so an ociLayout
+   * `~/layouts/prod` became `/layouts/prod` at the root of the file system (written there by a job running as root);
+   * with HOME unset, a folder named `~` beside the file. Both now use the user's home folder, as the Docker config does.
+   */
+
+  const w = setup(async (stack) => {
+    const dir = await stack.tempDir('packpub-config-home-');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'packpub.yaml'), 'targets:\n  local:\n    ociLayout: ~/layouts/prod\n');
+    return { dir };
+  });
+
+  describe('~/ in packpub.yaml without a usable HOME', () => {
+    it.each([
+      ['HOME set but empty', { HOME: '' }],
+      ['HOME unset', {}],
+    ])('%s: the home folder, never the root or a folder named ~', async (_what, env: NodeJS.ProcessEnv) => {
+      const loaded = await loadConfig({ cwd: w.dir, env });
+      expect(loaded.config?.targets?.['local']?.ociLayout).toBe(join(homedir(), 'layouts/prod'));
+    });
+
+    it('HOME set: that folder, as before', async () => {
+      const loaded = await loadConfig({ cwd: w.dir, env: { HOME: '/home/ci' } });
+      expect(loaded.config?.targets?.['local']?.ociLayout).toBe('/home/ci/layouts/prod');
+    });
   });
 });
