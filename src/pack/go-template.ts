@@ -56,6 +56,15 @@ const ARITY = new Map<string, number>([
   ['replace', 3],
   ['lookup', 4],
   ['fail', -1],
+  // sprig's of a fixed number of parameters, the same in sprig v3.0.0 (Helm 3.0) and v3.3.0 (Helm 3.16+ and 4).
+  ...(
+    ['toString', 'toStrings', 'int', 'int64', 'float64', 'atoi', 'add1', 'empty', 'first', 'last', 'rest', 'initial', 'uniq', 'compact', 'sortAlpha', 'reverse', 'typeOf', 'kindOf', 'base', 'dir', 'ext', 'clean', 'nospace', 'snakecase', 'kebabcase', 'sha1sum', 'adler32sum', 'toPrettyJson', 'toRawJson', 'genPrivateKey', 'randAlphaNum', 'randAlpha', 'randNumeric', 'until', 'semver', 'b32enc', 'b32dec', 'urlParse'] as const
+  ).map((f) => [f, 1] as const),
+  ...(
+    ['split', 'splitList', 'join', 'hasKey', 'get', 'unset', 'sub', 'div', 'mod', 'kindIs', 'typeIs', 'repeat', 'trimAll', 'regexMatch', 'regexFind', 'semverCompare', 'has', 'prepend', 'abbrev', 'wrap', 'date', 'deepEqual'] as const
+  ).map((f) => [f, 2] as const),
+  ...(['ternary', 'set', 'substr', 'regexReplaceAll', 'regexReplaceAllLiteral', 'regexSplit', 'splitn', 'untilStep', 'abbrevboth', 'wrapWith', 'dateInZone'] as const).map((f) => [f, 3] as const),
+  ['derivePassword', 5],
 ]);
 
 const KEYWORDS = new Set(['block', 'break', 'continue', 'define', 'else', 'end', 'if', 'range', 'template', 'with']);

@@ -144,6 +144,12 @@ describe('goTemplateRead miscall', () => {
     ['{{ required .Values.a }}', { name: 'required', want: 2, got: 1, line: 1 }],
     ['{{ print toYaml }}', { name: 'toYaml', want: 1, got: 0, line: 1 }],
     ['{{ .a | trunc 63 | trimSuffix }}', { name: 'trimSuffix', want: 2, got: 1, line: 1 }],
+    // sprig's fixed-arity functions (the same in sprig v3.0.0 and v3.3.0); a function named as an argument is called with none.
+    ['{{ .Values.csv | split }}', { name: 'split', want: 2, got: 1, line: 1 }],
+    ['{{ ternary "a" "b" }}', { name: 'ternary', want: 3, got: 2, line: 1 }],
+    ['{{ get .Values "a" "b" }}', { name: 'get', want: 2, got: 3, line: 1 }],
+    ['{{ list first }}', { name: 'first', want: 1, got: 0, line: 1 }],
+    ['{{ .Values.a | ternary "x" "y" }}{{ split "," .Values.x }}{{ toString .Values.x | quote }}{{ default (int .Values.a) 3 }}{{ .Values.l | join "," }}', undefined],
     // Helm's fail stops the render whatever it is given (want -1); its arguments are evaluated first, so also as one.
     ['kind: x\n{{ default (fail "retired: use example.com/charts") .Values.a }}', { name: 'fail', want: -1, got: 1, line: 2 }],
     ['{{ if .Values.old }}{{ fail "old" }}{{ end }}{{ or .Values.a (fail "a") }}', undefined],
