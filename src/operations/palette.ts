@@ -123,13 +123,20 @@ export function lastSyncFailure(d: PaletteRegistryDetails): string | undefined {
 }
 
 /**
- * Whether the sync status the registry list gives for it (`status.sync.isSyncSupported`, palette-api.md 2(a): no request
- * of its own) says its sync is off while its settings (the record) do not: Palette's sync of it then reports sync off,
- * and lists none of the packs (Terraform's provider reads that status as "nothing to wait for").
+ * Whether the sync status Palette gives for the registry says its sync is off while its settings (the record's spec) do
+ * not: the registry list's (`status.sync`, palette-api.md 2(a)), else, when the list gives none, the record's
+ * (`status.syncStatus`, 2(b), where Terraform's provider reads sync on or off from); no request of its own. Palette's
+ * sync of it then reports sync off, and lists none of the packs.
  */
 export function listSaysSyncOff(d: PaletteRegistryDetails): boolean {
-  const sync: unknown = d.summary.status?.sync;
-  return d.record?.spec.isSyncSupported !== false && typeof sync === 'object' && sync !== null && (sync as Record<string, unknown>)['isSyncSupported'] === false;
+  if (d.record?.spec.isSyncSupported === false) return false;
+  const off = (sync: unknown): boolean | undefined => {
+    if (typeof sync !== 'object' || sync === null) return undefined;
+    const supported = (sync as Record<string, unknown>)['isSyncSupported'];
+    return typeof supported === 'boolean' ? !supported : undefined;
+  };
+  const record: unknown = d.record?.status;
+  return off(d.summary.status?.sync) ?? off(typeof record === 'object' && record !== null ? (record as Record<string, unknown>)['syncStatus'] : undefined) ?? false;
 }
 
 /** The Pack registries on the target's host (an endpoint of the host alone) whose base content path is the target's base path. */

@@ -58,3 +58,26 @@ describe("a registry whose settings say sync on and whose sync status says off",
     expect(w.palette.violations()).toEqual([]);
   });
 });
+
+describe('a Palette whose registry list gives no sync status', () => {
+  it("reads the registry's own (status.syncStatus, as Terraform's provider does): off, exit 2 before publishing (was: published, then exit 3); on, published and visible", async () => {
+    w.palette.summaryWithoutStatus = true;
+    try {
+      const run = await runCli(['push', w.packs.a, ...at(), '--palette-sync'], { env: w.env });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: Palette's sync status of registry lab (${w.uid}), which serves ${w.registry.host}/${w.under('statusoff')}, says sync is off (isSyncSupported false), though its settings say on`);
+      expect(await listedVersions(at(), w.env)).toEqual([]);
+      expect(syncs()).toBe(0);
+
+      const registry = w.palette.registries.get(w.uid);
+      if (registry !== undefined) registry.sync.isSyncSupported = true;
+      const on = await runCli(['push', w.packs.a, ...at(), '--palette-sync'], { env: w.env });
+      expect(on.code, on.stderr).toBe(0);
+      expect(on.stdout).toMatch(/^visible in Palette status-off:1\.0\.0 \(packUid [0-9a-f]{24}\)$/m);
+      expect(await listedVersions(at(), w.env)).toEqual(['status-off:1.0.0']);
+      expect(syncs()).toBe(1);
+    } finally {
+      w.palette.summaryWithoutStatus = false;
+    }
+  });
+});

@@ -192,6 +192,11 @@ export interface PaletteStandin {
   disabled: Set<string>;
   /** A pack read with `states` is answered 400 BadRequest, as a Palette that does not take the parameter might. */
   statesRefused: boolean;
+  /**
+   * The registry list (a) gives no `status` for its items: a Palette whose list leaves the sync status out (the record
+   * (b) still has `status.syncStatus`, which Terraform's provider reads sync on or off from).
+   */
+  summaryWithoutStatus: boolean;
   searchHidesDeprecated: boolean;
   /** While set, what a page of the pack search gives as `items` instead of its packs (an odd Palette or proxy). */
   searchItemsAnswer: ((items: { metadata: unknown; spec: Record<string, unknown> }[]) => unknown) | undefined;
@@ -490,6 +495,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     deprecated: new Set(),
     disabled: new Set(),
     statesRefused: false,
+    summaryWithoutStatus: false,
     searchHidesDeprecated: false,
     searchItemsAnswer: undefined,
     hangSyncs: false,
@@ -615,7 +621,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       ...(r.spec['defaultRegion'] === undefined ? {} : { defaultRegion: r.spec['defaultRegion'] }),
       scope: 'tenant',
     },
-    status: { sync: r.sync },
+    ...(standin.summaryWithoutStatus ? {} : { status: { sync: r.sync } }),
   });
 
   const validate = async (flavour: 'basic' | 'ecr', spec: StoredSpec): Promise<string | undefined> => {
