@@ -76,20 +76,54 @@ function processListeners(): Record<string, number> {
   return Object.fromEntries(['SIGINT', 'SIGTERM', 'exit'].map((event) => [event, process.listenerCount(event)]));
 }
 
-/**
- * A copy of process.env: its names, then each one's value. A spread ({ ...process.env }) also asks Node for each
- * name's attributes: ~2x the cost (0.5-1.5 ms a run in a loaded worker, ~82 variables; runCli copies it at every run).
- */
-function envCopy(): NodeJS.ProcessEnv {
-  const copy: NodeJS.ProcessEnv = {};
-  for (const key of Object.keys(process.env)) copy[key] = process.env[key];
-  return copy;
+/** The names in-process runs set, changed or removed in process.env, with each one's value before the first such write. */
+interface EnvWrites {
+  before: Map<string, string | undefined>;
 }
 
-/** process.env put back to `env`: names it lacked removed, values that differ set (not every one set again). */
-function restoreEnv(env: NodeJS.ProcessEnv): void {
-  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
-  for (const key of Object.keys(env)) if (process.env[key] !== env[key]) process.env[key] = env[key];
+/**
+ * process.env, watched for writes while in-process runs go on: this worker's process.env becomes a Proxy of Node's
+ * own that passes every read and write through to it (so Node, child processes and the product see the same
+ * environment) and notes the names written while `inProcessRuns` > 0. A run then puts back only what was written:
+ * reading all of process.env before and after each run cost ~170 us of a worker's CPU (~1 us a name, ~80 names,
+ * twice; 3,000 runs a suite). Kept on globalThis, so that the module evaluated again wraps process.env once.
+ */
+function envWrites(): EnvWrites {
+  const key = Symbol.for('packpub.test.envWrites');
+  const global = globalThis as { [key]?: EnvWrites };
+  const held = global[key];
+  if (held !== undefined) return held;
+  const writes: EnvWrites = { before: new Map() };
+  const real = process.env;
+  const note = (name: string | symbol): void => {
+    if (inProcessRuns > 0 && typeof name === 'string' && !writes.before.has(name)) writes.before.set(name, real[name]);
+  };
+  process.env = new Proxy(real, {
+    set: (target, name, value) => {
+      note(name);
+      return Reflect.set(target, name, value);
+    },
+    deleteProperty: (target, name) => {
+      note(name);
+      return Reflect.deleteProperty(target, name);
+    },
+    defineProperty: (target, name, attributes) => {
+      note(name);
+      return Reflect.defineProperty(target, name, attributes);
+    },
+  });
+  global[key] = writes;
+  return writes;
+}
+const ENV_WRITES = envWrites();
+
+/** process.env put back as the runs found it: each name written while they went on, to its value before. */
+function restoreEnv(): void {
+  for (const [name, value] of ENV_WRITES.before) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  ENV_WRITES.before.clear();
 }
 
 /** Run the CLI in-process, as a user would call it, capturing what it prints (see the note above on isolation). */
@@ -98,7 +132,9 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   if (options.tmpdir !== undefined && !alone) throw new Error('runCli: a run with its own tmpdir needs the process to itself');
   // What a fresh process holds: no secret registered by an earlier run, which could mask this run's output.
   if (alone) forgetSecrets();
-  const env = envCopy();
+  // Writes from here on are the runs' (ENV_WRITES); what was written between runs is not.
+  if (alone) ENV_WRITES.before.clear();
+  const tmpdirBefore = process.env['TMPDIR'];
   const cwd = process.cwd();
   const listeners = processListeners();
   const out = capture(options.tty === true);
@@ -118,15 +154,15 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   } finally {
     inProcessRuns--;
     if (options.tmpdir !== undefined) {
-      if (env['TMPDIR'] === undefined) delete process.env['TMPDIR'];
-      else process.env['TMPDIR'] = env['TMPDIR'];
+      if (tmpdirBefore === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = tmpdirBefore;
     }
   }
   // Checked and put back for a run that had the process to itself (runs side by side share it).
   const solo = alone && inProcessRuns === 0;
   if (solo) {
     // What the run set in process.env (the AWS SDK's warning switch, src/aws/ecr-sdk.ts) goes with it.
-    restoreEnv(env);
+    restoreEnv();
     // expect() only when something differs: two expect() calls cost ~40-50 us of a worker's CPU a run (3,000 runs).
     const after = processListeners();
     if (Object.keys(after).some((event) => after[event] !== listeners[event])) expect(after, `packpub ${argv.join(' ')} left process listeners behind`).toEqual(listeners);
