@@ -304,7 +304,8 @@ interface ChartSlot {
    * archive order, refusing the chart when any fails, and fills one Metadata from each Chart.yaml in turn.
    */
   earlier?: Array<{ field: TextField; text: string }>;
-  templateRefs?: Set<string>;
+  /** Its templates that name `.Values`, in the order read: their paths are found when asked for (templateReferences). */
+  pendingRefs?: PendingRefs[];
   requiredValues?: Array<RequiredValue & { file: string }>;
   /** The defines its templates (not partials) run at their top level with the root data (requiredScan). */
   requiredIncludes?: Set<string>;
@@ -345,27 +346,56 @@ const MAX_TEMPLATE_REFS = 20_000;
 const MAX_FOLDER_NESTING = 16;
 
 /**
- * `file`: the template's path or entry label. A file named `_*` is a partial, read only inside its defines
- * (template-refs.ts), except `_*.tpl`: define files by convention (924 of the 952 partials in the charts
- * pack-central ever held; the others are helm-create leftovers like `_deployment.yaml`), whose block
- * structure cost as much again as the whole reference scan adds: a reference outside their defines counts
- * as read (one warning fewer at worst).
+ * A template file whose `.Values` paths are found only when the deep checks ask for them (templateReferences): most
+ * packs' values match their charts without them (deep-checks.ts checkCharts), and finding them was ~10 % of
+ * validating a pack-central-shaped tree (issue 16). `text`: the text as the scan reads it, or how to make it again
+ * from the file's bytes (the strings are not kept alive meanwhile, only the bytes); `file`: its path or entry label.
+ * The positions of its actions (checkTemplateSyntax's) are not kept: they are a view of a list the next template's
+ * check writes over, and the scan finds the same paths without them (test/unit/pack/pack.test.ts).
  */
-function addTemplateRefs(slot: ChartSlot, given: string | AsciiBytes, file: string, actions?: Int32Array): void {
-  const refs = (slot.templateRefs ??= new Set());
-  if (refs.size >= MAX_TEMPLATE_REFS) return;
-  // A large template that runs `required` is made one string for its required scan (addRequiredScan): the
-  // reference scan then reads that string too, rather than the same bytes made strings again in pieces (issue 16:
-  // on the bench tree 19 MB of such templates were made strings twice).
-  const text = typeof given !== 'string' && given.ascii.includes('required') ? given.ascii.toString('latin1') : given;
-  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+interface PendingRefs {
+  text: string | AsciiBytes | (() => string | AsciiBytes);
+  file: string;
+}
+
+/**
+ * Notes a template for its `.Values` paths (PendingRefs: found later, if at all) and runs its required scan now.
+ * `given`: its text (a large ASCII one as its bytes); `later`: the same made again from its bytes, when they are
+ * what is kept.
+ */
+function addTemplateRefs(slot: ChartSlot, given: string | AsciiBytes, file: string, actions?: Int32Array, later?: () => string | AsciiBytes): void {
+  (slot.pendingRefs ??= []).push({ text: later ?? given, file });
+  addRequiredScan(slot, given, file, actions);
+}
+
+/** A template's text for its reference scan, made again from its bytes as templateText makes it. */
+function templateTextLater(bytes: Buffer, what: string, nested: boolean): () => string | AsciiBytes {
+  return () => templateText(bytes, what, nested);
+}
+
+/**
+ * The distinct `.Values` paths the templates read (dotted), in the order found, at most MAX_TEMPLATE_REFS.
+ * A file named `_*` is a partial, read only inside its defines (template-refs.ts), except `_*.tpl`: define
+ * files by convention (924 of the 952 partials in the charts pack-central ever held; the others are
+ * helm-create leftovers like `_deployment.yaml`), whose block structure cost as much again as the whole
+ * reference scan adds: a reference outside their defines counts as read (one warning fewer at worst).
+ */
+function templateRefsOf(pending: readonly PendingRefs[]): string[] {
+  const refs = new Set<string>();
   const add = (path: string) => {
     if (refs.size < MAX_TEMPLATE_REFS && !refs.has(path)) refs.add(detached(path));
   };
-  const partial = base.startsWith('_') && !base.endsWith('.tpl');
-  if (typeof text === 'string') eachValuesReferencePath(text, add, undefined, partial, actions);
-  else eachValuesReferencePathOfAscii(text.ascii, add, undefined, partial, undefined, actions);
-  addRequiredScan(slot, text, file, actions);
+  for (const { text: made, file } of pending) {
+    if (refs.size >= MAX_TEMPLATE_REFS) break;
+    const given = typeof made === 'function' ? made() : made;
+    // A large template that runs `required` is read as one string, as its required scan read it.
+    const text = typeof given !== 'string' && given.ascii.includes('required') ? given.ascii.toString('latin1') : given;
+    const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+    const partial = base.startsWith('_') && !base.endsWith('.tpl');
+    if (typeof text === 'string') eachValuesReferencePath(text, add, undefined, partial);
+    else eachValuesReferencePathOfAscii(text.ascii, add, undefined, partial);
+  }
+  return [...refs];
 }
 
 /**
@@ -1052,7 +1082,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           if (use.sub !== undefined) noteStaticSubchartTemplate(use.sub, bytes, use.slot);
           if (!use.refs) return;
           // A template that never names .Values has no reference to find: it is not even decoded, unless it runs a define.
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions, templateTextLater(bytes, use.label, chart.nested));
           else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
           return;
         }
@@ -1064,7 +1094,7 @@ async function readArchive(input: { file: string } | { chunks: NextChunk }, labe
           checkStaticTemplate(use, bytes);
           const checked = use.file === 'template' ? checkTemplateSyntax(use.label, use.rel, bytes, use.slot) : undefined;
           if (!use.refs) return;
-          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
+          if (bytes.indexOf('.Values') !== -1) addTemplateRefs(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions, templateTextLater(bytes, use.label, chart.nested));
           else if (bytes.indexOf('include') !== -1 || bytes.indexOf('template') !== -1) addRequiredScan(use.slot, checked?.made ?? templateText(bytes, use.label, chart.nested), use.label, checked?.actions);
           return;
         }
@@ -1116,7 +1146,7 @@ async function readArchiveWithTarStream(open: () => Readable, label: string, bud
         checkStaticTemplate(use, bytes);
         if (use.file === 'template' && bytes.length <= MAX_TEMPLATE_BYTES) checkTemplateSyntax(use.label, use.rel, bytes, use.slot);
         else if (use.file === 'template') use.slot.unreadTemplate = true;
-        if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label);
+        if (use.refs) addTemplateRefs(use.slot, templateText(bytes, use.label, chart.nested), use.label, undefined, templateTextLater(bytes, use.label, chart.nested));
       }
       else if (use.kind === 'subchart-crd') noteSubchartCrd(use, await streamBytes(entry, HELM_MAX_FILE_BYTES, use.label, true));
       else if (use.kind === 'archive') use.slot.archives.push(await readArchiveWithTarStream(() => entry, use.label, budget, depth + 1));
@@ -1465,7 +1495,15 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
       { hint: 'write kubeVersion as a semver constraint, such as ">= 1.21.0-0" (comma or space between the parts of a range, || between alternatives), then rebuild the archive with `helm package <chart-dir>`' },
     );
   }
-  const refs = [...(slot.templateRefs ?? [])];
+  let pending = slot.pendingRefs;
+  let refs: string[] | undefined;
+  const dotted = (): string[] => {
+    if (refs === undefined) {
+      refs = pending === undefined ? [] : templateRefsOf(pending);
+      pending = undefined;
+    }
+    return refs;
+  };
   const required = requiredValuesOf(slot);
   let paths: string[][] | undefined;
   const chart: HelmChart = {
@@ -1482,10 +1520,10 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
     subcharts,
     // Split only when asked for: the deep checks read the dotted paths (templateReferences).
     get templateValuePaths(): string[][] {
-      return (paths ??= refs.map((p) => p.split('.')));
+      return (paths ??= dotted().map((p) => p.split('.')));
     },
   };
-  dottedReferences.set(chart, refs);
+  dottedReferences.set(chart, dotted);
   if (slot.topRuns !== undefined) chartRuns.set(chart, slot.topRuns);
   if (slot.defineBodies !== undefined) chartBodies.set(chart, slot.defineBodies);
   if (valuesParse !== undefined && chart.valuesText === slot.values) valuesParses.set(chart, valuesParse);
@@ -1502,7 +1540,7 @@ function makeChart(location: string, metadata: Record<string, unknown>, slot: Om
 }
 
 /** The dotted `.Values` paths of a chart's templates, as read (templateValuePaths without splitting them). */
-const dottedReferences = new WeakMap<HelmChart, readonly string[]>();
+const dottedReferences = new WeakMap<HelmChart, () => readonly string[]>();
 
 /** A chart's values.yaml as parseYaml read it when the chart was loaded (parseYaml(chart.valuesText)), when kept. */
 const valuesParses = new WeakMap<HelmChart, YamlParse>();
@@ -1517,7 +1555,7 @@ export function chartValuesParse(chart: HelmChart): YamlParse | undefined {
 
 /** The `.Values` paths a chart's templates read, dotted (`image.tag`), in the order they were found. */
 export function templateReferences(chart: HelmChart): readonly string[] {
-  return dottedReferences.get(chart) ?? chart.templateValuePaths.map((p) => p.join('.'));
+  return dottedReferences.get(chart)?.() ?? chart.templateValuePaths.map((p) => p.join('.'));
 }
 
 /**
@@ -1773,7 +1811,7 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
     else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) {
       const bytes = await readFileOf(path);
       const checked = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : checkTemplateSyntax(path, `${inChart}${name}`, bytes, slot, true);
-      addTemplateRefs(slot, checked?.made ?? bytes.toString('utf8'), path, checked?.actions);
+      addTemplateRefs(slot, checked?.made ?? bytes.toString('utf8'), path, checked?.actions, () => bytes.toString('utf8'));
     }
   }
 }

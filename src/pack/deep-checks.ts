@@ -170,8 +170,17 @@ function syntheticMap(): YMap {
 const syntheticIndex = new WeakMap<YMap, Map<string, YEntry>>();
 
 function syntheticLeaf(open: boolean): YNode {
-  return { kind: 'scalar', value: open ? '' : 'true', plain: true, line: 0, column: 0 };
+  const leaf: YNode = { kind: 'scalar', value: open ? '' : 'true', plain: true, line: 0, column: 0 };
+  if (!open) conditionLeaves.add(leaf);
+  return leaf;
 }
+
+/**
+ * The plain leaves of synthetic trees (dependency conditions, tags): a chart's templates reading a path below one
+ * make it a map in the scope built with them (addSyntheticPath keeps what is there), so a scope built without them
+ * accepts a single value there that the full scope may not (checkCharts).
+ */
+const conditionLeaves = new WeakSet<YNode>();
 
 /**
  * Add `segments` to a synthetic tree; the leaf is open (anything below it is allowed, as for a value a
@@ -329,12 +338,12 @@ interface ScopeBuild {
  * dependency conditions and tags, and one nested scope per vendored subchart (its values, plus what the
  * parent's values set under its key). Helm docs: "Subcharts and Global Values", "Chart Dependencies".
  */
-function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0, user?: RefRoot): ValuesScope {
+function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0, user?: RefRoot, templates = true): ValuesScope {
   const values = chart.valuesText.trim() === '' ? undefined : chartValues(chart);
   const subKeys = new Set(chart.subcharts.flatMap((sub) => subchartValueKeys(chart, sub)));
   const tplRefs = tplStringReferences(values !== undefined && 'tree' in values ? values.tree.root : undefined, subKeys);
   tplStringReferences(user?.node, subKeys, tplRefs);
-  const synthetic = templatePathTree([...templateReferences(chart), ...libraryReferences(chart), ...tplRefs]);
+  const synthetic = templatePathTree(templates ? [...templateReferences(chart), ...libraryReferences(chart), ...tplRefs] : tplRefs);
   const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map(), name: chart.name };
   syntheticRoots.set(scope, synthetic);
   let own: RefRoot | undefined;
@@ -358,7 +367,7 @@ function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['u
           if (node?.kind === 'map') subOverrides.push({ node, anchors: root.anchors });
         }
         const userNode = user === undefined ? undefined : lookupPath(user, [key]);
-        scope.children.set(key, chartScope(sub, subOverrides, build, depth + 1, userNode === undefined || user === undefined ? undefined : { node: userNode, anchors: user.anchors }));
+        scope.children.set(key, chartScope(sub, subOverrides, build, depth + 1, userNode === undefined || user === undefined ? undefined : { node: userNode, anchors: user.anchors }, templates));
       }
     }
   }
@@ -491,7 +500,13 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[],
       continue;
     }
     const unreadable: ScopeBuild['unreadable'] = [];
-    const scope = chartScope(chart, [], unreadable, 0, { node: user, anchors: values.anchors });
+    const userRoot = { node: user, anchors: values.anchors };
+    // First without the paths the charts' templates read: they only add keys a value may set (and turn a
+    // condition's plain leaf into a map where a template reads below it), so when the values match without them
+    // they match with them, and the templates' paths are not needed (issue 16: finding them was ~10 % of
+    // validating a pack-central-shaped tree). Otherwise the scope is built again with them.
+    const bare = compareToScope(user, values.anchors, chartScope(chart, [], unreadable, 0, userRoot, false), { maxMismatches: MAX_PER_SOURCE, provisional: conditionLeaves });
+    const result = bare.mismatches.length === 0 && !bare.truncated && bare.uncertain !== true ? bare : compareToScope(user, values.anchors, chartScope(chart, [], [], 0, userRoot), { maxMismatches: MAX_PER_SOURCE });
     for (const u of unreadable) {
       findings.push({
         severity: 'warning',
@@ -500,7 +515,6 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[],
         message: `values.yaml of chart "${u.chart.name}" (${u.chart.location}) does not parse (${u.reason}), so the pack's values for it were not checked; fix the chart`,
       });
     }
-    const result = compareToScope(user, values.anchors, scope, { maxMismatches: MAX_PER_SOURCE });
     const what = `chart "${chart.name}"${chart.version === undefined ? '' : ` ${chart.version}`}`;
     for (const m of result.mismatches) {
       findings.push({

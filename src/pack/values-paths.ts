@@ -144,6 +144,13 @@ export interface CompareOptions {
   maxMismatches?: number;
   /** Stop after visiting this many user nodes (default 200 000). */
   maxVisits?: number;
+  /**
+   * Plain values of the reference trees that a fuller scope may hold as maps: a single value of the user's
+   * accepted only because one of them is there is not a mismatch here, but the result says `uncertain` (also
+   * when a key's only values here are aliases to no anchor). Set when the scope is a part of a fuller one
+   * (deep-checks.ts checkCharts): without a mismatch and not `uncertain`, the fuller scope has none either.
+   */
+  provisional?: { has(node: YNode): boolean };
 }
 
 interface Hit {
@@ -163,8 +170,10 @@ export function compareToScope(
   userAnchors: Map<string, YNode>,
   scope: ValuesScope,
   options: CompareOptions = {},
-): { mismatches: PathMismatch[]; truncated: boolean } {
+): { mismatches: PathMismatch[]; truncated: boolean; uncertain?: true } {
   const max = options.maxMismatches ?? 50;
+  const provisional = options.provisional;
+  let uncertain = false;
   let visitsLeft = options.maxVisits ?? 200_000;
   const mismatches: PathMismatch[] = [];
   let truncated = false;
@@ -219,7 +228,12 @@ export function compareToScope(
 
   const compareValue = (entry: YEntry, hits: Hit[], path: string[], scopeRoot: Hit[]): void => {
     const refs = hits.map((h) => ({ node: resolveAlias(h.node, h.anchors), anchors: h.anchors })).filter((h): h is Hit => h.node !== undefined);
-    if (refs.length === 0 || refs.some((r) => isOpenValue(r.node))) return;
+    if (refs.length === 0) {
+      // Only aliases to no anchor here: a fuller scope may add a value that is there.
+      if (provisional !== undefined) uncertain = true;
+      return;
+    }
+    if (refs.some((r) => isOpenValue(r.node))) return;
     const u = entry.value;
     if (u.kind === 'map') {
       const maps = refs.filter((r) => r.node.kind === 'map');
@@ -228,9 +242,10 @@ export function compareToScope(
         return;
       }
       if (!reportMisplacedBlock(entry, u, maps, path, scopeRoot)) compareMap(u, maps, undefined, path, scopeRoot);
-    } else if (u.kind === 'scalar' && !isNullScalar(u) && refs.every((r) => r.node.kind === 'map')) {
+    } else if (u.kind === 'scalar' && !isNullScalar(u)) {
       // Helm: "cannot overwrite table with non table"; the chart's templates then read a string.
-      report({ kind: 'scalar-over-map', path, line: entry.keyLine, column: entry.keyColumn });
+      if (refs.every((r) => r.node.kind === 'map')) report({ kind: 'scalar-over-map', path, line: entry.keyLine, column: entry.keyColumn });
+      else if (provisional !== undefined && refs.every((r) => r.node.kind === 'map' || provisional.has(r.node))) uncertain = true;
     }
   };
 
@@ -284,7 +299,7 @@ export function compareToScope(
   };
 
   if (scope.open !== true) compareMap(user, scope.roots, scope.children, [], scope.roots, scope.name);
-  return { mismatches, truncated };
+  return uncertain ? { mismatches, truncated, uncertain } : { mismatches, truncated };
 }
 
 /**

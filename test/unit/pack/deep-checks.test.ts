@@ -372,6 +372,53 @@ charts:
   });
 });
 
+describe("deep checks: values compared first without the templates' paths (issue 16)", () => {
+  /** Chart `lazy`: `feature` is a dependency's condition and a map its template reads below; `extra.*` only a template reads, in a file of its own. */
+  async function lazyPack(): Promise<{ dir: string; packJson: Record<string, unknown> }> {
+    const dir = join(work, 'lazy');
+    await writeTgz(join(dir, 'charts/lazy-0.1.0.tgz'), {
+      'lazy/Chart.yaml': 'apiVersion: v2\nname: lazy\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 1.x.x\n    condition: feature\n',
+      'lazy/values.yaml': 'replicas: 1\n',
+      'lazy/templates/a.yaml': 'replicas: {{ .Values.replicas }}\nmode: {{ .Values.feature.mode }}\n',
+      'lazy/templates/b.yaml': 'data: {{ toYaml .Values.extra.settings }}\n',
+    });
+    return { dir, packJson: { name: 'lazy', displayName: 'lazy', version: '0.1.0', layer: 'addon', charts: ['charts/lazy-0.1.0.tgz'] } };
+  }
+
+  it('accepts a key missing from the chart\'s values.yaml that a template reads, and flags one no template reads', async () => {
+    const { dir, packJson } = await lazyPack();
+    expect(await checkHelm('charts:\n  lazy:\n    replicas: 2\n    extra:\n      settings:\n        a: 1\n', dir, packJson)).toEqual([]);
+    const findings = await checkHelm('charts:\n  lazy:\n    replicas: 2\n    extra:\n      settings: {}\n    unread: 1\n', dir, packJson);
+    expect(findings).toEqual([
+      {
+        severity: 'warning',
+        rule: 'deep-values-nesting',
+        file: 'values.yaml',
+        path: 'charts.lazy.unread',
+        line: 6,
+        column: 5,
+        message: 'charts.lazy.unread is not a value of chart "lazy" 0.1.0 (neither its values.yaml nor its templates use it): check the spelling and nesting, or remove it; Palette passes misplaced keys on without a word',
+      },
+    ]);
+  });
+
+  it('flags one value at a condition\'s path that a template reads as a map (the condition alone takes it)', async () => {
+    const { dir, packJson } = await lazyPack();
+    expect(await checkHelm('charts:\n  lazy:\n    feature:\n      mode: a\n', dir, packJson)).toEqual([]);
+    expect(await checkHelm('charts:\n  lazy:\n    replicas: 2\n    feature: true\n', dir, packJson)).toEqual([
+      {
+        severity: 'warning',
+        rule: 'deep-values-type',
+        file: 'values.yaml',
+        path: 'charts.lazy.feature',
+        line: 4,
+        column: 5,
+        message: 'charts.lazy.feature is a single value here, but chart "lazy" 0.1.0 takes a map of settings at this path: write the individual keys under charts.lazy.feature instead of one value',
+      },
+    ]);
+  });
+});
+
 describe('deep checks: charts shared by several packs', () => {
   // Chart values are parsed once per text for the whole process (issue 16): a second pack with the
   // same chart must get exactly the findings the first one got, broken values included.
