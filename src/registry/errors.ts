@@ -418,10 +418,14 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
         hint: mangledRobotHint(auth.username, auth.source) ?? `${passwordHint(auth)}; Harbor answers so a wrong user name or secret, and a robot account that has expired or is disabled (see the project's Robot Accounts)`,
       });
     }
-    const crossHostHint =
-      auth.withheld === 'cross-host'
-        ? `the token service ${auth.realmHost ?? ''} is on another host than the registry, so no credentials were sent to it; pass --allow-cross-host-auth if you trust it`
-        : undefined;
+    if (auth.withheld === 'cross-host') {
+      // The token service on another host gave a token to the request sent without credentials (Harbor does, for one naming
+      // a scope), which the registry refused: it read "credentials rejected or no push permission", for credentials never sent.
+      return new RegistryError('AUTH', `credentials were not sent to the token service ${auth.realmHost ?? ''}, which is on another host than ${ctx.host}, and ${ctx.host} refuses the token it gave without them${repo === undefined ? '' : ` for ${repo}`}`, {
+        ...base,
+        hint: `the token service ${auth.realmHost ?? ''} is on another host than the registry, so no credentials were sent to it; pass --allow-cross-host-auth if you trust it, or use the registry under the name its token service is at (Harbor's external_url)`,
+      });
+    }
     if (auth.scheme === 'basic' && ctx.status === 401) {
       return new RegistryError('AUTH', `credentials rejected by ${ctx.host}`, {
         ...base,
@@ -433,14 +437,13 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       return new RegistryError('AUTH', `credentials rejected or no ${permissionWord(ctx.intent)} permission on ${repo}${detail}`, {
         ...base,
         hint:
-          crossHostHint ??
           mangledRobotHint(auth.username, auth.source) ??
           `check that the user or robot account may ${permissionWord(ctx.intent)} ${repo}${auth.source === undefined ? '' : ` (credentials from ${auth.source})`}${loginAdvice(auth)}`,
       });
     }
     return new RegistryError('AUTH', `credentials rejected by ${ctx.host}`, {
       ...base,
-      hint: crossHostHint ?? passwordHint(auth),
+      hint: passwordHint(auth),
     });
   }
 

@@ -112,12 +112,23 @@ describe('credentials and the token realm (Harbor-like, HTTPS registry)', () => 
 
   it('withholds the password from a realm on another host unless --allow-cross-host-auth', async () => {
     const refused = await push(world.otherHostRealm, world.otherHostTokens);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('is on another host than the registry, so no credentials were sent to it; pass --allow-cross-host-auth');
+    // The token service gives the request without credentials a token, which the registry refuses: it read "credentials
+    // rejected or no push permission on <repo>", for credentials that were never sent.
+    const regHost = `${NAME}:${world.otherHostRealm.port}`;
+    expectRun(refused, {
+      code: 1,
+      stderr: [
+        `FAILED realm:1.0.0: credentials were not sent to the token service 127.0.0.1:${portOf(world.otherHostTokens.realm)}, which is on another host than ${regHost}, and ${regHost} refuses the token it gave without them for base/spectro-packs/archive/realm`,
+        'is on another host than the registry, so no credentials were sent to it; pass --allow-cross-host-auth',
+      ],
+    });
+    expect(refused.stderr).not.toContain('credentials rejected');
     expect(world.otherHostTokens.requests.filter((r) => r.user !== undefined)).toEqual([]);
 
+    // Nothing was written by the refused run: the allowed one publishes the version (not "unchanged").
     const allowed = await push(world.otherHostRealm, world.otherHostTokens, '--allow-cross-host-auth');
     expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain('published realm:1.0.0');
     expect(world.otherHostTokens.requests.filter((r) => r.authenticated).length).toBeGreaterThan(0);
   });
 });

@@ -747,7 +747,7 @@ describe('errors', () => {
         intent: 'push',
         auth: { scheme: 'bearer', credentialSent: false, withheld: 'cross-host', realmHost: 'auth.other.example' },
       });
-      expect(err.message).toBe('credentials rejected or no push permission on p/r');
+      expect(err.message).toBe('credentials were not sent to the token service auth.other.example, which is on another host than harbor.example.com, and harbor.example.com refuses the token it gave without them for p/r');
       expect(err.hint).toContain('--allow-cross-host-auth');
     });
   });
