@@ -76,9 +76,12 @@ function processListeners(): Record<string, number> {
   return Object.fromEntries(['SIGINT', 'SIGTERM', 'exit'].map((event) => [event, process.listenerCount(event)]));
 }
 
-/** The names in-process runs set, changed or removed in process.env, with each one's value before the first such write. */
+/** Names set, changed or removed in process.env, each with its value before the first such write. */
 interface EnvWrites {
+  /** While in-process runs went on (runCli puts them back). */
   before: Map<string, string | undefined>;
+  /** Since the test file started, whoever wrote them (support/per-file.ts puts them back). */
+  file: Map<string, string | undefined>;
 }
 
 /**
@@ -93,10 +96,12 @@ function envWrites(): EnvWrites {
   const global = globalThis as { [key]?: EnvWrites };
   const held = global[key];
   if (held !== undefined) return held;
-  const writes: EnvWrites = { before: new Map() };
+  const writes: EnvWrites = { before: new Map(), file: new Map() };
   const real = process.env;
   const note = (name: string | symbol): void => {
-    if (inProcessRuns > 0 && typeof name === 'string' && !writes.before.has(name)) writes.before.set(name, real[name]);
+    if (typeof name !== 'string') return;
+    if (!writes.file.has(name)) writes.file.set(name, real[name]);
+    if (inProcessRuns > 0 && !writes.before.has(name)) writes.before.set(name, real[name]);
   };
   process.env = new Proxy(real, {
     set: (target, name, value) => {
@@ -117,13 +122,27 @@ function envWrites(): EnvWrites {
 }
 const ENV_WRITES = envWrites();
 
-/** process.env put back as the runs found it: each name written while they went on, to its value before. */
-function restoreEnv(): void {
-  for (const [name, value] of ENV_WRITES.before) {
+/** process.env put back: each name of `written` to its value before. */
+function putBack(written: Map<string, string | undefined>): void {
+  for (const [name, value] of written) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  ENV_WRITES.before.clear();
+  written.clear();
+}
+
+/** process.env put back as the runs found it: each name written while they went on, to its value before. */
+function restoreEnv(): void {
+  putBack(ENV_WRITES.before);
+}
+
+/**
+ * For support/per-file.ts: from now on, note what is written in process.env; the answer puts it back as it was now
+ * (a test file's own writes, vi.stubEnv's, its runs').
+ */
+export function watchEnvForFile(): () => void {
+  ENV_WRITES.file.clear();
+  return () => putBack(ENV_WRITES.file);
 }
 
 /** Run the CLI in-process, as a user would call it, capturing what it prints (see the note above on isolation). */

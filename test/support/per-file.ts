@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { vi } from 'vitest';
 import { forgetSecrets } from '../../src/util/redact.js';
 import { systemClock, useRetryClock } from '../../src/registry/retry.js';
-import { TEST_CACHE_DIR } from './cli.js';
+import { TEST_CACHE_DIR, watchEnvForFile } from './cli.js';
 import { meterFile } from './cpu-meter.js';
 import { newFileForCertificates } from './tls.js';
 
@@ -27,15 +27,15 @@ const table = process.env['PACKPUB_TEST_CPU'];
 export function startFile(): (file: string) => Error | undefined {
   const metered = table === undefined || table === '' ? undefined : meterFile(table);
   resetShared();
-  const env = { ...process.env };
+  // What the file writes in process.env is noted as it writes it (support/cli.ts): no copy of all of it per file.
+  const putBackEnv = watchEnvForFile();
   const cwd = process.cwd();
   const signalListeners = { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') };
 
   return (file) => {
     vi.restoreAllMocks();
     vi.useRealTimers();
-    for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
-    Object.assign(process.env, env);
+    putBackEnv();
     resetShared();
     const left = process.cwd();
     if (left !== cwd) process.chdir(cwd);
