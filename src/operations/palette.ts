@@ -805,6 +805,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
     return report('not-supported', packs);
   }
   let previousRun = before.lastRunTime ?? before.lastSyncedTime;
+  let syncedBefore = before.lastSyncedTime;
   const beforePhase = syncPhase(before.status);
   let settledBefore = beforePhase === 'done' || beforePhase === 'failed';
   let startedSince = false;
@@ -862,12 +863,17 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       lastShown = shown;
       options.onEvent?.({ type: 'palette-sync-status', status: last.status ?? '', ...(last.message === undefined ? {} : { message: last.message }) });
     }
-    const phase = syncPhase(last.status);
+    // A status with no word (`status` empty or left out: pending, as Terraform's provider reads it) whose time of the last
+    // completed sync (lastSyncedTime) is later than before the request: a sync ended since, and is done. Such a Palette
+    // was waited on until --palette-timeout, then exit 3, "last status none", the packs perhaps listed all along.
+    const wordless = (last.status ?? '').trim() === '' && isNewer(last.lastSyncedTime, syncedBefore);
+    const phase = wordless ? 'done' : syncPhase(last.status);
     if (phase === 'pending' || phase === 'running') startedSince = true;
-    const fresh = ranAfterTrigger(last.lastRunTime ?? last.lastSyncedTime, previousRun, settledBefore, startedSince);
+    const fresh = wordless || ranAfterTrigger(last.lastRunTime ?? last.lastSyncedTime, previousRun, settledBefore, startedSince);
     if ((phase === 'done' || phase === 'failed') && !fresh && (conflict !== undefined || runningAtTrigger)) {
       // The run going on when the sync was asked for has ended, and none started after the request: ask again.
       previousRun = last.lastRunTime ?? last.lastSyncedTime;
+      syncedBefore = last.lastSyncedTime;
       settledBefore = true;
       startedSince = false;
       runningAtTrigger = false;

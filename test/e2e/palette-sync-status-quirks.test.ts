@@ -22,7 +22,7 @@ const w = setup(async (stack) => {
   const registry = lab.palette.registries.get(lab.uid);
   if (registry === undefined) throw new Error('no lab registry');
   registry.sync.isSyncSupported = false;
-  const packs = await writePacks(lab.root, { a: 'status-off:1.0.0' });
+  const packs = await writePacks(lab.root, { a: 'status-off:1.0.0', b: 'status-word:1.0.0', c: 'status-word-fails:1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
   return { ...lab, packs, env };
 });
@@ -78,6 +78,32 @@ describe('a Palette whose registry list gives no sync status', () => {
       expect(syncs()).toBe(1);
     } finally {
       w.palette.summaryWithoutStatus = false;
+    }
+  });
+});
+
+describe('a Palette whose sync status gives no word (status empty or left out)', () => {
+  it('a later lastSyncedTime is a sync done: visible, exit 0 (was: waited on until --palette-timeout, exit 3, "last status none"); a sync that fails still exit 3', async () => {
+    w.palette.statusWord = () => '';
+    try {
+      const run = await runCli(['push', w.packs.b, ...at(), '--palette-sync', '--json'], { env: w.env });
+      expect(run.code, run.stderr).toBe(0);
+      const doc = JSON.parse(run.stdout) as { palette: { status: string; targets: { sync: { outcome: string }; packs: { name: string; status: string; packUid?: string }[] }[] } };
+      expect(doc.palette.status).toBe('visible');
+      expect(doc.palette.targets[0]?.sync.outcome).toBe('success');
+      const packUid = w.palette.registries.get(w.uid)?.index.get('status-word')?.get('1.0.0')?.packUid;
+      expect(packUid).toMatch(/^[0-9a-f]{24}$/);
+      expect(doc.palette.targets[0]?.packs).toEqual([{ name: 'status-word', version: '1.0.0', status: 'visible', packUid }]);
+
+      // A sync that fails sets no lastSyncedTime: nothing says it is done, and the run does not end 0.
+      w.palette.failSyncs = 'auth failed';
+      const fails = await runCli(['push', w.packs.c, ...at(), '--palette-sync', '--palette-timeout', '60'], { env: w.env });
+      expect(fails.code, fails.stderr).toBe(3);
+      expect(fails.stdout).toContain("NOT VISIBLE in Palette status-word-fails:1.0.0: timed out after 60 s waiting for Palette's sync of lab (last status none)");
+      expect(w.palette.registries.get(w.uid)?.index.get('status-word-fails')).toBeUndefined();
+    } finally {
+      w.palette.statusWord = undefined;
+      w.palette.failSyncs = undefined;
     }
   });
 });
