@@ -430,6 +430,59 @@ function chartValues(chart: HelmChart): ParsedText {
   return parseOnce(chart.valuesText, chartValuesParse(chart));
 }
 
+/**
+ * Warns of a key the pack's values set to null (`image: ~`, or nothing after the colon) where the chart's default is
+ * a table whose keys the chart's own templates read (`.Values.image.repository`): Helm's coalescing deletes a key given
+ * null (coalesceValues: "When the YAML value is null ... we remove the value's key"), the chart's defaults with it,
+ * and Go's text/template stops a render that reads below the missing key outside an if/with on it ("nil pointer
+ * evaluating interface {}.repository"). At most one finding per key, naming the first path read below it.
+ */
+function nulledTables(user: YMap, anchors: Map<string, YNode>, chart: HelmChart, prefix: readonly string[], findings: Finding[]): void {
+  // The nulls over tables first: the chart's template paths are read only when there is one (most packs have none).
+  const nulled: Array<{ at: string[]; entry: YEntry }> = [];
+  let defaults: ParsedText | undefined;
+  const walk = (given: YMap, dflt: YNode | undefined, path: readonly string[], depth: number): void => {
+    if (defaults === undefined || !('tree' in defaults)) return;
+    const { anchors: own } = defaults.tree;
+    const table = resolveAlias(dflt, own);
+    if (table?.kind !== 'map') return;
+    for (const e of decodedEntries(given, anchors)) {
+      const value = resolveAlias(e.value, anchors);
+      if (value === undefined || (value.kind !== 'map' && !(value.kind === 'scalar' && isNullScalar(value)))) continue;
+      const below = resolveAlias(mapEntry(table, e.key, own)?.value, own);
+      if (below?.kind !== 'map' || below.entries.length === 0) continue;
+      if (value.kind === 'map') {
+        if (depth < 32) walk(value, below, [...path, e.key], depth + 1);
+      } else nulled.push({ at: [...path, e.key], entry: e });
+    }
+  };
+  const hasNull = (map: YMap, depth: number): boolean =>
+    map.entries.some((e) => {
+      const v = resolveAlias(e.value, anchors);
+      return v !== undefined && ((v.kind === 'scalar' && isNullScalar(v)) || (v.kind === 'map' && depth < 32 && hasNull(v, depth + 1)));
+    });
+  if (!hasNull(user, 0)) return;
+  defaults = chartValues(chart);
+  if (!('tree' in defaults)) return;
+  walk(user, defaults.tree.root, [], 0);
+  if (nulled.length === 0) return;
+  const refs = templateReferences(chart);
+  for (const { at, entry } of nulled) {
+    const below = refs.find((r) => r.startsWith(`${at.join('.')}.`));
+    if (below === undefined) continue;
+    const next = below.slice(at.join('.').length + 1).split('.')[0] ?? '';
+    findings.push({
+      severity: 'warning',
+      rule: 'deep-values-null-table',
+      file: PACK_FILES.values,
+      path: formatPath([...prefix, ...at]),
+      line: entry.keyLine,
+      column: entry.keyColumn,
+      message: `${formatPath([...prefix, ...at])} is null, so Helm deletes chart "${chart.name}"'s default table there (a null in given values removes the key), while the chart's templates read .Values.${below} below it: a template reading it outside an if or with on .Values.${at.join('.')} stops every install ("nil pointer evaluating interface {}.${next}"); remove the line to keep the chart's defaults, or give the keys the chart needs`,
+    });
+  }
+}
+
 function topLevelKeys(chart: HelmChart): Set<string> {
   const values = chartValues(chart);
   if (!('tree' in values)) return new Set();
@@ -527,6 +580,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[],
         message: describeMismatch(m, prefix, what),
       });
     }
+    nulledTables(user, values.anchors, chart, prefix, findings);
     if (result.truncated) {
       findings.push({
         severity: 'warning',

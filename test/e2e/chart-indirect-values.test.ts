@@ -97,3 +97,24 @@ describe('a block of one key the chart also has at its top', () => {
     });
   });
 });
+
+/*
+ * A null in the pack's values over a table of the chart's values (`image: ~`, to "reset" it): Helm's coalescing
+ * deletes the key, the chart's defaults with it, and a template reading .Values.image.repository stops with "nil
+ * pointer evaluating interface {}.repository". It passed without a word; now a warning (a null over a table the
+ * templates do not read below stays silent).
+ */
+describe('a null over a table of the chart that its templates read below', () => {
+  const w = setup(async (stack) => {
+    const dir = await writeValidPack(join(await stack.tempDir('packpub-e2e-null-table-'), 'web'));
+    const chartValues = { 'web/values.yaml': 'image:\n  repository: nginx\nlabels:\n  team: a\n' };
+    const template = { 'web/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  image: {{ .Values.image.repository | quote }}\n  labels: {{ toYaml .Values.labels | quote }}\n' };
+    await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...chartValues, ...template }));
+    await putFile(dir, 'values.yaml', VALID_VALUES.replace('    replicas: 1\n', '    image: ~\n    labels: ~\n'));
+    return { dir };
+  });
+
+  it('validate exits 0 with a warning naming the path read below the null', async () => {
+    await expectOneWarning(w.dir, `${w.dir}: web:1.0.0 OK\n  warning values.yaml:9:5 charts.web.image: charts.web.image is null, so Helm deletes chart "web"'s default table there (a null in given values removes the key), while the chart's templates read .Values.image.repository below it: a template reading it outside an if or with on .Values.image stops every install ("nil pointer evaluating interface {}.repository"); remove the line to keep the chart's defaults, or give the keys the chart needs\n`);
+  });
+});

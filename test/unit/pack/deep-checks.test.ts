@@ -320,6 +320,15 @@ charts:
     expect(findings[1]?.message).toContain('charts.keys.false is not a value of chart "keys" 0.1.0');
   });
 
+  // Helm's coalescing deletes a key given null, the chart's default table with it: a template reading below it stops.
+  it('warns of a null where the chart has a table its templates read below (image: ~), not of one they do not read', async () => {
+    const findings = await checkHelm('charts:\n  foo:\n    image:\n    service: ~\n    podAnnotations: null\n    resources:\n      limits: ~\n');
+    expect(brief(findings)).toEqual([{ rule: 'deep-values-null-table', severity: 'warning', path: 'charts.foo.image', line: 3 }]);
+    expect(findings[0]?.message).toBe(
+      'charts.foo.image is null, so Helm deletes chart "foo"\'s default table there (a null in given values removes the key), while the chart\'s templates read .Values.image.repository below it: a template reading it outside an if or with on .Values.image stops every install ("nil pointer evaluating interface {}.repository"); remove the line to keep the chart\'s defaults, or give the keys the chart needs',
+    );
+  });
+
   it('does not expand aliases in the pack values (an alias bomb costs nothing)', async () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 12; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
