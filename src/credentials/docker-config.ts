@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, lstat, mkdir, realpath } from 'node:fs/promises';
 import { noHomeReason, systemHome } from '../util/home.js';
 import { dirname, join } from 'node:path';
-import { isEcrHost } from '../aws/ecr-host.js';
+import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
@@ -296,8 +296,9 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
           // it would mint the token from the AWS SDK's default chain, as packpub's own ECR provider after this one does.
           if (helper.helper === 'ecr-login' && isEcrHost(host) && ((err as { cause?: { code?: string } }).cause?.code === 'ENOENT')) return undefined;
           // The default store (credsStore: Docker Desktop's `desktop` on a runner or in WSL where it is not installed or
-          // does not answer) is no ECR host's own: packpub's ECR provider, next, mints the token (it failed every push to ECR).
-          if (helper.via === 'credsStore' && isEcrHost(host)) return undefined;
+          // does not answer) is no ECR host's own: packpub's ECR (or ECR Public) provider, next, mints the token (it failed
+          // every push there).
+          if (helper.via === 'credsStore' && (isEcrHost(host) || isEcrPublicHost(host))) return undefined;
           throw err instanceof PackpubError && err.code === 'CREDENTIALS' ? unanswered(err) : err;
         }
       }

@@ -202,6 +202,28 @@ describe('ECR Public (public.ecr.aws)', () => {
     }
   });
 
+  // Docker Desktop's default store (`credsStore: "desktop"`) left on a runner where it is not installed: it stopped the
+  // chain before the ECR Public token, "credential helper docker-credential-... is not installed", exit 1.
+  it('a default store (credsStore) that is not installed: the token is minted with the AWS identity, published, exit 0', async () => {
+    w.created.add('storepub/spectro-packs/archive').add('storepub/spectro-packs/archive/hello');
+    const docker = join(w.root, 'docker-store');
+    await mkdir(docker, { recursive: true });
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ credsStore: 'packpub-test-no-such-store' }));
+    const restore = useFakeAwsEnvironment('test-ecr-public');
+    try {
+      const run = await runCli(['push', w.pack, ...target('myalias/storepub')], { env: { HOME: join(w.root, 'home'), DOCKER_CONFIG: docker, AWS_ENDPOINT_URL_ECR_PUBLIC: w.api.url } });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('published hello:1.0.0');
+      expect(run.stderr).not.toContain('not installed');
+      expect(w.api.calls.map((c) => c.op)).toEqual(['GetAuthorizationToken']);
+      const held = await fetch(`${w.registry.url}/v2/myalias/storepub/spectro-packs/archive/hello/manifests/1.0.0`, { method: 'HEAD', headers: { authorization: `Basic ${Buffer.from(`AWS:${TOKEN}`).toString('base64')}` } });
+      expect(held.status).toBe(200);
+    } finally {
+      w.api.calls.length = 0;
+      restore();
+    }
+  });
+
   it('with both repositories created: published (exit 0), then unchanged; a refused token says how to get one', async () => {
     w.created.add('pub/spectro-packs/archive').add('pub/spectro-packs/archive/hello');
     const run = await runCli(['push', w.pack, ...target('myalias/pub')], { env: env() });
