@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { extract as tarExtract, pack as tarPack, type Header } from 'tar-stream';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
-import { chmodSync, createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { runChild } from './spawner.js';
 
@@ -52,25 +52,29 @@ export interface TreeItem {
   sha256?: string;
 }
 
-/** Every path below root (posix separators, sorted) with type, permission bits and content hash. */
+/**
+ * Every path below root (posix separators, sorted) with type, permission bits and content hash. With Node's
+ * synchronous calls, as writeFiles: a pulled tree is read on the suite's tmpfs, where each awaited call's promise
+ * and thread-pool round trip cost more than the read.
+ */
 export async function readTree(root: string): Promise<Map<string, TreeItem>> {
   const out = new Map<string, TreeItem>();
-  async function walk(dir: string, rel: string): Promise<void> {
-    for (const name of (await readdir(dir)).sort()) {
+  function walk(dir: string, rel: string): void {
+    for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       const r = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(path);
+      const st = lstatSync(path);
       if (st.isDirectory()) {
         out.set(r, { type: 'directory', mode: st.mode & 0o7777 });
-        await walk(path, r);
+        walk(path, r);
       } else if (st.isFile()) {
-        out.set(r, { type: 'file', mode: st.mode & 0o7777, sha256: createHash('sha256').update(await readFile(path)).digest('hex') });
+        out.set(r, { type: 'file', mode: st.mode & 0o7777, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') });
       } else {
         out.set(r, { type: 'other', mode: st.mode & 0o7777 });
       }
     }
   }
-  await walk(root, '');
+  walk(root, '');
   return out;
 }
 
