@@ -109,13 +109,13 @@ function toResolved(d: PaletteRegistryDetails): ResolvedPaletteRegistry {
 }
 
 /**
- * `Palette's last sync of registry <name> (<uid>), at <time>, failed: <message>`, when the sync status the registry list
- * gives for it (`status.sync`, palette-api.md 2(a): no request of its own) says its last sync failed; else undefined.
+ * `Palette's last sync of registry <name> (<uid>), at <time>, failed: <message>`, when the sync status Palette gives for
+ * it without a request of its own (givenSyncStatus: the list's, else the record's) says its last sync failed; else undefined.
  */
 export function lastSyncFailure(d: PaletteRegistryDetails): string | undefined {
-  const sync: unknown = d.summary.status?.sync;
-  if (typeof sync !== 'object' || sync === null) return undefined;
-  const { status, message, lastRunTime } = sync as Record<string, unknown>;
+  const sync = givenSyncStatus(d);
+  if (sync === undefined) return undefined;
+  const { status, message, lastRunTime } = sync;
   if (typeof status !== 'string' || syncPhase(status) !== 'failed') return undefined;
   const at = typeof lastRunTime === 'string' && Date.parse(lastRunTime) > 0 ? `, at ${redactText(lastRunTime)}` : '';
   const said = typeof message === 'string' && message.trim() !== '' ? redactText(message) : `status ${status}, no message`;
@@ -129,14 +129,17 @@ export function lastSyncFailure(d: PaletteRegistryDetails): string | undefined {
  * sync of it then reports sync off, and lists none of the packs.
  */
 export function listSaysSyncOff(d: PaletteRegistryDetails): boolean {
-  if (d.record?.spec.isSyncSupported === false) return false;
-  const off = (sync: unknown): boolean | undefined => {
-    if (typeof sync !== 'object' || sync === null) return undefined;
-    const supported = (sync as Record<string, unknown>)['isSyncSupported'];
-    return typeof supported === 'boolean' ? !supported : undefined;
-  };
+  return d.record?.spec.isSyncSupported !== false && givenSyncStatus(d)?.['isSyncSupported'] === false;
+}
+
+/**
+ * The sync status Palette gives for a registry without a request of its own: the registry list's (`status.sync`,
+ * palette-api.md 2(a)), else, when the list gives none, the registry record's (`status.syncStatus`, 2(b)).
+ */
+function givenSyncStatus(d: PaletteRegistryDetails): Record<string, unknown> | undefined {
   const record: unknown = d.record?.status;
-  return off(d.summary.status?.sync) ?? off(typeof record === 'object' && record !== null ? (record as Record<string, unknown>)['syncStatus'] : undefined) ?? false;
+  const sync: unknown = d.summary.status?.sync ?? (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)['syncStatus'] : undefined);
+  return typeof sync === 'object' && sync !== null && !Array.isArray(sync) ? (sync as Record<string, unknown>) : undefined;
 }
 
 /** The Pack registries on the target's host (an endpoint of the host alone) whose base content path is the target's base path. */

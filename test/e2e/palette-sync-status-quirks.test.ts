@@ -107,3 +107,27 @@ describe('a Palette whose sync status gives no word (status empty or left out)',
     }
   });
 });
+
+describe('a Palette whose registry list gives no sync status, after a sync that failed', () => {
+  it("palette doctor reads the registry's own status: FAIL palette-last-sync, exit 1 (was: no problems found, exit 0)", async () => {
+    const registry = w.palette.registries.get(w.uid);
+    if (registry === undefined) throw new Error('no lab registry');
+    const kept = { ...registry.sync };
+    registry.sync = { ...registry.sync, status: 'Failed', message: 'unauthorized: authentication required', lastRunTime: '2026-12-07T10:00:00.000Z' };
+    w.palette.summaryWithoutStatus = true;
+    const synced = syncs();
+    try {
+      const doctor = await runCli(['palette', 'doctor', ...at(), '--json'], { env: w.env });
+      expect(doctor.code, doctor.stderr).toBe(1);
+      const report = JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; message: string }[] };
+      expect(report.findings.filter((f) => !f.ok).map((f) => [f.check, f.message])).toEqual([
+        ['palette-last-sync', `Palette's last sync of registry lab (${w.uid}), at 2026-12-07T10:00:00.000Z, failed: unauthorized: authentication required`],
+      ]);
+      // Doctor asks Palette for no sync.
+      expect(syncs()).toBe(synced);
+    } finally {
+      w.palette.summaryWithoutStatus = false;
+      registry.sync = kept;
+    }
+  });
+});
