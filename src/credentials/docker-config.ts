@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, realpath } from 'node:fs/promises';
+import { access, lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { noHomeReason, systemHome } from '../util/home.js';
 import { dirname, join } from 'node:path';
 import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
@@ -48,6 +48,15 @@ async function searchable(dir: string): Promise<boolean> {
   try {
     await access(dir, constants.X_OK);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` is a file (false when it is anything else or cannot be looked at). */
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
   } catch {
     return false;
   }
@@ -137,6 +146,19 @@ export async function readDockerConfig(path: string, unsearchableIsNone = false)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     if (unsearchableIsNone && (err as NodeJS.ErrnoException).code === 'EACCES' && !(await searchable(dirname(path)))) return undefined;
+    // DOCKER_CONFIG naming the file itself (it names the folder that holds config.json), --registry-config a folder: it
+    // read "cannot be read: ENOTDIR ..." (or EISDIR), hint "fix its permissions", on every command.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' && (await isFile(dirname(path)))) {
+      throw new PackpubError('CREDENTIALS', `docker config ${path} cannot be read: ${dirname(path)} is a file, not a folder`, {
+        hint: `DOCKER_CONFIG names the folder that holds config.json (here ${dirname(dirname(path))}); to name the file itself, give --registry-config ${dirname(path)}`,
+      });
+    }
+    if (code === 'EISDIR') {
+      throw new PackpubError('CREDENTIALS', `docker config ${path} is a folder, not a file`, {
+        hint: `--registry-config takes the file (such as ${join(path, 'config.json')}); DOCKER_CONFIG takes the folder`,
+      });
+    }
     throw new PackpubError('CREDENTIALS', `docker config ${path} cannot be read: ${(err as Error).message}`, {
       hint: 'fix its permissions, or point --registry-config at another file',
       cause: err,

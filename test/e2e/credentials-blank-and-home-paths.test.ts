@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { startHostileRegistry } from '../support/hostile-registry.js';
+import { startRegistry } from '../support/registry.js';
+import { RegistryReader } from '../support/registry-reader.js';
 import { writePack } from '../support/packs.js';
 import { setup } from '../support/stage.js';
 
@@ -74,5 +76,29 @@ describe('a path flag written --flag=~/path (the shell leaves that ~ alone)', ()
     await writeFile(join(w.home, 'docker.json'), '{"auths":{}}');
     expectRun(await runCli(['logout', 'registry.example.com', '--registry-config=~/docker.json'], { env, cwd: w.work }), { code: 0 });
     expect(await readdir(w.work)).toEqual([]);
+  });
+});
+
+// DOCKER_CONFIG names the folder that holds config.json; set to the file itself (as REGISTRY_AUTH_FILE is for podman),
+// every command that reached a registry failed "cannot be read: ENOTDIR: not a directory ...", hint "fix its
+// permissions"; --registry-config given a folder, "EISDIR ...", the same hint.
+describe('a Docker config named the wrong way round: DOCKER_CONFIG a file, --registry-config a folder', () => {
+  const w = setup(async (stack) => ({ registry: stack.add(await startRegistry()), root: await stack.tempDir('packpub-config-place-') }));
+
+  it('says which is which and how to name it (exit 1), nothing pushed, the file left as it was', async () => {
+    const folder = join(w.root, 'docker');
+    const file = join(folder, 'config.json');
+    await mkdir(folder, { recursive: true });
+    await writeFile(file, '{"auths": {}}\n');
+    const pack = await writePack(join(w.root, 'hello'), { name: 'hello', version: '1.0.0' });
+    const push = await runCli(['push', pack, '--registry', `${w.registry.host}/place`], { env: { DOCKER_CONFIG: file } });
+    expectRun(push, { code: 1, stderr: [`docker config ${join(file, 'config.json')} cannot be read: ${file} is a file, not a folder`, `DOCKER_CONFIG names the folder that holds config.json (here ${folder}); to name the file itself, give --registry-config ${file}`] });
+    const login = await runCli(['login', w.registry.host, '-u', 'ci', '--password-stdin'], { env: { DOCKER_CONFIG: file }, stdin: 'secret-ci-0042' });
+    expectRun(login, { code: 1, stderr: [`${file} is a file, not a folder`] });
+    const list = await runCli(['list', 'hello', '--registry', `${w.registry.host}/place`, '--registry-config', folder], {});
+    expectRun(list, { code: 1, stderr: [`docker config ${folder} is a folder, not a file`, `--registry-config takes the file (such as ${file}); DOCKER_CONFIG takes the folder`] });
+    for (const run of [push, login, list]) expect(run.stderr).not.toMatch(/ENOTDIR|EISDIR|permissions/);
+    expect((await new RegistryReader(w.registry.url).holdings('place')).tags.size).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe('{"auths": {}}\n');
   });
 });
