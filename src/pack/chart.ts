@@ -1811,6 +1811,7 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
     else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) {
       const bytes = await readFileOf(path);
       const checked = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : checkTemplateSyntax(path, `${inChart}${name}`, bytes, slot, true);
+      if (!top) noteStaticSubchartTemplate(`${inChart}${name}`, bytes, slot);
       addTemplateRefs(slot, checked?.made ?? bytes.toString('utf8'), path, checked?.actions, () => bytes.toString('utf8'));
     }
   }

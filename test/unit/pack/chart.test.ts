@@ -212,6 +212,20 @@ describe('readChart', () => {
     expect(chart.templateValuePaths).toEqual([['replicas']]);
   });
 
+  it('notes a subchart folder\'s template without actions that is no Kubernetes object, as for an archive (was: not noted)', async () => {
+    const dir = join(work, 'folder-sub-readme');
+    await put(dir, {
+      'Chart.yaml': 'apiVersion: v2\nname: top\nversion: 1.0.0\n',
+      'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
+      'charts/sub/templates/README.md': '# Sub\n\nprose\n',
+      'charts/sub/templates/NOTES.txt': 'Thanks for installing.\n',
+    });
+    const chart = await readChart(dir);
+    expect(chart.subcharts[0]?.renderFailures).toEqual([
+      { file: 'templates/README.md', why: 'holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object' },
+    ]);
+  });
+
   // helm/helm pkg/chart/loader/directory.go + load.go LoadFiles: every file the walk loads under charts/<name>/
   // (not .helmignore'd, not a .prov) makes <name> a subchart, which needs a Chart.yaml; a file charts/<name> is an
   // archive only when its extension is exactly .tgz. Before, the folder reader skipped such folders and files.
