@@ -155,7 +155,7 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     const push = async (prefix: string, readme: (i: number) => string) => {
       const names = Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
       const dirs = await Promise.all(names.map((name, i) => writePack(join(w.root, prefix, name), { name, version: '1.0.0', files: { 'README.md': readme(i) } })));
-      return { names, dirs, run: () => cli(['push', ...dirs, '--concurrency', '1', '--json'], { PACKPUB_CACHE_DIR: join(w.root, prefix, 'cache') }) };
+      return { names, dirs, run: (...more: string[]) => cli(['push', ...dirs, '--concurrency', '1', '--json', ...more], { PACKPUB_CACHE_DIR: join(w.root, prefix, 'cache') }) };
     };
     type Report = { results: Array<{ status: string; digest?: string }> };
 
@@ -170,14 +170,15 @@ describe.each<Mode>(['htpasswd', 'token'])('push to a real registry (%s)', (mode
     const raw = await skopeoInspectRaw(`${w.registry.host}/${w.base}/spectro-packs/archive/fresh-9:1.0.0`, { creds });
     expect(sha256Digest(raw)).toBe(published.results[9]?.digest);
 
-    // The 10th there already with other content (published elsewhere): found after its upload, a conflict, the tag kept.
+    // Without a cache too. The 10th there already with other content (published elsewhere): found after its upload, a
+    // conflict, the tag kept.
     const later = await push('later', (i) => `# ours ${i}\n`);
     const theirs = await writePack(join(w.root, 'later-theirs'), { name: 'later-9', version: '1.0.0', files: { 'README.md': '# theirs\n' } });
     const elsewhere = await cli(['push', theirs, '--no-cache', '--json']);
     expect(elsewhere.code, elsewhere.stderr).toBe(0);
     const theirDigest = (JSON.parse(elsewhere.stdout) as Report).results[0]?.digest;
     w.proxy.clear();
-    const refused = await later.run();
+    const refused = await later.run('--no-cache');
     expectConflict(refused, 'later-9:1.0.0');
     expect(refused.stderr).toContain('already holds different content');
     expect((JSON.parse(refused.stdout) as Report).results.map((r) => r.status)).toEqual([...Array(9).fill('published'), 'conflict']);
