@@ -1337,6 +1337,9 @@ export async function registerPaletteRegistry(client: PaletteClient, target: Pal
       problems.push(`Palette registry ${registry.name} has authentication type ${type(found.flavour)}, but ${why}: Palette needs type ${type(wanted)} to keep syncing it; ${READD_REGISTRY}`);
     }
     if (found.record?.spec.isSyncSupported === false) problems.push(`Palette registry ${registry.name} has sync off: Palette lists no pack from it until it is turned on`);
+    // Its settings say on, its sync status off (as push --palette-sync's pre-flight and doctor judge it): register said it
+    // serves the target, exit 0, and push then refused it.
+    else if (listSaysSyncOff(found)) problems.push(`Palette's sync status of registry ${registry.name} says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it until it is saved with sync on or synced`);
     // Its last sync failed (credentials it stores that expired, a pack it cannot read): it exists, but may not sync the target.
     const failed = lastSyncFailure(found);
     if (failed !== undefined) warnings.push(`${failed}: Palette may not list what is published until a sync succeeds; packpub palette doctor checks the registry, packpub palette sync runs one`);

@@ -131,3 +131,22 @@ describe('a Palette whose registry list gives no sync status, after a sync that 
     }
   });
 });
+
+describe('palette register finding a registry whose sync status says off', () => {
+  it('exit 1 saying so, nothing created (was: "already serves", exit 0, and push then refused it)', async () => {
+    const registry = w.palette.registries.get(w.uid);
+    if (registry === undefined) throw new Error('no lab registry');
+    registry.sync.isSyncSupported = false;
+    const count = w.palette.registries.size;
+    try {
+      const run = await runCli(['palette', 'register', ...at()], { env: w.env });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toBe(`Palette registry lab (${w.uid}) is registered for ${w.registry.host}/${w.under('statusoff')} but cannot sync it as it is: nothing created\n`);
+      expect(run.stderr).toContain("error: Palette's sync status of registry lab says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it until it is saved with sync on or synced; edit it in Palette (packpub palette doctor checks it)\n");
+      expect(w.palette.registries.size).toBe(count);
+      expect(w.palette.requests.filter((r) => r.method === 'POST' && r.path === '/v1/registries/oci/basic').length).toBe(0);
+    } finally {
+      registry.sync.isSyncSupported = true;
+    }
+  });
+});
