@@ -480,7 +480,7 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
     // An SSO profile not signed in, or whose session ended (hours after `aws sso login`): the SDK says so, and the
     // profile is defined. It read "gives no credentials ... check its name, and that the file defines it".
-    if (/\bSSO\b/.test(message)) {
+    if (/\bsso login\b/i.test(message)) {
       const named = context.profile === undefined ? 'the AWS profile' : `AWS profile "${context.profile}"`;
       return new PackpubError('CREDENTIALS', `ECR provider: the SSO session of ${named} is not signed in or has ended, so it gives no credentials to call ${action} for ${context.host}: ${message}`, {
         hint: `sign in again: aws sso login${context.profile === undefined ? '' : ` --profile ${context.profile}`}, then run packpub again`,

@@ -122,7 +122,8 @@ describe('embedded main(): the AWS profile comes from io.env and the flags, not 
       ['[profile ssonew]', 'sso_session = packpub-test-sso-7d2f', 'sso_account_id = 123456789012', 'sso_role_name = Publisher', 'region = us-east-1',
         '[sso-session packpub-test-sso-7d2f]', 'sso_start_url = https://packpub-test-7d2f.awsapps.com/start', 'sso_region = us-east-1',
         '[profile ssolegacy]', 'sso_start_url = https://packpub-test-7d2f-legacy.awsapps.com/start', 'sso_region = us-east-1', 'sso_account_id = 123456789012',
-        'sso_role_name = Publisher', 'region = us-east-1', ''].join('\n'),
+        'sso_role_name = Publisher', 'region = us-east-1',
+        '[profile ssobroken]', 'sso_start_url = https://packpub-test-7d2f-broken.awsapps.com/start', 'sso_region = us-east-1', 'sso_account_id = 123456789012', ''].join('\n'),
     );
     for (const profile of ['ssonew', 'ssolegacy']) {
       const from = w.standin.calls.length;
@@ -135,5 +136,10 @@ describe('embedded main(): the AWS profile comes from io.env and the flags, not 
       expect(w.standin.calls.length).toBe(from);
       expect(await tagsIn(`sso-${profile}/spectro-packs/archive/hello`)).toEqual([]);
     }
+    // A profile set up wrong (no sso_role_name): signing in cannot help, so it is not said to.
+    const broken = await withAwsEnvironment({ AWS_CONFIG_FILE: config }, () => runCli(['push', w.pack, ...ecrArgs('sso-broken'), '--aws-profile', 'ssobroken'], { env: env({ AWS_CONFIG_FILE: config }) }));
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^FAILED hello:1\.0\.0: ECR provider: AWS profile "ssobroken" gives no credentials to call ecr:\w+ for /);
+    expect(broken.stderr).not.toContain('sso login');
   });
 });
