@@ -435,11 +435,13 @@ function chartValues(chart: HelmChart): ParsedText {
  * a table whose keys the chart's own templates read (`.Values.image.repository`): Helm's coalescing deletes a key given
  * null (coalesceValues: "When the YAML value is null ... we remove the value's key"), the chart's defaults with it,
  * and Go's text/template stops a render that reads below the missing key outside an if/with on it ("nil pointer
- * evaluating interface {}.repository"). At most one finding per key, naming the first path read below it.
+ * evaluating interface {}.repository"). At most one finding per key, naming the first path read below it. Not for a
+ * subchart's key: Helm makes it again from the subchart's defaults (coalesceDeps).
  */
 function nulledTables(user: YMap, anchors: Map<string, YNode>, chart: HelmChart, prefix: readonly string[], findings: Finding[]): void {
   // The nulls over tables first: the chart's template paths are read only when there is one (most packs have none).
   const nulled: Array<{ at: string[]; entry: YEntry }> = [];
+  const subchartKeys = new Set(chart.subcharts.flatMap((sub) => subchartValueKeys(chart, sub)));
   let defaults: ParsedText | undefined;
   const walk = (given: YMap, dflt: YNode | undefined, path: readonly string[], depth: number): void => {
     if (defaults === undefined || !('tree' in defaults)) return;
@@ -449,6 +451,8 @@ function nulledTables(user: YMap, anchors: Map<string, YNode>, chart: HelmChart,
     for (const e of decodedEntries(given, anchors)) {
       const value = resolveAlias(e.value, anchors);
       if (value === undefined || (value.kind !== 'map' && !(value.kind === 'scalar' && isNullScalar(value)))) continue;
+      // A subchart's key is made again from the subchart's own defaults (coalesceDeps), whatever the null deleted.
+      if (depth === 0 && subchartKeys.has(e.key)) continue;
       const below = resolveAlias(mapEntry(table, e.key, own)?.value, own);
       if (below?.kind !== 'map' || below.entries.length === 0) continue;
       if (value.kind === 'map') {

@@ -329,6 +329,20 @@ charts:
     );
   });
 
+  it("leaves a null over a subchart's key alone: Helm makes the key again from the subchart's defaults (coalesceDeps)", async () => {
+    const dir = join(work, 'nulled-sub');
+    await writeTgz(join(dir, 'charts/web-0.1.0.tgz'), {
+      'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 1.0.0\n    alias: cache\n',
+      'web/values.yaml': 'cache:\n  port: 6379\nconfig:\n  level: info\n',
+      'web/templates/cm.yaml': 'kind: ConfigMap\ndata:\n  port: {{ .Values.cache.port | quote }}\n  level: {{ .Values.config.level }}\n',
+      'web/charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.0.0\n',
+      'web/charts/redis/values.yaml': 'port: 6379\n',
+    });
+    const packJson = { name: 'web', displayName: 'web', version: '0.1.0', layer: 'addon', charts: ['charts/web-0.1.0.tgz'] };
+    const findings = await checkHelm('charts:\n  web:\n    cache: ~\n    config: ~\n', dir, packJson);
+    expect(brief(findings)).toEqual([{ rule: 'deep-values-null-table', severity: 'warning', path: 'charts.web.config', line: 4 }]);
+  });
+
   it('does not expand aliases in the pack values (an alias bomb costs nothing)', async () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 12; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
