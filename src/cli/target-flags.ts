@@ -372,8 +372,16 @@ export function numberFlag(describe: string): { type: 'string'; number: true; de
   return { type: 'string', number: true, describe };
 }
 
+/** Each name's camelCase, kept: the names come from the flag tables, and every run asked again for each (issue 11). */
+const camelNames = new Map<string, string>();
+
 function camel(name: string): string {
-  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  let key = camelNames.get(name);
+  if (key === undefined) {
+    key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    camelNames.set(name, key);
+  }
+  return key;
 }
 
 function rangeText(r: NumberRange): string {
@@ -525,13 +533,26 @@ const FLAG_ENV = new Set(['PACKPUB_REGISTRY', 'PACKPUB_CONFIG', 'PACKPUB_USERNAM
  */
 export function refuseFlagLookalikeEnv(env: NodeJS.ProcessEnv, flags: readonly string[]): void {
   for (const flag of flags) {
-    if (flag.length < 2 || flag === 'help' || flag === 'version' || /[A-Z]/.test(flag)) continue;
-    const name = `PACKPUB_${flag.toUpperCase().replace(/-/g, '_')}`;
-    if (env[name] === undefined || FLAG_ENV.has(name)) continue;
+    const name = lookalikeEnvName(flag);
+    if (name === undefined || env[name] === undefined) continue;
     throw new PackpubError('USAGE', `${name} is set, but packpub reads no environment variable for --${flag}`, {
       hint: `give --${flag} on the command line instead, and unset ${name} (the variables packpub reads: docs/configuration.md, "Environment variables")`,
     });
   }
+}
+
+/** The PACKPUB_ variable each flag name would look like (none for short, camelCase and read ones), kept per name. */
+const lookalikeEnvNames = new Map<string, string | undefined>();
+
+function lookalikeEnvName(flag: string): string | undefined {
+  if (lookalikeEnvNames.has(flag)) return lookalikeEnvNames.get(flag);
+  let name: string | undefined;
+  if (!(flag.length < 2 || flag === 'help' || flag === 'version' || /[A-Z]/.test(flag))) {
+    name = `PACKPUB_${flag.toUpperCase().replace(/-/g, '_')}`;
+    if (FLAG_ENV.has(name)) name = undefined;
+  }
+  lookalikeEnvNames.set(flag, name);
+  return name;
 }
 
 /** Text flags of the table that have their own "is empty" refusal, with its own hint (target-options.ts). */
