@@ -828,9 +828,22 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       if (syncPhase(now.status) !== 'running') throw refused.error;
     }
     conflict = refused?.conflict;
-    if (conflict !== undefined) options.onEvent?.({ type: 'palette-sync-waiting', reason: `Palette did not start a sync of ${registry.name} (${conflict}); asking again once the sync running ends` });
-    else options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }), ...(again ? { again } : {}) });
+    if (conflict === undefined) {
+      refusedLast = undefined;
+      options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }), ...(again ? { again } : {}) });
+      return;
+    }
+    // A 409 while the status read last shows no sync running: asked again at each poll, which said, every 10 s until
+    // --palette-timeout, "asking again once the sync running ends" about a sync Palette did not show. Said as it is, once.
+    const running = syncPhase(last.status) === 'running';
+    const reason = running
+      ? `Palette did not start a sync of ${registry.name} (${conflict}); asking again once the sync running ends`
+      : `Palette did not start a sync of ${registry.name} (${conflict}), though its sync status shows none running (${last.status === undefined || last.status === '' ? 'no status' : last.status}); asking again at each poll until --palette-timeout`;
+    if (reason !== refusedLast) options.onEvent?.({ type: 'palette-sync-waiting', reason });
+    refusedLast = reason;
   };
+  /** The refusal said last (trigger): the same one again is not said again. */
+  let refusedLast: string | undefined;
   await trigger(false);
 
   // Wait for a sync that ran after the trigger: a done/failed status with an older lastRunTime is the

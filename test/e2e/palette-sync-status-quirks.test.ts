@@ -22,7 +22,7 @@ const w = setup(async (stack) => {
   const registry = lab.palette.registries.get(lab.uid);
   if (registry === undefined) throw new Error('no lab registry');
   registry.sync.isSyncSupported = false;
-  const packs = await writePacks(lab.root, { a: 'status-off:1.0.0', b: 'status-word:1.0.0', c: 'status-word-fails:1.0.0' });
+  const packs = await writePacks(lab.root, { a: 'status-off:1.0.0', b: 'status-word:1.0.0', c: 'status-word-fails:1.0.0', d: 'status-refused:1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
   return { ...lab, packs, env };
 });
@@ -147,6 +147,30 @@ describe('palette register finding a registry whose sync status says off', () =>
       expect(w.palette.requests.filter((r) => r.method === 'POST' && r.path === '/v1/registries/oci/basic').length).toBe(0);
     } finally {
       registry.sync.isSyncSupported = true;
+    }
+  });
+});
+
+describe('a sync request Palette refuses (409) while its sync status shows none running', () => {
+  it('says so once, asks again at each poll, exit 3 at --palette-timeout (was: "asking again once the sync running ends" at every poll)', async () => {
+    const push = await runCli(['push', w.packs.d, ...at()], { env: w.env });
+    expect(push.code, push.stderr).toBe(0);
+    const asked = syncs();
+    const registry = w.palette.registries.get(w.uid);
+    if (registry !== undefined) registry.sync = { ...registry.sync, status: 'Success', message: 'Synced 3 pack versions' };
+    w.palette.fault = { method: 'POST', path: /\/sync$/, status: 409, times: 1000 };
+    try {
+      const run = await runCli(['palette', 'sync', 'status-refused:1.0.0', ...at(), '--palette-timeout', '60'], { env: w.env });
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stdout).toBe("NOT VISIBLE in Palette status-refused:1.0.0: timed out after 60 s waiting for Palette's sync of lab (last status Success); Palette refused to start one (409: injected 409)\n");
+      const line = 'palette: Palette did not start a sync of lab (409: injected 409), though its sync status shows none running (Success); asking again at each poll until --palette-timeout\n';
+      expect(run.stderr.split(line).length - 1).toBe(1);
+      expect(run.stderr).not.toContain('once the sync running ends');
+      // Asked at each of the six polls of the minute, and the first time.
+      expect(syncs() - asked).toBeGreaterThan(2);
+      expect(w.palette.registries.get(w.uid)?.index.get('status-refused')).toBeUndefined();
+    } finally {
+      w.palette.fault = undefined;
     }
   });
 });

@@ -241,7 +241,7 @@ export interface PaletteStandin {
    * are answered `status` with a v1Error body, or their connection is dropped (`reset`). With `afterActing`, the
    * stand-in first does what the request asks, as Palette behind a gateway that fails after Palette acted.
    */
-  fault: { method: string; path: RegExp; status: 400 | 500 | 502 | 503 | 504 | 'reset'; afterActing?: boolean; times?: number; text?: string } | undefined;
+  fault: { method: string; path: RegExp; status: 400 | 409 | 500 | 502 | 503 | 504 | 'reset'; afterActing?: boolean; times?: number; text?: string } | undefined;
   /**
    * Projects Palette knows, each with the uids of the registries whose packs it shows (undefined: every
    * registry). Unset (the default): any ProjectUid is taken and shows every registry. A pack call with a
@@ -892,7 +892,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     else if (fault.text !== undefined) {
       res.writeHead(fault.status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(fault.text) });
       res.end(fault.text);
-    } else v1Error(res, fault.status, fault.status === 400 ? 'BadRequest' : 'InternalError', `injected ${fault.status}`);
+    } else v1Error(res, fault.status, fault.status === 400 ? 'BadRequest' : fault.status === 409 ? 'Conflict' : 'InternalError', `injected ${fault.status}`);
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const fault = faultFor(req);
