@@ -6,7 +6,7 @@ import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
-import { unanswered, type Credential, type CredentialProvider } from './types.js';
+import { passable, unanswered, type Credential, type CredentialProvider } from './types.js';
 import { makeDirs, outputPlace, readNamedFile, removeDeadTempsOf, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
@@ -317,11 +317,12 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
           // amazon-ecr-credential-helper configured for an ECR host (a CI image's or a laptop's config) but not installed:
           // it would mint the token from the AWS SDK's default chain, as packpub's own ECR provider after this one does.
           if (helper.helper === 'ecr-login' && isEcrHost(host) && ((err as { cause?: { code?: string } }).cause?.code === 'ENOENT')) return undefined;
+          if (!(err instanceof PackpubError && err.code === 'CREDENTIALS')) throw err;
           // The default store (credsStore: Docker Desktop's `desktop` on a runner or in WSL where it is not installed or
           // does not answer) is no ECR host's own: packpub's ECR (or ECR Public) provider, next, mints the token (it failed
-          // every push there).
-          if (helper.via === 'credsStore' && (isEcrHost(host) || isEcrPublicHost(host))) return undefined;
-          throw err instanceof PackpubError && err.code === 'CREDENTIALS' ? unanswered(err) : err;
+          // every push there); its error is still said if that provider fails too.
+          if (helper.via === 'credsStore' && (isEcrHost(host) || isEcrPublicHost(host))) passable(err);
+          throw unanswered(err);
         }
       }
       const found = findAuthEntry(config, host);

@@ -53,3 +53,20 @@ export function unanswered<T extends object>(err: T): T {
 export function isUnanswered(err: unknown): boolean {
   return typeof err === 'object' && err !== null && UNANSWERED.has(err);
 }
+
+/**
+ * Errors of a source that could not answer where a later source of the chain may answer instead (a Docker config's
+ * default store for an ECR host, whose token packpub mints itself): chainProviders goes on, and says this one's error
+ * beside a later source's failure, or throws it when no later source answers.
+ */
+const PASSABLE = new WeakSet<object>();
+
+/** `err`, marked as passable to the next source (see above). */
+export function passable<T extends object>(err: T): T {
+  PASSABLE.add(err);
+  return err;
+}
+
+export function isPassable(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && PASSABLE.has(err);
+}

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEcrPackWorld } from '../support/ecr-proxy.js';
+import { withAwsEnvironment } from '../support/ecr-standin.js';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
 
@@ -46,6 +47,19 @@ describe('the ecr-login credential helper named for an ECR host but not installe
     expect(w.standin.calls.slice(before).filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
     const tags = await fetch(`${w.registry.url}/v2/store/spectro-packs/archive/hello/tags/list`);
     expect(((await tags.json()) as { tags: string[] }).tags).toEqual(['1.0.0']);
+  });
+
+  // ... and when packpub cannot mint one either (no AWS credentials), both are said: the store's error was dropped.
+  // (A push asks ECR to create its repositories first, with the AWS credentials alone: a read shows the chain's answer.)
+  it('a default store that is not installed and no AWS credentials: list exits 1 naming both, no ECR call', async () => {
+    await dockerConfig({ credsStore: 'packpub-test-no-such-store' });
+    const before = w.standin.calls.length;
+    const list = await withAwsEnvironment({}, () => runCli(['list', 'hello', ...ecrArgs('store')], { env: env() }));
+    expect(list.code, list.stdout + list.stderr).toBe(1);
+    expect(list.stderr).toContain('ECR provider: no AWS credentials found to call ecr:GetAuthorizationToken');
+    expect(list.stderr).toContain('before it, credential helper docker-credential-packpub-test-no-such-store');
+    expect(list.stderr).toContain('is not installed or not on PATH');
+    expect(w.standin.calls.length).toBe(before);
   });
 
   it('another helper that is missing is still the error, exit 1', async () => {
