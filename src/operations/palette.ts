@@ -833,12 +833,14 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
       options.onEvent?.({ type: 'palette-sync-started', forced, ...(why === undefined ? {} : { why }), ...(again ? { again } : {}) });
       return;
     }
-    // A 409 while the status read last shows no sync running: asked again at each poll, which said, every 10 s until
-    // --palette-timeout, "asking again once the sync running ends" about a sync Palette did not show. Said as it is, once.
-    const running = syncPhase(last.status) === 'running';
-    const reason = running
-      ? `Palette did not start a sync of ${registry.name} (${conflict}); asking again once the sync running ends`
-      : `Palette did not start a sync of ${registry.name} (${conflict}), though its sync status shows none running (${last.status === undefined || last.status === '' ? 'no status' : last.status}); asking again at each poll until --palette-timeout`;
+    // A 409 while the status read last shows the last sync ended (done or failed): asked again at each poll, which said,
+    // every 10 s until --palette-timeout, "asking again once the sync running ends" about a sync Palette did not show.
+    // Said as it is, once. A status pending or running (a sync queued or going on) is said as before.
+    const phase = syncPhase(last.status);
+    const reason =
+      phase === 'done' || phase === 'failed'
+        ? `Palette did not start a sync of ${registry.name} (${conflict}), though its sync status shows none running (${last.status ?? ''}); asking again at each poll until --palette-timeout`
+        : `Palette did not start a sync of ${registry.name} (${conflict}); asking again once the sync running ends`;
     if (reason !== refusedLast) options.onEvent?.({ type: 'palette-sync-waiting', reason });
     refusedLast = reason;
   };
