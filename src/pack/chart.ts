@@ -1738,6 +1738,10 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   if (budget.templates && !ignore.ignores(`${prefix}templates`, true) && (await statOf(templates).catch(() => undefined))?.isDirectory() === true) {
     await readTemplateDirectory(templates, slot, 0, { ignore, prefix: `${prefix}templates/`, chain: await folderEntered(templates, chain, depth > 0) }, budget, depth === 0);
   }
+  const crds = join(dir, 'crds');
+  if (depth > 0 && !ignore.ignores(`${prefix}crds`, true) && (await statOf(crds).catch(() => undefined))?.isDirectory() === true) {
+    await noteSubchartCrdFolder(crds, slot, { ignore, prefix: `${prefix}crds/`, chain: await folderEntered(crds, chain, true) }, budget);
+  }
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
   const subcharts: HelmChart[] = [];
   let entries: string[] = [];
@@ -1800,6 +1804,23 @@ async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, 
     }
   }
   return undefined;
+}
+
+/**
+ * A subchart folder's crds/ files Helm's install cannot apply, noted as the archive reader notes them (noteSubchartCrd):
+ * every .yaml/.yml/.json file below crds/ (Helm's CRDObjects), up to Helm's file size. `inChart`: the folder's path in
+ * its chart.
+ */
+async function noteSubchartCrdFolder(dir: string, slot: ChartSlot, scope: FolderScope, budget: Budget, depth = 0, inChart = 'crds/'): Promise<void> {
+  const { ignore, prefix, chain } = scope;
+  for (const name of (await readableFolderNames(dir, budget, true)) ?? []) {
+    const path = join(dir, name);
+    const info = await statOf(path).catch(() => undefined);
+    if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
+    const rel = `${inChart}${name}`;
+    if (info.isDirectory() && depth < 8) await noteSubchartCrdFolder(path, slot, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, true) }, budget, depth + 1, `${rel}/`);
+    else if (info.isFile() && info.size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') noteSubchartCrd({ kind: 'subchart-crd', rel, slot, label: path }, await readFileOf(path));
+  }
 }
 
 /**

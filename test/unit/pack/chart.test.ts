@@ -212,18 +212,21 @@ describe('readChart', () => {
     expect(chart.templateValuePaths).toEqual([['replicas']]);
   });
 
-  it('notes a subchart folder\'s template without actions that is no Kubernetes object, as for an archive (was: not noted)', async () => {
+  it('notes a subchart folder\'s template without actions that is no Kubernetes object, and its crds/ file Helm cannot apply, as for an archive (was: not noted)', async () => {
     const dir = join(work, 'folder-sub-readme');
     await put(dir, {
       'Chart.yaml': 'apiVersion: v2\nname: top\nversion: 1.0.0\n',
       'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
       'charts/sub/templates/README.md': '# Sub\n\nprose\n',
       'charts/sub/templates/NOTES.txt': 'Thanks for installing.\n',
+      'charts/sub/crds/v1/widgets.yaml': 'metadata:\n  name: widgets.example.com\n',
+      'charts/sub/crds/README.md': 'not a CRD file: Helm leaves it alone\n',
     });
     const chart = await readChart(dir);
     expect(chart.subcharts[0]?.renderFailures).toEqual([
       { file: 'templates/README.md', why: 'holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object' },
     ]);
+    expect(chart.subcharts[0]?.crdRefusals?.map((r) => [r.file, r.why])).toEqual([['crds/v1/widgets.yaml', "the document at line 1 has no kind (Kubernetes: \"Object 'Kind' is missing\")"]]);
   });
 
   // helm/helm pkg/chart/loader/directory.go + load.go LoadFiles: every file the walk loads under charts/<name>/
