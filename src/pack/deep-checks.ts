@@ -340,10 +340,15 @@ interface ScopeBuild {
  */
 function chartScope(chart: HelmChart, overrides: RefRoot[], build: ScopeBuild['unreadable'], depth = 0, user?: RefRoot, templates = true): ValuesScope {
   const values = chart.valuesText.trim() === '' ? undefined : chartValues(chart);
-  const subKeys = new Set(chart.subcharts.flatMap((sub) => subchartValueKeys(chart, sub)));
-  const tplRefs = tplStringReferences(values !== undefined && 'tree' in values ? values.tree.root : undefined, subKeys);
-  tplStringReferences(user?.node, subKeys, tplRefs);
-  const synthetic = templatePathTree(templates ? [...templateReferences(chart), ...libraryReferences(chart), ...tplRefs] : tplRefs);
+  // `templates` false (checkCharts' first comparison): none of the paths read, the `{{ .Values.x }}` in string values
+  // (rendered with tpl) included: like the templates' paths they only add keys.
+  let synthetic = templatePathTree([]);
+  if (templates) {
+    const subKeys = new Set(chart.subcharts.flatMap((sub) => subchartValueKeys(chart, sub)));
+    const tplRefs = tplStringReferences(values !== undefined && 'tree' in values ? values.tree.root : undefined, subKeys);
+    tplStringReferences(user?.node, subKeys, tplRefs);
+    synthetic = templatePathTree([...templateReferences(chart), ...libraryReferences(chart), ...tplRefs]);
+  }
   const scope: ValuesScope = { roots: [...overrides, { node: synthetic, anchors: new Map() }], children: new Map(), name: chart.name };
   syntheticRoots.set(scope, synthetic);
   let own: RefRoot | undefined;
@@ -558,7 +563,7 @@ function checkCharts(charts: ReadChart[], values: YamlTree, findings: Finding[],
     }
     const unreadable: ScopeBuild['unreadable'] = [];
     const userRoot = { node: user, anchors: values.anchors };
-    // First without the paths the charts' templates read: they only add keys a value may set (and turn a
+    // First without the paths the charts' templates (and tpl strings) read: they only add keys a value may set (and turn a
     // condition's plain leaf into a map where a template reads below it), so when the values match without them
     // they match with them, and the templates' paths are not needed (issue 16: finding them was ~10 % of
     // validating a pack-central-shaped tree). Otherwise the scope is built again with them.
