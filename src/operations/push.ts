@@ -266,15 +266,25 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
         // Built on the worker right after its check, when a build is needed and the budget has room: the
         // folder is walked once, its files read while they are still cached.
         const turn = (known === undefined || cache?.get(known.key) === undefined) && ahead.tryEnter();
-        // builtAhead ends the turn, once this pack's report is in (or its check failed).
         if (turn) builtOnCheck.set(i, undefined);
-        const into = turn ? await workDirMade.catch(() => undefined) : undefined;
-        if (into === undefined) report = await pool.validate(dir, { strict, deep: strict });
-        else {
-          const answer = await pool.validateAndBuild(dir, { strict, deep: strict }, { workDir: into, options: { mtime, checked: since, inMemoryUpTo: IN_MEMORY_ARCHIVE_BYTES } });
-          report = answer.report;
-          builtOnCheck.set(i, answer.built);
+        let checked: ValidationReportLike | undefined;
+        try {
+          const into = turn ? await workDirMade.catch(() => undefined) : undefined;
+          if (into === undefined) checked = await pool.validate(dir, { strict, deep: strict });
+          else {
+            const answer = await pool.validateAndBuild(dir, { strict, deep: strict }, { workDir: into, options: { mtime, checked: since, inMemoryUpTo: IN_MEMORY_ARCHIVE_BYTES } });
+            checked = answer.report;
+            builtOnCheck.set(i, answer.built);
+          }
+        } finally {
+          // The turn ends here, holding the archive of a pack that passes (builtAhead keeps it), before this slot of
+          // the checks takes the next folder. Ended by builtAhead, a turn was still running when the next folder asked
+          // for one: refused, that folder was checked, then walked and read again for a build of its own (166 of
+          // the bench tree's 220 packs, issue 16).
+          const archive = builtOnCheck.get(i);
+          if (turn) ahead.done(archive === undefined || checked?.pack === undefined || isFailing(checked, strict) ? 0 : (archive.bytes?.length ?? archive.size));
         }
+        report = checked;
         if (known !== undefined) contentKeys.set(report.dir, known.key);
         // A changed folder that is still the same pack version: what the hunch read is what a lookup now would ask.
         if (hunch !== undefined && report.dir === hunch.folder.root && report.pack?.name === hunch.name && report.pack.version === hunch.version) {
@@ -356,10 +366,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise.catch(() => undefined);
     const pack = report?.pack === undefined || isFailing(report, strict) ? undefined : validPack({ ...report, pack: report.pack });
     if (builtOnCheck.has(i)) {
-      // The check took a turn of the budget: the archive its worker built (only of a pack that passes) ends it.
+      // The check took a turn of the budget, which it ended holding the archive its worker built of a pack that passes.
       const archive = builtOnCheck.get(i);
       const built = archive === undefined || pack === undefined ? undefined : archived(pack, contextOf(pack), archive);
-      ahead.done(heldBytes(built));
       if (built !== undefined) return built;
     }
     if (pack === undefined) return undefined;
