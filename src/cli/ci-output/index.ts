@@ -10,7 +10,7 @@ import { resultWarningLines } from '../render.js';
 import type { LedgerState } from '../signals.js';
 import { causeLine, failureCauses, packId, referenceUnlessSaid, type PaletteOutcome } from './causes.js';
 import type { ValidationReport } from '../../pack/validate.js';
-import { annotations, inGitHubActions, paletteSyncSummary, refusalSummary, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
+import { annotations, inGitHubActions, workflowCommand, paletteSyncSummary, refusalSummary, stepSummary, validateAnnotations, validatedId, validateSummary } from './github.js';
 import { junitXml, paletteSyncJunitXml, refusalJunitXml, unfinishedJunitXml, validateJunitXml } from './junit.js';
 
 /** One line for a failed pack, for logs where stdout is the JSON report; what a registry said is shown as U+XXXX. */
@@ -146,14 +146,19 @@ export async function writePaletteSyncOutputs(io: CliIo, file: string | undefine
   if (file !== undefined) await writeJunit(io, file, paletteSyncJunitXml(palette, { started, durationMs: Date.now() - started.getTime(), hostname: hostname() }));
 }
 
-/** The job summary appended to GITHUB_STEP_SUMMARY, when set; a failure to is a warning (the run's outcome stands). */
+/**
+ * The job summary appended to GITHUB_STEP_SUMMARY, when set. A failure to (a full disk, a file the step cannot write) is
+ * a `::warning` annotation, the run's outcome standing: it was a plain `warning:` line deep in the log, the run's page
+ * showing a green step with no summary and nothing saying why.
+ */
 async function appendSummary(io: CliIo, text: () => string): Promise<void> {
   const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
   if (summaryFile === undefined || summaryFile === '') return;
   try {
     await appendFile(summaryFile, text());
   } catch (err) {
-    writeLine(io.stderr, `warning: cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}`);
+    const said = `cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}; the job summary is missing or cut short, the run's outcome is in the log (and its exit code)`;
+    writeLine(io.stderr, workflowCommand('warning', { title: 'packpub job summary' }, printable(said)));
   }
 }
 
