@@ -138,6 +138,17 @@ describe('readChart', () => {
     expect(chart.requiredValues).toEqual([{ path: ['b', 'needed'], message: 'set b.needed', line: 5001, column: 12, file: 'req.yaml' }]);
   });
 
+  it("finds each template's references when asked for after the whole chart is read (the scan runs late: issue 16)", async () => {
+    // Templates read one after the other, each with actions at other places; a small one and a large (128 KiB) one.
+    const small = (n: number) => `${'#'.repeat(n)}\n{{ if .Values.s${n}.on }}{{ .Values.s${n}.name }}{{ end }}\n`;
+    const large = Array.from({ length: 4000 }, (_, i) => `{{- /* ${i} */ -}}\nk${i}: {{ .Values.big.k${i} | quote }}\n`).join('');
+    expect(large.length).toBeGreaterThanOrEqual(128 * 1024);
+    const files: Record<string, string> = { 'late/Chart.yaml': 'apiVersion: v2\nname: late\nversion: 1.0.0\n', 'late/templates/large.yaml': large };
+    for (const n of [1, 40, 300, 2000]) files[`late/templates/t${n}.yaml`] = small(n);
+    const paths = (await readChart(await archiveOf(files))).templateValuePaths.map((p) => p.join('.'));
+    expect([paths.length, paths.slice(0, 2), paths.slice(-8)]).toEqual([4008, ['big.k0', 'big.k1'], ['s1.on', 's1.name', 's40.on', 's40.name', 's300.on', 's300.name', 's2000.on', 's2000.name']]);
+  });
+
   it('reads a chart archive with subchart folders and nested subchart archives, streaming past other files', async () => {
     const chart = await readChart(
       await archiveOf({
