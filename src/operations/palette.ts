@@ -129,16 +129,20 @@ export function lastSyncFailure(d: PaletteRegistryDetails): string | undefined {
  * sync of it then reports sync off, and lists none of the packs.
  */
 export function listSaysSyncOff(d: PaletteRegistryDetails): boolean {
-  return d.record?.spec.isSyncSupported !== false && givenSyncStatus(d)?.['isSyncSupported'] === false;
+  if (d.record?.spec.isSyncSupported === false) return false;
+  // Field by field: a list status without isSyncSupported leaves it to the record's.
+  const listed = givenSyncStatus(d, 'list')?.['isSyncSupported'];
+  return (typeof listed === 'boolean' ? listed : givenSyncStatus(d, 'record')?.['isSyncSupported']) === false;
 }
 
 /**
  * The sync status Palette gives for a registry without a request of its own: the registry list's (`status.sync`,
  * palette-api.md 2(a)), else, when the list gives none, the registry record's (`status.syncStatus`, 2(b)).
  */
-function givenSyncStatus(d: PaletteRegistryDetails): Record<string, unknown> | undefined {
+function givenSyncStatus(d: PaletteRegistryDetails, from?: 'list' | 'record'): Record<string, unknown> | undefined {
   const record: unknown = d.record?.status;
-  const sync: unknown = d.summary.status?.sync ?? (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)['syncStatus'] : undefined);
+  const inRecord = (): unknown => (typeof record === 'object' && record !== null ? (record as Record<string, unknown>)['syncStatus'] : undefined);
+  const sync: unknown = from === 'record' ? inRecord() : from === 'list' ? d.summary.status?.sync : (d.summary.status?.sync ?? inRecord());
   return typeof sync === 'object' && sync !== null && !Array.isArray(sync) ? (sync as Record<string, unknown>) : undefined;
 }
 

@@ -22,7 +22,7 @@ const w = setup(async (stack) => {
   const registry = lab.palette.registries.get(lab.uid);
   if (registry === undefined) throw new Error('no lab registry');
   registry.sync.isSyncSupported = false;
-  const packs = await writePacks(lab.root, { a: 'status-off:1.0.0', b: 'status-word:1.0.0', c: 'status-word-fails:1.0.0', d: 'status-refused:1.0.0' });
+  const packs = await writePacks(lab.root, { a: 'status-off:1.0.0', b: 'status-word:1.0.0', c: 'status-word-fails:1.0.0', d: 'status-refused:1.0.0', e: 'status-partial:1.0.0' });
   const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
   return { ...lab, packs, env };
 });
@@ -171,6 +171,24 @@ describe('a sync request Palette refuses (409) while its sync status shows none 
       expect(w.palette.registries.get(w.uid)?.index.get('status-refused')).toBeUndefined();
     } finally {
       w.palette.fault = undefined;
+    }
+  });
+});
+
+describe('a registry list whose sync status leaves isSyncSupported out', () => {
+  it("reads it from the registry's own status: off, exit 2 before publishing (was on 75ba2d75: published, then exit 3)", async () => {
+    const registry = w.palette.registries.get(w.uid);
+    if (registry === undefined) throw new Error('no lab registry');
+    registry.sync.isSyncSupported = false;
+    w.palette.summarySyncOmits = ['isSyncSupported'];
+    try {
+      const run = await runCli(['push', w.packs.e, ...at(), '--palette-sync'], { env: w.env });
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`error: Palette's sync status of registry lab (${w.uid}), which serves ${w.registry.host}/${w.under('statusoff')}, says sync is off (isSyncSupported false), though its settings say on`);
+      expect(await listedVersions(at(), w.env)).not.toContain('status-partial:1.0.0');
+    } finally {
+      w.palette.summarySyncOmits = [];
+      registry.sync.isSyncSupported = true;
     }
   });
 });

@@ -197,6 +197,8 @@ export interface PaletteStandin {
    * (b) still has `status.syncStatus`, which Terraform's provider reads sync on or off from).
    */
   summaryWithoutStatus: boolean;
+  /** Fields the registry list's `status.sync` leaves out (a partial status): default none. */
+  summarySyncOmits: string[];
   searchHidesDeprecated: boolean;
   /** While set, what a page of the pack search gives as `items` instead of its packs (an odd Palette or proxy). */
   searchItemsAnswer: ((items: { metadata: unknown; spec: Record<string, unknown> }[]) => unknown) | undefined;
@@ -496,6 +498,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     disabled: new Set(),
     statesRefused: false,
     summaryWithoutStatus: false,
+    summarySyncOmits: [],
     searchHidesDeprecated: false,
     searchItemsAnswer: undefined,
     hangSyncs: false,
@@ -621,7 +624,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
       ...(r.spec['defaultRegion'] === undefined ? {} : { defaultRegion: r.spec['defaultRegion'] }),
       scope: 'tenant',
     },
-    ...(standin.summaryWithoutStatus ? {} : { status: { sync: r.sync } }),
+    ...(standin.summaryWithoutStatus ? {} : { status: { sync: Object.fromEntries(Object.entries(r.sync).filter(([k]) => !standin.summarySyncOmits.includes(k))) } }),
   });
 
   const validate = async (flavour: 'basic' | 'ecr', spec: StoredSpec): Promise<string | undefined> => {
