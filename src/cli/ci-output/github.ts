@@ -31,7 +31,26 @@ export function workflowCommand(command: 'error' | 'warning' | 'notice', propert
     .filter((e): e is [string, string | number] => e[1] !== undefined)
     .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
     .join(',');
-  return `::${command}${props === '' ? '' : ` ${props}`}::${escapeData(message)}`;
+  return `::${command}${props === '' ? '' : ` ${props}`}::${escapeData(withinRunnerLimit(message))}`;
+}
+
+/**
+ * GitHub's runner keeps the first 4096 characters of an annotation's message and drops the rest without a word
+ * (actions/runner, ExecutionContext `_maxIssueMessageLength`): a registry's 60 KB error cut off its own end and the
+ * `hint:` (or `fix:`) line after it. Past the limit, the text before that last line is cut, saying so; the hint stays.
+ */
+export const ANNOTATION_MAX_CHARS = 4096;
+
+function withinRunnerLimit(message: string): string {
+  if (message.length <= ANNOTATION_MAX_CHARS) return message;
+  const at = Math.max(message.lastIndexOf('\nhint: '), message.lastIndexOf('\nfix: '));
+  const tail = at < 0 ? '' : message.slice(at).slice(0, 1024);
+  const head = at < 0 ? message : message.slice(0, at);
+  const note = (more: number) => `... (${more} more characters in packpub's output)`;
+  // The note's own length depends on the count it says: measured with the longest count it can say.
+  let room = ANNOTATION_MAX_CHARS - tail.length - note(head.length).length;
+  if (/[\ud800-\udbff]/.test(head.charAt(room - 1))) room--; // not half a character
+  return `${head.slice(0, room)}${note(head.length - room)}${tail}`;
 }
 
 /**
