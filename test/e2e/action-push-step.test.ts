@@ -187,4 +187,15 @@ describe("the action's boolean inputs", () => {
     expect(run.output).toBe('exit-code=2\n');
     expect(run.report).toBeUndefined();
   });
+
+  // review34 (s35): the refusal echoed the input raw: its line break ended the ::error, and the rest of it was a line the
+  // runner took as a workflow command of its own (here a warning; as well ::stop-commands:: or ::add-mask::).
+  it('recursive given a line break, "::warning ...::" and "%0A": refused (exit 2), one workflow command, the input in it escaped', async () => {
+    const run = await step('bad-injected', { recursive: 'yes\r\n::warning title=pwned::injected %0A', cache: 'true' });
+    expect(run.code, run.stderr).toBe(2);
+    const commands = run.stderr.split(/\r\n|\r|\n/).filter((l) => /^\s*::/.test(l));
+    expect(commands).toEqual(['::error title=packpub action::the recursive input is "yes%0D%0A::warning title=pwned::injected %250A": give true or false (True, TRUE, False, FALSE too)']);
+    expect(run.output).toBe('exit-code=2\n');
+    expect(run.report).toBeUndefined();
+  });
 });
