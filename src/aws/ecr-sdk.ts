@@ -193,7 +193,11 @@ async function sendWithin<Out>(opened: OpenedEcrClient, command: object, timeout
     // Registered before the SDK's own listeners: sees the STS request still in flight, then aborts it.
     onAbort = () => {
       credentialsStalled = opened.resolving();
-      stsStalled = opened.sts.abortInFlight();
+      // STS is what the call waits for while the role is being assumed with the base credentials at hand: its request
+      // in flight, or not sent yet (the SDK loads its STS client on the first call: on a loaded machine that alone
+      // outlasted --request-timeout 0.5, and the error blamed the ECR API).
+      const inFlight = opened.sts.abortInFlight();
+      stsStalled = inFlight || (opened.assuming() && !credentialsStalled);
       reject(new Error('aborted'));
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -248,6 +252,8 @@ interface OpenedEcrClient {
   sts: StsRequests;
   /** Whether the client's AWS credentials are being resolved now (resolvingCounter). */
   resolving: () => boolean;
+  /** Whether the role (--aws-role-arn) is being assumed now: the base credentials, then STS's AssumeRole. */
+  assuming: () => boolean;
 }
 
 type HttpHandlerLike = { handle(request: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>; metadata?: unknown };
@@ -330,16 +336,19 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
   let client: ECRClient | undefined;
   const sts = boundedStsHandler(() => client?.config.requestHandler as unknown as HttpHandlerLike, timeoutMs);
   const resolving = resolvingCounter(base);
-  const credentials =
+  const role =
     aws.awsRoleArn === undefined
-      ? resolving.provider
-      : assumingRole(
-          providers.fromTemporaryCredentials({
-            masterCredentials: registered(resolving.provider),
-            params: { RoleArn: aws.awsRoleArn, RoleSessionName: `packpub-${Date.now()}` },
-            clientConfig: { region, requestHandler: sts.handler as never },
-          }),
+      ? undefined
+      : resolvingCounter(
+          assumingRole(
+            providers.fromTemporaryCredentials({
+              masterCredentials: registered(resolving.provider),
+              params: { RoleArn: aws.awsRoleArn, RoleSessionName: `packpub-${Date.now()}` },
+              clientConfig: { region, requestHandler: sts.handler as never },
+            }),
+          ),
         );
+  const credentials = role?.provider ?? resolving.provider;
   client = new sdk.ECRClient({
     region,
     credentials: registered(credentials),
@@ -352,7 +361,7 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
     ...(host.dualStack && !endpointGiven(aws.endpoint) ? { useDualstackEndpoint: true } : {}),
     ...(aws.maxAttempts === undefined ? {} : { maxAttempts: aws.maxAttempts }),
   });
-  return { sdk, client, sts: sts.requests, resolving: resolving.active };
+  return { sdk, client, sts: sts.requests, resolving: resolving.active, assuming: role?.active ?? (() => false) };
 }
 
 /** Whether the ECR API endpoint is given: `endpoint`, else the variables the SDK reads from the process (unless told to ignore them). */
