@@ -84,6 +84,11 @@ function testcase(r: PackResult, suite: string): string {
   return `${open}>\n      <system-out>${xmlText(detail)}</system-out>${err}\n    </testcase>`;
 }
 
+/** The one case of a run that had no pack to push (junitXml). */
+function nothingToPush(target: string): string {
+  return `    <testcase${attrs({ name: 'nothing to push', classname: target, time: seconds(0) })}>\n      <system-out>${xmlText('no pack to push in this run (a --shard I/N that holds none): nothing was published, as asked')}</system-out>\n    </testcase>`;
+}
+
 export interface JunitOptions {
   /** Display names of the run's targets, in order; invalid packs (which reached none) count for each. */
   targets: string[];
@@ -138,20 +143,23 @@ export function junitXml(report: PushReport, options: JunitOptions): string {
     const failed = results.filter(isFailure).length;
     const skipped = results.filter((r) => r.status === 'skipped' || wouldConflict(r)).length;
     const time = results.reduce((n, r) => n + r.durationMs, 0);
-    tests += results.length;
+    // A run with no pack (a --shard I/N holding none, exit 0): one passing case saying so. A report of no test case
+    // failed Jenkins' junit step ("None of the test reports contained any result") for a run that did as asked.
+    const cases = report.results.length === 0 ? [nothingToPush(target)] : results.map((r) => testcase(r, target));
+    tests += cases.length;
     failures += failed;
     suites.push(
       [
         `  <testsuite${attrs({
           name: target,
-          tests: results.length,
+          tests: cases.length,
           failures: failed,
           errors: 0,
           skipped,
           time: seconds(time),
           ...stamp,
         })}>`,
-        ...results.map((r) => testcase(r, target)),
+        ...cases,
         '  </testsuite>',
       ].join('\n'),
     );
