@@ -213,7 +213,8 @@ export function printable(text: string): string {
     .replace(/#(?=#(?:vso|teamcity)?\[)/g, codePoint);
 }
 
-function codePoint(c: string): string {
+/** A character as `U+XXXX` (printable's way of showing one it does not print). */
+export function codePoint(c: string): string {
   return `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 

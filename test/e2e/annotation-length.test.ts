@@ -54,3 +54,24 @@ describe("an annotation fits the runner's 4096 characters, its hint kept", () =>
     expect(Number(cut?.[2])).toBe(start + error.length - said.indexOf("... ("));
   });
 });
+
+describe('an annotation shows control characters as U+XXXX', () => {
+  // review34 (s35): a registry's error holding ESC [8m (conceal) went raw into the ::error, which the job log shows
+  // through a terminal emulator: the rest of the line hidden. The log line beside it (printable) already showed U+001B.
+  it('a manifest refused with ESC and BEL in its message: exit 1, the ::error showing U+001B and U+0007, no raw control', async () => {
+    const body = JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'refused \u001b[8mhidden\u001b[0m \u0007 now' }] });
+    w.hostile.behaviour = { answer: (r) => (r.method === 'PUT' && r.path.includes('/manifests/') ? { status: 400, headers: { 'content-type': 'application/json' }, body } : undefined) };
+    const run = await runCli(['push', w.dir, '--registry', `${w.hostile.host}/esc`, '--no-cache', '--json'], {
+      env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root },
+    });
+    w.hostile.behaviour = {};
+    expect(run.code, run.stderr).toBe(1);
+    expect((JSON.parse(run.stdout) as { results: { status: string }[] }).results.map((r) => r.status)).toEqual(['failed']);
+    const lines = run.stderr.split('\n').filter((l) => l.startsWith('::error file=packs/p0/pack.json,title=packpub failed::'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('refused U+001B[8mhiddenU+001B[0m U+0007 now');
+    // eslint-disable-next-line no-control-regex
+    expect(run.stderr).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/);
+  });
+});
+

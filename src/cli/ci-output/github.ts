@@ -5,7 +5,7 @@ import type { DeleteReport } from '../../operations/delete.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
-import { escapeData } from '../io.js';
+import { codePoint, escapeData } from '../io.js';
 import { formatBytes } from '../render.js';
 import { causeLine, failureCauses, isFailure, packId, paletteProblems, referenceUnlessSaid, type PaletteOutcome, type PaletteProblem } from './causes.js';
 import { WOULD_CONFLICT, wouldConflict } from './junit.js';
@@ -31,7 +31,17 @@ export function workflowCommand(command: 'error' | 'warning' | 'notice', propert
     .filter((e): e is [string, string | number] => e[1] !== undefined)
     .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
     .join(',');
-  return `::${command}${props === '' ? '' : ` ${props}`}::${escapeData(withinRunnerLimit(message))}`;
+  return `::${command}${props === '' ? '' : ` ${props}`}::${escapeData(withinRunnerLimit(shownControls(message)))}`;
+}
+
+/**
+ * Control characters other than tab and line breaks as `U+XXXX`, as printable() shows them in the log: a registry's
+ * `ESC [8m` (conceal) or `ESC [2J` in its error went raw into the annotation, which the job log shows as `Error: ...`
+ * through a terminal emulator, hiding the rest of the line or more.
+ */
+function shownControls(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, codePoint);
 }
 
 /**
