@@ -1,4 +1,4 @@
-import { cp, stat } from 'node:fs/promises';
+import { cp, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -37,5 +37,24 @@ describe('a job summary the runner cannot take is an annotation', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.match(LOST)?.slice(1)).toEqual([summary, 'ENOENT']);
     await expect(stat(summary)).rejects.toThrow(/ENOENT/);
+  });
+
+  // Printed after the run's own annotations, it was the 11th warning of a run with 10, which GitHub does not show.
+  it('validate of 12 packs with a warning each: exit 0, the lost summary among the 10 warnings GitHub shows', async () => {
+    const dirs: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const dir = join(w.root, `v${i}`);
+      await cp(join(w.root, 'hello'), dir, { recursive: true });
+      const json = JSON.parse(await readFile(join(dir, 'pack.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(join(dir, 'pack.json'), JSON.stringify({ ...json, name: `v${i}`, version: 'v1.0.0' }, null, 2));
+      dirs.push(dir);
+    }
+    const env = { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: '/dev/full', GITHUB_WORKSPACE: w.root };
+    const run = await runCli(['validate', ...dirs], { cwd: w.root, env });
+    expect(run.code, run.stderr).toBe(0);
+    const warnings = run.stderr.split('\n').filter((l) => l.startsWith('::warning '));
+    expect(warnings).toHaveLength(10);
+    expect(warnings.filter((l) => LOST.test(l))).toHaveLength(1);
+    expect(warnings.at(-1)).toMatch(/^::warning title=packpub validate::4 more warnings are not annotated/);
   });
 });

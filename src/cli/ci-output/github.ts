@@ -150,12 +150,17 @@ function findingAnnotations(dir: string, id: string, findings: readonly Finding[
  * `validate` in GitHub Actions: one annotation per finding, as push annotates them (at most 10 of each kind, the
  * first finding of each pack kept first).
  */
-export function validateAnnotations(reports: readonly ValidationReport[], workspace: string): string[] {
+export function validateAnnotations(reports: readonly ValidationReport[], workspace: string, summaryLost?: string): string[] {
   const bases = workspaceBases(workspace);
   return withinLimits(
-    reports.flatMap((r) => findingAnnotations(r.dir, validatedId(r), r.findings, bases, !r.passed && r.errors === 0)),
+    [...reports.flatMap((r) => findingAnnotations(r.dir, validatedId(r), r.findings, bases, !r.passed && r.errors === 0)), ...lostSummary(summaryLost)],
     'packpub validate',
   );
+}
+
+/** The warning that the job summary could not be written (index.ts appendSummary), kept first among the warnings. */
+function lostSummary(line: string | undefined): Annotation[] {
+  return line === undefined ? [] : [{ kind: 'warning', rank: 0, line }];
 }
 
 /** The pack as people name it: name:version, else its folder. */
@@ -169,11 +174,12 @@ export function validatedId(r: ValidationReport): string {
  * with --palette-sync, one per pack Palette does not list (exit code 3) or for the error that stopped the sync.
  * At most 10 of each kind (see PER_KIND).
  */
-export function annotations(report: PushReport, workspace: string, palette?: PaletteOutcome): string[] {
+export function annotations(report: PushReport, workspace: string, palette?: PaletteOutcome, summaryLost?: string): string[] {
   const bases = workspaceBases(workspace);
   const all: Annotation[] = report.results.flatMap((r) =>
     findingAnnotations(r.dir, packId(r), r.findings ?? [], bases, r.status === 'invalid' && !(r.findings ?? []).some((f) => f.severity === 'error')),
   );
+  all.push(...lostSummary(summaryLost));
   for (const r of report.results) {
     for (const w of r.warnings ?? []) {
       all.push({ kind: 'warning', rank: 0, line: workflowCommand('warning', { file: annotationFile(r.dir, 'pack.json', bases), title: 'packpub repository settings' }, withHint(`${packId(r)}${referenceUnlessSaid(r)}: ${w.message}`, w.hint)) });

@@ -128,8 +128,9 @@ export async function writeCiOutputs(io: CliIo, report: PushReport, options: CiO
     for (const r of report.results) for (const line of resultWarningLines(packId(r), r.reference, r.warnings)) writeLine(io.stderr, line);
   }
   if (inGitHubActions(io.env)) {
-    for (const line of annotations(report, io.env['GITHUB_WORKSPACE'] || io.cwd, options.palette)) writeLine(io.stderr, line);
-    await appendSummary(io, () => stepSummary(report, options.palette, interrupted));
+    // The summary first: its failure is a warning among the run's others, within GitHub's 10 (was: the 11th, not shown).
+    const lost = await appendSummary(io, () => stepSummary(report, options.palette, interrupted), false);
+    for (const line of annotations(report, io.env['GITHUB_WORKSPACE'] || io.cwd, options.palette, lost)) writeLine(io.stderr, line);
   }
   if (options.junit !== undefined) {
     await writeJunit(io, options.junit, junitXml(report, { targets: options.targets, started: options.started, hostname: hostname(), ...(options.palette === undefined ? {} : { palette: options.palette }), ...interrupted }));
@@ -151,14 +152,17 @@ export async function writePaletteSyncOutputs(io: CliIo, file: string | undefine
  * a `::warning` annotation, the run's outcome standing: it was a plain `warning:` line deep in the log, the run's page
  * showing a green step with no summary and nothing saying why.
  */
-async function appendSummary(io: CliIo, text: () => string): Promise<void> {
+async function appendSummary(io: CliIo, text: () => string, print = true): Promise<string | undefined> {
   const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
-  if (summaryFile === undefined || summaryFile === '') return;
+  if (summaryFile === undefined || summaryFile === '') return undefined;
   try {
     await appendFile(summaryFile, text());
+    return undefined;
   } catch (err) {
     const said = `cannot append the job summary to GITHUB_STEP_SUMMARY (${summaryFile}): ${errorMessage(err)}; the job summary is missing or cut short, the run's outcome is in the log (and its exit code)`;
-    writeLine(io.stderr, workflowCommand('warning', { title: 'packpub job summary' }, printable(said)));
+    const line = workflowCommand('warning', { title: 'packpub job summary' }, printable(said));
+    if (print) writeLine(io.stderr, line);
+    return line;
   }
 }
 
@@ -189,8 +193,8 @@ export async function writeValidateCiOutputs(io: CliIo, reports: readonly Valida
   reported.add(io);
   if (options.machine) for (const r of reports) if (!r.passed) writeLine(io.stderr, validateFailureLine(r, options.strict));
   if (inGitHubActions(io.env)) {
-    for (const line of validateAnnotations(reports, io.env['GITHUB_WORKSPACE'] || io.cwd)) writeLine(io.stderr, line);
-    await appendSummary(io, () => validateSummary(reports, options.strict));
+    const lost = await appendSummary(io, () => validateSummary(reports, options.strict), false);
+    for (const line of validateAnnotations(reports, io.env['GITHUB_WORKSPACE'] || io.cwd, lost)) writeLine(io.stderr, line);
   }
   if (options.junit !== undefined) await writeJunit(io, options.junit, validateJunitXml(reports, { started: options.started, durationMs: Date.now() - options.started.getTime(), hostname: hostname() }));
 }
