@@ -213,8 +213,7 @@ export function printable(text: string): string {
     .replace(/#(?=#(?:vso|teamcity)?\[)/g, codePoint);
 }
 
-/** A character as `U+XXXX` (printable's way of showing one it does not print). */
-export function codePoint(c: string): string {
+function codePoint(c: string): string {
   return `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
@@ -278,6 +277,41 @@ export function escapeData(s: string): string {
   return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
+/** A workflow command's message as its data: control characters shown, cut to what the runner keeps, escaped. */
+export function annotationData(message: string): string {
+  return escapeData(withinRunnerLimit(shownControls(message)));
+}
+
+/**
+ * Control characters other than tab and line breaks as `U+XXXX`, as printable() shows them in the log: a registry's
+ * `ESC [8m` (conceal) or `ESC [2J` in its error went raw into the annotation, which the job log shows as `Error: ...`
+ * through a terminal emulator, hiding the rest of the line or more.
+ */
+function shownControls(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, codePoint);
+}
+
+/**
+ * GitHub's runner keeps the first 4096 characters of an annotation's message and drops the rest without a word
+ * (actions/runner, ExecutionContext `_maxIssueMessageLength`): a registry's 60 KB error cut off its own end and the
+ * `hint:` (or `fix:`) line after it. Past the limit, the text before that last line is cut, saying so; the hint stays.
+ */
+const ANNOTATION_MAX_CHARS = 4096;
+
+function withinRunnerLimit(message: string): string {
+  if (message.length <= ANNOTATION_MAX_CHARS) return message;
+  const at = Math.max(message.lastIndexOf('\nhint: '), message.lastIndexOf('\nfix: '));
+  const tail = at < 0 ? '' : message.slice(at).slice(0, 1024);
+  const head = at < 0 ? message : message.slice(0, at);
+  const note = (more: number) => `... (${more} more characters in packpub's output)`;
+  // The note's own length depends on the count it says: measured with the longest count it can say.
+  let room = ANNOTATION_MAX_CHARS - tail.length - note(head.length).length;
+  if (/[\ud800-\udbff]/.test(head.charAt(room - 1))) room--; // not half a character
+  return `${head.slice(0, room)}${note(head.length - room)}${tail}`;
+}
+
+
 /**
  * Errors the run's CI outputs have annotated already (push --palette-sync's Palette error, `packpub palette` in its
  * annotations): the error that ends the run is not annotated a second time (the job showed the same error twice).
@@ -291,7 +325,7 @@ export const ANNOTATED = new WeakSet<object>();
  */
 function annotateError(io: CliIo, message: string, hint: string | undefined): void {
   if (io.env['GITHUB_ACTIONS'] !== 'true') return;
-  writeLine(io.stderr, `::error title=packpub::${escapeData(hint === undefined ? message : `${message}\nhint: ${hint}`)}`);
+  writeLine(io.stderr, `::error title=packpub::${annotationData(hint === undefined ? message : `${message}\nhint: ${hint}`)}`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startHostileRegistry } from '../support/hostile-registry.js';
@@ -75,3 +76,17 @@ describe('an annotation shows control characters as U+XXXX', () => {
   });
 });
 
+describe("the error that ends a run fits the runner's 4096 characters", () => {
+  it('--shard with a 5000-character value: exit 2, the ::error cut saying so, its hint kept; nothing written', async () => {
+    const shard = `${'1'.repeat(5000)}/2`;
+    const run = await runCli(['push', w.dir, '--oci-layout', 'layout-shard', '--shard', shard], { cwd: w.root, env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: w.root } });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`error: --shard "${shard}"`);
+    const lines = run.stderr.split('\n').filter((l) => l.startsWith('::error title=packpub::'));
+    expect(lines).toHaveLength(1);
+    const said = data(lines[0] ?? '');
+    expect(said.length).toBeLessThanOrEqual(4096);
+    expect(said).toMatch(/^--shard "1+\.\.\. \(\d+ more characters in packpub's output\)\nhint: e\.g\. --shard 2\/3 for the second of three jobs$/);
+    await expect(stat(join(w.root, 'layout-shard'))).rejects.toThrow(/ENOENT/);
+  });
+});

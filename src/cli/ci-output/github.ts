@@ -5,7 +5,7 @@ import type { DeleteReport } from '../../operations/delete.js';
 import type { PackResult, PushReport } from '../../operations/push-report.js';
 import type { Finding } from '../../pack/findings.js';
 import type { ValidationReport } from '../../pack/validate.js';
-import { codePoint, escapeData } from '../io.js';
+import { annotationData, escapeData } from '../io.js';
 import { formatBytes } from '../render.js';
 import { causeLine, failureCauses, isFailure, packId, paletteProblems, referenceUnlessSaid, type PaletteOutcome, type PaletteProblem } from './causes.js';
 import { WOULD_CONFLICT, wouldConflict } from './junit.js';
@@ -31,36 +31,7 @@ export function workflowCommand(command: 'error' | 'warning' | 'notice', propert
     .filter((e): e is [string, string | number] => e[1] !== undefined)
     .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
     .join(',');
-  return `::${command}${props === '' ? '' : ` ${props}`}::${escapeData(withinRunnerLimit(shownControls(message)))}`;
-}
-
-/**
- * Control characters other than tab and line breaks as `U+XXXX`, as printable() shows them in the log: a registry's
- * `ESC [8m` (conceal) or `ESC [2J` in its error went raw into the annotation, which the job log shows as `Error: ...`
- * through a terminal emulator, hiding the rest of the line or more.
- */
-function shownControls(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, codePoint);
-}
-
-/**
- * GitHub's runner keeps the first 4096 characters of an annotation's message and drops the rest without a word
- * (actions/runner, ExecutionContext `_maxIssueMessageLength`): a registry's 60 KB error cut off its own end and the
- * `hint:` (or `fix:`) line after it. Past the limit, the text before that last line is cut, saying so; the hint stays.
- */
-export const ANNOTATION_MAX_CHARS = 4096;
-
-function withinRunnerLimit(message: string): string {
-  if (message.length <= ANNOTATION_MAX_CHARS) return message;
-  const at = Math.max(message.lastIndexOf('\nhint: '), message.lastIndexOf('\nfix: '));
-  const tail = at < 0 ? '' : message.slice(at).slice(0, 1024);
-  const head = at < 0 ? message : message.slice(0, at);
-  const note = (more: number) => `... (${more} more characters in packpub's output)`;
-  // The note's own length depends on the count it says: measured with the longest count it can say.
-  let room = ANNOTATION_MAX_CHARS - tail.length - note(head.length).length;
-  if (/[\ud800-\udbff]/.test(head.charAt(room - 1))) room--; // not half a character
-  return `${head.slice(0, room)}${note(head.length - room)}${tail}`;
+  return `::${command}${props === '' ? '' : ` ${props}`}::${annotationData(message)}`;
 }
 
 /**
