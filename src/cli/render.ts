@@ -252,12 +252,14 @@ export class PushRenderer {
     }
     for (const r of report.results) if (!this.reported.has(r)) this.printResult(r);
     const s = report.summary;
+    const conflicts = report.results.filter((r) => r.status === 'planned' && r.plan === 'conflict').length;
     const parts = [
       s.published && `${s.published} published`,
       s.overwritten && `${s.overwritten} overwritten`,
       s.unchanged && `${s.unchanged} unchanged`,
       s.skipped && `${s.skipped} skipped`,
-      s.planned && `${s.planned} planned`,
+      // A dry run's planned conflicts (exit 0): the totals said "planned" alone, though the real run would fail on them.
+      s.planned && `${s.planned} planned${conflicts > 0 ? ` (${conflicts} would conflict: the real run would fail, exit 1)` : ''}`,
       s.conflict && `${s.conflict} conflict`,
       s.invalid && `${s.invalid} invalid`,
       s.failed && `${s.failed} failed`,

@@ -36,6 +36,8 @@ describe('exit 0, but the target does not hold the folder\'s pack', () => {
   it('--dry-run planning a conflict: exit 0, the JUnit case skipped saying the real run would fail (was: passed), a ::warning', async () => {
     const { run, xml, md } = await inCi('dry', ['--dry-run']);
     expect(run.code, run.stderr).toBe(0);
+    // review34 (s35): the totals line said "1 planned" alone.
+    expect(run.stdout).toMatch(/^1 pack\(s\) to oci-layout \S*layout: 1 planned \(1 would conflict: the real run would fail, exit 1\); uploaded 0 B in /m);
     expect(xml).toMatch(/<testsuite name="oci-layout [^"]*layout" tests="1" failures="0" errors="0" skipped="1"/);
     expect(xml).toContain('<skipped message="dry run: holds different content; the real run would refuse it (CONFLICT, exit 1)"/>');
     expect(xml).not.toContain('<system-out>planned conflict');
