@@ -41,7 +41,15 @@ function finish(code) {
     if (code === 0) code = 1;
   }
   rmSync(reportTmp, { force: true });
-  if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `exit-code=${code}\n`);
+  // An output file the step cannot write (a full disk): said, and the step still ends with packpub's code. Was: a stack
+  // trace and exit 1 for a run that had published.
+  if (process.env.GITHUB_OUTPUT) {
+    try {
+      appendFileSync(process.env.GITHUB_OUTPUT, `exit-code=${code}\n`);
+    } catch (err) {
+      process.stderr.write(`::warning title=packpub action::cannot set the exit-code output (GITHUB_OUTPUT ${process.env.GITHUB_OUTPUT}): ${err.message}; the step's own exit code is packpub's (${code})\n`);
+    }
+  }
   process.exit(code);
 }
 
