@@ -29,6 +29,11 @@ for (const sig of SIGNALS) {
 }
 
 let finished = false;
+/** A workflow command's message, escaped as GitHub Docs say (% CR LF): a path holding %0A was read as a line break. */
+function commandData(text) {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
 function finish(code) {
   if (finished) return;
   finished = true;
@@ -37,7 +42,7 @@ function finish(code) {
     // As `cat REPORT_TMP > REPORT` did: the file takes the umask's mode, not the temporary file's 0600.
     writeFileSync(report, readFileSync(reportTmp));
   } catch (err) {
-    process.stderr.write(`::error title=packpub action::cannot write the report ${report}: ${err.message}\n`);
+    process.stderr.write(`::error title=packpub action::${commandData(`cannot write the report ${report}: ${err.message}`)}\n`);
     if (code === 0) code = 1;
   }
   rmSync(reportTmp, { force: true });
@@ -47,7 +52,7 @@ function finish(code) {
     try {
       appendFileSync(process.env.GITHUB_OUTPUT, `exit-code=${code}\n`);
     } catch (err) {
-      process.stderr.write(`::warning title=packpub action::cannot set the exit-code output (GITHUB_OUTPUT ${process.env.GITHUB_OUTPUT}): ${err.message}; the step's own exit code is packpub's (${code})\n`);
+      process.stderr.write(`::warning title=packpub action::${commandData(`cannot set the exit-code output (GITHUB_OUTPUT ${process.env.GITHUB_OUTPUT}): ${err.message}; the step's own exit code is packpub's (${code})`)}\n`);
     }
   }
   process.exit(code);

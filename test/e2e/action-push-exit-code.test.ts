@@ -93,11 +93,12 @@ describe('the action\'s push step, its exit code when the process group is signa
     expect(codes.filter((c) => c !== 130)).toEqual([]);
   });
 
-  it('a report path that cannot be written (a folder): the stand-in\'s 130 stays, an annotation names the path', async () => {
-    await mkdir(join(w.root, 'reports-folder/packpub.json'), { recursive: true });
-    const r = await run(99, 'SIGINT', { IN_REPORT: join(w.root, 'reports-folder/packpub.json') });
+  it('a report path that cannot be written (a folder): the stand-in\'s 130 stays, an annotation names the path, escaped', async () => {
+    // A "%0A" in the path was read by the runner as a line break inside the annotation: escaped as %250A.
+    await mkdir(join(w.root, 'reports-%0A-folder/packpub.json'), { recursive: true });
+    const r = await run(99, 'SIGINT', { IN_REPORT: join(w.root, 'reports-%0A-folder/packpub.json') });
     expect(r.code).toBe(130);
-    expect(r.stderr).toContain(`::error title=packpub action::cannot write the report ${join(w.root, 'reports-folder/packpub.json')}: EISDIR`);
+    expect(r.stderr).toContain(`::error title=packpub action::cannot write the report ${join(w.root, 'reports-%250A-folder/packpub.json')}: EISDIR`);
     expect(r.output).toContain('exit-code=130\n');
   });
 
