@@ -37,36 +37,33 @@ export interface CredentialProvider {
   invalidate?(host: string): void;
 }
 
+/** A mark set on error objects (a WeakSet): `mark` returns the error marked, `has` whether one is. */
+function errorMark(): { mark: <T extends object>(err: T) => T; has: (err: unknown) => boolean } {
+  const marked = new WeakSet<object>();
+  return {
+    mark: (err) => (marked.add(err), err),
+    has: (err) => typeof err === 'object' && err !== null && marked.has(err),
+  };
+}
+
 /**
  * Errors of a credential source that could not answer (a Docker config's credential helper not installed, failing,
  * hanging, printing no answer): a registry that asks no credentials needs none of it, as ORAS asks a helper only when
  * challenged. The auth session then goes on anonymous and gives this error as the answer to a 401 or 403.
  */
-const UNANSWERED = new WeakSet<object>();
+const UNANSWERED = errorMark();
 
 /** `err`, marked as a credential source that could not answer (see isUnanswered). */
-export function unanswered<T extends object>(err: T): T {
-  UNANSWERED.add(err);
-  return err;
-}
-
-export function isUnanswered(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && UNANSWERED.has(err);
-}
+export const unanswered = UNANSWERED.mark;
+export const isUnanswered = UNANSWERED.has;
 
 /**
  * Errors of a source that could not answer where a later source of the chain may answer instead (a Docker config's
  * default store for an ECR host, whose token packpub mints itself): chainProviders goes on, and says this one's error
  * beside a later source's failure, or throws it when no later source answers.
  */
-const PASSABLE = new WeakSet<object>();
+const PASSABLE = errorMark();
 
 /** `err`, marked as passable to the next source (see above). */
-export function passable<T extends object>(err: T): T {
-  PASSABLE.add(err);
-  return err;
-}
-
-export function isPassable(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && PASSABLE.has(err);
-}
+export const passable = PASSABLE.mark;
+export const isPassable = PASSABLE.has;
