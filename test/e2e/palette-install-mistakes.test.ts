@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectPushRefusedInvalid, expectRun, validateThenPush } from '../support/cli.js';
+import { expectPushRefusedInvalid, expectRun, validateThenPushCase } from '../support/cli.js';
 import { putFile, tgz } from '../support/files.js';
 import { VALID_VALUES, packJsonWith, writeValidPackPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
@@ -63,9 +62,7 @@ describe("mistakes Palette's install fails on", () => {
   });
 
   it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says, refused }) => {
-    const dir = join(w.root, `case-${i}`);
-    const layout = join(w.root, `layout-${i}`);
-    const { validate, push } = await validateThenPush(dir, layout);
+    const { dir, layout, validate, push } = await validateThenPushCase(w.root, i);
     if (refused) {
       expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, `  error   ${says}`, '0 passed, 1 failed (1 error, 0 warnings)'] });
       await expectPushRefusedInvalid(push, layout);

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectPushRefusedInvalid, expectRun, validateThenPush } from '../support/cli.js';
-import { putFile, tgz } from '../support/files.js';
-import { CHART_FILES, VALID_VALUES, writeValidPackPerCase } from '../support/packs.js';
+import { expectPushRefusedInvalid, expectRun, validateThenPushCase } from '../support/cli.js';
+import { tgz } from '../support/files.js';
+import { writeWebChartPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
@@ -16,8 +15,6 @@ const TEMPLATED_CRD = 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResource
 const REDIS_CHART = 'apiVersion: v2\nname: redis\nversion: 1.2.0\n';
 /** web's Chart.yaml with one dependency on redis, `gate` its condition / tags lines. */
 const webChart = (gate: string): string => `apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n${gate}`;
-/** The pack's values.yaml with `extra` under charts.web. */
-const packValues = (extra: string): string => VALID_VALUES.replace('    replicas: 1\n', `    replicas: 1\n${extra}`);
 
 interface Case {
   name: string;
@@ -55,19 +52,12 @@ describe("a subchart's crds/ file Helm cannot apply", () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-e2e-subcrds-');
     const nested = await tgz({ 'redis/Chart.yaml': REDIS_CHART, 'redis/crds/widgets.yaml': TEMPLATED_CRD });
-    await writeValidPackPerCase(root, CASES, async (dir, c) => {
-      const chart: Record<string, string | Buffer> = { ...CHART_FILES, ...c.chart };
-      if (!Object.keys(c.chart).some((k) => k.startsWith('web/charts/'))) chart['web/charts/redis-1.2.0.tgz'] = nested;
-      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
-      if (c.values !== undefined) await putFile(dir, 'values.yaml', packValues(c.values));
-    });
+    await writeWebChartPerCase(root, CASES, (c) => (Object.keys(c.chart).some((k) => k.startsWith('web/charts/')) ? c.chart : { ...c.chart, 'web/charts/redis-1.2.0.tgz': nested }));
     return { root };
   });
 
   it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says, warns }) => {
-    const dir = join(w.root, `case-${i}`);
-    const layout = join(w.root, `layout-${i}`);
-    const { validate, push } = await validateThenPush(dir, layout);
+    const { dir, layout, validate, push } = await validateThenPushCase(w.root, i);
     if (says !== undefined) {
       expectRun(validate, { code: 1, stdout: [`${dir}: web:1.0.0 FAILED\n`, `  error   charts/web-1.0.0.tgz: ${says}`, 'or, if the pack does not need subchart redis, turn it off in values.yaml (its condition)'] });
       await expectPushRefusedInvalid(push, layout);

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectPushRefusedInvalid, expectRun, validateThenPush } from '../support/cli.js';
-import { putFile, tgz } from '../support/files.js';
-import { CHART_FILES, VALID_VALUES, writeValidPackPerCase } from '../support/packs.js';
+import { expectPushRefusedInvalid, expectRun, validateThenPushCase } from '../support/cli.js';
+import { tgz } from '../support/files.js';
+import { writeWebChartPerCase } from '../support/packs.js';
 import { layoutHoldings } from '../support/registry-reader.js';
 import { setup } from '../support/stage.js';
 
@@ -18,7 +17,6 @@ const GO_SAYS = 'bad number syntax: "10G" (10Gi is read as a number: quote it, "
 const REDIS_CHART = 'apiVersion: v2\nname: redis\nversion: 1.2.0\n';
 /** web's Chart.yaml with one dependency on redis, `more` its alias / condition / tags lines. */
 const webChart = (more: string): string => `apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n${more}`;
-const packValues = (extra: string): string => VALID_VALUES.replace('    replicas: 1\n', `    replicas: 1\n${extra}`);
 const gated = { 'web/Chart.yaml': webChart('  condition: redis.enabled\n') };
 const on = { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: true\n' };
 
@@ -56,20 +54,16 @@ describe('a subchart template Go refuses', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-e2e-subtpl-');
     const nested = await tgz({ 'redis/Chart.yaml': REDIS_CHART, 'redis/templates/cm.yaml': BROKEN });
-    await writeValidPackPerCase(root, CASES, async (dir, c) => {
-      const chart: Record<string, string | Buffer> = { ...CHART_FILES, ...c.chart };
-      if (c.folder === undefined) chart['web/charts/redis-1.2.0.tgz'] = nested;
-      else for (const [file, text] of Object.entries({ 'Chart.yaml': REDIS_CHART, 'templates/cm.yaml': BROKEN, ...c.folder })) chart[`web/charts/redis/${file}`] = text;
-      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
-      if (c.values !== undefined) await putFile(dir, 'values.yaml', packValues(c.values));
+    await writeWebChartPerCase(root, CASES, (c) => {
+      if (c.folder === undefined) return { ...c.chart, 'web/charts/redis-1.2.0.tgz': nested };
+      const folder = Object.entries({ 'Chart.yaml': REDIS_CHART, 'templates/cm.yaml': BROKEN, ...c.folder }).map(([file, text]) => [`web/charts/redis/${file}`, text]);
+      return { ...c.chart, ...Object.fromEntries(folder) };
     });
     return { root };
   });
 
   it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, refused, warns }) => {
-    const dir = join(w.root, `case-${i}`);
-    const layout = join(w.root, `layout-${i}`);
-    const { validate, push } = await validateThenPush(dir, layout);
+    const { dir, layout, validate, push } = await validateThenPushCase(w.root, i);
     if (refused !== undefined) {
       const file = refused.helm.slice(refused.helm.indexOf('/templates/') + 1);
       expectRun(validate, {
@@ -123,17 +117,12 @@ const UNDEFINED_CASES: Array<{ name: string; chart: Record<string, string>; refu
 describe('a subchart template running a template no file defines', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-e2e-subrun-');
-    await writeValidPackPerCase(root, UNDEFINED_CASES, async (dir, c) => {
-      const chart = { ...CHART_FILES, 'web/charts/redis/Chart.yaml': REDIS_CHART, 'web/charts/redis/templates/cm.yaml': RUNS_UNDEFINED, ...c.chart };
-      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz(chart));
-    });
+    await writeWebChartPerCase(root, UNDEFINED_CASES, (c) => ({ 'web/charts/redis/Chart.yaml': REDIS_CHART, 'web/charts/redis/templates/cm.yaml': RUNS_UNDEFINED, ...c.chart }));
     return { root };
   });
 
   it.each(UNDEFINED_CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, refused, warns }) => {
-    const dir = join(w.root, `case-${i}`);
-    const layout = join(w.root, `layout-${i}`);
-    const { validate, push } = await validateThenPush(dir, layout);
+    const { layout, validate, push } = await validateThenPushCase(w.root, i);
     const runs = `the subchart's templates/cm.yaml runs the template "redis.fullname" (line 3) on every render, which no template of the chart or of its subcharts defines`;
     if (refused === true) {
       expectRun(validate, {
@@ -179,16 +168,12 @@ const FAILS_CASES: Array<{ name: string; chart: Record<string, string>; says?: s
 describe('a subchart template that fails every render', () => {
   const w = setup(async (stack) => {
     const root = await stack.tempDir('packpub-e2e-subfails-');
-    await writeValidPackPerCase(root, FAILS_CASES, async (dir, c) => {
-      await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, 'web/charts/redis/Chart.yaml': REDIS_CHART, ...c.chart }));
-    });
+    await writeWebChartPerCase(root, FAILS_CASES, (c) => ({ 'web/charts/redis/Chart.yaml': REDIS_CHART, ...c.chart }));
     return { root };
   });
 
   it.each(FAILS_CASES.map((c, i) => ({ ...c, i })))('$name', async ({ i, says, warns }) => {
-    const dir = join(w.root, `case-${i}`);
-    const layout = join(w.root, `layout-${i}`);
-    const { validate, push } = await validateThenPush(dir, layout);
+    const { layout, validate, push } = await validateThenPushCase(w.root, i);
     if (says !== undefined) {
       expectRun(validate, {
         code: 1,

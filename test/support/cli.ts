@@ -382,6 +382,13 @@ export async function validateThenPush(dir: string, layout: string): Promise<{ v
   return { validate, push };
 }
 
+/** validateThenPush of the pack `<root>/case-<i>` (writeValidPackPerCase) into the layout `<root>/layout-<i>`. */
+export async function validateThenPushCase(root: string, i: number): Promise<{ dir: string; layout: string; validate: CliRun; push: CliRun }> {
+  const dir = join(root, `case-${i}`);
+  const layout = join(root, `layout-${i}`);
+  return { dir, layout, ...(await validateThenPush(dir, layout)) };
+}
+
 /** push refused the pack web:1.0.0 as invalid: exit 1, said so, and `layout` holds nothing of it. */
 export async function expectPushRefusedInvalid(push: CliRun, layout: string): Promise<void> {
   expect(push.code).toBe(1);

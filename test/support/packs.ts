@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TINY_PNG, tgz, writeFiles } from './files.js';
+import { TINY_PNG, putFile, tgz, writeFiles } from './files.js';
 import { Prng } from './prng.js';
 import type { Stage } from './stage.js';
 
@@ -157,6 +157,20 @@ export async function writeValidPackPerCase<C>(root: string, cases: readonly C[]
     await writeValidPack(dir);
     await change(dir, c);
   }
+}
+
+/** VALID_VALUES with `lines` (indented to sit under charts.web) after charts.web's `replicas: 1`. */
+export const valuesUnderWeb = (lines: string): string => VALID_VALUES.replace('    replicas: 1\n', `    replicas: 1\n${lines}`);
+
+/**
+ * One valid pack per case (writeValidPackPerCase), its charts/web-1.0.0.tgz CHART_FILES with `chart(c)` over them,
+ * and for a case with `values` those lines under charts.web in the pack's values.yaml (valuesUnderWeb).
+ */
+export async function writeWebChartPerCase<C extends { name: string; values?: string }>(root: string, cases: readonly C[], chart: (c: C) => Record<string, string | Buffer>): Promise<void> {
+  await writeValidPackPerCase(root, cases, async (dir, c) => {
+    await putFile(dir, 'charts/web-1.0.0.tgz', await tgz({ ...CHART_FILES, ...chart(c) }));
+    if (c.values !== undefined) await putFile(dir, 'values.yaml', valuesUnderWeb(c.values));
+  });
 }
 
 export interface GeneratedPack {
