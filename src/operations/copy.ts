@@ -167,12 +167,14 @@ export async function copyPacks(from: ReadableTarget, to: WritableTarget, option
     let sent = 0;
     const work = (async () => {
       const open = () => openSourceBlob(from.store, srcRepo, descriptor, (bytes) => emit({ type: 'blob-upload-progress', name, version, digest, bytes, size }));
-      if (await to.store.hasBlob(repo, digest, size)) {
+      const there = await to.store.hasBlob(repo, digest, size);
+      // An OCI layout's file of the blob's size is read whole: one damaged at its size was held, the copy `copied`.
+      if (there && (await to.store.blobIntact?.(repo, descriptor)) !== false) {
         sparedOnItsWord(to.store, repo, descriptor, open);
         emit({ type: 'blob-upload-done', name, version, digest, size, skipped: true });
         return;
       }
-      await to.store.pushBlob(repo, descriptor, open);
+      await to.store.pushBlob(repo, descriptor, open, there ? { replace: true } : undefined);
       sent = size;
       emit({ type: 'blob-upload-done', name, version, digest, size, skipped: false });
     })();
@@ -260,10 +262,16 @@ function brokenPackVersion(held: HeldManifest, tag: string): boolean {
   return held.manifest !== undefined && !NOT_PACK_CONFIG_TYPES.has(held.manifest.config.mediaType) && semver.valid(tag, { loose: true }) !== null;
 }
 
-/** The blobs of `blobs` the store does not hold. */
-async function missingBlobs(store: WritableTarget['store'], repository: string, blobs: Descriptor[]): Promise<Descriptor[]> {
-  const held = await Promise.all(blobs.map((b) => store.hasBlob(repository, b.digest, b.size)));
-  return blobs.filter((_, i) => held[i] !== true);
+/** Whether the store holds `blob` whole: there, and, where hasBlob trusts a file's size (an OCI layout), its bytes read and checked. */
+async function holdsWhole(store: WritableTarget['store'], repository: string, blob: Descriptor): Promise<'held' | 'missing' | 'damaged'> {
+  if (!(await store.hasBlob(repository, blob.digest, blob.size))) return 'missing';
+  return (await store.blobIntact?.(repository, blob)) === false ? 'damaged' : 'held';
+}
+
+/** The blobs of `blobs` the store does not hold whole (holdsWhole), each with what it found. */
+async function missingBlobs(store: WritableTarget['store'], repository: string, blobs: Descriptor[]): Promise<Array<{ blob: Descriptor; found: 'missing' | 'damaged' }>> {
+  const found = await Promise.all(blobs.map((b) => holdsWhole(store, repository, b)));
+  return blobs.flatMap((blob, i) => (found[i] === 'held' ? [] : [{ blob, found: found[i] as 'missing' | 'damaged' }]));
 }
 
 /** Thrown for a tag of a version this --all run copies too (see ownVersionHeld): it is copied after the versions. */
@@ -375,10 +383,15 @@ async function copyOne(
         // An OCI layout is files anyone can remove: a blob of the version gone (by hand, a cleanup) left it
         // "unchanged", exit 0, while pull fails on it. Written again from the source (a file check per blob; a
         // registry keeps what its manifests name, and is not asked: a request per blob on every re-run).
+        // A blob file damaged at its own size (a flipped bit, a region a crash zeroed) is read as such (blobIntact).
         const missing = to.store.kind === 'oci-layout' ? await missingBlobs(to.store, dstRepo, blobs) : [];
-        if (options.dryRun === true) return done({ status: 'planned', plan: 'unchanged', bytesToCopy: missing.reduce((n, b) => n + b.size, 0), digest, size });
-        for (const blob of missing) copiedBytes += await ctx.copyBlob(dstRepo, srcRepo, item, blob);
-        const repaired = missing.length === 0 ? [] : [{ message: `${base.destination} held this manifest, but ${missing.map((b) => b.digest).join(', ')} ${missing.length === 1 ? 'was' : 'were'} missing from the layout: written again from the source` }];
+        if (options.dryRun === true) return done({ status: 'planned', plan: 'unchanged', bytesToCopy: missing.reduce((n, m) => n + m.blob.size, 0), digest, size });
+        for (const { blob } of missing) copiedBytes += await ctx.copyBlob(dstRepo, srcRepo, item, blob);
+        const repaired = (['missing', 'damaged'] as const).flatMap((found) => {
+          const these = missing.filter((m) => m.found === found).map((m) => m.blob.digest);
+          const what = found === 'missing' ? 'missing from the layout' : 'damaged in the layout (its file does not match its digest)';
+          return these.length === 0 ? [] : [{ message: `${base.destination} held this manifest, but ${these.join(', ')} ${these.length === 1 ? 'was' : 'were'} ${what}: written again from the source` }];
+        });
         return done({ status: 'unchanged', digest, size, ...(repaired.length === 0 ? {} : { warnings: repaired }) });
       }
       const existingDigest = existing.digest;
@@ -435,7 +448,7 @@ async function copyOne(
     }
     if (options.dryRun === true) {
       let bytesToCopy = 0;
-      for (const blob of blobs) if (!(await to.store.hasBlob(dstRepo, blob.digest, blob.size))) bytesToCopy += blob.size;
+      for (const blob of blobs) if ((await holdsWhole(to.store, dstRepo, blob)) !== 'held') bytesToCopy += blob.size;
       return done({ status: 'planned', plan: overwrite ? 'overwrite' : 'new', digest, ...(overwrite && existing !== undefined ? { existingDigest: existing.digest } : {}), size, bytesToCopy });
     }
 

@@ -42,6 +42,8 @@ export interface PrepareRepositoryOptions {
 export interface PushBlobOptions {
   /** A repository of the same store holding this blob, to mount it from (see pushBlob). */
   mountFrom?: string;
+  /** Write the blob even where the store holds a file of its name and size (one blobIntact found damaged). */
+  replace?: boolean;
 }
 
 export type StoreKind = 'oci-layout' | 'generic' | 'harbor' | 'ecr';
@@ -103,6 +105,12 @@ export interface ArtifactStore {
    * by a cache or proxy that lies): false only when the blob is not there. Absent where hasBlob looks at the blob itself.
    */
   servesBlob?(repository: string, digest: Digest): Promise<boolean>;
+  /**
+   * Whether the blob hasBlob said it holds has the bytes its digest names, read whole: where hasBlob trusts a file's
+   * size (the OCI layout), one damaged at its own size (a flipped bit, a region a crash zeroed) was held, and a copy
+   * into the layout said `copied` over a version pull then refused. Absent where the store checks what it takes.
+   */
+  blobIntact?(repository: string, descriptor: Descriptor): Promise<boolean>;
   /**
    * Upload a blob; `open` may be called more than once (retries), each call returning a fresh stream.
    * `mountFrom`: a repository of the same store that holds the blob; a registry may then link it from
@@ -206,6 +214,7 @@ export type WritableStore = Pick<
   | 'headManifest'
   | 'hasBlob'
   | 'servesBlob'
+  | 'blobIntact'
   | 'pushBlob'
   | 'pushManifest'
   | 'prepareRepository'

@@ -5,11 +5,11 @@ import { join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
-import { DigestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
+import { DigestStream, digestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
 import { manifestMediaType, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
-import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushManifestOptions } from './artifact-store.js';
+import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushBlobOptions, type PushManifestOptions } from './artifact-store.js';
 import { isDeadTempName, localWriteError, makeDirs, readWhole, removeOldFiles, tempPathFor, trackTemp, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
@@ -381,11 +381,27 @@ export class OciLayoutStore implements ArtifactStore {
     return held(this.blobPath(repository, digest), size);
   }
 
-  async pushBlob(repository: string, descriptor: Descriptor, openStream: () => Readable): Promise<void> {
+  async blobIntact(repository: string, descriptor: Descriptor): Promise<boolean> {
+    let handle: FileHandle;
+    try {
+      handle = await openRegular(this.blobPath(repository, descriptor.digest));
+    } catch {
+      return false;
+    }
+    try {
+      const found = await digestStream(handle.createReadStream());
+      return found.digest === descriptor.digest && found.size === descriptor.size;
+    } catch {
+      return false;
+    }
+  }
+
+  async pushBlob(repository: string, descriptor: Descriptor, openStream: () => Readable, options?: PushBlobOptions): Promise<void> {
     await this.ensureLayout(repository);
     const path = this.blobPath(repository, descriptor.digest);
-    // One of another size (cut short, emptied by a crash) is written again: the rename replaces it.
-    if (await held(path, descriptor.size)) return;
+    // One of another size (cut short, emptied by a crash) is written again: the rename replaces it; so is one
+    // blobIntact found damaged at its size (`replace`).
+    if (options?.replace !== true && (await held(path, descriptor.size))) return;
     if (descriptor.size <= SMALL_BLOB_BYTES) return this.pushSmallBlob(path, descriptor, openStream);
     const tmp = tempPathFor(path);
     const hasher = new DigestStream();

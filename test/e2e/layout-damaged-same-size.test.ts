@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
@@ -73,5 +73,31 @@ describe('an OCI layout file damaged at its own size', () => {
     await rm(manifest);
     expectRun(await runCli(copy, { env: w.env }), { code: 0 });
     expect((await layoutHoldings(layout)).problems).toEqual([]);
+  });
+
+  // Was: copy took a blob file of the right size as held, `copied` (exit 0) over a layer pull refused, and its re-run
+  // said `unchanged`. The file is read now: the copy writes it anew, and a re-run repairs one damaged since.
+  it('the layer, at the destination of copy: copy writes it anew, and its re-run repairs it', async () => {
+    const source = join(w.root, 'source-layer');
+    const layout = join(w.root, 'copied-layer');
+    expectRun(await runCli(['push', w.pack, '--oci-layout', source], { env: w.env }), { code: 0 });
+    const { layer: sourceLayer } = await filesOf(source);
+    const layer = join(layout, REPO, 'blobs', 'sha256', sourceLayer.slice(sourceLayer.lastIndexOf('/') + 1));
+    await mkdir(dirname(layer), { recursive: true });
+    await writeFile(layer, Buffer.alloc((await stat(sourceLayer)).size));
+    const copy = ['copy', 'samesize:1.0.0', '--from', `oci:${source}`, '--to', `oci:${layout}`];
+    const first = await runCli(copy, { env: w.env });
+    expectRun(first, { code: 0, stdout: ['copied samesize:1.0.0'] });
+    expect(await readFile(layer)).toEqual(await readFile(sourceLayer));
+    expect((await layoutHoldings(layout)).problems).toEqual([]);
+    await flipByte(layer, 100);
+    const digest = `sha256:${sourceLayer.slice(sourceLayer.lastIndexOf('/') + 1)}`;
+    expectRun(await runCli([...copy, '--dry-run'], { env: w.env }), { code: 0, stdout: ['plan unchanged samesize:1.0.0', 'KiB to copy'] });
+    expectRun(await runCli(copy, { env: w.env }), { code: 0, stdout: ['unchanged samesize:1.0.0'], stderr: [`but ${digest} was damaged in the layout (its file does not match its digest): written again from the source`] });
+    expect(await readFile(layer)).toEqual(await readFile(sourceLayer));
+    expect((await layoutHoldings(layout)).problems).toEqual([]);
+    const out = join(w.root, 'pulled-copied-layer');
+    expectRun(await runCli(['pull', `oci:${layout}/${REPO}:1.0.0`, '-o', out], { env: w.env }), { code: 0 });
+    expect(await readFile(join(out, 'payload.bin'))).toEqual(await readFile(join(w.pack, 'payload.bin')));
   });
 });
