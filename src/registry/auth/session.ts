@@ -47,12 +47,22 @@ const NO_AUTH: AuthOutcome = { scheme: 'none', credentialSent: false };
 const CREDENTIAL_RENEW_MARGIN_MS = 5 * 60_000;
 
 /**
- * Docker Hub's registry (registry-1.docker.io) names its token service on auth.docker.io, Docker's own, where
- * `docker login` sends the password: not "another host". Withheld there, `packpub login docker.io` failed unless
- * --allow-cross-host-auth, and --check-images read a private Docker Hub image anonymously ("gated") after a login.
+ * A token service on another host name that is the registry's own, where its credentials go as to the registry:
+ * - Docker Hub's (registry-1.docker.io names auth.docker.io, Docker's own, where `docker login` sends the password);
+ * - one on a domain above the registry's host name: gitlab.com for registry.gitlab.com (GitLab.com's registry names
+ *   https://gitlab.com/jwt/auth), gitlab.example.com for registry.gitlab.example.com (GitLab's documented layout of a
+ *   registry on a domain of its own). Whoever runs that domain runs the registry's name (its DNS, its certificates),
+ *   so it is trusted with nothing it could not take. A sibling (registry.example.com naming gitlab.example.com), a
+ *   look-alike (gitlab.com.evil.example) or a one-label name (com) is another host: --allow-cross-host-auth. (An IPv4
+ *   address has four labels as its realm's has: never a suffix of another.)
+ * Withheld, `packpub login registry.gitlab.com` failed unless --allow-cross-host-auth, and a push with a docker login's
+ * credentials read "credentials were not sent to the token service gitlab.com".
  */
 function ownTokenService(registry: string, realm: URL): boolean {
-  return isDockerHubHost(registry) && hostName(realm.host) === 'auth.docker.io';
+  const at = hostName(realm.host).replace(/\.$/, '');
+  if (isDockerHubHost(registry)) return at === 'auth.docker.io';
+  const name = hostName(registry).replace(/\.$/, '');
+  return at.includes('.') && name.endsWith(`.${at}`);
 }
 
 /**
@@ -248,7 +258,7 @@ export class AuthSession extends TransportLayer {
     if (withheld === 'cross-host') {
       return new RegistryError('AUTH', `credentials were not sent to the token service ${realm.host}, which is on another host than ${this.host}, and it refuses requests without them`, {
         ...at,
-        hint: `the registry's challenge names a token service on another host (Harbor's external_url, GitLab's token endpoint); pass --allow-cross-host-auth if you trust ${realm.host}`,
+        hint: `the registry's challenge names a token service on another host (Harbor's external_url, a self-managed GitLab's on a sibling name); pass --allow-cross-host-auth if you trust ${realm.host}`,
       });
     }
     if (this.inner.origin(this.host).startsWith('https:')) return new RegistryError('AUTH', plainHttpRealm(this.host, realm.host).message, { ...at, hint: plainHttpRealm(this.host, realm.host).hint });

@@ -368,6 +368,21 @@ describe('session', () => {
       expect(reg2.tokenRequests[0]!.authorization).toBe(BASIC);
     });
 
+    it("sends credentials to a realm on a domain above the registry's name (GitLab's), not to a sibling or look-alike", async () => {
+      const sentTo = async (registry: string, realm: string): Promise<string | undefined> => {
+        const reg = bearerRegistry(realm);
+        const session = new AuthSession({ host: registry, transport: scripted(reg.handler).transport, credentials: creds() });
+        await session.send(get(`https://${registry}/v2/`, []));
+        return reg.tokenRequests[0]!.authorization;
+      };
+      expect(await sentTo('registry.gitlab.com', 'https://gitlab.com/jwt/auth')).toBe(BASIC);
+      expect(await sentTo('registry.gitlab.example.com:5050', 'https://gitlab.example.com/jwt/auth')).toBe(BASIC);
+      expect(await sentTo('registry.example.com', 'https://gitlab.example.com/jwt/auth')).toBeUndefined();
+      expect(await sentTo('registry.gitlab.com', 'https://gitlab.com.evil.example/jwt/auth')).toBeUndefined();
+      expect(await sentTo('registry.evilgitlab.com', 'https://gitlab.com/jwt/auth')).toBeUndefined();
+      expect(await sentTo('registry.example.com', 'https://com/token')).toBeUndefined();
+    });
+
     it('sends no credentials to a plain-HTTP realm on a non-loopback host', async () => {
       const reg = bearerRegistry('http://registry.example.com:8080/token');
       const { transport } = scripted(reg.handler);
