@@ -12,7 +12,7 @@ import { crdRefusal, helmYamlFile, holdsRemovedCrdApi, helmYamlRefusal, helmYaml
 import { decodeChartLock, decodeChartMetadata, helmSanitizedMetadata, mayHoldNonFinite, nonFinitePath, type ReadAsText } from './chart-metadata.js';
 import { blockingReads, hasUtf16Bom, readdirOf, readFileOf, realPathOf, statOf } from './files.js';
 import { goSemverConstraintProblem, goSemverMatches, goSemverProblem } from './go-semver.js';
-import { goTemplateRead, type DefineBody } from './go-template.js';
+import { goTemplateRead, type DefineBody, type WrongCall } from './go-template.js';
 import { eachValuesReferencePath, eachValuesReferencePathOfAscii, requiredScan, type RequiredValue } from './template-refs.js';
 import { firstDocumentKind, type YamlParse } from './yaml-go.js';
 import { holdsNumberOrBool, valuesWithGoScalars } from './yaml-json-text.js';
@@ -832,7 +832,7 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   if (slot !== undefined && executed(rel)) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   if (!sub && read.miscall !== undefined && executed(rel)) {
     const call = read.miscall;
-    throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${rel} ${wrongCall(call, ' on every render')}, so every install stops there (Helm: "${call.want === -1 ? `execution error at (<chart>/${rel}:${call.line}): ...` : `executing \"<chart>/${rel}\" at <${call.name}>: wrong number of args for ${call.name}: want ${call.want} got ${call.got}`}")`, {
+    throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${rel} ${wrongCall(call, ' on every render')}, so every install stops there (Helm: "${call.want === -1 ? `execution error at (<chart>/${rel}:${call.line}): ...` : `executing \"<chart>/${rel}\" at <${call.name}>: ${goWrongArgs(call)}`}")`, {
       hint: callHint(call.name, 'template'),
     });
   }
@@ -858,7 +858,7 @@ function checkDefineCalls(top: ChartSlot, label: string): void {
     const { name, body } = found;
     const call = body.miscall;
     const where = name === run.name ? `it (${body.file})` : `"${name}" (${body.file}), which it runs,`;
-    const helm = call.want === -1 ? 'execution error at (...): ...' : `... at <${call.name}>: wrong number of args for ${call.name}: want ${call.want} got ${call.got}`;
+    const helm = call.want === -1 ? 'execution error at (...): ...' : `... at <${call.name}>: ${goWrongArgs(call)}`;
     throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${run.file} runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(call, '')}, so every install stops there (Helm: "${helm}")`, {
       hint: callHint(call.name, 'define'),
     });
@@ -912,9 +912,15 @@ function markSubchartDefineCalls(chart: HelmChart): void {
 }
 
 /** A call that stops every render, in words: a wrong number of arguments, or Helm's `fail` (want -1). */
-function wrongCall(call: { name: string; want: number; got: number; line: number }, when: string): string {
+function wrongCall(call: WrongCall, when: string): string {
   if (call.want === -1) return `calls fail (line ${call.line})${when}, which stops the render whatever it is given`;
-  return `calls ${call.name} with ${call.got} argument${call.got === 1 ? '' : 's'} (line ${call.line})${when}, and ${call.name} takes ${call.want}`;
+  return `calls ${call.name} with ${call.got} argument${call.got === 1 ? '' : 's'} (${call.piped === true ? 'the value piped in; ' : ''}line ${call.line})${when}, and ${call.name} takes ${call.atLeast === true ? 'at least ' : ''}${call.want}`;
+}
+
+/** Go's words for a wrong number of arguments (text/template exec evalCall): a variadic function's got leaves out a value piped in. */
+function goWrongArgs(call: WrongCall): string {
+  if (call.atLeast !== true) return `wrong number of args for ${call.name}: want ${call.want} got ${call.got}`;
+  return `wrong number of args for ${call.name}: want at least ${call.want} got ${call.got - (call.piped === true ? 1 : 0)}`;
 }
 
 /** How to fix such a call in a template or a define. */

@@ -47,7 +47,7 @@ const FUNCTIONS = new Set(
 /**
  * Functions of a fixed number of arguments, the same in every Go, sprig v3 and Helm 3/4 function map (Go's builtins,
  * Helm's include/tpl/required/toYaml/lookup, sprig's string functions): a call with another number stops the render
- * (text/template exec evalCall: "wrong number of args for include: want 2 got 1"). Variadic functions are not listed.
+ * (text/template exec evalCall: "wrong number of args for include: want 2 got 1"). Variadic functions: AT_LEAST.
  * Helm's `fail` (-1) stops it whatever it is given ("execution error at (...): <its message>").
  */
 const ARITY = new Map<string, number>([
@@ -66,6 +66,34 @@ const ARITY = new Map<string, number>([
   ...(['ternary', 'set', 'substr', 'regexReplaceAll', 'regexReplaceAllLiteral', 'regexSplit', 'splitn', 'untilStep', 'abbrevboth', 'wrapWith', 'dateInZone'] as const).map((f) => [f, 3] as const),
   ['derivePassword', 5],
 ]);
+
+/**
+ * Variadic functions with fixed parameters before the `...` one, the same in every Go, sprig v3 (v3.0.0 to v3.3.0) and
+ * Helm 3/4 function map: a call with fewer arguments (a value piped in counts) stops the render (text/template exec
+ * evalCall: "wrong number of args for printf: want at least 1 got 0", the got counting the written arguments only).
+ * Go's printf, index, slice (sprig's too), call, eq; sprig's mul, max, min, biggest, default, pluck, pick, omit, merge,
+ * mergeOverwrite, mustMerge, mustMergeOverwrite, without, mustWithout, mustSlice; round takes two. `and`/`or` (one)
+ * are left out with the rest of an action holding them.
+ */
+const AT_LEAST = new Map<string, number>([
+  ...(
+    ['printf', 'index', 'slice', 'call', 'eq', 'mul', 'max', 'min', 'biggest', 'default', 'pluck', 'pick', 'omit', 'merge', 'mergeOverwrite', 'mustMerge', 'mustMergeOverwrite', 'without', 'mustWithout', 'mustSlice'] as const
+  ).map((f) => [f, 1] as const),
+  ['round', 2],
+]);
+
+/**
+ * A call that stops every render: `want` arguments (at least `want` when `atLeast`; -1: Helm's fail) and `got` (a value
+ * piped in counted, `piped`).
+ */
+export interface WrongCall {
+  name: string;
+  want: number;
+  got: number;
+  line: number;
+  atLeast?: true;
+  piped?: true;
+}
 
 const KEYWORDS = new Set(['block', 'break', 'continue', 'define', 'else', 'end', 'if', 'range', 'template', 'with']);
 
@@ -434,7 +462,7 @@ interface Block {
 
 /** What the actions at a define's own top level do whatever the values: the first wrong call, the templates run. */
 export interface DefineBody {
-  miscall?: { name: string; want: number; got: number; line: number };
+  miscall?: WrongCall;
   runs: string[];
 }
 
@@ -454,7 +482,7 @@ export interface TemplateRead {
    * a fixed number of arguments (ARITY) with another number (a value piped in counts as the last): every render of
    * the file stops there.
    */
-  miscall?: { name: string; want: number; got: number; line: number };
+  miscall?: WrongCall;
   /** Per define of the text: the first such call and the templates run (by literal name) at the define's own top level. */
   bodies?: Map<string, DefineBody>;
   /** The names its define and block actions give templates (literal names without escapes). */
@@ -479,7 +507,7 @@ export interface TemplateRead {
 export function goTemplateRead(text: string | Buffer, withActions = false): TemplateRead {
   const read: TemplateRead = { defines: [], runs: [] };
   const runsAt: Array<{ name: string; at: number }> = [];
-  const miscalls: Array<{ name: string; want: number; got: number; at: number }> = [];
+  const miscalls: Found[] = [];
   actionCount = withActions ? 0 : -1;
   closeHidden = false;
   try {
@@ -500,7 +528,7 @@ export function goTemplateRead(text: string | Buffer, withActions = false): Temp
     return { error: { line, message }, defines: [], runs: [] };
   }
   const miscall = miscalls[0];
-  if (miscall !== undefined) read.miscall = { name: miscall.name, want: miscall.want, got: miscall.got, line: lineOf(text, miscall.at) };
+  if (miscall !== undefined) read.miscall = wrongCallAt(text, miscall);
   // The runs come in the text's order: their lines are counted in one pass (a lineOf each, from the text's start,
   // made a template of many includes quadratic: issue 16).
   let line = 1;
@@ -513,6 +541,14 @@ export function goTemplateRead(text: string | Buffer, withActions = false): Temp
   // 16): read before the next goTemplateRead.
   if (withActions && !closeHidden) read.actions = actionList.subarray(0, actionCount);
   return read;
+}
+
+/** A wrong call found (check's), where it is in the text. */
+type Found = Omit<WrongCall, 'line'> & { at: number };
+
+function wrongCallAt(text: string | Buffer, found: Found): WrongCall {
+  const { at, ...call } = found;
+  return { ...call, line: lineOf(text, at) };
 }
 
 function lineOf(text: string | Buffer, at: number): number {
@@ -606,7 +642,7 @@ function nextOpen(bytes: Buffer, from: number): number {
   return inWindow !== -1 ? inWindow + windowAt : bytes.indexOf('{{', Math.max(from, windowAt + windowText.length - 1));
 }
 
-function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>, miscalls: Array<{ name: string; want: number; got: number; at: number }> = [], inDefine?: Map<string, DefineBody>): void {
+function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>, miscalls: Found[] = [], inDefine?: Map<string, DefineBody>): void {
   const stack: Block[] = [];
   let vars = ['$'];
   let ranges = 0;
@@ -726,10 +762,10 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
           if (body === undefined || andOr()) return;
           for (let i = 0; i + 1 < count; i++) if (kinds[i] === IDENT && words[i] === 'include' && kinds[i + 1] === STRING && words[i + 1] !== '') body.runs.push(words[i + 1] as string);
           if (body.miscall === undefined) {
-            const found: Array<{ name: string; want: number; got: number; at: number }> = [];
+            const found: Found[] = [];
             miscall(found);
             const first = found[0];
-            if (first !== undefined) body.miscall = { name: first.name, want: first.want, got: first.got, line: lineOf(text, first.at) };
+            if (first !== undefined) body.miscall = wrongCallAt(text, first);
           }
         }
     }
@@ -754,12 +790,12 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
    * pipeline is one; a value piped in is the last; a function named as an argument is called with none), unless
    * `and`/`or` may skip some of it.
    */
-  function miscall(out: Array<{ name: string; want: number; got: number; at: number }>): void {
+  function miscall(out: Found[]): void {
     let listed = false;
     for (let i = 0; i < count; i++) {
       if (kinds[i] !== IDENT) continue;
       if (words[i] === 'and' || words[i] === 'or') return;
-      if (ARITY.has(words[i] as string)) listed = true;
+      if (ARITY.has(words[i] as string) || AT_LEAST.has(words[i] as string)) listed = true;
     }
     if (!listed) return;
     // Per level: the token calling a function (-1: none), its arguments so far, and whether a value is piped in.
@@ -768,13 +804,20 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
     const piped = [false];
     let level = 0;
     let commandStart = true;
-    const wrong = (f: number, got: number): boolean => {
-      const want = f === -1 ? undefined : ARITY.get(words[f] as string);
+    const wrong = (f: number, got: number, pipedIn = false): boolean => {
+      if (f === -1) return false;
+      const least = AT_LEAST.get(words[f] as string);
+      if (least !== undefined) {
+        if (got >= least) return false;
+        out.push({ name: words[f] as string, want: least, got, atLeast: true, ...(pipedIn ? { piped: true as const } : {}), at: starts[f] as number });
+        return true;
+      }
+      const want = ARITY.get(words[f] as string);
       if (want === undefined || (want === got && want !== -1)) return false;
       out.push({ name: words[f] as string, want, got, at: starts[f] as number });
       return true;
     };
-    const ended = (): boolean => wrong(fn[level] as number, (args[level] as number) + (piped[level] === true ? 1 : 0));
+    const ended = (): boolean => wrong(fn[level] as number, (args[level] as number) + (piped[level] === true ? 1 : 0), piped[level] === true);
     for (let i = 0; i < count; i++) {
       const kind = kinds[i];
       if (kind === PIPE) {

@@ -138,7 +138,7 @@ describe('goTemplateRead', () => {
 
 describe('goTemplateRead miscall', () => {
   // text/template exec evalCall checks a call's number of arguments when it runs: at a template's top level, always.
-  it.each<[string, { name: string; want: number; got: number; line: number } | undefined]>([
+  it.each<[string, { name: string; want: number; got: number; line: number; atLeast?: true; piped?: true } | undefined]>([
     ['a: 1\nlabels: {{- include "web.labels" | nindent 4 }}', { name: 'include', want: 2, got: 1, line: 2 }],
     ['{{ toYaml .Values.a | indent }}', { name: 'indent', want: 2, got: 1, line: 1 }],
     ['{{ required .Values.a }}', { name: 'required', want: 2, got: 1, line: 1 }],
@@ -150,6 +150,12 @@ describe('goTemplateRead miscall', () => {
     ['{{ get .Values "a" "b" }}', { name: 'get', want: 2, got: 3, line: 1 }],
     ['{{ list first }}', { name: 'first', want: 1, got: 0, line: 1 }],
     ['{{ .Values.a | ternary "x" "y" }}{{ split "," .Values.x }}{{ toString .Values.x | quote }}{{ default (int .Values.a) 3 }}{{ .Values.l | join "," }}', undefined],
+    // Variadic functions with fixed parameters (Go's printf, index, eq; sprig's default, merge, round, ...): fewer stop it too.
+    ['{{ printf }}', { name: 'printf', want: 1, got: 0, atLeast: true, line: 1 }],
+    ['{{ .Values.cpu | round }}', { name: 'round', want: 2, got: 1, atLeast: true, piped: true, line: 1 }],
+    ['{{ toYaml (merge) }}', { name: 'merge', want: 1, got: 0, atLeast: true, line: 1 }],
+    ['{{ list default }}', { name: 'default', want: 1, got: 0, atLeast: true, line: 1 }],
+    ['{{ printf "%s" .a }}{{ "x" | printf }}{{ .a | default }}{{ index .a }}{{ round 1.5 0 }}{{ .a | round 2 }}{{ print }}{{ list }}{{ dict | merge (dict) }}', undefined],
     // Helm's fail stops the render whatever it is given (want -1); its arguments are evaluated first, so also as one.
     ['kind: x\n{{ default (fail "retired: use example.com/charts") .Values.a }}', { name: 'fail', want: -1, got: 1, line: 2 }],
     ['{{ if .Values.old }}{{ fail "old" }}{{ end }}{{ or .Values.a (fail "a") }}', undefined],
