@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnCli, waitFor, type SpawnedCli } from '../support/cli.js';
+import { spawnCli, waitFor, type CliRun, type SpawnedCli } from '../support/cli.js';
 import { expectReportValid } from '../support/report-schema.js';
 import { packTree, sharedProxiedRegistry } from '../support/push-setup.js';
 import { stackLines } from '../support/secrets.js';
@@ -32,11 +32,18 @@ function uploadsAfterFirstTag(): (path: string, kind: string) => boolean {
 }
 
 /**
- * The second signal of a person stopping at once: sent again and again until heeded (one within 0.5 s of the first
- * is read as the same signal delivered twice, as npm run or Jenkins' abort deliver it, and ignored).
+ * A person stopping at once: `signal`, and once packpub said it starts no new work, the second one, sent again and
+ * again until heeded (one within 0.5 s of the first is read as the same signal delivered twice, as npm run or
+ * Jenkins' abort deliver it, and ignored). The run ends 130, with no stack trace.
  */
-async function signalAgain(run: SpawnedCli, signal: NodeJS.Signals): Promise<void> {
+async function abandon(run: SpawnedCli, signal: NodeJS.Signals): Promise<CliRun> {
+  run.child.kill(signal);
+  await waitFor(() => run.stderr().includes(`${signal}: starting no new work`), 'the first signal to be seen');
   await waitFor(() => (run.child.kill(signal), run.stderr().includes(`${signal} again`)), `a later ${signal} to be heeded`);
+  const result = await run.done;
+  expect(result.code, result.stderr).toBe(130);
+  expect(stackLines(result.stderr)).toEqual([]);
+  return result;
 }
 
 function cases(xml: string): Case[] {
@@ -76,12 +83,7 @@ describe('push abandoned after an interrupt', () => {
     try {
       await waitFor(() => s.run.stdout().includes('published ') && s.holding.length > 0, 'a pack published and the next one held');
       const first = w.work.packs.find((p) => s.run.stdout().includes(`published ${p.name}:${p.version} `))!;
-      s.run.child.kill('SIGINT');
-      await waitFor(() => s.run.stderr().includes('SIGINT: starting no new work'), 'the first signal to be seen');
-      await signalAgain(s.run, 'SIGINT');
-      const result = await s.run.done;
-      expect(result.code, result.stderr).toBe(130);
-      expect(stackLines(result.stderr)).toEqual([]);
+      const result = await abandon(s.run, 'SIGINT');
       // Even abandoned, the run says what was and was not published (issue 13 item 18), each on a line of its own.
       expect(result.stderr).toContain('SIGINT again: abandoning requests in flight; no tag was written for unfinished packs');
       expect(result.stderr).toMatch(/^interrupted: 1 of 4 finished \(1 published\)$/m);
@@ -158,13 +160,8 @@ describe('push abandoned after an interrupt', () => {
       await waitFor(() => s.holding.length > 0, 'the manifest to be held');
       // The registry wrote the tag (the proxy saw the PUT come: its body may still be on its way); packpub waits for the answer.
       await waitFor(async () => (await tagged()).includes(`${first.name}:${first.version}`), 'the registry to hold the tag');
-      s.run.child.kill('SIGTERM');
-      await waitFor(() => s.run.stderr().includes('SIGTERM: starting no new work'), 'the first signal to be seen');
-      await signalAgain(s.run, 'SIGTERM');
-      const result = await s.run.done;
-      expect(result.code, result.stderr).toBe(130);
+      const result = await abandon(s.run, 'SIGTERM');
       // Never that no tag was written for that pack: the registry has its manifest and writes the tag.
-      expect(stackLines(result.stderr)).toEqual([]);
       expect(result.stderr).toContain('SIGTERM again: abandoning requests in flight; no tag was written for unfinished packs except perhaps those below');
       expect(result.stderr).toContain(`perhaps published: ${first.name}:${first.version} (abandoned while writing the tag`);
       expect(result.stderr).not.toContain(`abandoned in flight: ${first.name}`);

@@ -67,41 +67,48 @@ describe('the action\'s push step, cancelled', () => {
     return { reg, work, ...(await pushStep(work)) };
   });
 
-  it('SIGINT then SIGTERM to the step\'s shell: packpub hears both, exit 130, its JSON and JUnit reports say interrupted', async () => {
-    // Every upload is held: the packs stay in flight until the run is abandoned.
+  /**
+   * The push step (recursive, cached) into `<registry>/<base>`, its shell started as the runner starts it, GITHUB_OUTPUT
+   * `out`; every upload to `<base>` held until release() (the packs stay in flight until the run is abandoned).
+   * stop() releases them and kills the shell.
+   */
+  const startHeld = async (base: string, out: string, inputs: Record<string, string>, detached = false) => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     let holding = 0;
-    w.reg.proxy.onRequest = (req) => (req.kind === 'upload-put' && req.path.includes('/cancel/') ? (holding++, { holdAnswer: held }) : 'pass');
-    const out = join(w.work.root, 'github-output');
+    w.reg.proxy.onRequest = (req) => (req.kind === 'upload-put' && req.path.includes(`/${base}/`) ? (holding++, { holdAnswer: held }) : 'pass');
     await writeFile(out, '');
     const shell = spawnChild('bash', ['--noprofile', '--norc', '-eo', 'pipefail', w.script], {
       cwd: w.work.root,
-      env: stepEnv(w, out, {
-        IN_RECURSIVE: 'true',
-        IN_CACHE: 'true',
-        IN_REGISTRY: `${w.reg.proxy.host}/${w.reg.registry.base}/cancel`,
-        IN_REPORT: 'reports/packpub.json',
-        IN_JUNIT: 'reports/junit.xml',
-      }),
+      env: stepEnv(w, out, { IN_RECURSIVE: 'true', IN_CACHE: 'true', IN_REGISTRY: `${w.reg.proxy.host}/${w.reg.registry.base}/${base}`, ...inputs }),
+      detached,
     });
     let stderr = '';
     shell.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => shell.on('close', (code: number | null) => resolve(code)));
-    try {
-      await waitFor(() => holding > 0, 'an upload to be held');
-      shell.kill('SIGINT');
-      await waitFor(() => stderr.includes('SIGINT: starting no new work'), `packpub to hear the SIGINT the shell got: ${stderr}`);
-      // The runner's SIGTERM comes 7.5 s after its SIGINT: sent again until heeded (one within 0.5 s of the SIGINT
-      // is read as the same interrupt delivered twice).
-      await waitFor(() => (shell.kill('SIGTERM'), stderr.includes('SIGTERM again')), 'packpub to heed the SIGTERM');
-      expect(await exited, stderr).toBe(130);
-    } finally {
+    const stop = () => {
       release();
       w.reg.proxy.onRequest = undefined;
       shell.kill('SIGKILL');
+    };
+    return { shell, exited, stderr: () => stderr, holding: () => holding, release, stop };
+  };
+
+  it('SIGINT then SIGTERM to the step\'s shell: packpub hears both, exit 130, its JSON and JUnit reports say interrupted', async () => {
+    const out = join(w.work.root, 'github-output');
+    const s = await startHeld('cancel', out, { IN_REPORT: 'reports/packpub.json', IN_JUNIT: 'reports/junit.xml' });
+    try {
+      await waitFor(() => s.holding() > 0, 'an upload to be held');
+      s.shell.kill('SIGINT');
+      await waitFor(() => s.stderr().includes('SIGINT: starting no new work'), `packpub to hear the SIGINT the shell got: ${s.stderr()}`);
+      // The runner's SIGTERM comes 7.5 s after its SIGINT: sent again until heeded (one within 0.5 s of the SIGINT
+      // is read as the same interrupt delivered twice).
+      await waitFor(() => (s.shell.kill('SIGTERM'), s.stderr().includes('SIGTERM again')), 'packpub to heed the SIGTERM');
+      expect(await s.exited, s.stderr()).toBe(130);
+    } finally {
+      s.stop();
     }
-    expect(stderr).toContain('SIGTERM again: abandoning requests in flight; no tag was written for unfinished packs');
+    expect(s.stderr()).toContain('SIGTERM again: abandoning requests in flight; no tag was written for unfinished packs');
     expect(await readFile(out, 'utf8')).toContain('exit-code=130\n');
     const report = JSON.parse(await readFile(join(w.work.root, 'reports/packpub.json'), 'utf8')) as { ok: boolean; aborted: boolean; results: Array<{ status: string }> };
     expect(report).toMatchObject({ ok: false, aborted: true });
@@ -112,33 +119,19 @@ describe('the action\'s push step, cancelled', () => {
   it('SIGTERM to every process of the step at once (its process group): packpub hears it once, exit 130 and exit-code=130, the report says interrupted, the packs not started are not on the registry', async () => {
     // review28 (s34): the step's bash waited for packpub with its signal traps; a trap cutting `wait` short sometimes
     // lost packpub's status, and the step said 143 (1 run in 20). The step now ends in scripts/action-push.cjs.
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding = 0;
-    w.reg.proxy.onRequest = (req) => (req.kind === 'upload-put' && req.path.includes('/group/') ? (holding++, { holdAnswer: held }) : 'pass');
     const out = join(w.work.root, 'group-output');
-    await writeFile(out, '');
     const report = join(w.work.root, 'group/packpub.json');
-    const shell = spawnChild('bash', ['--noprofile', '--norc', '-eo', 'pipefail', w.script], {
-      cwd: w.work.root,
-      env: stepEnv(w, out, { IN_RECURSIVE: 'true', IN_CACHE: 'true', IN_REGISTRY: `${w.reg.proxy.host}/${w.reg.registry.base}/group`, IN_REPORT: report, IN_ARGS: '--concurrency\n1', IN_USERNAME: 'ci', IN_PASSWORD: 'ci-secret' }),
-      detached: true,
-    });
-    let stderr = '';
-    shell.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => shell.on('close', (code: number | null) => resolve(code)));
+    const s = await startHeld('group', out, { IN_REPORT: report, IN_ARGS: '--concurrency\n1', IN_USERNAME: 'ci', IN_PASSWORD: 'ci-secret' }, true);
     try {
-      await waitFor(() => holding > 0, `an upload to be held: ${stderr}`);
-      process.kill(-(shell.pid ?? 0), 'SIGTERM');
-      await waitFor(() => stderr.includes('SIGTERM: starting no new work'), `packpub to hear the SIGTERM: ${stderr}`);
-      release();
-      expect(await exited, stderr).toBe(130);
+      await waitFor(() => s.holding() > 0, `an upload to be held: ${s.stderr()}`);
+      process.kill(-(s.shell.pid ?? 0), 'SIGTERM');
+      await waitFor(() => s.stderr().includes('SIGTERM: starting no new work'), `packpub to hear the SIGTERM: ${s.stderr()}`);
+      s.release();
+      expect(await s.exited, s.stderr()).toBe(130);
     } finally {
-      release();
-      w.reg.proxy.onRequest = undefined;
-      shell.kill('SIGKILL');
+      s.stop();
     }
-    expect(stderr).not.toContain('SIGTERM again');
+    expect(s.stderr()).not.toContain('SIGTERM again');
     expect(await readFile(out, 'utf8')).toBe(`report=${report}\nexit-code=130\n`);
     const json = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; aborted: boolean; results: Array<{ status: string }> };
     expect(json).toMatchObject({ ok: false, aborted: true });
