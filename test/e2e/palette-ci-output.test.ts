@@ -25,7 +25,13 @@ const w = setup(async (stack) => {
   // The worker's registry; this file's packs under `ci`, a path below the base path it hands the file.
   const registry = await sharedRegistry();
   const palette = stack.add(await startPaletteStandin({ keys: { [KEY]: { role: 'tenant-admin' } }, labs: { [registry.host]: { url: registry.url } }, startDelayPolls: 1, clock }));
-  return { registry, palette, root, pack, ci: `${registry.host}/${registry.base}/ci` };
+  const ci = `${registry.host}/${registry.base}/ci`;
+  const env = { HOME: join(root, 'home'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: KEY };
+  const at = ['--registry', ci];
+  // The file's registry registered in Palette once, as a user does before the first push --palette-sync.
+  const register = await runCli(['palette', 'register', ...at], { env });
+  expect(register.code, register.stderr).toBe(0);
+  return { registry, palette, root, pack, ci, env, at };
 });
 
 /**
@@ -44,9 +50,7 @@ async function pushInActions(pack: string, name: string, env: NodeJS.ProcessEnv,
 
 describe('push --palette-sync in the CI outputs', () => {
   it('a pack Palette does not list (exit 3): the summary, an annotation and the JUnit report say so', async () => {
-    const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
-    const at = ['--registry', `${w.ci}`];
-    expect((await runCli(['palette', 'register', ...at], { env })).code).toBe(0);
+    const { env, at } = w;
     w.palette.failSyncs = 'failed to pull ci-beta:0.3.1: manifest unknown';
     const { run, summary, junit } = await pushInActions(w.pack, '', env, at);
     expect(run.code).toBe(3);
@@ -64,9 +68,7 @@ describe('push --palette-sync in the CI outputs', () => {
   });
 
   it('a sync that fails on something else while Palette lists the pack (exit 3): the outputs say the pack is there and the sync failed', async () => {
-    const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
-    const at = ['--registry', `${w.ci}`];
-    expect((await runCli(['palette', 'register', ...at], { env })).code).toBeLessThan(2);
+    const { env, at } = w;
     w.palette.failSyncs = undefined;
     w.palette.failSyncsAfterIndexing = 'failed to pull other-team:2.0.0: manifest unknown';
     const pack = await writePack(join(w.root, 'packs/gamma'), { name: 'ci-gamma', version: '1.0.0' });
@@ -88,9 +90,7 @@ describe('push --palette-sync in the CI outputs', () => {
   });
 
   it('palette sync of packs Palette does not list (exit 3): one annotation per pack, at most 10 (was: none)', async () => {
-    const env = { HOME: join(w.root, 'home'), SPECTROCLOUD_HOST: w.palette.url, SPECTROCLOUD_APIKEY: KEY };
-    const at = ['--registry', `${w.ci}`];
-    expect((await runCli(['palette', 'register', ...at], { env })).code).toBeLessThan(2);
+    const { env, at } = w;
     w.palette.failSyncsAfterIndexing = undefined;
     w.palette.failSyncs = 'cannot reach the registry';
     try {

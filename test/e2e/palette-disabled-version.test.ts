@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
@@ -19,15 +18,13 @@ const clock = skipWaits();
 const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-disabled-', key: KEY, name: 'lab', base: 'disabled', clock, shared: true });
   const packs = await writePacks(lab.root, { a: 'dis-a:1.0.0', b: 'dis-b:1.0.0' });
-  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
-  return { ...lab, packs, env };
+  return { ...lab, packs };
 });
-const at = (): string[] => ['--registry', `${w.registry.host}/${w.under('disabled')}`];
 const reads = (name: string) => w.palette.requests.filter((r) => r.method === 'GET' && r.path === `/v1/packs/${name}/registries/${w.uid}`);
 
 describe('a pack version an administrator disabled in Palette', () => {
   it('palette sync: exit 3 at once, saying it is disabled (was: waited for until --palette-timeout, "Palette may have refused the pack")', async () => {
-    const push = await runCli(['push', w.packs.a, w.packs.b, ...at(), '--palette-sync'], { env: w.env });
+    const push = await runCli(['push', w.packs.a, w.packs.b, ...w.at, '--palette-sync'], { env: w.env });
     expect(push.code, push.stdout + push.stderr).toBe(0);
     const packUid = w.palette.registries.get(w.uid)?.index.get('dis-a')?.get('1.0.0')?.packUid;
     expect(packUid).toMatch(/^[0-9a-f]{24}$/);
@@ -36,7 +33,7 @@ describe('a pack version an administrator disabled in Palette', () => {
     const reason = `Palette lists dis-a:1.0.0 through lab only as disabled (packUid ${packUid}: a read asking for disabled versions shows it, Palette's default read leaves it out): an administrator disabled it in Palette; enable it there, or publish a new version`;
 
     // The default poll (10 s) and timeout (600 s): the waits are skipped, the time they stand for is the report's.
-    const run = await runCli(['palette', 'sync', ...at(), '--json'], { env: w.env });
+    const run = await runCli(['palette', 'sync', ...w.at, '--json'], { env: w.env });
     expect(run.code, run.stderr).toBe(3);
     const report = JSON.parse(run.stdout) as { status: string; targets: { durationMs: number; sync: { outcome: string }; packs: { name: string; status: string; reason?: string }[] }[] };
     expect(report.status).toBe('published-not-visible');
@@ -52,7 +49,7 @@ describe('a pack version an administrator disabled in Palette', () => {
     expect(asked.map((r) => r.query)).toEqual(['', '?states=disabled', '']);
     expect(asked.every((r) => r.status === 200 || r.status === 404)).toBe(true);
 
-    const text = await runCli(['palette', 'sync', ...at()], { env: w.env });
+    const text = await runCli(['palette', 'sync', ...w.at], { env: w.env });
     expect(text.code, text.stderr).toBe(3);
     expect(text.stdout.split('\n').filter((l) => l !== '').sort()).toEqual([`NOT VISIBLE in Palette dis-a:1.0.0: ${reason}`, expect.stringMatching(/^visible in Palette dis-b:1\.0\.0 \(packUid [0-9a-f]{24}\)$/)].sort());
     expect(text.stderr).toContain('error: published, but not visible in Palette (exit 3)');
@@ -62,7 +59,7 @@ describe('a pack version an administrator disabled in Palette', () => {
 
     // Enabled again: visible, exit 0.
     w.palette.disabled.delete('dis-a:1.0.0');
-    const enabled = await runCli(['palette', 'sync', 'dis-a:1.0.0', ...at()], { env: w.env });
+    const enabled = await runCli(['palette', 'sync', 'dis-a:1.0.0', ...w.at], { env: w.env });
     expect(enabled.code, enabled.stderr).toBe(0);
     expect(enabled.stdout).toBe(`visible in Palette dis-a:1.0.0 (packUid ${packUid})\n`);
   });
@@ -74,7 +71,7 @@ describe('a Palette that refuses the read by state (400)', () => {
     w.palette.statesRefused = true;
     try {
       const before = reads('dis-b').length;
-      const run = await runCli(['palette', 'sync', 'dis-b:1.0.0', ...at(), '--palette-timeout', '60'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'dis-b:1.0.0', ...w.at, '--palette-timeout', '60'], { env: w.env });
       expect(run.code, run.stderr).toBe(3);
       expect(run.stdout).toMatch(/^NOT VISIBLE in Palette dis-b:1\.0\.0: Palette's sync of lab finished but does not list dis-b:1\.0\.0 \(sync message: Synced \d+ pack versions\); Palette may have refused the pack\n$/);
       const asked = reads('dis-b').slice(before);

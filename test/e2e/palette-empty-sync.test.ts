@@ -17,9 +17,8 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-empty-sync-', key: KEY, name: 'lab', base: 'empty', clock, shared: true });
-  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
   const off = lab.palette.addRegistry('basic', 'off', { endpoint: `http://${lab.registry.host}`, baseContentPath: lab.under('off'), providerType: 'pack', isSyncSupported: false, auth: { type: 'noAuth' } });
-  return { ...lab, env, off };
+  return { ...lab, off };
 });
 const fast = ['--palette-poll-interval', '0.02', '--palette-timeout', '5'];
 const at = (base: string) => ['--registry', `${w.registry.host}/${w.under(base)}`];

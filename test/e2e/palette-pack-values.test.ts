@@ -19,13 +19,11 @@ const KEY = `apikey-${Math.random().toString(36).slice(2)}-tenant-admin`;
 const clock = skipWaits();
 const w = setup(async (stack) => {
   const lab = await startPaletteLab(stack, { prefix: 'packpub-palette-values-', key: KEY, name: 'lab', base: 'packs', clock, shared: true });
-  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
-  return { ...lab, env };
+  return lab;
 });
 // Waits are skipped (skipWaits): a long --palette-timeout costs nothing when the run ends early, and keeps a loaded
 // machine's slowness from ending a run that should succeed.
 const fast = ['--palette-poll-interval', '0.25'];
-const at = (): string[] => ['--registry', `${w.registry.host}/${w.under('packs')}`];
 const indexed = (name: string, version: string) => w.palette.registries.get(w.uid)?.index.get(name)?.get(version);
 /** The pack reads Palette got for `name`, and the credentials they carried. */
 const packReads = (name: string) => w.palette.requests.filter((r) => r.method === 'GET' && r.path === `/v1/packs/${name}/registries/${w.uid}`);
@@ -35,7 +33,7 @@ describe('a version Palette lists with empty values', () => {
     const pack = await writePack(join(w.root, 'web'), { name: 'web', version: '1.0.0' });
     w.palette.dropValues = true;
     try {
-      const run = await runCli(['push', pack, ...at(), '--palette-sync', ...fast, '--palette-timeout', '10', '--no-cache'], { env: w.env });
+      const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast, '--palette-timeout', '10', '--no-cache'], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(3);
       expect(run.stdout).toMatch(/NOT VISIBLE in Palette web:1\.0\.0: Palette lists web:1\.0\.0 \(packUid [0-9a-f]{24}\) with empty values, but the values\.yaml published has some: Palette's sync of lab did not read the pack's content \(sync message: Synced \d+ pack versions\); a forced sync \(packpub palette sync --force-sync web:1\.0\.0\) asks Palette to read it again/);
       expect(run.stdout).not.toContain('visible in Palette web:1.0.0');
@@ -52,11 +50,11 @@ describe('a version Palette lists with empty values', () => {
 
   it('palette sync reads the values published from the registry: still unread, exit 3; --force-sync: read again, exit 0', async () => {
     // A plain sync leaves a digest Palette holds as it is (it caches digests): the values stay unread.
-    const plain = await runCli(['palette', 'sync', 'web:1.0.0', ...at(), ...fast, '--palette-timeout', '10'], { env: w.env });
+    const plain = await runCli(['palette', 'sync', 'web:1.0.0', ...w.at, ...fast, '--palette-timeout', '10'], { env: w.env });
     expect(plain.code, plain.stdout + plain.stderr).toBe(3);
     expect(plain.stdout).toMatch(/NOT VISIBLE in Palette web:1\.0\.0: Palette lists web:1\.0\.0 \(packUid [0-9a-f]{24}\) with empty values, but the values\.yaml published has some/);
     expect(indexed('web', '1.0.0')?.values).toBe('');
-    const run = await runCli(['palette', 'sync', 'web:1.0.0', ...at(), '--force-sync', ...fast, '--palette-timeout', '60'], { env: w.env });
+    const run = await runCli(['palette', 'sync', 'web:1.0.0', ...w.at, '--force-sync', ...fast, '--palette-timeout', '60'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/visible in Palette web:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
     expect(indexed('web', '1.0.0')?.values).toContain('namespace: web');
@@ -65,7 +63,7 @@ describe('a version Palette lists with empty values', () => {
 
   it('an empty values.yaml (an OS pack): listed with empty values is visible, exit 0', async () => {
     const pack = await writePack(join(w.root, 'os'), { name: 'os-base', version: '1.0.0', packJson: { layer: 'os', addonType: undefined, kubeManifests: undefined }, files: { 'values.yaml': '# no values\n', 'manifests/app.yaml': null } });
-    const run = await runCli(['push', pack, ...at(), '--palette-sync', ...fast, '--palette-timeout', '60', '--no-cache'], { env: w.env });
+    const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast, '--palette-timeout', '60', '--no-cache'], { env: w.env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/visible in Palette os-base:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
     expect(indexed('os-base', '1.0.0')?.values).toBe('# no values\n');
@@ -75,7 +73,7 @@ describe('a version Palette lists with empty values', () => {
     const pack = await writePack(join(w.root, 'os2'), { name: 'os-base', version: '1.0.1', packJson: { layer: 'os', addonType: undefined, kubeManifests: undefined }, files: { 'values.yaml': '', 'manifests/app.yaml': null } });
     w.palette.dropValues = true;
     try {
-      const run = await runCli(['push', pack, ...at(), '--palette-sync', ...fast, '--palette-timeout', '60', '--no-cache'], { env: w.env });
+      const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast, '--palette-timeout', '60', '--no-cache'], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(run.stdout).toMatch(/visible in Palette os-base:1\.0\.1 \(packUid [0-9a-f]{24}\)/);
     } finally {
@@ -83,7 +81,7 @@ describe('a version Palette lists with empty values', () => {
     }
     expect(indexed('os-base', '1.0.1')?.values).toBe('');
     // palette sync reads the published values.yaml from the registry: empty, so visible too.
-    const sync = await runCli(['palette', 'sync', 'os-base:1.0.1', ...at(), ...fast, '--palette-timeout', '60'], { env: w.env });
+    const sync = await runCli(['palette', 'sync', 'os-base:1.0.1', ...w.at, ...fast, '--palette-timeout', '60'], { env: w.env });
     expect(sync.code, sync.stdout + sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/visible in Palette os-base:1\.0\.1 \(packUid [0-9a-f]{24}\)/);
   });
@@ -93,20 +91,20 @@ describe('a version Palette lists with empty values', () => {
     w.palette.dropValues = true;
     w.palette.packValuesAnswer = () => undefined;
     try {
-      const run = await runCli(['push', pack, ...at(), '--palette-sync', ...fast, '--palette-timeout', '60', '--no-cache'], { env: w.env });
+      const run = await runCli(['push', pack, ...w.at, '--palette-sync', ...fast, '--palette-timeout', '60', '--no-cache'], { env: w.env });
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(run.stdout).toMatch(/visible in Palette api:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
       // Whether Palette lists every version's values or the latest's only is not documented: another version's entry only.
       w.palette.packValuesAnswer = (values) => values.map((v) => ({ ...v, packUid: 'another-version' }));
-      const sync = await runCli(['palette', 'sync', 'api:1.0.0', ...at(), ...fast, '--palette-timeout', '60'], { env: w.env });
+      const sync = await runCli(['palette', 'sync', 'api:1.0.0', ...w.at, ...fast, '--palette-timeout', '60'], { env: w.env });
       expect(sync.code, sync.stdout + sync.stderr).toBe(0);
       // Values of another kind than text: nothing to judge by either (was: read as empty, exit 3 at --palette-timeout).
       w.palette.packValuesAnswer = (values) => values.map((v) => ({ ...v, values: { replicas: 1 } }));
-      const odd = await runCli(['palette', 'sync', 'api:1.0.0', ...at(), ...fast, '--palette-timeout', '60'], { env: w.env });
+      const odd = await runCli(['palette', 'sync', 'api:1.0.0', ...w.at, ...fast, '--palette-timeout', '60'], { env: w.env });
       expect(odd.code, odd.stdout + odd.stderr).toBe(0);
       // An entry without values (Go leaves an empty string out): empty, so waited for, exit 3.
       w.palette.packValuesAnswer = (values) => values.map((v) => ({ packUid: v.packUid }));
-      const none = await runCli(['palette', 'sync', 'api:1.0.0', ...at(), ...fast, '--palette-timeout', '10'], { env: w.env });
+      const none = await runCli(['palette', 'sync', 'api:1.0.0', ...w.at, ...fast, '--palette-timeout', '10'], { env: w.env });
       expect(none.code, none.stdout + none.stderr).toBe(3);
       expect(none.stdout).toContain('NOT VISIBLE in Palette api:1.0.0: Palette lists api:1.0.0');
     } finally {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
@@ -23,27 +22,25 @@ const w = setup(async (stack) => {
   if (registry === undefined) throw new Error('no lab registry');
   registry.sync.isSyncSupported = false;
   const packs = await writePacks(lab.root, { a: 'status-off:1.0.0', b: 'status-word:1.0.0', c: 'status-word-fails:1.0.0', d: 'status-refused:1.0.0', e: 'status-partial:1.0.0' });
-  const env = { HOME: join(lab.root, 'home'), DOCKER_CONFIG: join(lab.root, 'docker'), SPECTROCLOUD_HOST: lab.palette.url, SPECTROCLOUD_APIKEY: KEY };
-  return { ...lab, packs, env };
+  return { ...lab, packs };
 });
-const at = (): string[] => ['--registry', `${w.registry.host}/${w.under('statusoff')}`];
 const syncs = () => w.palette.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/sync')).length;
 
 describe("a registry whose settings say sync on and whose sync status says off", () => {
   it('push --palette-sync (and its dry run): exit 2 before publishing (was: published, then exit 3); doctor: FAIL palette-sync (was: no problems)', async () => {
     const said = `error: Palette's sync status of registry lab (${w.uid}), which serves ${w.registry.host}/${w.under('statusoff')}, says sync is off (isSyncSupported false), though its settings say on: Palette would list none of the packs; nothing was published (push --palette-sync checks Palette first)\n`;
-    const dry = await runCli(['push', w.packs.a, ...at(), '--palette-sync', '--dry-run'], { env: w.env });
+    const dry = await runCli(['push', w.packs.a, ...w.at, '--palette-sync', '--dry-run'], { env: w.env });
     expect(dry.code, dry.stdout + dry.stderr).toBe(2);
     expect(dry.stderr).toContain(said);
-    const run = await runCli(['push', w.packs.a, ...at(), '--palette-sync', '--json'], { env: w.env });
+    const run = await runCli(['push', w.packs.a, ...w.at, '--palette-sync', '--json'], { env: w.env });
     expect(run.code, run.stderr).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(said);
     // Nothing published, nothing asked of Palette but reads.
-    expect(await listedVersions(at(), w.env)).toEqual([]);
+    expect(await listedVersions(w.at, w.env)).toEqual([]);
     expect(syncs()).toBe(0);
 
-    const doctor = await runCli(['palette', 'doctor', ...at(), '--json'], { env: w.env });
+    const doctor = await runCli(['palette', 'doctor', ...w.at, '--json'], { env: w.env });
     expect(doctor.code, doctor.stderr).toBe(1);
     const report = JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; message: string; fix?: string }[] };
     expect(report.findings.filter((f) => f.check === 'palette-sync')).toEqual([
@@ -63,18 +60,18 @@ describe('a Palette whose registry list gives no sync status', () => {
   it("reads the registry's own (status.syncStatus, as Terraform's provider does): off, exit 2 before publishing (was: published, then exit 3); on, published and visible", async () => {
     w.palette.summaryWithoutStatus = true;
     try {
-      const run = await runCli(['push', w.packs.a, ...at(), '--palette-sync'], { env: w.env });
+      const run = await runCli(['push', w.packs.a, ...w.at, '--palette-sync'], { env: w.env });
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toContain(`error: Palette's sync status of registry lab (${w.uid}), which serves ${w.registry.host}/${w.under('statusoff')}, says sync is off (isSyncSupported false), though its settings say on`);
-      expect(await listedVersions(at(), w.env)).toEqual([]);
+      expect(await listedVersions(w.at, w.env)).toEqual([]);
       expect(syncs()).toBe(0);
 
       const registry = w.palette.registries.get(w.uid);
       if (registry !== undefined) registry.sync.isSyncSupported = true;
-      const on = await runCli(['push', w.packs.a, ...at(), '--palette-sync'], { env: w.env });
+      const on = await runCli(['push', w.packs.a, ...w.at, '--palette-sync'], { env: w.env });
       expect(on.code, on.stderr).toBe(0);
       expect(on.stdout).toMatch(/^visible in Palette status-off:1\.0\.0 \(packUid [0-9a-f]{24}\)$/m);
-      expect(await listedVersions(at(), w.env)).toEqual(['status-off:1.0.0']);
+      expect(await listedVersions(w.at, w.env)).toEqual(['status-off:1.0.0']);
       expect(syncs()).toBe(1);
     } finally {
       w.palette.summaryWithoutStatus = false;
@@ -86,7 +83,7 @@ describe('a Palette whose sync status gives no word (status empty or left out)',
   it('a later lastSyncedTime is a sync done: visible, exit 0 (was: waited on until --palette-timeout, exit 3, "last status none"); a sync that fails still exit 3', async () => {
     w.palette.statusWord = () => '';
     try {
-      const run = await runCli(['push', w.packs.b, ...at(), '--palette-sync', '--json'], { env: w.env });
+      const run = await runCli(['push', w.packs.b, ...w.at, '--palette-sync', '--json'], { env: w.env });
       expect(run.code, run.stderr).toBe(0);
       const doc = JSON.parse(run.stdout) as { palette: { status: string; targets: { sync: { outcome: string }; packs: { name: string; status: string; packUid?: string }[] }[] } };
       expect(doc.palette.status).toBe('visible');
@@ -97,7 +94,7 @@ describe('a Palette whose sync status gives no word (status empty or left out)',
 
       // A sync that fails sets no lastSyncedTime: nothing says it is done, and the run does not end 0.
       w.palette.failSyncs = 'auth failed';
-      const fails = await runCli(['push', w.packs.c, ...at(), '--palette-sync', '--palette-timeout', '60'], { env: w.env });
+      const fails = await runCli(['push', w.packs.c, ...w.at, '--palette-sync', '--palette-timeout', '60'], { env: w.env });
       expect(fails.code, fails.stderr).toBe(3);
       expect(fails.stdout).toContain("NOT VISIBLE in Palette status-word-fails:1.0.0: timed out after 60 s waiting for Palette's sync of lab (last status none)");
       expect(w.palette.registries.get(w.uid)?.index.get('status-word-fails')).toBeUndefined();
@@ -117,7 +114,7 @@ describe('a Palette whose registry list gives no sync status, after a sync that 
     w.palette.summaryWithoutStatus = true;
     const synced = syncs();
     try {
-      const doctor = await runCli(['palette', 'doctor', ...at(), '--json'], { env: w.env });
+      const doctor = await runCli(['palette', 'doctor', ...w.at, '--json'], { env: w.env });
       expect(doctor.code, doctor.stderr).toBe(1);
       const report = JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; message: string }[] };
       expect(report.findings.filter((f) => !f.ok).map((f) => [f.check, f.message])).toEqual([
@@ -139,7 +136,7 @@ describe('palette register finding a registry whose sync status says off', () =>
     registry.sync.isSyncSupported = false;
     const count = w.palette.registries.size;
     try {
-      const run = await runCli(['palette', 'register', ...at()], { env: w.env });
+      const run = await runCli(['palette', 'register', ...w.at], { env: w.env });
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout).toBe(`Palette registry lab (${w.uid}) is registered for ${w.registry.host}/${w.under('statusoff')} but cannot sync it as it is: nothing created\n`);
       expect(run.stderr).toContain("error: Palette's sync status of registry lab says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it until it is saved with sync on or synced; edit it in Palette (packpub palette doctor checks it)\n");
@@ -153,14 +150,14 @@ describe('palette register finding a registry whose sync status says off', () =>
 
 describe('a sync request Palette refuses (409) while its sync status shows none running', () => {
   it('says so once, asks again at each poll, exit 3 at --palette-timeout (was: "asking again once the sync running ends" at every poll)', async () => {
-    const push = await runCli(['push', w.packs.d, ...at()], { env: w.env });
+    const push = await runCli(['push', w.packs.d, ...w.at], { env: w.env });
     expect(push.code, push.stderr).toBe(0);
     const asked = syncs();
     const registry = w.palette.registries.get(w.uid);
     if (registry !== undefined) registry.sync = { ...registry.sync, status: 'Success', message: 'Synced 3 pack versions' };
     w.palette.fault = { method: 'POST', path: /\/sync$/, status: 409, times: 1000 };
     try {
-      const run = await runCli(['palette', 'sync', 'status-refused:1.0.0', ...at(), '--palette-timeout', '60'], { env: w.env });
+      const run = await runCli(['palette', 'sync', 'status-refused:1.0.0', ...w.at, '--palette-timeout', '60'], { env: w.env });
       expect(run.code, run.stderr).toBe(3);
       expect(run.stdout).toBe("NOT VISIBLE in Palette status-refused:1.0.0: timed out after 60 s waiting for Palette's sync of lab (last status Success); Palette refused to start one (409: injected 409)\n");
       const line = 'palette: Palette did not start a sync of lab (409: injected 409), though its sync status shows none running (Success); asking again at each poll until --palette-timeout\n';
@@ -182,10 +179,10 @@ describe('a registry list whose sync status leaves isSyncSupported out', () => {
     registry.sync.isSyncSupported = false;
     w.palette.summarySyncOmits = ['isSyncSupported'];
     try {
-      const run = await runCli(['push', w.packs.e, ...at(), '--palette-sync'], { env: w.env });
+      const run = await runCli(['push', w.packs.e, ...w.at, '--palette-sync'], { env: w.env });
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toContain(`error: Palette's sync status of registry lab (${w.uid}), which serves ${w.registry.host}/${w.under('statusoff')}, says sync is off (isSyncSupported false), though its settings say on`);
-      expect(await listedVersions(at(), w.env)).not.toContain('status-partial:1.0.0');
+      expect(await listedVersions(w.at, w.env)).not.toContain('status-partial:1.0.0');
     } finally {
       w.palette.summarySyncOmits = [];
       registry.sync.isSyncSupported = true;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { CliRun } from './cli.js';
 import { startPaletteStandin, type PaletteStandin } from './palette-standin.js';
@@ -15,6 +16,10 @@ export interface PaletteLabWorld {
    * it (`shared`), else `path` itself. Every repository the lab's tests use goes under one.
    */
   under: (path: string) => string;
+  /** A user of this Palette: HOME and DOCKER_CONFIG in `root`, the stand-in's endpoint, the tenant-admin key. */
+  env: { HOME: string; DOCKER_CONFIG: string; SPECTROCLOUD_HOST: string; SPECTROCLOUD_APIKEY: string };
+  /** The target flags of the lab's base path on `registry` (`--registry <host>/<under(base)>`). */
+  at: string[];
 }
 
 /**
@@ -22,8 +27,8 @@ export interface PaletteLabWorld {
  * `name` serving the registry under `under(base)` (sync supported, no auth), Palette's clock `clock`; `repositories`:
  * what Palette's sync finds there (default: the registry's catalog, of which the stand-in reads only what is
  * under the registry's base path, as Palette does). `shared`: the registry is the worker's shared one
- * (sharedRegistry) rather than one of the lab's own; a test then names every repository through `under`.
- * Torn down with the stage.
+ * (sharedRegistry) rather than one of the lab's own; a test then names every repository through `under`. `env`: a user
+ * of that Palette with the key; `at`: the target flags of `under(base)`. Torn down with the stage.
  */
 export async function startPaletteLab(
   stack: Stage,
@@ -38,7 +43,8 @@ export async function startPaletteLab(
     await startPaletteStandin({ keys: { [options.key]: { role: 'tenant-admin' } }, labs: { [registry.host]: lab }, ...(options.clock === undefined ? {} : { clock: options.clock }) }),
   );
   const uid = palette.addRegistry('basic', options.name, { endpoint: `http://${registry.host}`, baseContentPath: under(options.base), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
-  return { root, registry, palette, uid, under };
+  const env = { HOME: join(root, 'home'), DOCKER_CONFIG: join(root, 'docker'), SPECTROCLOUD_HOST: palette.url, SPECTROCLOUD_APIKEY: options.key };
+  return { root, registry, palette, uid, under, env, at: ['--registry', `${registry.host}/${under(options.base)}`] };
 }
 
 /**
