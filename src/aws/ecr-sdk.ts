@@ -354,22 +354,30 @@ export async function openEcrClient(host: EcrHost, aws: EcrAwsOptions = {}, time
     credentials: registered(credentials),
     ...requestHandler,
     ...(aws.endpoint === undefined || aws.endpoint === '' ? {} : { endpoint: aws.endpoint }),
-    // The endpoint flavour picks the regional endpoint; an endpoint given (a VPC endpoint, a FIPS one) is used as it is:
-    // the SDK refuses the flags beside it ("Invalid Configuration: FIPS and custom endpoint are not supported"), and
-    // every FIPS or dual-stack registry host given --ecr-endpoint or AWS_ENDPOINT_URL_ECR failed so.
-    ...(host.fips && !endpointGiven(aws.endpoint) ? { useFipsEndpoint: true } : {}),
-    ...(host.dualStack && !endpointGiven(aws.endpoint) ? { useDualstackEndpoint: true } : {}),
+    // The endpoint flavour picks the regional endpoint; an endpoint configured (a VPC endpoint, a FIPS one) is used as it
+    // is: the SDK refuses the flags beside it ("Invalid Configuration: FIPS and custom endpoint are not supported"), and
+    // every FIPS or dual-stack registry host given --ecr-endpoint, AWS_ENDPOINT_URL_ECR or an `endpoint_url` in the
+    // shared config file (the profile's, or its `services` section's) failed so. Asked when a call resolves its endpoint.
+    ...(host.fips ? { useFipsEndpoint: async () => !(await endpointConfigured(aws.endpoint, client)) } : {}),
+    ...(host.dualStack ? { useDualstackEndpoint: async () => !(await endpointConfigured(aws.endpoint, client)) } : {}),
     ...(aws.maxAttempts === undefined ? {} : { maxAttempts: aws.maxAttempts }),
   });
   return { sdk, client, sts: sts.requests, resolving: resolving.active, assuming: role?.active ?? (() => false) };
 }
 
-/** Whether the ECR API endpoint is given: `endpoint`, else the variables the SDK reads from the process (unless told to ignore them). */
-function endpointGiven(endpoint: string | undefined): boolean {
+/**
+ * Whether the ECR API endpoint is given (`endpoint`, the variables the SDK reads from the process) or set in the shared
+ * config file: the SDK's own reading of it (`serviceConfiguredEndpoint`, memoized, which also heeds
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), so that no parser of packpub's can read the file otherwise than the SDK.
+ */
+async function endpointConfigured(endpoint: string | undefined, client: ECRClient | undefined): Promise<boolean> {
   if (endpoint !== undefined && endpoint.trim() !== '') return true;
   const env = process.env;
   if (env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS']?.trim().toLowerCase() === 'true') return false;
-  return [env['AWS_ENDPOINT_URL_ECR'], env['AWS_ENDPOINT_URL']].some((v) => v !== undefined && v.trim() !== '');
+  if ([env['AWS_ENDPOINT_URL_ECR'], env['AWS_ENDPOINT_URL']].some((v) => v !== undefined && v.trim() !== '')) return true;
+  const config = client?.config as { ignoreConfiguredEndpointUrls?: boolean; serviceConfiguredEndpoint?: () => Promise<string | undefined> } | undefined;
+  if (config?.ignoreConfiguredEndpointUrls === true || config?.serviceConfiguredEndpoint === undefined) return false;
+  return (await config.serviceConfiguredEndpoint()) !== undefined;
 }
 
 /**
