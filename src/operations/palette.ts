@@ -822,8 +822,15 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   let runningAtTrigger = !settledBefore;
   let conflict: string | undefined;
   let last = before;
+  // Palette's clock (the Date of its status answer read last before a sync request): a run whose run time is earlier
+  // started before the request. Read against a sync running at the request: a Palette whose running status shows the
+  // run before's time, then lets the running (plain) sync finish on a forced request (its UI restarts only one running
+  // for an hour), had that run's Success, newer than the time before, taken for the forced sync: a replaced version
+  // listed with the digest replaced, exit 0.
+  let askedAt: number | undefined;
   const why = stale.length === 0 ? undefined : `Palette lists ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ` and ${stale.length - 3} more` : ''} from an earlier artifact, since deleted, and keeps its digest unless forced`;
   const trigger = async (again: boolean): Promise<void> => {
+    askedAt = last.answeredAt;
     const refused = await untilAnswered('sync', () => client.triggerSync(registry.uid, registry.flavour, forced, deadline));
     // A 409 says a sync runs; another refusal (400, 423 ...) is read so only when the sync status shows one running:
     // the status read last (before the first request), else read now.
@@ -891,7 +898,11 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
     const wordless = (last.status ?? '').trim() === '' && isNewer(last.lastSyncedTime, syncedBefore);
     const phase = wordless ? 'done' : syncPhase(last.status);
     if (phase === 'pending' || phase === 'running') startedSince = true;
-    const fresh = wordless || ranAfterTrigger(last.lastRunTime ?? last.lastSyncedTime, previousRun, settledBefore, startedSince);
+    // With a sync running at the request, a run that started before it (by Palette's clock) is that one, whatever it shows.
+    // (A time never set, Go's zero time, tells nothing.)
+    const runAt = timeOf(last.lastRunTime);
+    const startedBefore = runningAtTrigger && askedAt !== undefined && runAt !== undefined && runAt > 0 && runAt < askedAt;
+    const fresh = !startedBefore && (wordless || ranAfterTrigger(last.lastRunTime ?? last.lastSyncedTime, previousRun, settledBefore, startedSince));
     if ((phase === 'done' || phase === 'failed') && !fresh && (conflict !== undefined || runningAtTrigger)) {
       // The run going on when the sync was asked for has ended, and none started after the request: ask again.
       previousRun = last.lastRunTime ?? last.lastSyncedTime;

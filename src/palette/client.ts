@@ -82,6 +82,8 @@ interface CallOptions {
 interface CallResult<T> {
   status: number;
   body: T | undefined;
+  /** The answer's Date header (Palette's clock), when given. */
+  date?: string;
   /** An allowed error status's body as sent, for a message when it is not JSON. */
   text?: string;
 }
@@ -361,8 +363,12 @@ export class PaletteClient {
     return { status: res.status, conflict: `${res.status}: ${said === '' ? 'no message' : said}`, error: this.errorFor(res.status, body, res.text ?? '', path, what) };
   }
 
-  // (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status
-  async syncStatus(uid: string, flavour: PaletteRegistryFlavour, deadline?: number): Promise<PaletteSyncStatus> {
+  /**
+   * (f) GET /v1/registries/oci/{uid}/basic|ecr/sync/status. `answeredAt`: Palette's own clock when it answered (the
+   * answer's Date header, in ms, floored to the second as HTTP dates are), when given: the clock its run times are
+   * told in, so a run time can be compared with a moment of this run whatever this machine's clock says.
+   */
+  async syncStatus(uid: string, flavour: PaletteRegistryFlavour, deadline?: number): Promise<PaletteSyncStatus & { answeredAt?: number }> {
     const what = `read the sync status of registry ${uid}`;
     const res = await this.call<PaletteSyncStatus>('GET', `/v1/registries/oci/${encodeURIComponent(uid)}/${flavour}/sync/status`, { what, deadline });
     // An empty or odd answer must not read as "pending" and keep the run waiting until its deadline.
@@ -372,8 +378,10 @@ export class PaletteClient {
       throw this.unexpected(what, 'isSyncSupported is not true or false');
     }
     const status = withoutNulls(body) as PaletteSyncStatus;
+    const answeredAt = res.date === undefined ? Number.NaN : Date.parse(res.date);
+    const at = Number.isNaN(answeredAt) ? {} : { answeredAt };
     // Palette's message is shown and put in reports: an echoed key or a URL with credentials must not pass through.
-    return status.message === undefined ? status : { ...status, message: redactText(status.message) };
+    return status.message === undefined ? { ...status, ...at } : { ...status, message: redactText(status.message), ...at };
   }
 
   // (g) GET /v1/packs/{name}/registries/{uid}; undefined on 404 or an empty answer (not indexed yet)
@@ -698,7 +706,7 @@ export class PaletteClient {
           hint: 'a proxy or login page may stand in front of the API: check --palette-endpoint (the API host, not the console\'s)',
         });
       }
-      return { status, body: parsed };
+      return { status, body: parsed, ...(serverDate === undefined ? {} : { date: serverDate }) };
     }
     // An allowed error status: Palette's error body (v1Error), when it is JSON, for the caller's message.
     if (options.allow?.includes(status)) return { status, body: parseJson<T>(text), text };

@@ -4,6 +4,7 @@ import { skipWaits } from '../support/clock.js';
 import { runCli } from '../support/cli.js';
 import { writePack } from '../support/packs.js';
 import { paletteLabWithHello } from '../support/published.js';
+import { registryAdmin } from '../support/registry-admin.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -114,6 +115,46 @@ describe('a sync already running when packpub asks for one', () => {
       w.palette.busySyncs = 'restart';
       w.palette.hangSyncs = false;
     }
+  });
+});
+
+/*
+ * A version replaced (push --force) while a plain sync started before the push runs, on a Palette whose running status
+ * shows the run before's time and which lets the running sync finish on a forced request (its UI's Force sync restarts
+ * only one running for an hour): that run's Success, its run time newer than the one read before the request, was
+ * taken for the forced sync. The run ended 0, "visible", while Palette kept the replaced digest. Now a run that started
+ * before the request by Palette's own clock (the Date of its status answer) is that one: packpub asks again.
+ */
+describe('a forced sync asked for while a plain one runs, its status showing the run before', () => {
+  it("the running one's end is not taken for it: asked again, Palette holds the digest published, exit 0 (was: exit 0, the replaced digest kept)", async () => {
+    const admin = registryAdmin(w.registry);
+    const repo = `${w.under('packs')}/spectro-packs/archive/replaced`;
+    const first = await runCli(['push', await writePack(join(w.root, 'replaced-1'), { name: 'replaced', version: '1.0.0', files: { 'a.txt': 'first' } }), ...w.at, '--palette-sync', ...fast], { env: w.env });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const old = await admin.digestOf(repo, '1.0.0');
+    expect(w.packRegistry()?.index.get('replaced')?.get('1.0.0')?.digest).toBe(old);
+    const asked = w.packRegistry()?.syncRequests.length ?? 0;
+    w.palette.busySyncs = 'ignore';
+    w.palette.runningShowsLastRun = true;
+    try {
+      await syncRunningElsewhere();
+      // Palette's clock (and its Date headers, told to the second) a second on: the run going on started in an earlier second.
+      await clock.sleep(1_000);
+      const second = await writePack(join(w.root, 'replaced-2'), { name: 'replaced', version: '1.0.0', files: { 'a.txt': 'second' } });
+      const run = await runCli(['push', second, ...w.at, '--force', '--palette-sync', ...fast], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('overwritten replaced:1.0.0 -> ');
+      expect(run.stderr).toContain('palette: sync asked for again with forceSync (a version was replaced): the sync running when it was asked for ended, and none started after it');
+      expect(run.stdout).toMatch(/visible in Palette replaced:1\.0\.0 \(packUid [0-9a-f]{24}\)/);
+    } finally {
+      w.palette.busySyncs = 'restart';
+      w.palette.runningShowsLastRun = false;
+    }
+    const now = await admin.digestOf(repo, '1.0.0');
+    expect(now).not.toBe(old);
+    // Palette holds the artifact published now: the forced sync asked for again read it.
+    expect(w.packRegistry()?.index.get('replaced')?.get('1.0.0')?.digest).toBe(now);
+    expect(w.packRegistry()?.syncRequests.slice(asked).map((r) => `${r.force ? 'forced' : 'plain'} ${r.busy ?? 'started'}`)).toEqual(['plain started', 'forced ignore', 'forced started']);
   });
 });
 

@@ -205,6 +205,11 @@ export interface PaletteStandin {
   /** Syncs never finish (InProgress forever). */
   hangSyncs: boolean;
   /**
+   * While true, a running sync's status shows the run before's `lastRunTime`, not its own start (undocumented either
+   * way): a client cannot tell from it when the run going on started.
+   */
+  runningShowsLastRun: boolean;
+  /**
    * A sync asked for is answered 202 but never starts: the status keeps showing the previous run (a queue that is
    * stuck; what Palette does then is not documented, palette-api.md 5).
    */
@@ -502,6 +507,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     searchHidesDeprecated: false,
     searchItemsAnswer: undefined,
     hangSyncs: false,
+    runningShowsLastRun: false,
     syncsNeverStart: false,
     statusWord: undefined,
     busySyncs: 'restart',
@@ -571,7 +577,7 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     if (run === undefined || run.settled) return reg.sync;
     run.polls++;
     if (run.polls <= startDelay || standin.syncsNeverStart) return run.previous;
-    const running: StoredSync = { ...reg.sync, status: 'InProgress', message: 'Sync in progress', lastRunTime: run.startedAt.toISOString() };
+    const running: StoredSync = { ...reg.sync, status: 'InProgress', message: 'Sync in progress', lastRunTime: standin.runningShowsLastRun ? reg.sync.lastRunTime : run.startedAt.toISOString() };
     if (run.polls <= startDelay + inProgressPolls || standin.hangSyncs) return running;
     const outcome = await run.indexing;
     run.settled = true;
@@ -671,6 +677,8 @@ export async function startPaletteStandin(options: PaletteStandinOptions): Promi
     const record = recordOf(req);
     const { prefix, projectUid } = record;
     requests.push(record);
+    // Every answer's Date is told on the stand-in's clock, the one its run times are told on (as Palette's are on its own).
+    res.setHeader('date', new Date(now()).toUTCString());
     const answer = (status: number, body?: unknown) => {
       record.status = status;
       if (body === undefined) {
