@@ -1,6 +1,7 @@
 import { PackpubError } from '../errors.js';
 import { sourceDateEpoch } from '../util/source-date-epoch.js';
 import { isDigest, sha256Digest, type Digest } from './digest.js';
+import { jsonTextFacts, shownPath, type JsonPath, type JsonTextFacts } from './json-text.js';
 import {
   ANNOTATION_CREATED,
   ANNOTATION_TITLE,
@@ -212,8 +213,9 @@ function otherAlgorithm(m: Record<string, unknown>): { what: string; algorithm: 
 /** Parse manifest bytes read from a registry or layout; throws a typed error when it is not an image manifest. */
 export function parseManifest(bytes: Uint8Array): ImageManifest {
   let doc: unknown;
+  const text = Buffer.from(bytes).toString('utf8');
   try {
-    doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    doc = JSON.parse(text);
   } catch (err) {
     throw new PackpubError('REGISTRY', 'manifest is not valid JSON', { cause: err });
   }
@@ -237,8 +239,71 @@ export function parseManifest(bytes: Uint8Array): ImageManifest {
   }
   refuseFoldedKeys(m, MANIFEST_FIELDS, 'manifest');
   for (const d of [m['config'], ...(m['layers'] as unknown[])]) refuseFoldedKeys(d as Record<string, unknown>, DESCRIPTOR_FIELDS, 'descriptor');
+  refuseGoTypes(m);
+  refuseOtherReading(jsonTextFacts(text));
   return doc as ImageManifest;
 }
+
+
+/** Whether `path` is an integer field of an image manifest (Go's int and int64): schemaVersion, a descriptor's size. */
+function integerField(path: JsonPath): boolean {
+  if (path.length === 1) return path[0] === 'schemaVersion';
+  if (path.length === 2) return (path[0] === 'config' || path[0] === 'subject') && path[1] === 'size';
+  return path.length === 3 && path[0] === 'layers' && typeof path[1] === 'number' && path[2] === 'size';
+}
+
+/** Whether `path` is the manifest or one of its descriptors (the objects whose fields Go decodes into structs). */
+function structPath(path: JsonPath): boolean {
+  return path.length === 0 || (path.length === 1 && (path[0] === 'config' || path[0] === 'subject')) || (path.length === 2 && path[0] === 'layers' && typeof path[1] === 'number');
+}
+
+/**
+ * Refuse what Go reads otherwise than JSON.parse (oci/json-text.ts): `"size": 467.0` was pulled (exit 0) while the
+ * registry, ORAS and Palette refuse the manifest; a field given twice (`"layers":[A],"layers":[B]`), which Go merges
+ * into one (B with A's annotations), JSON.parse reading B alone.
+ */
+function refuseOtherReading(facts: JsonTextFacts): void {
+  const number = facts.nonIntegers.find((f) => integerField(f.path));
+  if (number !== undefined) {
+    throw new PackpubError('REGISTRY', `manifest's ${shownPath(number.path)} is ${number.literal.slice(0, 40)}, not an integer: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest`, { hint: GO_REFUSES_HINT });
+  }
+  const twice = facts.duplicates.find((d) => structPath(d.path));
+  if (twice !== undefined) {
+    throw new PackpubError('REGISTRY', `${twice.path.length === 0 ? 'manifest' : `manifest's ${shownPath(twice.path)}`} has the key ${JSON.stringify(twice.key.slice(0, 100))} twice, which Go's JSON reader (Palette's, the registry's) merges where packpub keeps the last: packpub would read another manifest than Palette`, { hint: GO_REFUSES_HINT });
+  }
+}
+
+/** The fields of a manifest and its descriptors Go refuses the manifest for when they are of another JSON type (null is none). */
+function refuseGoTypes(m: Record<string, unknown>): void {
+  const check = (obj: Record<string, unknown>, where: string): void => {
+    const wrong = (field: string, want: string) => new PackpubError('REGISTRY', `${where}${field} is not ${want}: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest`, { hint: GO_REFUSES_HINT });
+    const annotations = obj['annotations'];
+    if (annotations !== undefined && annotations !== null) {
+      if (typeof annotations !== 'object' || Array.isArray(annotations)) throw wrong('annotations', 'an object');
+      const key = Object.keys(annotations).find((k) => (annotations as Record<string, unknown>)[k] !== null && typeof (annotations as Record<string, unknown>)[k] !== 'string');
+      if (key !== undefined) throw wrong(`annotations ${JSON.stringify(key.slice(0, 100))}`, 'a string');
+    }
+    const artifactType = obj['artifactType'];
+    if (artifactType !== undefined && artifactType !== null && typeof artifactType !== 'string') throw wrong('artifactType', 'a string');
+    const urls = obj['urls'];
+    if (urls !== undefined && urls !== null && !(Array.isArray(urls) && urls.every((u) => u === null || typeof u === 'string'))) throw wrong('urls', 'a list of strings');
+  };
+  check(m, "manifest's ");
+  const layers = m['layers'] as Array<Record<string, unknown>>;
+  check(m['config'] as Record<string, unknown>, "manifest's config.");
+  layers.forEach((layer, i) => check(layer, `manifest's layers[${i}].`));
+  const subject = m['subject'];
+  if (subject !== undefined && subject !== null) {
+    if (typeof subject !== 'object' || Array.isArray(subject)) throw new PackpubError('REGISTRY', "manifest's subject is not an object: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest", { hint: GO_REFUSES_HINT });
+    const d = subject as Record<string, unknown>;
+    const field = (['mediaType', 'digest', 'size'] as const).find((f) => d[f] !== undefined && d[f] !== null && typeof d[f] !== (f === 'size' ? 'number' : 'string'));
+    if (field !== undefined) throw new PackpubError('REGISTRY', `manifest's subject.${field} is not a ${field === 'size' ? 'number' : 'string'}: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest`, { hint: GO_REFUSES_HINT });
+    check(d, "manifest's subject.");
+  }
+}
+
+/** The hint of a manifest Go reads otherwise than packpub, or refuses (list names the tag not a pack, saying why). */
+export const GO_REFUSES_HINT = 'no tool writes a manifest so (a hand-made or hostile one): do not use this tag; ask its publisher to push the version again';
 
 /** The fields of an image manifest and of a descriptor (image-spec; Docker's schema 2 has the same names). */
 const MANIFEST_FIELDS = ['schemaVersion', 'mediaType', 'artifactType', 'config', 'layers', 'subject', 'annotations'];
@@ -260,7 +325,7 @@ function refuseFoldedKeys(obj: Record<string, unknown>, fields: readonly string[
     const field = fields.find((f) => f.toLowerCase() === goFolded(key));
     if (field !== undefined) {
       throw new PackpubError('REGISTRY', `${what} has a key ${JSON.stringify(key.slice(0, 100))}, which Go's JSON reader (Palette's, the registry's) reads as "${field}": packpub would read another ${what} than Palette`, {
-        hint: 'no tool writes a manifest so (a hand-made or hostile one): do not use this tag; ask its publisher to push the version again',
+        hint: GO_REFUSES_HINT,
       });
     }
   }

@@ -1,5 +1,5 @@
 import { PackpubError, isPackpubError } from '../errors.js';
-import { packLayer, parseManifest, type Descriptor, type ImageManifest } from '../oci/manifest.js';
+import { GO_REFUSES_HINT, packLayer, parseManifest, type Descriptor, type ImageManifest } from '../oci/manifest.js';
 import { MEDIA_TYPE_OCI_INDEX, NOT_PACK_CONFIG_TYPES } from '../oci/media-types.js';
 import { packRepository } from '../pack/naming.js';
 import type { PackRef } from '../oci/reference.js';
@@ -104,10 +104,12 @@ export function heldManifest(bytes: Uint8Array, tag: string): HeldManifest {
   let manifest: ImageManifest;
   try {
     manifest = parseManifest(bytes);
-  } catch {
+  } catch (err) {
     // Named as pull, inspect, tag and copy name it when refusing it (was: "not an OCI image manifest" for an index).
     const index = imageIndex(bytes);
-    return { notPack: index === undefined ? 'not an OCI image manifest' : `an image index of ${index}` };
+    // One Go refuses or reads otherwise (a size of 467.0, a key twice): why, as pull says it.
+    const why = isPackpubError(err) && err.hint === GO_REFUSES_HINT ? `not an OCI image manifest as Go reads it: ${err.message}` : 'not an OCI image manifest';
+    return { notPack: index === undefined ? why : `an image index of ${index}` };
   }
   const other = NOT_PACK_CONFIG_TYPES.get(manifest.config.mediaType);
   const layer = packLayer(manifest);

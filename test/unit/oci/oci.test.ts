@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isImageReference, validateRepositoryPath } from '../../../src/oci/reference.js';
 import { sha256Digest, verified } from '../../../src/oci/digest.js';
 import { OciLayoutStore } from '../../../src/targets/oci-layout.js';
+import { jsonTextFacts, shownPath } from '../../../src/oci/json-text.js';
 import { createdTime, emptyArtifactManifest, goJsonString, packManifest, parseManifest, serializeManifest, EMPTY_CONFIG } from '../../../src/oci/manifest.js';
 
 /*
@@ -96,6 +97,17 @@ describe('verifying', () => {
         await rm(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('jsonTextFacts (what Go reads otherwise than JSON.parse)', () => {
+  it('finds keys given twice, also spelled with escapes, and integer fields written otherwise, not inside strings', () => {
+    const text = '{"a":"{\\"b\\":1.5}","l":[{"s":1},{"s":1.0,"s":2}],"\\u006c":[],"n":[[-0,1e3]],"o":{"k":true,"k":null}}';
+    const facts = jsonTextFacts(text);
+    expect(JSON.parse(text)).toBeDefined();
+    expect(facts.duplicates).toEqual([{ path: ['l', 1], key: 's' }, { path: [], key: 'l' }, { path: ['o'], key: 'k' }]);
+    expect(facts.nonIntegers).toEqual([{ path: ['l', 1, 's'], literal: '1.0' }, { path: ['n', 0, 1], literal: '1e3' }]);
+    expect(shownPath(['layers', 0, 'size'])).toBe('layers[0].size');
   });
 });
 
