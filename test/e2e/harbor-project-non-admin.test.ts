@@ -13,16 +13,13 @@ import { setup } from '../support/stage.js';
  * signed-in user (200 / 404). The stand-in answers the project GET as Harbor does (404 for admins only).
  */
 
-const ADMIN = 'admin';
-const ADMIN_PASSWORD = 'Harbor12345-non-admin';
 const DEV = 'developer';
-const DEV_PASSWORD = 'dev-secret-non-admin';
 const OUTSIDER = 'outsider';
-const OUTSIDER_PASSWORD = 'outsider-secret-non-admin';
 
 describe('a Harbor user who is not an admin, and a project that does not exist', () => {
-  const w = setup((stack) => harborWorld(stack, { users: { [ADMIN]: ADMIN_PASSWORD, [DEV]: DEV_PASSWORD, [OUTSIDER]: { password: OUTSIDER_PASSWORD, actions: ['push'] } }, projects: ['packs'] }));
-  const asDev = (args: string[]) => runCli([...args, '--registry-type', 'harbor', '-u', DEV, '--password-stdin'], { stdin: DEV_PASSWORD, env: w.env() });
+  const users = { admin: 'Harbor12345-non-admin', [DEV]: 'dev-secret-non-admin', [OUTSIDER]: { password: 'outsider-secret-non-admin', actions: ['push'] } };
+  const w = setup((stack) => harborWorld(stack, { users, projects: ['packs'] }));
+  const asDev = (args: string[]) => w.runAs(DEV, args);
 
   it('push --create-project creates it and publishes, exit 0 (was: nothing created, "no push permission", exit 1)', async () => {
     const push = await asDev(['push', w.pack, '--registry', `${w.harbor.host}/devproject`, '--create-project']);
@@ -65,7 +62,7 @@ describe('a Harbor user who is not an admin, and a project that does not exist',
   });
 
   it('list by a user without read permission on the project says so, exit 1 (was: "authentication required ... pass --username")', async () => {
-    const list = await runCli(['list', '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', OUTSIDER, '--password-stdin'], { stdin: OUTSIDER_PASSWORD, env: w.env() });
+    const list = await w.runAs(OUTSIDER, ['list', '--registry', `${w.harbor.host}/packs`]);
     expect(list.code, list.stdout + list.stderr).toBe(1);
     expect(list.stderr).toContain(`${w.harbor.host} refused to list the repositories of project packs: ${OUTSIDER} has no read permission on it`);
     expect(list.stderr).toContain('hint: make the account a member of project packs (Guest or above)');

@@ -21,52 +21,51 @@ import { setup } from '../support/stage.js';
 const ADMIN = 'admin';
 const PASSWORD = 'Harbor12345-write-refusals';
 const READER = 'robot$packs+reader';
-const READER_SECRET = 'reader-secret-write-refusals';
 const PUSHER = 'robot$packs+pusher';
-const PUSHER_SECRET = 'pusher-secret-write-refusals';
 
 describe('Harbor refusing writes for other reasons than rights (read-only mode, proxy cache project)', () => {
-  const w = setup((stack) => harborWorld(stack, { users: { [ADMIN]: PASSWORD, [READER]: { password: READER_SECRET, actions: ['pull'] }, [PUSHER]: { password: PUSHER_SECRET, actions: ['pull', 'push'] } }, projects: ['packs', 'dockerhub-cache'] }, ['hello', 'other']));
+  const users = { [ADMIN]: PASSWORD, [READER]: { password: 'reader-secret-write-refusals', actions: ['pull'] }, [PUSHER]: { password: 'pusher-secret-write-refusals', actions: ['pull', 'push'] } };
+  const w = setup((stack) => harborWorld(stack, { users, projects: ['packs', 'dockerhub-cache'] }, ['hello', 'other']));
   const env = () => w.env();
   const pack = (name: string) => w.packs[name] ?? '';
   const login = ['--registry-type', 'harbor', '-u', ADMIN, '--password-stdin'];
   const run = (args: string[]) => runCli(args, { stdin: PASSWORD, env: env() });
 
   it('read-only mode: push, push --create-project and delete say so (was: "no push permission", "refused to create project", "no delete permission"); an unchanged re-run is still exit 0', async () => {
-    const first = await run(['push', pack('hello'), '--registry', `${w.harbor.host}/packs`, ...login]);
+    const first = await w.runAs(ADMIN, ['push', pack('hello'), '--registry', `${w.harbor.host}/packs`]);
     expect(first.code, first.stderr).toBe(0);
     w.harbor.policy.readOnly = true;
     try {
-      const push = await run(['push', pack('other'), '--registry', `${w.harbor.host}/packs`, ...login]);
+      const push = await w.runAs(ADMIN, ['push', pack('other'), '--registry', `${w.harbor.host}/packs`]);
       expect(push.code, push.stdout + push.stderr).toBe(1);
       expect(push.stderr).toContain(`${w.harbor.host} is in read-only mode: Harbor answered "The system is in read only mode. Any modification is prohibited."`);
       expect(push.stderr).toContain('hint: a Harbor administrator turned it on');
       expect(push.stderr).not.toMatch(/permission|credentials rejected/i);
       expect([...w.harbor.repositories]).not.toContain('packs/spectro-packs/archive/other');
 
-      const again = await run(['push', pack('hello'), '--registry', `${w.harbor.host}/packs`, ...login]);
+      const again = await w.runAs(ADMIN, ['push', pack('hello'), '--registry', `${w.harbor.host}/packs`]);
       expect(again.code, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toContain('unchanged');
 
-      const create = await run(['push', pack('other'), '--registry', `${w.harbor.host}/newproject`, '--create-project', ...login]);
+      const create = await w.runAs(ADMIN, ['push', pack('other'), '--registry', `${w.harbor.host}/newproject`, '--create-project']);
       expect(create.code, create.stdout + create.stderr).toBe(1);
       expect(create.stderr).toContain(`${w.harbor.host} is in read-only mode`);
       expect(create.stderr).not.toMatch(/refused to create project/);
       expect(w.harbor.projects.has('newproject')).toBe(false);
 
-      const del = await run(['delete', 'hello:1.0.0', '--force', '--registry', `${w.harbor.host}/packs`, ...login]);
+      const del = await w.runAs(ADMIN, ['delete', 'hello:1.0.0', '--force', '--registry', `${w.harbor.host}/packs`]);
       expect(del.code, del.stdout + del.stderr).toBe(1);
       expect(del.stderr).toContain(`${w.harbor.host} is in read-only mode`);
       expect(del.stderr).not.toMatch(/delete permission/);
       // The dry run reads systeminfo's read_only and says so too (was: planned, exit 0).
-      const dryDel = await run(['delete', 'hello:1.0.0', '--dry-run', '--registry', `${w.harbor.host}/packs`, ...login]);
+      const dryDel = await w.runAs(ADMIN, ['delete', 'hello:1.0.0', '--dry-run', '--registry', `${w.harbor.host}/packs`]);
       expect(dryDel.code, dryDel.stdout + dryDel.stderr).toBe(1);
       expect(dryDel.stderr).toContain(`${w.harbor.host} is in read-only mode (GET /api/v2.0/systeminfo says "read_only": true): Harbor deletes nothing now`);
     } finally {
       w.harbor.policy.readOnly = false;
     }
     // Still there: nothing was deleted.
-    const list = await run(['list', 'hello', '--registry', `${w.harbor.host}/packs`, ...login]);
+    const list = await w.runAs(ADMIN, ['list', 'hello', '--registry', `${w.harbor.host}/packs`]);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain('1.0.0');
   });
@@ -111,7 +110,7 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
   });
 
   it('a robot without push permission, --dry-run: a pack it would write fails the plan, exit 1 (was: planned "new", exit 0); an unchanged one is planned unchanged', async () => {
-    const as = (args: string[]) => runCli([...args, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', READER, '--password-stdin'], { stdin: READER_SECRET, env: env() });
+    const as = (args: string[]) => w.runAs(READER, [...args, '--registry', `${w.harbor.host}/packs`]);
     const dry = await as(['push', pack('other'), '--dry-run']);
     expect(dry.code, dry.stdout + dry.stderr).toBe(1);
     expect(dry.stderr).toContain(`${READER} has no push permission on project packs (GET /api/v2.0/users/current/permissions lists none): a real run would be refused its first write`);
@@ -124,9 +123,9 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
   });
 
   it('a robot without delete permission (pull and push only): delete and its dry run say so before anything is deleted (was: planned, exit 0; then Harbor\'s 403)', async () => {
-    const admin = await run(['push', pack('hello'), '--registry', `${w.harbor.host}/packs`, ...login]);
+    const admin = await w.runAs(ADMIN, ['push', pack('hello'), '--registry', `${w.harbor.host}/packs`]);
     expect(admin.code, admin.stderr).toBe(0);
-    const as = (args: string[]) => runCli([...args, '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', PUSHER, '--password-stdin'], { stdin: PUSHER_SECRET, env: env() });
+    const as = (args: string[]) => w.runAs(PUSHER, [...args, '--registry', `${w.harbor.host}/packs`]);
     const tagged = await as(['tag', 'hello:1.0.0', 'stable']);
     expect(tagged.code, tagged.stderr).toBe(0);
     const denied = `${PUSHER} has no delete permission on project packs (GET /api/v2.0/users/current/permissions lists neither delete artifact nor delete tag): Harbor would refuse the delete`;
@@ -154,13 +153,13 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     const versions = (JSON.parse(list.stdout) as { packs: Array<{ versions: Array<{ version: string }> }> }).packs[0]?.versions.map((v) => v.version);
     expect(versions).toEqual(['1.0.0', 'stable']);
     // The admin, whose list names both deletes, still deletes.
-    const byAdmin = await run(['delete', 'hello:stable', '--force', '--registry', `${w.harbor.host}/packs`, ...login]);
+    const byAdmin = await w.runAs(ADMIN, ['delete', 'hello:stable', '--force', '--registry', `${w.harbor.host}/packs`]);
     expect(byAdmin.code, byAdmin.stdout + byAdmin.stderr).toBe(0);
   });
 
   it('a robot without push permission: Harbor answers its token 401 Basic realm="harbor"; said as missing permission, one token asked again, exit 1', async () => {
     const asked = w.harbor.token.requests.length;
-    const push = await runCli(['push', pack('other'), '--registry', `${w.harbor.host}/packs`, '--registry-type', 'harbor', '-u', READER, '--password-stdin'], { stdin: READER_SECRET, env: env() });
+    const push = await w.runAs(READER, ['push', pack('other'), '--registry', `${w.harbor.host}/packs`]);
     expect(push.code, push.stdout + push.stderr).toBe(1);
     expect(push.stderr).toContain('credentials rejected or no push permission on packs/spectro-packs/archive');
     expect(push.stderr).toContain("check that the user or robot account may push packs/spectro-packs/archive");
@@ -175,7 +174,7 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
   it('the project\'s storage quota: push fails exit 1 saying so with Harbor\'s figures (was: no figures), the version not tagged', async () => {
     w.harbor.policy.overQuotaProjects.add('packs');
     try {
-      const push = await run(['push', pack('other'), '--registry', `${w.harbor.host}/packs`, ...login]);
+      const push = await w.runAs(ADMIN, ['push', pack('other'), '--registry', `${w.harbor.host}/packs`]);
       expect(push.code, push.stdout + push.stderr).toBe(1);
       expect(push.stderr).toContain(`FAILED other:1.0.0: project packs quota exceeded on ${w.harbor.host}: adding 1.2 KiB to the 10.0 MiB it holds would pass its limit of 10.0 MiB`);
       expect(push.stderr).toContain('hint: delete old artifacts from the project or ask a Harbor admin to raise its storage quota');
@@ -208,7 +207,7 @@ describe('Harbor refusing writes for other reasons than rights (read-only mode, 
     // A robot account without the project read permission: Harbor answers its project GET 403.
     w.harbor.apiQuirk = (method, path) => (method === 'GET' && path === '/api/v2.0/projects/dockerhub-cache' ? { status: 403, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"FORBIDDEN","message":"forbidden"}]}' } : undefined);
     try {
-      const push = await run(['push', pack('other'), '--registry', `${w.harbor.host}/dockerhub-cache`, ...login]);
+      const push = await w.runAs(ADMIN, ['push', pack('other'), '--registry', `${w.harbor.host}/dockerhub-cache`]);
       expect(push.code, push.stdout + push.stderr).toBe(1);
       expect(push.stderr).toContain(`project dockerhub-cache on ${w.harbor.host} is a proxy cache project: Harbor takes no push into it`);
       expect(push.stderr).not.toMatch(/permission|credentials rejected/i);
