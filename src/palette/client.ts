@@ -264,7 +264,7 @@ export class PaletteClient {
         // One with no name (left out, null, empty) is named by its uid in every message: its name printed crashed the run.
         const meta = (item as { metadata: Record<string, unknown> }).metadata;
         const named = typeof meta['name'] === 'string' && meta['name'] !== '' ? item : { ...(item as Record<string, unknown>), metadata: { ...meta, name: uid } };
-        out.push(named as unknown as PaletteRegistrySummary);
+        out.push(withoutUserinfo(named) as unknown as PaletteRegistrySummary);
       }
       const next = this.nextPage(body, what);
       if (next === undefined) return out;
@@ -316,7 +316,7 @@ export class PaletteClient {
     const spec = body['spec'];
     if (!isObject(spec)) throw this.unexpected(what, 'spec is not an object');
     this.expectStrings(spec, ['endpoint', 'baseContentPath', 'providerType'], what, 'spec.');
-    return body as unknown as PaletteRegistry;
+    return withoutUserinfo(body) as unknown as PaletteRegistry;
   }
 
   /** Each of `fields` of `o` is a string, or absent (undefined or null). */
@@ -815,6 +815,23 @@ function errorBody(body: unknown): PaletteErrorBody | undefined {
   const code = text(body['code']);
   const message = text(body['message']);
   return { ...(code === undefined ? {} : { code }), ...(message === undefined ? {} : { message }) };
+}
+
+/**
+ * A registry (summary or record) whose `spec.endpoint` is stored with a user name and password (`https://user:pw@host`):
+ * the same without them, the userinfo registered as a secret. Its host did not match the target's (push: "no Pack
+ * registry serves", register: a second registry beside it), and doctor printed the endpoint, password included.
+ */
+function withoutUserinfo<T>(registry: T): T {
+  const spec = isObject(registry) ? registry['spec'] : undefined;
+  const endpoint = isObject(spec) ? spec['endpoint'] : undefined;
+  if (typeof endpoint !== 'string') return registry;
+  const m = /^(\s*(?:[a-z][a-z0-9+.-]*:\/\/)?)([^/?#]*)@/i.exec(endpoint);
+  if (m === null) return registry;
+  const userinfo = m[2] ?? '';
+  registerSecret(userinfo);
+  if (userinfo.includes(':')) registerSecret(userinfo.slice(userinfo.indexOf(':') + 1));
+  return { ...(registry as Record<string, unknown>), spec: { ...(spec as Record<string, unknown>), endpoint: `${m[1] ?? ''}${endpoint.slice(m[0].length)}` } } as T;
 }
 
 function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {

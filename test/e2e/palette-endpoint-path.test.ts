@@ -73,3 +73,35 @@ describe('a registry record with no name', () => {
     expect(run.stdout).toMatch(/^visible in Palette nameless-a:1\.0\.0 \(packUid [0-9a-f]+\)$/m);
   });
 });
+
+/*
+ * A Pack registry entered with a user name and password in its Endpoint (`http://robot:<password>@host`). Its host did
+ * not match the target's: push --palette-sync said no registry serves the target (exit 1, pointing to register), and
+ * register would have added a second one beside it; doctor printed the endpoint, password included. Now the userinfo is
+ * not part of the host: the registry serves the target, and the password is printed nowhere.
+ */
+describe('a Pack registry whose Endpoint carries a user name and password', () => {
+  it('serves the target: push --palette-sync exit 0, register creates none, doctor finds it; the password is printed nowhere (was: exit 1, "no Pack registry serves")', async () => {
+    const password = `pw-${Math.random().toString(36).slice(2)}`;
+    const base = w.under('login');
+    const uid = w.palette.addRegistry('basic', 'with-login', { endpoint: `http://robot:${password}@${w.registry.host}`, baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const target = ['--registry', `${w.registry.host}/${base}`];
+    const pack = await writePack(join(w.root, 'login'), { name: 'login-a', version: '1.0.0' });
+    const run = await runCli(['push', pack, ...target, '--palette-sync', '--json'], { env: env() });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { palette: { targets: { registry: { uid: string; endpoint: string }; packs: { status: string; packUid?: string }[] }[] } };
+    expect(report.palette.targets[0]?.registry).toMatchObject({ uid, endpoint: `http://${w.registry.host}` });
+    expect(report.palette.targets[0]?.packs).toEqual([expect.objectContaining({ status: 'visible', packUid: w.palette.registries.get(uid)?.index.get('login-a')?.get('1.0.0')?.packUid })]);
+    const before = w.palette.registries.size;
+    const register = await runCli(['palette', 'register', ...target], { env: env() });
+    expect(register.code, register.stdout + register.stderr).toBe(0);
+    expect(register.stdout).toContain(`with-login (${uid})`);
+    expect(w.palette.registries.size).toBe(before);
+    const doctor = await runCli(['palette', 'doctor', ...target, '--json'], { env: env() });
+    const found = JSON.parse(doctor.stdout) as { palette: { registries: { uid: string; endpoint?: string }[] } };
+    expect(found.palette.registries).toContainEqual(expect.objectContaining({ uid, endpoint: `http://${w.registry.host}` }));
+    for (const out of [run, register, doctor]) expect(out.stdout + out.stderr).not.toContain(password);
+    // Palette still stores it as entered: packpub changed nothing there.
+    expect(w.palette.registries.get(uid)?.spec['endpoint']).toBe(`http://robot:${password}@${w.registry.host}`);
+  });
+});

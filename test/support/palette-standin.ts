@@ -304,7 +304,8 @@ function mask(spec: StoredSpec): StoredSpec {
 }
 
 function endpointHostOf(endpoint: string | undefined): string {
-  return (endpoint ?? '').replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+  // A user name and password in the endpoint (`https://user:pw@host`) are not part of the host Palette reads.
+  return (endpoint ?? '').replace(/^[a-z]+:\/\//i, '').replace(/^[^/?#]*@/, '').replace(/\/+$/, '').toLowerCase();
 }
 
 /** The request body validators, compiled once per worker process (test files share workers): ~0.3 CPU-s a compile, and nine stand-ins start. */
