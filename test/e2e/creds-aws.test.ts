@@ -27,17 +27,23 @@ const w = setup(async (stack) => {
   return { ...(await startEcrWorld(stack, ACCESS_KEY)), root, pack };
 });
 
+/**
+ * AWS's InvalidSignatureException for a token request to `host`: it quotes the canonical request it computed, the
+ * session token among its headers (and here the secret key too).
+ */
+const signatureMismatch = (host: string): string =>
+  [
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    '',
+    'The Canonical String for this request should have been',
+    `'POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:${host}\nx-amz-security-token:${SESSION_TOKEN}\nx-amz-target:AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'`,
+    '',
+    `(signed with ${SECRET_KEY})`,
+  ].join('\n');
+
 describe('AWS answers that quote the signed request', () => {
   it('InvalidSignatureException with the canonical request: the session token and secret key never printed, nothing pushed', async () => {
-    const quoted = [
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-      '',
-      'The Canonical String for this request should have been',
-      `'POST\n/\n\ncontent-type:application/x-amz-json-1.1\nhost:${new URL(w.standin.url).host}\nx-amz-security-token:${SESSION_TOKEN}\nx-amz-target:AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken'`,
-      '',
-      `(signed with ${SECRET_KEY})`,
-    ].join('\n');
-    w.standin.fail('GetAuthorizationToken', 'InvalidSignatureException', quoted);
+    w.standin.fail('GetAuthorizationToken', 'InvalidSignatureException', signatureMismatch(new URL(w.standin.url).host));
     process.env['AWS_SESSION_TOKEN'] = SESSION_TOKEN;
     try {
       const args = ['--registry', `${w.host}/creds`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url];

@@ -18,7 +18,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-
+/** A Chart.yaml naming the chart and its version, nothing else. */
+const chartYaml = (name: string, version: string, apiVersion = 'v2'): string => `apiVersion: ${apiVersion}\nname: ${name}\nversion: ${version}\n`;
 
 /** Run the CLI in-process in the work folder. */
 const cli = (argv: string[]) => runCli(argv, { env: { NO_COLOR: '1', PACKPUB_CACHE_DIR: join(work, 'cache') }, cwd: work });
@@ -141,7 +142,7 @@ describe('initPack --from-chart', () => {
     // kubernetes-csi/csi-driver-nfs 4.13: image: "{{ .Values.image.baseRepo }}{{ .Values.image.csiProvisioner.repository }}:..."
     const src = join(work, 'nfs-src');
     await put(src, {
-      'Chart.yaml': 'apiVersion: v2\nname: nfs\nversion: 4.13.4\n',
+      'Chart.yaml': chartYaml('nfs', '4.13.4'),
       'values.yaml': 'image:\n  baseRepo: registry.k8s.io\n  nfs:\n    repository: registry.k8s.io/sig-storage/nfsplugin\n    tag: v4.13.4\n  csiProvisioner:\n    repository: /sig-storage/csi-provisioner\n    tag: v6.3.0\n',
       'templates/d.yaml': 'image: "{{ .Values.image.baseRepo }}{{ .Values.image.csiProvisioner.repository }}:{{ .Values.image.csiProvisioner.tag }}"\n',
     });
@@ -159,12 +160,12 @@ describe('initPack --from-chart', () => {
   it("tells the author of a subchart template Go refuses: validate refuses the pack while the chart's values enable that subchart, warns when they leave it out", async () => {
     const src = join(work, 'subtpl-src');
     const broken = 'kind: ConfigMap\ndata:\n  size: {{ .Values.size | default 10Gi }}\n';
-    await writeTgz(join(src, 'charts/cache-0.1.0.tgz'), { 'cache/Chart.yaml': 'apiVersion: v2\nname: cache\nversion: 0.1.0\n', 'cache/templates/cm.yaml': broken });
+    await writeTgz(join(src, 'charts/cache-0.1.0.tgz'), { 'cache/Chart.yaml': chartYaml('cache', '0.1.0'), 'cache/templates/cm.yaml': broken });
     await put(src, {
       'Chart.yaml': 'apiVersion: v2\nname: shop\nversion: 2.0.0\ndependencies:\n- name: redis\n  version: 1.x\n- name: cache\n  version: 0.1.0\n  condition: cache.enabled\n',
       'values.yaml': 'cache:\n  enabled: false\nsidecar:\n  image: docker.io/library/nginx:1.27.0\n',
       'templates/cm.yaml': 'kind: ConfigMap\n',
-      'charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n',
+      'charts/redis/Chart.yaml': chartYaml('redis', '1.2.0'),
       'charts/redis/templates/sub/cm.yaml': broken,
     });
     const run = await cli(['init', 'subtpl-pack', '--from-chart', src]);
@@ -205,11 +206,11 @@ describe('initPack --from-chart', () => {
     const archive = join(work, 'dotted.tgz');
     await writeTgz(archive, {
       './': '',
-      './Chart.yaml': 'apiVersion: v1\nname: dotted\nversion: 0.2.0\n',
+      './Chart.yaml': chartYaml('dotted', '0.2.0', 'v1'),
       './requirements.yaml': 'dependencies:\n  - name: sub\n    version: 0.0.1\n',
       // A flow sequence closed at its key's indentation: Go's YAML reads it (issue 12), js-yaml did not.
       './values.yaml': 'image: docker.io/library/busybox:1.36\nclusterRole:\n  - apiGroup: [ "" ]\n    resources:  [\n      configmaps,\n      secrets,\n    ]\n',
-      './charts/sub/Chart.yaml': 'apiVersion: v1\nname: sub\nversion: 0.0.1\n',
+      './charts/sub/Chart.yaml': chartYaml('sub', '0.0.1', 'v1'),
       './charts/sub/requirements.yaml': '',
       './charts/sub/values.yaml': '# nothing to set\n',
     });
@@ -226,7 +227,7 @@ describe('initPack --from-chart', () => {
 
   it('refuses a chart Helm refuses (an archive; a folder with a subchart folder without Chart.yaml; a template Go cannot parse), with what Helm says, and writes nothing', async () => {
     const archive = join(work, 'too-deep.tgz');
-    await writeTgz(archive, { './': '', './mychart/Chart.yaml': 'apiVersion: v2\nname: mychart\nversion: 1.0.0\n' });
+    await writeTgz(archive, { './': '', './mychart/Chart.yaml': chartYaml('mychart', '1.0.0') });
     const result = await cli(['init', join(work, 'too-deep-pack'), '--from-chart', archive]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('Helm refuses this chart archive ("Chart.yaml file is missing"); its Chart.yaml is one folder too deep (./mychart/Chart.yaml)');
@@ -234,7 +235,7 @@ describe('initPack --from-chart', () => {
 
     // A chart folder whose subchart folder has no Chart.yaml (`helm package` refuses it; it was packed as it was).
     const dir = join(work, 'half-vendored');
-    await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: half\nversion: 1.0.0\n', 'charts/db/values.yaml': 'auth:\n  database: app\n', 'charts/db/templates/secret.yaml': 'kind: Secret\n' });
+    await put(dir, { 'Chart.yaml': chartYaml('half', '1.0.0'), 'charts/db/values.yaml': 'auth:\n  database: app\n', 'charts/db/templates/secret.yaml': 'kind: Secret\n' });
     const half = await cli(['init', join(work, 'half-pack'), '--from-chart', dir]);
     expect(half.code).toBe(1);
     expect(half.stderr).toContain(`${dir}: Helm refuses this chart ("error unpacking subchart db in half: Chart.yaml file is missing")`);
@@ -243,7 +244,7 @@ describe('initPack --from-chart', () => {
 
     // `tar -czf` of a checkout whose charts/library is a symlink to a shared library chart (rook-ceph's shape).
     const linked = join(work, 'linked-library.tgz');
-    await writeTgz(linked, { 'ceph/Chart.yaml': 'apiVersion: v2\nname: ceph\nversion: 1.0.0\n', 'ceph/charts/library': { link: 'symlink', target: '../../library' } });
+    await writeTgz(linked, { 'ceph/Chart.yaml': chartYaml('ceph', '1.0.0'), 'ceph/charts/library': { link: 'symlink', target: '../../library' } });
     const library = await cli(['init', join(work, 'linked-pack'), '--from-chart', linked]);
     expect(library.code).toBe(1);
     expect(library.stderr).toContain(`${linked}: Helm refuses this chart ("error unpacking subchart library in ceph: Chart.yaml file is missing"); charts/library is a symbolic link to ../../library in the archive, which Helm reads as an empty file`);
@@ -252,7 +253,7 @@ describe('initPack --from-chart', () => {
 
     // A chart folder with a template Go's template parser refuses: every Helm install would stop on it.
     const broken = join(work, 'broken-template');
-    await put(broken, { 'Chart.yaml': 'apiVersion: v2\nname: broken\nversion: 1.0.0\n', 'templates/cm.yaml': 'kind: ConfigMap\nname: {{ .Values.my-name }}\n' });
+    await put(broken, { 'Chart.yaml': chartYaml('broken', '1.0.0'), 'templates/cm.yaml': 'kind: ConfigMap\nname: {{ .Values.my-name }}\n' });
     const parsed = await cli(['init', join(work, 'broken-pack'), '--from-chart', broken]);
     expect(parsed.code).toBe(1);
     expect(parsed.stderr).toContain(`${join(broken, 'templates', 'cm.yaml')}: Helm cannot install this chart: Go's template parser refuses templates/cm.yaml, line 2: bad character U+002D '-'`);
@@ -263,7 +264,7 @@ describe('initPack --from-chart', () => {
   it('tells the author that a link entry of the chart archive is an empty file to Helm', async () => {
     const archive = join(work, 'linked-template.tgz');
     await writeTgz(archive, {
-      'linked/Chart.yaml': 'apiVersion: v2\nname: linked\nversion: 1.0.0\n',
+      'linked/Chart.yaml': chartYaml('linked', '1.0.0'),
       'linked/files/cm.yaml': 'kind: ConfigMap\n',
       'linked/templates/cm.yaml': { link: 'symlink', target: '../files/cm.yaml' },
     });
