@@ -807,7 +807,7 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   }
   const before = await untilAnswered('', () => client.syncStatus(registry.uid, registry.flavour, deadline));
   if (before.isSyncSupported === false) {
-    const packs = notVisible(syncOffReason(registry));
+    const packs = notVisible(await syncOffReasonOf(client, registry, deadline, untilAnswered));
     for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
     return report('not-supported', packs);
   }
@@ -1174,6 +1174,16 @@ function syncOffReason(registry: ResolvedPaletteRegistry): string {
 }
 
 /**
+ * syncOffReason, told from the registry's settings (its record, read once): a registry whose settings say sync on while
+ * its sync status says off was told "turn it on" by palette sync, as push, doctor and register no longer tell it.
+ */
+async function syncOffReasonOf(client: PaletteClient, registry: ResolvedPaletteRegistry, deadline: number, ask: UntilAnswered = atOnce): Promise<string> {
+  const record = await ask('record', () => client.getRegistry(registry.uid, registry.flavour, deadline));
+  if (record?.spec.isSyncSupported !== true) return syncOffReason(registry);
+  return `Palette's sync status of registry ${registry.name} says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it; edit ${registry.name} in Palette (Tenant Settings > Registries > OCI Registries) and save it with sync on, or sync it there`;
+}
+
+/**
  * What a sync would do, checked with reads only (push --dry-run --palette-sync): the key is accepted, one
  * Pack registry serves the target, and its sync is on. Nothing is synced: the packs come back `planned`,
  * or `not-visible` when sync is off (status `would-not-be-visible`, as a real run would end in exit 3).
@@ -1188,7 +1198,8 @@ async function planOnce(client: PaletteClient, target: PaletteTargetRef, options
   if (wrong !== undefined) throw wrong;
   const status = await client.syncStatus(registry.uid, registry.flavour, deadline);
   const off = status.isSyncSupported === false;
-  const packs = options.packs.map((p): PalettePackVisibility => (off ? { ...p, status: 'not-visible', reason: syncOffReason(registry) } : { ...p, status: 'planned' }));
+  const reason = off ? await syncOffReasonOf(client, registry, deadline) : '';
+  const packs = options.packs.map((p): PalettePackVisibility => (off ? { ...p, status: 'not-visible', reason } : { ...p, status: 'planned' }));
   return {
     status: off ? 'would-not-be-visible' : 'dry-run',
     registry,

@@ -189,3 +189,27 @@ describe('a registry list whose sync status leaves isSyncSupported out', () => {
     }
   });
 });
+
+describe('palette sync of a registry whose settings say sync on and whose sync status says off', () => {
+  it('exit 3, the reason says its status, not its settings, is off (was: "turn it on"); no sync asked for', async () => {
+    const registry = w.palette.registries.get(w.uid);
+    if (registry === undefined) throw new Error('no lab registry');
+    // Published (an earlier test's push): only Palette's sync status stands in the way.
+    expect(await listedVersions(w.at, w.env)).toContain('status-off:1.0.0');
+    const asked = syncs();
+    registry.sync.isSyncSupported = false;
+    try {
+      const run = await runCli(['palette', 'sync', 'status-off:1.0.0', ...w.at], { env: w.env });
+      expect(run.code, run.stdout + run.stderr).toBe(3);
+      expect(run.stdout).toBe(
+        `NOT VISIBLE in Palette status-off:1.0.0: Palette's sync status of registry lab says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it; edit lab in Palette (Tenant Settings > Registries > OCI Registries) and save it with sync on, or sync it there\n`,
+      );
+      expect(run.stdout + run.stderr).not.toContain('turn it on');
+    } finally {
+      registry.sync.isSyncSupported = true;
+    }
+    expect(syncs()).toBe(asked);
+    // Palette's record of it still says on: packpub changed nothing there.
+    expect(registry.spec['isSyncSupported']).toBe(true);
+  });
+});
