@@ -38,7 +38,8 @@ export interface EcrAwsOptions {
  * so may one reached with `plainHttp` given for the target (the registry is plain HTTP as well: a stand-in in a CI
  * network). As the Palette endpoint and Basic auth over plain HTTP are refused.
  */
-export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: NodeJS.ProcessEnv, plainHttp: boolean): void {
+export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: NodeJS.ProcessEnv, plainHttp: boolean, roleArn?: string): void {
+  if (!plainHttp) refusePlainHttpSts(env, roleArn);
   const given = [
     ['--ecr-endpoint / ecr.endpoint / AWS_ENDPOINT_URL_ECR', endpoint],
     ['AWS_ENDPOINT_URL_ECR', env['AWS_ENDPOINT_URL_ECR']],
@@ -55,6 +56,30 @@ export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: No
   if (url.protocol !== 'http:' || isLoopbackHost(url.host)) return;
   throw new PackpubError('USAGE', `refusing to call the ECR API at ${url.origin} over plain HTTP (${name}): the AWS request signatures and session token, and the registry password it answers with, would cross the network in clear text`, {
     hint: 'use https:// (the regional endpoint, a VPC endpoint); a stand-in of the ECR API may use http:// on a loopback address, or with --plain-http given for a registry that is plain HTTP as well (copy: --from-plain-http or --to-plain-http for that side)',
+  });
+}
+
+/**
+ * Refuse an STS endpoint of plain HTTP off this machine (AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL) where STS is asked
+ * for this run's identity: --aws-role-arn (AssumeRole: the base credentials' signature and session token go, the role's
+ * credentials come back) or web identity (AWS_WEB_IDENTITY_TOKEN_FILE: the OIDC token goes, credentials come back). The ECR
+ * API endpoint was refused so and STS's was not: the same secrets in clear text to whatever answers on the way.
+ */
+export function refusePlainHttpSts(env: NodeJS.ProcessEnv, roleArn: string | undefined): void {
+  const webIdentity = [env, process.env].some((e) => (e['AWS_WEB_IDENTITY_TOKEN_FILE'] ?? '').trim() !== '');
+  if ((roleArn === undefined || roleArn === '') && !webIdentity) return;
+  const given = (['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL'] as const).map((name) => [name, env[name]?.trim() ?? ''] as const).find(([, value]) => value !== '');
+  if (given === undefined) return;
+  let url: URL;
+  try {
+    url = new URL(given[1]);
+  } catch {
+    return; // the SDK says what is wrong with it
+  }
+  if (url.protocol !== 'http:' || isLoopbackHost(url.host)) return;
+  const why = roleArn === undefined || roleArn === '' ? 'the web identity token' : 'the request signatures and session token';
+  throw new PackpubError('USAGE', `refusing to call STS at ${url.origin} over plain HTTP (${given[0]}): ${why}, and the role's credentials it answers with, would cross the network in clear text`, {
+    hint: 'use https:// (the regional STS endpoint, a VPC endpoint); a stand-in of STS may use http:// on a loopback address, or with --plain-http given for a registry that is plain HTTP as well',
   });
 }
 

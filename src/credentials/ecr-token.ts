@@ -133,7 +133,7 @@ export function ecrCredentialProvider(options: EcrTokenProviderOptions = {}): Cr
     hostOf: parseEcrHost,
     keyOf: (h) => `${h.region}|${h.fips}|${h.dualStack}|${h.dnsSuffix}`,
     fetch: fetchToken,
-    ...(options.refusePlainHttpIn === undefined ? {} : { before: () => refusePlainHttpEcrEndpoint(options.endpoint, options.refusePlainHttpIn as NodeJS.ProcessEnv, false) }),
+    ...(options.refusePlainHttpIn === undefined ? {} : { before: () => refusePlainHttpEcrEndpoint(options.endpoint, options.refusePlainHttpIn as NodeJS.ProcessEnv, false, options.awsRoleArn) }),
   });
 }
 

@@ -103,7 +103,7 @@ export async function openTarget(options: OpenTargetOptions, deps: ClientDeps = 
     import('./credential-chain.js'),
     import('./registry-store.js'),
   ]);
-  if (isEcrHost(host)) refusePlainHttpEcrEndpoint(options.ecrEndpoint, options.env ?? process.env, options.plainHttp === true);
+  if (isEcrHost(host)) refusePlainHttpEcrEndpoint(options.ecrEndpoint, options.env ?? process.env, options.plainHttp === true, options.awsRoleArn);
   // One ECR API client per host flavour for this target, shared by the token provider and the store.
   const ecrClients = options.ecrClients ?? new EcrClients(options.retry?.requestTimeoutMs, awsConnectionOf(options));
   const credentials = options.credentials ?? targetCredentialChain(options, ecrClients, true);

@@ -42,6 +42,27 @@ describe('an ECR API endpoint of plain HTTP off this machine', () => {
     expect(w.proxy.requests).toEqual([]);
   });
 
+  // STS for --aws-role-arn or web identity: the base credentials' signature and session token (or the OIDC token) go, the
+  // role's credentials come back. It was asked in clear text where the ECR API's endpoint was refused.
+  it('an STS endpoint of plain HTTP off this machine is refused too, for --aws-role-arn and web identity (was: asked in clear text)', async () => {
+    const sts = 'http://sts.packpub-test.invalid:4566';
+    const keys = { AWS_ACCESS_KEY_ID: 'testAKIDPLAINHTTP', AWS_SECRET_ACCESS_KEY: 'testAKIDPLAINHTTP-secret-not-real', AWS_ENDPOINT_URL_STS: sts };
+    const role = 'arn:aws:iam::123456789012:role/publisher';
+    const cases: [string[], NodeJS.ProcessEnv, string][] = [
+      [['--aws-role-arn', role], keys, 'the request signatures and session token'],
+      [[], { AWS_WEB_IDENTITY_TOKEN_FILE: join(w.root, 'oidc-token'), AWS_ROLE_ARN: role, AWS_ENDPOINT_URL_STS: sts }, 'the web identity token'],
+    ];
+    for (const [flags, extra, what] of cases) {
+      const run = await runCli(['push', w.pack, '--registry', `${w.host}/plain-sts`, '--resolve', w.resolve, '--ecr-endpoint', w.standin.url, '--request-timeout', '5', ...flags], { env: { ...env(), ...extra } });
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(run.stderr).toContain(`refusing to call STS at ${new URL(sts).origin} over plain HTTP (AWS_ENDPOINT_URL_STS): ${what}, and the role's credentials it answers with, would cross the network in clear text`);
+      expect(run.stderr).toContain('hint: use https://');
+    }
+    expect(w.standin.calls).toEqual([]);
+    expect(w.standin.repositories.size).toBe(0);
+    expect(w.proxy.requests).toEqual([]);
+  });
+
   it('a loopback stand-in over http://, or --plain-http given, is not refused', async () => {
     const loopback = await runCli(['push', w.pack, '--registry', `${w.host}/plain`, '--resolve', w.resolve, '--plain-http', '--ecr-endpoint', w.standin.url], { env: env() });
     expect(loopback.code, loopback.stdout + loopback.stderr).toBe(0);
