@@ -10,7 +10,8 @@
  * with; a number followed by letters (`default 10Gi`); a field name holding `-` (`.Values.my-key`); an invalid escape
  * in a double-quoted string (`"\d"`); `{{end}}`/`{{else}}` with nothing to end; a block never ended; `{{define}}`
  * inside another block; an empty action or command; a pipeline stage after the first starting with a value
- * (`{{ .x | "y" }}`); an undefined `$variable`; a function no Helm version defines
+ * (`{{ .x | "y" }}`); an undefined `$variable`; a second define or block of a name in one file, both holding more
+ * than space (parse.go add: "multiple definition of template"); a function no Helm version defines
  * (Helm removes sprig's `env` and `expandenv`). Anything else is left alone (no false refusal): an extra `,`, `=` or
  * operand order that Go also refuses is not looked at.
  */
@@ -456,8 +457,10 @@ interface Block {
   /** How many variables were in scope when it opened (if/range/with), or the scope to restore (define/block). */
   mark: number;
   saved?: { vars: string[]; ranges: number };
-  /** A define's name. */
+  /** A define's name (a block's too). */
   name?: string;
+  /** A define or block whose body holds more than space: an action, or other text (parse.IsEmptyTree false). */
+  filled?: boolean;
 }
 
 /** What the actions at a define's own top level do whatever the values: the first wrong call, the templates run. */
@@ -488,6 +491,12 @@ export interface TemplateRead {
   /** The names its define and block actions give templates (literal names without escapes). */
   defines: string[];
   /**
+   * The names whose defines (and blocks) in the text all hold nothing but space (Go's parse.IsEmptyTree: no action,
+   * comments aside, and only space as text): text/template's AddParseTree keeps an earlier file's define of such a name
+   * over it.
+   */
+  emptyDefines?: string[];
+  /**
    * The templates it runs by a literal name (`include "x" ...`, `{{ template "x" }}`) in actions at its top level
    * (outside every if/range/with/define/block), whose pipeline holds no `and` / `or` (which may skip an argument):
    * every render of the file runs them. A name holding `/` (a file's own template name) is left out.
@@ -512,8 +521,9 @@ export function goTemplateRead(text: string | Buffer, withActions = false): Temp
   closeHidden = false;
   try {
     const bodies = new Map<string, DefineBody>();
-    check(text, read.defines, runsAt, miscalls, bodies);
+    const empty = check(text, read.defines, runsAt, miscalls, bodies);
     if (bodies.size > 0) read.bodies = bodies;
+    if (empty.length > 0) read.emptyDefines = empty;
   } catch (err) {
     if (!(err instanceof Refused)) return { defines: [], runs: [] };
     const line = lineOf(text, err.at);
@@ -642,8 +652,26 @@ function nextOpen(bytes: Buffer, from: number): number {
   return inWindow !== -1 ? inWindow + windowAt : bytes.indexOf('{{', Math.max(from, windowAt + windowText.length - 1));
 }
 
-function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>, miscalls: Found[] = [], inDefine?: Map<string, DefineBody>): void {
+/** Whether text[from, to) holds more than space (Go's bytes.TrimSpace: unicode.IsSpace, which is White_Space). */
+function holdsText(text: string | Buffer, from: number, to: number): boolean {
+  if (typeof text === 'string') return from < to && NOT_SPACE.test(text.slice(from, to));
+  for (let i = from; i < to; i++) {
+    const c = text[i] as number;
+    if (c !== 0x20 && (c < 0x09 || c > 0x0d)) return true;
+  }
+  return false;
+}
+
+const NOT_SPACE = /[^\p{White_Space}]/u;
+
+/** Reads the text (goTemplateRead); returns the names whose every define or block holds nothing but space. */
+function check(text: string | Buffer, defines: string[], runs: Array<{ name: string; at: number }>, miscalls: Found[] = [], inDefine?: Map<string, DefineBody>): string[] {
   const stack: Block[] = [];
+  // Per name its define or block holding more than space, where it opened: Go's parser refuses a second one in the
+  // same text (parse.go add: "template: multiple definition of template"); the names of the empty ones.
+  const filled = new Map<string, Block>();
+  const empty = new Set<string>();
+  let after = 0;
   let vars = ['$'];
   let ranges = 0;
   // Per pipeline level (the action's, then each parenthesized one): the commands so far, and whether the current
@@ -671,6 +699,11 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         }
         throw err;
       }
+      if (stack.length > 0) {
+        const body = innermostDefine();
+        if (body !== undefined && body.filled !== true && holdsText(text, after, open)) body.filled = true;
+      }
+      after = end;
       if (actionCount >= 0) {
         if (actionCount + 2 > actionList.length) actionList = doubled(actionList);
         actionList[actionCount++] = open;
@@ -689,6 +722,32 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
     // Go names the line the text ends on (its EOF token's); the opening line is told after its words.
     throw new Refused(text.length, `unexpected EOF: the {{${last.kind}}} of line ${lineOf(text, last.at)} is never closed with {{end}}`);
   }
+  return [...empty].filter((name) => !filled.has(name));
+
+  /** The define or block whose body the next node would be in, if any. */
+  function innermostDefine(): Block | undefined {
+    for (let i = stack.length - 1; i >= 0; i--) if ((stack[i] as Block).saved !== undefined) return stack[i];
+    return undefined;
+  }
+
+  /** A node is added to the body it is in. */
+  function fill(): void {
+    const body = stack.length === 0 ? undefined : innermostDefine();
+    if (body !== undefined) body.filled = true;
+  }
+
+  /** A define or block ended at `close`: a second one holding more than space of a name in this text is refused, as Go refuses it. */
+  function defined(block: Block, close: number): void {
+    const name = block.name;
+    if (name === undefined || name === '') return;
+    if (block.filled !== true) {
+      empty.add(name);
+      return;
+    }
+    const first = filled.get(name);
+    if (first !== undefined) throw new Refused(close, `multiple definition of template "${name}" (the {{${first.kind}}} of line ${lineOf(text, first.at)} defines it too: one file may define a name once, bar defines holding only space)`);
+    filled.set(name, block);
+  }
 
   /**
    * The action opening at `at` whose `}}` is at `close`. Errors are told at the token Go's parser stands on when it
@@ -701,6 +760,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         if (count > 1) throw new Refused(tokenAt(1, close), `unexpected ${shown(text, 1)} in end`);
         const block = stack.pop();
         if (block === undefined) throw new Refused(close, 'unexpected {{end}}');
+        if (block.saved !== undefined) defined(block, close);
         if (block.saved !== undefined) ({ vars, ranges } = block.saved);
         else {
           vars.length = block.mark;
@@ -723,6 +783,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       case 'if':
       case 'range':
       case 'with': {
+        fill();
         stack.push({ kind: word, at, close, sawElse: false, mark: vars.length });
         if (word === 'range') ranges++;
         pipeline(1, close, word);
@@ -735,7 +796,8 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         if (word === 'define' && count > 2) throw new Refused(tokenAt(2, close), `unexpected ${shown(text, 2)} in define clause`);
         if (word === 'block') pipeline(2, close, 'block clause');
         if (words[1] !== '') defines.push(words[1] as string);
-        stack.push({ kind: word, at, close, sawElse: false, mark: 0, saved: { vars, ranges }, ...(word === 'define' ? { name: words[1] as string } : {}) });
+        if (word === 'block') fill();
+        stack.push({ kind: word, at, close, sawElse: false, mark: 0, saved: { vars, ranges }, name: words[1] as string });
         vars = ['$'];
         ranges = 0;
         return;
@@ -743,6 +805,7 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       case 'template': {
         if (kindAt(1) !== STRING) throw new Refused(tokenAt(1, close), `unexpected ${count > 1 ? shown(text, 1) : '"}}"'} in template clause: the name must be a quoted string`);
         if (count > 2) pipeline(2, close, 'template clause');
+        fill();
         if (stack.length === 0 && words[1] !== '' && !(words[1] as string).includes('/')) runs.push({ name: words[1] as string, at });
         else if (stack.length === 1 && inDefine !== undefined && words[1] !== '') bodyOf(stack[0] as Block)?.runs.push(words[1] as string);
         return;
@@ -751,10 +814,12 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       case 'continue': {
         if (count > 1) throw new Refused(tokenAt(1, close), `unexpected ${shown(text, 1)} in {{${word}}}`);
         if (ranges === 0) throw new Refused(close, `{{${word}}} outside {{range}}`);
+        fill();
         return;
       }
       default:
         pipeline(0, close, 'command');
+        fill();
         if (stack.length === 0) topRuns();
         if (stack.length === 0 && miscalls.length === 0) miscall(miscalls);
         else if (stack.length === 1 && inDefine !== undefined) {

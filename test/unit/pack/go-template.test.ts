@@ -54,6 +54,9 @@ const REFUSED: Array<[string, string, number, string]> = [
   ['a number in a parenthesized pipeline', '{{ print (.a | 1)\n}}', 1, 'non executable command in pipeline stage 2'],
   ['nil and true as stages', '{{ $x := .a | true | nil }}', 1, 'non executable command in pipeline stage 2'],
   ['function no Helm defines', '{{ toYml .a }}', 1, 'function "toYml" not defined'],
+  // One Parse call (one file) holds a name's define or block once, bar those holding only space (parse.go add).
+  ['a name defined twice in one file', '{{ define "a" }}x{{ end }}\n{{ define "a" }}\ny{{ end }}', 3, 'multiple definition of template "a" (the {{define}} of line 1 defines it too'],
+  ['a block over a define', '{{ define "a" }}{{ .x }}{{ end }}{{ block "a" . }}q{{ end }}', 1, 'multiple definition of template "a" (the {{define}} of line 1'],
   ['sprig env, which Helm removes', '{{ expandenv "$HOME" }}', 1, 'function "expandenv" not defined'],
 ];
 
@@ -66,6 +69,7 @@ const READ = [
   '{{ if .a }}a{{ else if .b }}b{{ else }}c{{ end }}{{ with .a }}{{ else with .b }}{{ end }}{{ range .a }}{{ else }}{{ end }}',
   '{{ $x := 1 }}{{ $x = 2 }}{{ $x }}{{ $ }}{{ $.Values.a }}',
   '{{ define "a" }}{{ $ }}{{ end }}{{ template "a" . }}{{ template "a" }}{{ block "b" . }}{{ . }}{{ end }}',
+  '{{ define "c" }} \n {{/* c */}}{{ end }}{{ define "c" }}x{{ end }}{{ define "d" }}y{{ end }}{{ define "d" }}\t{{- end }}',
   '{{ (index .a 0).b }}{{ len (list 1 2) }}{{ include "a" . | nindent 4 }}{{ tpl .a . }}{{ lookup "v1" "Pod" "" "" }}',
   '{{ mustToYaml .a }}{{ toYamlPretty .a }}{{ fromYamlArray .a }}{{ durationSeconds "1m" }}{{ nil }}{{ true }}',
   '{{ "\\n\\t\\\\ \\x41 \\u00e9 \\U0001F600 \\101" }}',
@@ -93,7 +97,8 @@ describe('goTemplateParseError', () => {
   it('reads a large template given as bytes as it reads its string', () => {
     const long = `{{ \`${'x'.repeat(5000)}\` }}\n`;
     const bodies = [...READ.map((t) => `${t}\n`), long];
-    const base = Array.from({ length: 400 }, (_, i) => bodies[i % bodies.length]).join('');
+    // Each copy's defines renamed: one text defines a name once (Go refuses a second define of it).
+    const base = Array.from({ length: 400 }, (_, i) => (bodies[i % bodies.length] as string).replace(/(define|block) "/g, `$1 "${i}.`)).join('');
     for (const [, tail, line] of [['', '', 0], ...REFUSED] as Array<[string, string, number]>) {
       const text = base + tail;
       const fromBytes = goTemplateParseError(Buffer.from(text, 'latin1'));
@@ -128,11 +133,20 @@ describe('goTemplateRead', () => {
     expect(goTemplateRead(text)).toEqual({
       bodies: new Map([['web.name', { runs: ['web.inner'] }]]),
       defines: ['web.name', 'web.block'],
+      emptyDefines: ['web.block'],
       runs: [
         { name: 'web.name', line: 3 },
         { name: 'web.tpl', line: 4 },
       ],
     });
+  });
+});
+
+describe('goTemplateRead emptyDefines', () => {
+  // Go's parse.IsEmptyTree: a body of space and comments only; any action or other text fills it (a block fills the define holding it).
+  it('names the defines holding nothing but space', () => {
+    const text = '{{ define "e" }} \n\t{{/* c */}} {{- end }}{{ define "f" }}{{ if .a }}{{ end }}{{ end }}{{ define "g" }}{{ block "h" . }} {{ end }}{{ end }}{{ define "i" }}\u00a0\u2028{{ end }}{{ define "j" }}\ufeff{{ end }}';
+    expect(goTemplateRead(text).emptyDefines).toEqual(['e', 'h', 'i']);
   });
 });
 
