@@ -36,7 +36,7 @@
 const { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } = require('node:fs');
 const Module = require('node:module');
 const { homedir } = require('node:os');
-const { basename, dirname, join, sep } = require('node:path');
+const { basename, dirname, isAbsolute, join, sep } = require('node:path');
 const { fileURLToPath, pathToFileURL } = require('node:url');
 const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
@@ -61,7 +61,7 @@ const TEMP_NAME = /^[^/\\]+\.cjs-[0-9a-z]+\.bin\.\d+-[0-9a-z]*\.tmp$/;
  */
 function cacheDir(env) {
   if (env.PACKPUB_CACHE_DIR) return env.PACKPUB_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'packpub');
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'packpub');
   return join(env.HOME || homedir(), '.cache', 'packpub');
 }
 

@@ -69,9 +69,9 @@ export function userPath(io: Pick<CliIo, 'cwd' | 'env'>, path: string): string {
 /**
  * The environment variables packpub reads as a path (the Docker configuration, the archive cache, the home folder,
  * the GitHub job summary and workspace, the AWS shared files it hands to the SDK, the AWS CA bundle, push's temp folder). PACKPUB_CONFIG is not here:
- * loadConfig reads it against the run's folder.
+ * loadConfig reads it against the run's folder; nor XDG_CACHE_HOME, of which a relative value is ignored (defaultCacheDir).
  */
-const PATH_ENV = ['DOCKER_CONFIG', 'PACKPUB_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'USERPROFILE', 'GITHUB_STEP_SUMMARY', 'GITHUB_WORKSPACE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_CA_BUNDLE', 'TMPDIR'] as const;
+const PATH_ENV = ['DOCKER_CONFIG', 'PACKPUB_CACHE_DIR', 'HOME', 'USERPROFILE', 'GITHUB_STEP_SUMMARY', 'GITHUB_WORKSPACE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_CA_BUNDLE', 'TMPDIR'] as const;
 
 /**
  * `io` whose path-valued environment variables (PATH_ENV) are read relative to `io.cwd`, as userPath does for

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { systemHome } from '../util/home.js';
 import type { Finding } from '../pack/findings.js';
-import { join, sep } from 'node:path';
+import { isAbsolute, join, sep } from 'node:path';
 import { ARCHIVE_FORMAT_VERSION } from '../archive/format.js';
 import { folderCheck, statTreeHolds, type CheckedFolder, type StatTree } from '../archive/stat-tree.js';
 import { isDigest, type Digest } from '../oci/digest.js';
@@ -636,11 +636,15 @@ export class ArchiveCache {
 
 /**
  * `PACKPUB_CACHE_DIR`, else `$XDG_CACHE_HOME/packpub`, else `~/.cache/packpub`; undefined (no cache) when none is set
- * and there is no home folder (util/home.ts systemHome).
+ * and there is no home folder (util/home.ts systemHome). A relative XDG_CACHE_HOME is ignored, as the XDG Base
+ * Directory spec says ("must be absolute ... consider the path invalid and ignore it"; Go's os.UserCacheDir refuses
+ * it): it was used relative to the working folder, a cache in each folder a run started from, inside a pack when
+ * run from one.
  */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env['PACKPUB_CACHE_DIR']) return env['PACKPUB_CACHE_DIR'];
-  if (env['XDG_CACHE_HOME']) return join(env['XDG_CACHE_HOME'], 'packpub');
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'packpub');
   const home = env['HOME'] || systemHome();
   return home === undefined ? undefined : join(home, '.cache', 'packpub');
 }

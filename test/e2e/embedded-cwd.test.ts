@@ -13,7 +13,7 @@ import { setup } from '../support/stage.js';
  * --output, --registry-config, --ca-file, --cert-file/--key-file, --palette-ca-file) is read relative to
  * io.cwd, never to the process's folder. The process runs in a folder of its own (`elsewhere`) for the file,
  * so a path resolved against it lands there, where the tests look for it not to be. The same holds for the
- * paths io.env names (DOCKER_CONFIG, PACKPUB_CACHE_DIR, XDG_CACHE_HOME, HOME, GITHUB_STEP_SUMMARY).
+ * paths io.env names (DOCKER_CONFIG, PACKPUB_CACHE_DIR, HOME, GITHUB_STEP_SUMMARY; a relative XDG_CACHE_HOME is ignored).
  */
 
 const ROBOT = 'robot$emb+ci';
@@ -121,16 +121,18 @@ describe('an embedded main() reads the paths io.env names relative to io.cwd', (
     expect(await strays()).toEqual([]);
   });
 
-  it('the archive cache is under a relative PACKPUB_CACHE_DIR, XDG_CACHE_HOME or HOME in io.cwd', async () => {
+  it('the archive cache is under a relative PACKPUB_CACHE_DIR or HOME in io.cwd; a relative XDG_CACHE_HOME is ignored (the XDG spec)', async () => {
     const cases: Array<[NodeJS.ProcessEnv, string]> = [
       [{ PACKPUB_CACHE_DIR: 'cache-a' }, 'cache-a'],
-      [{ PACKPUB_CACHE_DIR: '', XDG_CACHE_HOME: 'xdg' }, 'xdg/packpub'],
+      // Was: xdg/packpub in io.cwd; the XDG Base Directory spec has a relative path ignored (Go's os.UserCacheDir refuses it).
+      [{ PACKPUB_CACHE_DIR: '', XDG_CACHE_HOME: 'xdg', HOME: 'home-x' }, 'home-x/.cache/packpub'],
       [{ PACKPUB_CACHE_DIR: '', HOME: 'home' }, 'home/.cache/packpub'],
     ];
     for (const [env, dir] of cases) {
       expectOk(await runCli(['push', 'packs/a', '--oci-layout', `store-${dir.split('/')[0]}`], { cwd: w.here, env }));
       expect((await readdir(join(w.here, dir))).length, dir).toBeGreaterThan(0);
     }
+    await expect(readdir(join(w.here, 'xdg'))).rejects.toThrow();
     expect(await strays()).toEqual([]);
   });
 

@@ -39,12 +39,16 @@ describe('cache-dir', () => {
       { PACKPUB_CACHE_DIR: '/c/packpub', XDG_CACHE_HOME: '/x', HOME: '/h' },
       { PACKPUB_CACHE_DIR: '', XDG_CACHE_HOME: '/x', HOME: '/h' },
       { XDG_CACHE_HOME: '', HOME: '/h' },
+      // Relative: ignored, as the XDG Base Directory spec says (was: the folder xdg/packpub of the working folder).
+      { XDG_CACHE_HOME: 'xdg', HOME: '/h' },
+      { XDG_CACHE_HOME: './xdg', HOME: '/h' },
       { HOME: '/h' },
       {},
     ];
     for (const env of envs) {
       it(`the same folder for ${JSON.stringify(env)}`, () => {
         expect((cacheDir as (env: Record<string, string>) => string)(env)).toBe(defaultCacheDir(env));
+        if (env['XDG_CACHE_HOME']?.includes('xdg') === true) expect(defaultCacheDir(env)).toBe(join('/h', '.cache', 'packpub'));
       });
     }
   });
