@@ -16,11 +16,16 @@ import { applyDelete as applyDeleteUnchecked, planDelete as planDeleteUnchecked,
 import { inspectPack as inspectPackUnchecked } from './inspect.js';
 import { initPack as initPackUnchecked, type InitOptions } from './init.js';
 import {
+  paletteRegistryBeforePublish as paletteRegistryBeforePublishUnchecked,
+  planPaletteSync as planPaletteSyncUnchecked,
   registerPaletteRegistry as registerPaletteRegistryUnchecked,
+  resolvePaletteRegistry as resolvePaletteRegistryUnchecked,
   syncPaletteRegistry as syncPaletteRegistryUnchecked,
+  type PalettePackRef,
   type PaletteSyncOptions,
   type PaletteTargetRef,
   type RegisterOptions,
+  type ResolveOptions,
 } from './palette.js';
 import { paletteDoctor as paletteDoctorUnchecked, type DoctorOptions } from './palette-doctor.js';
 import type { PaletteClient } from '../palette/client.js';
@@ -127,6 +132,8 @@ const SYNC: OptionShape<PaletteSyncOptions> = {
   ...{ packs: 'any', force: 'boolean', registry: 'any', timeoutMs: 'number', pollIntervalMs: 'number', clock: 'object', signal: 'signal' },
   ...{ onEvent: 'function', afterPublish: 'boolean', unreadable: 'object', publishedValues: 'function', newVersions: 'object', replacedVersions: 'object' },
 };
+
+const RESOLVE: OptionShape<ResolveOptions> = { registry: 'string', deadline: 'number' };
 
 const REGISTER: OptionShape<RegisterOptions> = { name: 'string', credentials: 'object', ca: 'string', insecureSkipVerify: 'boolean' };
 
@@ -415,22 +422,58 @@ export async function initPack(options: InitOptions): ReturnType<typeof initPack
   return initPackUnchecked(options);
 }
 
-function checkPaletteTarget(operation: string, target: unknown): void {
+/**
+ * The client and the registry of a Palette operation: a PaletteClient (a missing one rejected with "Cannot read
+ * properties of undefined"), and `{ host, basePath }` with a host (an empty one was matched against registries stored
+ * with no endpoint) and `plainHttp` a switch when given.
+ */
+function checkPaletteTarget(operation: string, target: unknown, client: unknown): void {
+  const c = client as Partial<Record<'listOciRegistries' | 'whileNotAborted', unknown>> | null | undefined;
+  if (typeof c !== 'object' || c === null || typeof c.listOciRegistries !== 'function' || typeof c.whileNotAborted !== 'function') {
+    throw new PackpubError('USAGE', `${operation}: its first argument must be a PaletteClient (new PaletteClient({ apiKey, endpoint }))`);
+  }
   const t = target as Partial<PaletteTargetRef> | null | undefined;
-  if (typeof t !== 'object' || t === null || typeof t.host !== 'string' || typeof t.basePath !== 'string') {
+  if (typeof t !== 'object' || t === null || typeof t.host !== 'string' || t.host.trim() === '' || typeof t.basePath !== 'string' || (t.plainHttp !== undefined && typeof t.plainHttp !== 'boolean')) {
     throw new PackpubError('USAGE', `${operation}: the registry must be { host, basePath } (as the target's)`);
   }
 }
 
+/** A sync's `packs`: name:version pairs, each `{ name, version }` (a list of strings or a string was read as names undefined). */
+function checkPalettePacks(operation: string, packs: unknown): void {
+  const pair = (p: unknown) => typeof p === 'object' && p !== null && typeof (p as PalettePackRef).name === 'string' && (p as PalettePackRef).name !== '' && typeof (p as PalettePackRef).version === 'string' && (p as PalettePackRef).version !== '';
+  if (!Array.isArray(packs) || !packs.every(pair)) throw new PackpubError('USAGE', `${operation}: option packs must be an array of { name, version } (each a non-empty string)`);
+}
+
+export async function resolvePaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options?: ResolveOptions): ReturnType<typeof resolvePaletteRegistryUnchecked> {
+  checkPaletteTarget('resolvePaletteRegistry', target, client);
+  checkOptions('resolvePaletteRegistry', options, RESOLVE);
+  return resolvePaletteRegistryUnchecked(client, target, options);
+}
+
+export async function paletteRegistryBeforePublish(client: PaletteClient, target: PaletteTargetRef, options?: ResolveOptions): ReturnType<typeof paletteRegistryBeforePublishUnchecked> {
+  checkPaletteTarget('paletteRegistryBeforePublish', target, client);
+  checkOptions('paletteRegistryBeforePublish', options, RESOLVE);
+  return paletteRegistryBeforePublishUnchecked(client, target, options);
+}
+
 export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): ReturnType<typeof syncPaletteRegistryUnchecked> {
-  checkPaletteTarget('syncPaletteRegistry', target);
+  checkPaletteTarget('syncPaletteRegistry', target, client);
   checkOptions('syncPaletteRegistry', options, SYNC, ['packs']);
+  checkPalettePacks('syncPaletteRegistry', options.packs);
   const g = guard(options.onEvent, (e) => e.type);
   return withGuard('syncPaletteRegistry', 'onEvent', g, () => syncPaletteRegistryUnchecked(client, target, { ...options, onEvent: g.listener }));
 }
 
+export async function planPaletteSync(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): ReturnType<typeof planPaletteSyncUnchecked> {
+  checkPaletteTarget('planPaletteSync', target, client);
+  checkOptions('planPaletteSync', options, SYNC, ['packs']);
+  checkPalettePacks('planPaletteSync', options.packs);
+  const g = guard(options.onEvent, (e) => e.type);
+  return withGuard('planPaletteSync', 'onEvent', g, () => planPaletteSyncUnchecked(client, target, { ...options, onEvent: g.listener }));
+}
+
 export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): ReturnType<typeof registerPaletteRegistryUnchecked> {
-  checkPaletteTarget('registerPaletteRegistry', target);
+  checkPaletteTarget('registerPaletteRegistry', target, client);
   checkOptions('registerPaletteRegistry', options, REGISTER, ['credentials']);
   return registerPaletteRegistryUnchecked(client, target, options);
 }

@@ -1,5 +1,6 @@
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { PackpubError, errorMessage } from '../errors.js';
+import { checkOptions, type OptionShape } from '../util/options.js';
 import { redactText, registerSecret } from '../util/redact.js';
 import { isCertificateVerifyError, RegistryError, systemErrorCode } from '../registry/errors.js';
 import { loadCaFile, makeSecureContext } from '../registry/http.js';
@@ -59,6 +60,11 @@ export interface PaletteClientOptions {
   /** Where HTTPS_PROXY / NO_PROXY are read from (net/proxy.ts); default process.env. */
   env?: NodeJS.ProcessEnv;
 }
+
+const CLIENT_OPTIONS: OptionShape<PaletteClientOptions> = {
+  ...{ endpoint: 'string', apiKey: 'string', projectUid: 'string', caFile: 'string', caFileSource: 'string', insecure: 'boolean', clock: 'object' },
+  ...{ rate: 'object', retry: 'object', debug: 'function', userAgent: 'string', keyAccepted: 'boolean', env: 'object' },
+};
 
 interface CallOptions {
   query?: Record<string, string | boolean>;
@@ -150,6 +156,8 @@ export class PaletteClient {
   private signal: AbortSignal | undefined;
 
   constructor(options: PaletteClientOptions) {
+    // A JavaScript caller's mistake (no apiKey, a misspelt projectUID read as tenant scope) refused before any call.
+    checkOptions('new PaletteClient', options, CLIENT_OPTIONS, ['apiKey']);
     if (options.apiKey.trim() === '') {
       throw new PackpubError('USAGE', 'the Palette API key is empty', {
         hint: 'set SPECTROCLOUD_APIKEY or pipe the key to --palette-api-key-stdin',

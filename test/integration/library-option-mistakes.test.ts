@@ -168,6 +168,17 @@ describe('the Palette operations refuse a misspelt option before asking Palette 
     // Was: ignored, the registry registered with certificate checks on.
     ['registerPaletteRegistry', () => any['registerPaletteRegistry']!(client(), registry, { credentials: { kind: 'none' }, insecureskipverify: true }), 'registerPaletteRegistry: unknown option "insecureskipverify"', 'did you mean "insecureSkipVerify"?'],
     ['paletteDoctor', () => any['paletteDoctor']!({ target: registry, registy: 'x' }), 'paletteDoctor: unknown option "registy"', 'did you mean "registry"?'],
+    // review36: the Palette helpers index.ts exports beside them checked nothing. Was: a NETWORK error (asked Palette), or
+    // a TypeError ("Cannot read properties of undefined (reading 'trim')", "... 'whileNotAborted'"), or a sync of names undefined.
+    ['resolvePaletteRegistry', () => any['resolvePaletteRegistry']!(client(), 'harbor.example.com/spectro'), "resolvePaletteRegistry: the registry must be { host, basePath } (as the target's)", undefined],
+    ['resolvePaletteRegistry', () => any['resolvePaletteRegistry']!(client(), registry, { registy: 'x' }), 'resolvePaletteRegistry: unknown option "registy"', 'did you mean "registry"?'],
+    ['paletteRegistryBeforePublish', () => any['paletteRegistryBeforePublish']!(client(), { host: '', basePath: 'spectro' }), "paletteRegistryBeforePublish: the registry must be { host, basePath } (as the target's)", undefined],
+    ['syncPaletteRegistry', () => any['syncPaletteRegistry']!(undefined, registry, { packs: [] }), 'syncPaletteRegistry: its first argument must be a PaletteClient (new PaletteClient({ apiKey, endpoint }))', undefined],
+    ['syncPaletteRegistry', () => any['syncPaletteRegistry']!(client(), registry, { packs: ['hello:1.0.0'] }), 'syncPaletteRegistry: option packs must be an array of { name, version } (each a non-empty string)', undefined],
+    ['planPaletteSync', () => any['planPaletteSync']!(client(), registry, { packs: 'hello:1.0.0' }), 'planPaletteSync: option packs must be an array of { name, version } (each a non-empty string)', undefined],
+    ['new PaletteClient', async () => new (lib.PaletteClient as unknown as new (o: unknown) => unknown)({ endpoint: 'http://127.0.0.1:1' }), 'new PaletteClient: option apiKey is required', undefined],
+    // Was: ignored, every pack read at tenant scope.
+    ['new PaletteClient', async () => new (lib.PaletteClient as unknown as new (o: unknown) => unknown)({ apiKey: 'k', projectUID: 'p-1' }), 'new PaletteClient: unknown option "projectUID"', 'did you mean "projectUid"?'],
   ])('%s: USAGE', async (_, call, message, hint) => {
     expect(await refusal(call)).toEqual({ code: 'USAGE', message, hint });
   });

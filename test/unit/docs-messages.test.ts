@@ -274,6 +274,7 @@ const LIBRARY_ONLY: Record<string, string> = {
   'concurrency ': 'file hashing and gzip options; the CLI passes its own, range-checked as --concurrency',
   ': concurrency must be a whole number of 1 or more': 'pushPacks and copyPacks option; the CLI passes --concurrency or the file\'s, both range-checked',
   'openTarget: ociLayout is empty': 'openTarget option; the CLI refuses an empty --oci-layout (or --to oci:) itself',
+  ': option packs must be an array of { name, version }': 'syncPaletteRegistry and planPaletteSync option; the CLI passes the name:version pairs it parsed',
   'Palette sync: ': 'syncPaletteRegistry timeoutMs, pollIntervalMs; the CLI passes --palette-timeout, --palette-poll-interval, range-checked',
 };
 
