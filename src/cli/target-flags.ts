@@ -183,8 +183,8 @@ export const FLAGS: readonly FlagSpec[] = [
     name: 'request-timeout',
     group: 'network',
     type: 'number',
-    describe: 'Seconds to wait for a response or body progress, and for each whole ECR API call, STS AssumeRole included (default 60)',
-    paletteDescribe: 'Seconds to wait for a response or body progress, for each whole ECR API call, STS AssumeRole included, and for each whole Palette API answer (default 60)',
+    describe: 'Seconds to wait for a response or body progress, for a credential helper, and for each whole ECR API call, STS AssumeRole included (default 60)',
+    paletteDescribe: 'Seconds to wait for a response or body progress, for a credential helper, for each whole ECR API call, STS AssumeRole included, and for each whole Palette API answer (default 60)',
   },
   {
     name: 'retry-deadline',

@@ -28,7 +28,7 @@ export type HelperRunner = (program: string, action: HelperAction, input: string
 export interface CredentialHelperOptions {
   /** Environment for the helper process (its PATH is where the program is looked up). */
   env?: NodeJS.ProcessEnv;
-  /** Kill a helper that has not answered after this many ms (default 60 000: some prompt for a passphrase). */
+  /** Kill a helper that has not answered after this many ms (default 60 000: some prompt for a passphrase; a target's: --request-timeout). */
   timeoutMs?: number;
   runner?: HelperRunner;
   /** Where the helper was configured, for messages (e.g. `credHelpers in ~/.docker/config.json`). */
@@ -165,6 +165,13 @@ async function run(name: string, action: HelperAction, input: string, options: C
     if (code === 'EFBIG') {
       throw new PackpubError('CREDENTIALS', `credential helper ${program} ${action} wrote more than ${HELPER_OUTPUT_LIMIT / 1024 / 1024} MiB${where}: no credential answer is that long (it was stopped)`, {
         hint: `run "echo <server> | ${program} ${action}" by hand to see what it prints`,
+      });
+    }
+    if (code === 'ETIMEDOUT') {
+      // It read "could not be run: <program> get did not answer within 60 s", for a helper that ran and hung.
+      throw new PackpubError('CREDENTIALS', `credential helper ${program} ${action} did not answer within ${Math.round((options.timeoutMs ?? 60_000) / 100) / 10} s${where} (it was stopped)`, {
+        hint: `it waits for something no one answers here (a keychain or pinentry prompt, Docker Desktop not running) or hangs: run "echo <server> | ${program} ${action}" by hand; --request-timeout sets how long packpub waits for it`,
+        cause: err,
       });
     }
     if (code === 'ENOENT') {

@@ -290,6 +290,25 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
   const { path, named } = place;
   const name = `docker config ${path}`;
   let loaded: Promise<DockerConfig | undefined> | undefined;
+  // Each helper is asked for one host at a time, and one that did not answer in time is not asked again by this
+  // provider: its error is the answer at once. A hung helper cost its timeout for every host (push --check-images:
+  // for every image host, eight at once).
+  const asking = new Map<string, Promise<unknown>>();
+  const hung = new Map<string, unknown>();
+  const askHelper = async (helper: string, ask: () => Promise<Credential | undefined>): Promise<Credential | undefined> => {
+    const before = asking.get(helper) ?? Promise.resolve();
+    const turn = before.then(async () => {
+      if (hung.has(helper)) throw hung.get(helper);
+      try {
+        return await ask();
+      } catch (err) {
+        if ((err as { cause?: { code?: string } }).cause?.code === 'ETIMEDOUT') hung.set(helper, err);
+        throw err;
+      }
+    });
+    asking.set(helper, turn.catch(() => undefined));
+    return turn;
+  };
   return {
     name,
     async resolve(host: string): Promise<Credential | undefined> {
@@ -308,11 +327,13 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
         // Loaded only here: node:child_process (and what it loads) costs a run without a helper compile time for nothing.
         const { helperGet } = await import('./cred-helper.js');
         try {
-          return await helperGet(helper.helper, registryKey(host), {
-            env: options.env,
-            ...options.helper,
-            configuredIn: `${helper.via} of ${path}`,
-          });
+          return await askHelper(helper.helper, () =>
+            helperGet(helper.helper, registryKey(host), {
+              env: options.env,
+              ...options.helper,
+              configuredIn: `${helper.via} of ${path}`,
+            }),
+          );
         } catch (err) {
           // amazon-ecr-credential-helper configured for an ECR host (a CI image's or a laptop's config) but not installed:
           // it would mint the token from the AWS SDK's default chain, as packpub's own ECR provider after this one does.

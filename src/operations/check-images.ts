@@ -111,6 +111,9 @@ export function targetRegistries(targets: OpenTargetOptions[]): Map<string, Omit
   return out;
 }
 
+/** How long an image check waits for an answer (a registry's, a credential helper's). */
+const IMAGE_REQUEST_TIMEOUT_MS = 20_000;
+
 /**
  * Credentials for an image host that is not a target of the run: the Docker config (and ECR tokens on ECR
  * hosts), else anonymous. Never the run's own credentials (flags, PACKPUB_USERNAME / PACKPUB_PASSWORD,
@@ -118,7 +121,8 @@ export function targetRegistries(targets: OpenTargetOptions[]): Map<string, Omit
  */
 function imageHostCredentials(env: NodeJS.ProcessEnv): CredentialProvider {
   // An ECR API endpoint of plain HTTP off this machine (AWS_ENDPOINT_URL_ECR) is refused as for a target: the image is 'not checked'.
-  return chainProviders(dockerConfigProvider({ env }), ecrCredentialProvider({ refusePlainHttpIn: env, connection: awsConnectionOf({ env }) }));
+  // A credential helper gets the check's request timeout.
+  return chainProviders(dockerConfigProvider({ env, helper: { timeoutMs: IMAGE_REQUEST_TIMEOUT_MS } }), ecrCredentialProvider({ refusePlainHttpIn: env, connection: awsConnectionOf({ env }) }));
 }
 
 /**
@@ -130,6 +134,7 @@ function imageHostCredentials(env: NodeJS.ProcessEnv): CredentialProvider {
 export class ImageChecker {
   private readonly results = new Map<string, Promise<ImageStatus>>();
   private readonly clients = new Map<string, RegistryClient>();
+  private imageCredentials: CredentialProvider | undefined;
   private readonly options: ImageCheckOptions;
 
   constructor(options: ImageCheckOptions = {}) {
@@ -152,12 +157,13 @@ export class ImageChecker {
       const env = this.options.env ?? process.env;
       const own = this.options.registries?.get(host);
       client = RegistryClient.create({
-        ...(own ?? { credentials: imageHostCredentials(env) }),
+        // One provider for every image host: a credential helper that hung is not asked again for each of them.
+        ...(own ?? { credentials: (this.imageCredentials ??= imageHostCredentials(env)) }),
         // HTTPS_PROXY / HTTP_PROXY / NO_PROXY of the caller's environment (a target's own, else this checker's), as
         // every other client of the run reads them: not the process's, which a library caller's may not be.
         env: own?.env ?? env,
         host: host === 'docker.io' ? 'registry-1.docker.io' : host,
-        retry: { attempts: this.options.attempts ?? 2, requestTimeoutMs: 20_000, deadlineMs: 60_000 },
+        retry: { attempts: this.options.attempts ?? 2, requestTimeoutMs: IMAGE_REQUEST_TIMEOUT_MS, deadlineMs: 60_000 },
       });
       this.clients.set(host, client);
     }

@@ -23,5 +23,7 @@ export function targetCredentialChain(options: OpenTargetOptions, ecrClients?: E
     // Without the target's clients (a caller resolving its credentials alone), ECR tokens connect as its clients would.
     ecr: ecrClients === undefined ? { connection: awsConnectionOf(options) } : { clients: ecrClients },
     ...(ecrPublic ? { ecrPublic } : {}),
+    // A credential helper waits as long as a request does (--request-timeout): it waited 60 s whatever was asked.
+    ...(options.retry?.requestTimeoutMs === undefined ? {} : { helper: { timeoutMs: options.retry.requestTimeoutMs } }),
   });
 }

@@ -174,6 +174,19 @@ describe('credential helpers that answer oddly', () => {
   });
 });
 
+describe('a credential helper that never answers', () => {
+  it('is stopped at --request-timeout, not after 60 s whatever was asked; exit 1 saying so, nothing pushed', async () => {
+    const calls = join(w.root, 'hung-calls');
+    const env = await helper('hung', `echo get >> '${calls}'\nexec sleep 600`);
+    const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/hung`, '--request-timeout', '2'], { env });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`credential helper docker-credential-hung get did not answer within 2 s (configured in credsStore of ${join(w.root, 'docker-hung', 'config.json')}) (it was stopped)`);
+    expect(run.stderr).toContain('--request-timeout sets how long packpub waits for it');
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['get']);
+    expect((await w.reader.holdings(`${w.registry.base}/hung`)).tags.size).toBe(0);
+  });
+});
+
 describe('an identity token for a registry that asks for Basic credentials', () => {
   it('says the registry wants a user name and password, not "authentication required" as if none was given; nothing pushed', async () => {
     const token = 'identity-refresh-token-0a1b2c3d4e5f';

@@ -238,6 +238,25 @@ describe('docker-config', () => {
       expect(await provider.resolve('other.example.com')).toBeUndefined();
     });
 
+    it('asks a helper that did not answer in time once: every other host gets its error at once (was: its timeout each)', async () => {
+      const path = await configFile({ credsStore: 'stuck' });
+      const asked: string[] = [];
+      // A runner timing out as the real one does (ETIMEDOUT) after a pause, so that the other hosts ask while it runs.
+      const runner = async (_program: string, _action: string, input: string) => {
+        asked.push(input);
+        await new Promise((r) => setImmediate(r));
+        throw Object.assign(new Error('docker-credential-stuck get did not answer within 2 s'), { code: 'ETIMEDOUT' });
+      };
+      const provider = dockerConfigProvider({ registryConfig: path, helper: { runner, timeoutMs: 2_000 } });
+      const errors = await Promise.all(['a.example.com', 'b.example.com', 'c.example.com'].map((h) => provider.resolve(h).catch((e: unknown) => e)));
+      expect(asked).toEqual(['a.example.com']);
+      for (const err of errors) {
+        expect(isPackpubError(err, 'CREDENTIALS')).toBe(true);
+        expect((err as Error).message).toBe(`credential helper docker-credential-stuck get did not answer within 2 s (configured in credsStore of ${path}) (it was stopped)`);
+        expect((err as PackpubError).hint).toContain('--request-timeout sets how long packpub waits for it');
+      }
+    });
+
     it('reads identitytoken', async () => {
       const path = await configFile({ auths: { 'registry.example.com': { auth: encodeAuth('me', ''), identitytoken: 'refresh-token' } } });
       expect(await dockerConfigProvider({ registryConfig: path }).resolve('registry.example.com')).toEqual({
