@@ -456,20 +456,21 @@ export async function paletteRegistryBeforePublish(client: PaletteClient, target
   return paletteRegistryBeforePublishUnchecked(client, target, options);
 }
 
-export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): ReturnType<typeof syncPaletteRegistryUnchecked> {
-  checkPaletteTarget('syncPaletteRegistry', target, client);
-  checkOptions('syncPaletteRegistry', options, SYNC, ['packs']);
-  checkPalettePacks('syncPaletteRegistry', options.packs);
+/** syncPaletteRegistry and planPaletteSync (`run`) with their arguments checked and their onEvent listener guarded. */
+async function checkedPaletteSync(operation: string, run: typeof syncPaletteRegistryUnchecked, client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): ReturnType<typeof syncPaletteRegistryUnchecked> {
+  checkPaletteTarget(operation, target, client);
+  checkOptions(operation, options, SYNC, ['packs']);
+  checkPalettePacks(operation, options.packs);
   const g = guard(options.onEvent, (e) => e.type);
-  return withGuard('syncPaletteRegistry', 'onEvent', g, () => syncPaletteRegistryUnchecked(client, target, { ...options, onEvent: g.listener }));
+  return withGuard(operation, 'onEvent', g, () => run(client, target, { ...options, onEvent: g.listener }));
+}
+
+export async function syncPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): ReturnType<typeof syncPaletteRegistryUnchecked> {
+  return checkedPaletteSync('syncPaletteRegistry', syncPaletteRegistryUnchecked, client, target, options);
 }
 
 export async function planPaletteSync(client: PaletteClient, target: PaletteTargetRef, options: PaletteSyncOptions): ReturnType<typeof planPaletteSyncUnchecked> {
-  checkPaletteTarget('planPaletteSync', target, client);
-  checkOptions('planPaletteSync', options, SYNC, ['packs']);
-  checkPalettePacks('planPaletteSync', options.packs);
-  const g = guard(options.onEvent, (e) => e.type);
-  return withGuard('planPaletteSync', 'onEvent', g, () => planPaletteSyncUnchecked(client, target, { ...options, onEvent: g.listener }));
+  return checkedPaletteSync('planPaletteSync', planPaletteSyncUnchecked, client, target, options);
 }
 
 export async function registerPaletteRegistry(client: PaletteClient, target: PaletteTargetRef, options: RegisterOptions): ReturnType<typeof registerPaletteRegistryUnchecked> {
