@@ -487,7 +487,9 @@ export class OciLayoutStore implements ArtifactStore {
       } catch {
         return;
       }
-      const isRepository = entries.some((e) => e.isFile() && e.name === LAYOUT_FILE);
+      // Its `oci-layout` file, or its index.json alone (a layout whose `oci-layout` file was lost, or another tool's
+      // that leaves it out: pull, inspect and skopeo read it; list left the pack out, exit 0, copy --all said "nothing to copy").
+      const isRepository = entries.some((e) => e.isFile() && (e.name === LAYOUT_FILE || e.name === 'index.json'));
       if (repo !== prefix && isRepository) found.push(repo);
       for (const e of entries) {
         // Only a repository's own `blobs` folder holds no repository: a pack named `blobs` is one (it was left out
@@ -495,7 +497,7 @@ export class OciLayoutStore implements ArtifactStore {
         if (e.isDirectory() && !(isRepository && e.name === 'blobs')) await walk(`${repo}/${e.name}`);
         // A link to a repository's folder (a layout put together with links: push, pull and inspect follow them) is
         // one too; copy --all left it out, exit 0. Never walked into: a link may lead anywhere, up to `/`.
-        else if (e.isSymbolicLink() && (await held(join(this.location, repo, e.name, LAYOUT_FILE)))) found.push(`${repo}/${e.name}`);
+        else if (e.isSymbolicLink() && ((await held(join(this.location, repo, e.name, LAYOUT_FILE))) || (await held(join(this.location, repo, e.name, 'index.json'))))) found.push(`${repo}/${e.name}`);
       }
     };
     await walk(prefix);

@@ -1,4 +1,4 @@
-import { symlink } from 'node:fs/promises';
+import { rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -53,6 +53,20 @@ describe('packs an OCI layout holds in folders the walk for repositories skipped
     const copied = join(w.root, 'copied-linked');
     expectRun(await runCli(['copy', '--all', '--from', `oci:${layout}`, '--to', `oci:${copied}`], { env: w.env }), { code: 0, stdout: ['2 copied'] });
     const out = join(w.root, 'pulled-linked');
+    expectRun(await runCli(['pull', 'hello:2.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
+    expect(await treeOf(out)).toEqual(await treeOf(w.packs[1]!));
+  });
+
+  it('a repository folder without its oci-layout file (lost, or left out by another tool) is listed and copied too (was: list said nothing, exit 0; copy --all "nothing to copy")', async () => {
+    const layout = join(w.root, 'no-layout-file');
+    expectRun(await runCli(['push', ...w.packs, '--oci-layout', layout], { env: w.env }), { code: 0 });
+    await rm(join(layout, 'spectro-packs', 'archive', 'hello', 'oci-layout'));
+    const list = await runCli(['list', '--oci-layout', layout, '--json'], { env: w.env });
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { packs: { name: string }[] }).packs.map((p) => p.name)).toEqual(['blobs', 'hello']);
+    const copied = join(w.root, 'copied-no-layout-file');
+    expectRun(await runCli(['copy', '--all', '--from', `oci:${layout}`, '--to', `oci:${copied}`], { env: w.env }), { code: 0, stdout: ['2 copied'] });
+    const out = join(w.root, 'pulled-no-layout-file');
     expectRun(await runCli(['pull', 'hello:2.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
     expect(await treeOf(out)).toEqual(await treeOf(w.packs[1]!));
   });
