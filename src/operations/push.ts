@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type { BuiltArchive } from '../archive/build.js';
+import type { PackEntry } from '../archive/walk.js';
 import { archiveMtime } from '../archive/format.js';
 import { folderCheck, type CheckedFolder } from '../archive/stat-tree.js';
 import { PackpubError, errorMessage, isPackpubError, type ErrorCode } from '../errors.js';
@@ -24,7 +25,7 @@ import { validateRepositoryPath, validateTag } from '../oci/reference.js';
 import { archiveFileName, baseRepository, packRepository } from '../pack/naming.js';
 import type { PackTarget } from '../targets/open.js';
 import { TAG_RACE_HINT, type ArtifactStore, type FetchedManifest, type StoreWarning, type WritableStore } from '../targets/artifact-store.js';
-import { deferred, HoldBudget, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
+import { deferred, mapConcurrent, onceper, type Deferred } from '../util/concurrency.js';
 import { ArchiveCache, type FolderChecksAhead, type RememberedFolder } from './archive-cache.js';
 import { samePackTwice, tagOnTwoVersions } from './discover.js';
 import { heldShapeDiffers, judgeHeldLayer, type HeldVerdict, type OurLayer } from './held-layer.js';
@@ -171,6 +172,8 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   const contentKeys = new Map<string, string>();
   /** Per pack folder, when its check began and which folder it was: what is built must be what was checked (buildArchive `checked`). */
   const checkedSince = new Map<string, CheckedFolder>();
+  /** Per pack folder that passed its check on a worker: the entries of its archive that check listed (validateListing). */
+  const listings = new Map<string, PackEntry[]>();
 
   // 1. Validate on every core (validate-pool.ts), overlapped with building: a pack that passed starts
   // building while others are still being checked. Nothing is uploaded, and no registry is touched,
@@ -227,16 +230,9 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
   }
   const pool = createValidatePool({ dirs: options.packs });
   const reportOf = options.packs.map(() => deferred<ValidationReportLike>());
-  // Made while the first packs are checked: a pack that passes on a worker is built there at once, into it
-  // when its archive is too large to hold.
+  // Made while the packs are checked: an archive too large to hold in memory is built into it.
   const workDirMade = createWorkDir(undefined, env);
   workDirMade.catch(() => undefined); // awaited below
-  // Compression does not wait for the other verdicts: a pack that passed is built at once when its build
-  // is needed anyway (no archive remembered for its content), while others are still being checked, as
-  // long as the archives built so far fit in the budget; uploads wait until every pack is known to be valid.
-  const ahead = new HoldBudget(BUILD_AHEAD_BYTES, concurrency, IN_MEMORY_ARCHIVE_BYTES);
-  /** Per pack validated with a turn of `ahead`: the archive its worker built right after the check (undefined: none). */
-  const builtOnCheck = new Map<number, BuiltArchive | undefined>();
   const validation = mapConcurrent(options.packs, concurrency, async (dir, i): Promise<ValidationReportLike> => {
     try {
       const hunch = hunches.get(dir);
@@ -263,28 +259,14 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           await new Promise((resolve) => setImmediate(resolve));
         }
       } else {
-        // Built on the worker right after its check, when a build is needed and the budget has room: the
-        // folder is walked once, its files read while they are still cached.
-        const turn = (known === undefined || cache?.get(known.key) === undefined) && ahead.tryEnter();
-        if (turn) builtOnCheck.set(i, undefined);
-        let checked: ValidationReportLike | undefined;
-        try {
-          const into = turn ? await workDirMade.catch(() => undefined) : undefined;
-          if (into === undefined) checked = await pool.validate(dir, { strict, deep: strict });
-          else {
-            const answer = await pool.validateAndBuild(dir, { strict, deep: strict }, { workDir: into, options: { mtime, checked: since, inMemoryUpTo: IN_MEMORY_ARCHIVE_BYTES } });
-            checked = answer.report;
-            builtOnCheck.set(i, answer.built);
-          }
-        } finally {
-          // The turn ends here, holding the archive of a pack that passes (builtAhead keeps it), before this slot of
-          // the checks takes the next folder. Ended by builtAhead, a turn was still running when the next folder asked
-          // for one: refused, that folder was checked, then walked and read again for a build of its own (166 of
-          // the bench tree's 220 packs, issue 16).
-          const archive = builtOnCheck.get(i);
-          if (turn) ahead.done(archive === undefined || checked?.pack === undefined || isFailing(checked, strict) ? 0 : (archive.bytes?.length ?? archive.size));
-        }
+        // Checked only, listing the archive's entries: the archive is built from them after the verdicts, while the
+        // packs before it upload (pushOnePack), its files stat'ed again once read (buildArchive `checked`). The verdicts
+        // gate every upload, so they come first: when the checks built archives too (up to 32 MiB of them), the
+        // verdicts came once most of the tree was compressed, and the uploads after them (this thread and the
+        // registry, each waiting on the other's answers) left a core idle about a third of the time (issue 16).
+        const { report: checked, entries } = await pool.validateListing(dir, { strict, deep: strict });
         report = checked;
+        if (entries !== undefined) listings.set(report.dir, entries);
         if (known !== undefined) contentKeys.set(report.dir, known.key);
         // A changed folder that is still the same pack version: what the hunch read is what a lookup now would ask.
         if (hunch !== undefined && report.dir === hunch.folder.root && report.pack?.name === hunch.name && report.pack.version === hunch.version) {
@@ -356,34 +338,11 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     warnings: report.warnings,
     findings: report.findings.filter((f) => f.severity === 'warning'),
   });
-  const contextOf = (pack: ValidPack): RunContext => ({ ...run, contentKey: contentKeys.get(pack.dir), checkedSince: checkedSince.get(pack.dir) });
-  const closeAhead = () => ahead.close();
-  verdicts.then(closeAhead, closeAhead);
-  options.signal?.addEventListener('abort', closeAhead, { once: true });
-  if (options.signal?.aborted === true) closeAhead();
-  /** Per pack: its archive when it was built before the verdicts (undefined: built, if needed, when it is pushed). */
-  const builtAhead = options.packs.map(async (_dir, i): Promise<Built | undefined> => {
-    const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise.catch(() => undefined);
-    const pack = report?.pack === undefined || isFailing(report, strict) ? undefined : validPack({ ...report, pack: report.pack });
-    if (builtOnCheck.has(i)) {
-      // The check took a turn of the budget, which it ended holding the archive its worker built of a pack that passes.
-      const archive = builtOnCheck.get(i);
-      const built = archive === undefined || pack === undefined ? undefined : archived(pack, contextOf(pack), archive);
-      if (built !== undefined) return built;
-    }
-    if (pack === undefined) return undefined;
-    const ctx = contextOf(pack);
-    if (ctx.contentKey !== undefined && cache?.get(ctx.contentKey) !== undefined) return undefined;
-    if (!(await ahead.enter())) return undefined;
-    let built: Built | undefined;
-    try {
-      built = await buildPack(pack, ctx);
-    } catch {
-      built = undefined; // built again when it is pushed, where the error is reported per target
-    }
-    ahead.done(heldBytes(built));
-    return built;
-  });
+  const contextOf = (pack: ValidPack): RunContext => {
+    const entries = listings.get(pack.dir);
+    listings.delete(pack.dir);
+    return { ...run, contentKey: contentKeys.get(pack.dir), checkedSince: checkedSince.get(pack.dir), ...(entries === undefined ? {} : { entries }) };
+  };
   try {
     pushed = await mapConcurrent(options.packs, concurrency, async (_dir, i) => {
       const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise;
@@ -391,43 +350,32 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
       const pack = validPack({ ...report, pack: report.pack });
       const ctx = contextOf(pack);
       const verdict = await verdicts;
-      const prebuilt = await builtAhead[i];
-      try {
-        if (verdict.usage !== undefined || verdict.blockAll || stop || options.signal?.aborted === true) {
-          if (prebuilt?.path !== undefined) await rm(prebuilt.path, { force: true });
-          if (verdict.usage !== undefined) return [];
-          const error = verdict.blockAll
-            ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
-            : { code: 'ABORTED', message: stop && options.signal?.aborted !== true ? FAIL_FAST_NOT_STARTED : 'not started: the run was stopped' };
-          return states.map(({ target }) => ({
-            dir: pack.dir,
-            name: pack.name,
-            version: pack.version,
-            reference: target.store.reference(packRepository(target.basePath, pack.name), pack.version),
-            target: target.display,
-            status: 'failed' as const,
-            uploadedBytes: 0,
-            durationMs: 0,
-            error,
-          }));
-        }
-        const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt, lookups: earlyLookups.get(pack.dir) });
-        // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
-        const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => sameConfirmation(r, { ...r, findings: pack.findings }));
-        for (const result of results) emit({ type: 'pack-done', result });
-        if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
-        return results;
-      } finally {
-        ahead.release(heldBytes(prebuilt));
+      if (verdict.usage !== undefined || verdict.blockAll || stop || options.signal?.aborted === true) {
+        if (verdict.usage !== undefined) return [];
+        const error = verdict.blockAll
+          ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
+          : { code: 'ABORTED', message: stop && options.signal?.aborted !== true ? FAIL_FAST_NOT_STARTED : 'not started: the run was stopped' };
+        return states.map(({ target }) => ({
+          dir: pack.dir,
+          name: pack.name,
+          version: pack.version,
+          reference: target.store.reference(packRepository(target.basePath, pack.name), pack.version),
+          target: target.display,
+          status: 'failed' as const,
+          uploadedBytes: 0,
+          durationMs: 0,
+          error,
+        }));
       }
+      const pushedResults = await pushOnePack(states, pack, { ...ctx, lookups: earlyLookups.get(pack.dir) });
+      // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
+      const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => sameConfirmation(r, { ...r, findings: pack.findings }));
+      for (const result of results) emit({ type: 'pack-done', result });
+      if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
+      return results;
     });
     decided = await verdicts;
   } finally {
-    closeAhead();
-    options.signal?.removeEventListener('abort', closeAhead);
-    // Builds still running write into the work folder: it is removed after them. Each pack's slot waits
-    // for its own build; this is for the packs whose slot never ran (a failed validation ended the run).
-    await Promise.all(builtAhead);
     process.off('exit', removeWorkDir);
     // Lookups no pack used are not left in flight when the caller closes the targets (lookUp never rejects),
     // unless the run was stopped: it ends at once, and closing the targets ends them.
@@ -527,10 +475,10 @@ interface RunContext extends PushOptions {
   contentKey: string | undefined;
   /** When the pack's check (validation, or recognition from the cache) began, and its folder: its archive must hold what was checked. */
   checkedSince: CheckedFolder | undefined;
-  /** The archive, when it was built while other packs were still being validated. */
-  prebuilt?: Built | undefined;
   /** buildArchive, on a validation worker when the run has them (validate-pool.ts). */
   build: ValidatePool['build'];
+  /** The entries of the pack's archive, listed by its check (validateListing): its build walks the folder no second time. */
+  entries?: PackEntry[];
   /** What every target holds under the pack's version, when it was read while other packs were being validated. */
   lookups?: Promise<Lookup[]> | undefined;
 }
@@ -757,11 +705,10 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       built = { digest: cached.digest, size: cached.size, ...(key === undefined ? {} : { contentKey: key }) };
       ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
     } else {
-      built = ctx.prebuilt ?? (await buildPack(pack, ctx));
+      built = await buildPack(pack, ctx);
       ctx.emit({ type: 'archive-built', name, version, digest: built.digest, size: built.size, cached: false });
     }
   } catch (err) {
-    if (ctx.prebuilt?.path !== undefined && built === undefined) await rm(ctx.prebuilt.path, { force: true });
     return fail(err, built);
   }
 
@@ -788,23 +735,10 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
 const HUNCHES_PER_TURN = 16;
 
 /**
- * Archives built before the verdicts (while other packs are still being checked) are held, not uploaded,
- * until every pack has its verdict: at most this many bytes of them (in memory, or in the work folder for
- * an archive larger than IN_MEMORY_ARCHIVE_BYTES), so a large tree neither fills memory nor the disk.
- * The pack-central-shaped bench tree's archives are 34 MiB in all, 88 KB median.
- */
-const BUILD_AHEAD_BYTES = 32 * 1024 * 1024;
-
-/** Bytes an archive built ahead holds until it is pushed or dropped. */
-function heldBytes(built: Built | undefined): number {
-  return built === undefined ? 0 : (built.bytes?.length ?? built.size);
-}
-
-/**
  * An archive up to this size stays in memory from its build to its upload (most packs: 88 KB median on the
  * pack-central-shaped corpus), instead of a file written into the work folder and read back. In memory at
- * once: the archives built ahead of the verdicts (BUILD_AHEAD_BYTES in all) and one per pack being uploaded
- * (the run's concurrency, 16 at most): 48 MiB at worst; larger archives stream through a file.
+ * once: one per pack being uploaded (the run's concurrency, 16 at most): 16 MiB at worst; larger archives
+ * stream through a file.
  */
 const IN_MEMORY_ARCHIVE_BYTES = 1024 * 1024;
 
@@ -818,6 +752,7 @@ async function buildPack(pack: ValidPack, ctx: RunContext): Promise<Built> {
     version,
     mtime: ctx.mtime,
     ...(ctx.checkedSince === undefined ? {} : { checked: ctx.checkedSince }),
+    ...(ctx.entries === undefined ? {} : { entries: ctx.entries }),
     inMemoryUpTo: IN_MEMORY_ARCHIVE_BYTES,
   });
   return archived(pack, ctx, archive);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { BuildOptions, BuiltArchive } from '../archive/build.js';
+import type { PackEntry } from '../archive/walk.js';
 import { PackpubError, type ErrorCode } from '../errors.js';
 import { archiveFileName } from '../pack/naming.js';
 import { cpuThreads } from '../util/cores.js';
@@ -25,18 +26,12 @@ export { MIN_WORK_FOR_WORKERS, packWork, worthWorkers, WORKER_YOUNG_GENERATION_M
  * thread: same function, same reports.
  */
 
-/** What a worker is asked: one pack; with `build`, its archive too when it passes (validateAndBuild). */
+/** What a worker is asked: one pack; with `listing`, the entries of its archive too when it passes (validateForBuild). */
 export interface ValidateRequest {
   id: number;
   dir: string;
   options: ValidateOptions;
-  build?: BuildAhead;
-}
-
-/** A build asked with a validation: where a large archive goes, and buildArchive's options besides the name and version the pack turns out to have. */
-export interface BuildAhead {
-  workDir: string;
-  options: Omit<PoolBuildOptions, 'name' | 'version'>;
+  listing?: true;
 }
 
 /** Where push builds the archive of `name`:`version` in its work folder (when it is too large to hold in memory). */
@@ -51,14 +46,14 @@ export interface WorkerError {
   hint?: string;
 }
 
-/** What a worker answers: the report (and the archive, when asked and it could be built), or the error validatePack threw (a folder that is not one). */
-export type ValidateResponse = { id: number; report: ValidationReport; built?: WorkerBuilt } | { id: number; error: WorkerError };
+/** What a worker answers: the report (and the archive's entries, when asked and listed), or the error validatePack threw (a folder that is not one). */
+export type ValidateResponse = { id: number; report: ValidationReport; entries?: PackEntry[] } | { id: number; error: WorkerError };
 
 /** An archive a worker built: its held bytes as an ArrayBuffer of their own. */
 export type WorkerBuilt = Omit<BuiltArchive, 'bytes'> & { heldBytes?: ArrayBuffer };
 
 /** What a build may be asked on a worker: buildArchive's options that survive a message. */
-export type PoolBuildOptions = Pick<BuildOptions, 'name' | 'version' | 'mtime' | 'checked' | 'inMemoryUpTo'>;
+export type PoolBuildOptions = Pick<BuildOptions, 'name' | 'version' | 'mtime' | 'checked' | 'inMemoryUpTo' | 'entries'>;
 
 /** A worker is asked to build one archive (buildArchive on its thread). */
 export interface BuildRequest {
@@ -72,11 +67,11 @@ export type BuildResponse = { id: number; built: WorkerBuilt } | { id: number; e
 export interface ValidatePool {
   validate(dir: string, options: ValidateOptions): Promise<ValidationReport>;
   /**
-   * validate, and on a worker, when the pack passes, build its archive right after (the files just read, the
-   * folder walked once): `built` is undefined when the pool validates on the calling thread, the pack fails,
-   * or the build failed (a build then, through `build`, reports why).
+   * validate, and on a worker, for a pack that passes, the entries of its archive from the walk the check made
+   * (validateForBuild): a build given them (PoolBuildOptions `entries`, with `checked` from before this check)
+   * walks the folder no second time. `entries` is undefined for a pack that fails.
    */
-  validateAndBuild(dir: string, options: ValidateOptions, build: BuildAhead): Promise<{ report: ValidationReport; built?: BuiltArchive }>;
+  validateListing(dir: string, options: ValidateOptions): Promise<{ report: ValidationReport; entries?: PackEntry[] }>;
   /**
    * buildArchive of a pack, on a worker when the pool has workers (or would start them: the packs are worth
    * it), where its reads and deflate do not hold the calling thread; else on the calling thread.
@@ -124,7 +119,12 @@ async function validateHere(dir: string, options: ValidateOptions): Promise<Vali
   return validatePackFolder(dir, options);
 }
 
-type Answer = { report: ValidationReport; built?: BuiltArchive } | BuiltArchive;
+async function validateListingHere(dir: string, options: ValidateOptions): Promise<{ report: ValidationReport; entries?: PackEntry[] }> {
+  const { validateForBuild } = await import('./validate-folder.js');
+  return validateForBuild(dir, options, true);
+}
+
+type Answer = { report: ValidationReport; entries?: PackEntry[] } | BuiltArchive;
 
 interface Task {
   request: ValidateRequest | BuildRequest;
@@ -148,8 +148,7 @@ interface PoolWorker {
  */
 export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
   const threads = Math.max(1, Math.min(options.threads ?? cpuThreads(), options.dirs.length));
-  const validateAndBuildHere = async (dir: string, validateOptions: ValidateOptions) => ({ report: await validateHere(dir, validateOptions) });
-  if (!existsSync(WORKER_FILE)) return { validate: validateHere, validateAndBuild: validateAndBuildHere, build: buildHere, close: async () => undefined };
+  if (!existsSync(WORKER_FILE)) return { validate: validateHere, validateListing: validateListingHere, build: buildHere, close: async () => undefined };
   let here: boolean | undefined;
   const workers: PoolWorker[] = [];
   const queue: Task[] = [];
@@ -172,7 +171,7 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
       const task = pw.busy.get(msg.id);
       if (task === undefined) return;
       pw.busy.delete(msg.id);
-      if ('report' in msg) task.resolve({ report: msg.report, ...(msg.built === undefined ? {} : { built: fromWorker(msg.built) }) });
+      if ('report' in msg) task.resolve(msg.entries === undefined ? { report: msg.report } : { report: msg.report, entries: msg.entries });
       else if ('built' in msg) task.resolve(fromWorker(msg.built));
       else task.reject(answerError(msg));
       pump();
@@ -211,11 +210,11 @@ export function createValidatePool(options: ValidatePoolOptions): ValidatePool {
       if (here) return validateHere(dir, validateOptions);
       return submit<{ report: ValidationReport }>({ id: nextId++, dir, options: validateOptions }).then((a) => a.report);
     },
-    validateAndBuild(dir, validateOptions, build) {
+    validateListing(dir, validateOptions) {
       if (closed) return Promise.reject(new PackpubError('INTERNAL', 'the validation pool is closed'));
       here ??= !worthWorkers(options.dirs);
-      if (here) return validateAndBuildHere(dir, validateOptions);
-      return submit<{ report: ValidationReport; built?: BuiltArchive }>({ id: nextId++, dir, options: validateOptions, build });
+      if (here) return validateListingHere(dir, validateOptions);
+      return submit<{ report: ValidationReport; entries?: PackEntry[] }>({ id: nextId++, dir, options: validateOptions, listing: true });
     },
     build(dir, outFile, buildOptions) {
       if (closed) return Promise.reject(new PackpubError('INTERNAL', 'the validation pool is closed'));

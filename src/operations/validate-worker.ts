@@ -5,8 +5,6 @@ import type { BuildOptions } from '../archive/build.js';
 import type { ValidateOptions } from '../pack/validate.js';
 import { validateForBuild, validatePackFolder } from './validate-folder.js';
 import {
-  workFile,
-  type BuildAhead,
   type BuildRequest,
   type BuildResponse,
   type ValidateListRequest,
@@ -35,10 +33,12 @@ function errorAnswer(err: unknown): WorkerError {
   return isPackpubError(err) ? { message: err.message, code: err.code, ...(err.hint === undefined ? {} : { hint: err.hint }) } : { message: errorMessage(err) };
 }
 
-/** The answer for one pack: its report, or the error validatePack threw. */
-async function answer(id: number, dir: string, options: ValidateOptions): Promise<ValidateResponse> {
+/** The answer for one pack: its report (with `list`, the entries of its archive when it passes), or the error validatePack threw. */
+async function answer(id: number, dir: string, options: ValidateOptions, list = false): Promise<ValidateResponse> {
   try {
-    return { id, report: await validatePackFolder(dir, options) };
+    if (!list) return { id, report: await validatePackFolder(dir, options) };
+    const { report, entries } = await validateForBuild(dir, options, true);
+    return entries === undefined ? { id, report } : { id, report, entries };
   } catch (err) {
     return { id, error: errorAnswer(err) };
   }
@@ -70,30 +70,6 @@ async function build({ id, build: { dir, outFile, options } }: BuildRequest): Pr
 }
 
 /**
- * Validate one pack and, when it passes, build its archive from the walk the check made (validateForBuild);
- * a build that fails is left out of the answer: the caller builds again where the error is reported.
- */
-async function validateAndBuild(id: number, dir: string, options: ValidateOptions, ahead: BuildAhead): Promise<void> {
-  let response: ValidateResponse;
-  const transfer: ArrayBuffer[] = [];
-  try {
-    const { report, entries } = await validateForBuild(dir, options, true);
-    response = { id, report };
-    if (entries !== undefined && report.pack !== undefined) {
-      const { name, version } = report.pack;
-      try {
-        response.built = await buildHere(report.dir, workFile(ahead.workDir, name, version), { ...ahead.options, name, version, entries }, transfer);
-      } catch {
-        // built again when it is pushed, where the error is reported
-      }
-    }
-  } catch (err) {
-    response = { id, error: errorAnswer(err) };
-  }
-  port.postMessage(response, transfer);
-}
-
-/**
  * A whole list (validateMany): claim the next pack from the shared counter until none is left. The pool stops
  * this worker only after its last message, so V8's code for its file (when there was none to use: the CLI's
  * bin/code-cache.cjs `packpub.v8-code-later`) is saved then rather than before its first answer: it then holds
@@ -113,6 +89,5 @@ async function validateList({ list, options, next }: ValidateListRequest): Promi
 port.on('message', (request: ValidateRequest | ValidateListRequest | BuildRequest) => {
   if ('list' in request) void validateList(request);
   else if (!('dir' in request)) void build(request);
-  else if (request.build !== undefined) void validateAndBuild(request.id, request.dir, request.options, request.build);
-  else void answer(request.id, request.dir, request.options).then((response) => port.postMessage(response));
+  else void answer(request.id, request.dir, request.options, request.listing === true).then((response) => port.postMessage(response));
 });

@@ -1,14 +1,17 @@
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildArchive } from '../../src/archive/build.js';
 import { validatePack } from '../../src/pack/validate.js';
+import { listPacks, openTarget } from '../../src/index.js';
 import { MIN_WORK_FOR_WORKERS, worthWorkers } from '../../src/operations/validate-pool.js';
 import { usableCpus } from '../../src/util/cores.js';
 import { startRecordingProxy } from '../support/recording-proxy.js';
 import { sharedRegistry, skopeoSyncManifests } from '../support/registry.js';
 import { type CliRun, runBin, runCli } from '../support/cli.js';
 import { CORPUS_DIR, CORPUS_SAME_PATH, HAVE_CORPUS, writePack } from '../support/packs.js';
+import { spawnChild } from '../support/spawner.js';
 import { setup } from '../support/stage.js';
 
 /*
@@ -25,7 +28,7 @@ const world = setup(async (stack) => {
   const root = await stack.tempDir('packpub-pool-');
   const tree = join(root, 'packs');
   for (let i = 0; i < VALID; i++) await writePack(join(tree, `p${String(i).padStart(2, '0')}`), { name: `pool-${i}`, version: `1.0.${i}` });
-  // Sorted last: the valid packs are validated (and built) before its verdict arrives.
+  // Sorted last: the valid packs are validated before its verdict arrives.
   await writePack(join(tree, 'zz-bad'), { name: 'pool-bad', version: '1.0.0', packJson: { layer: 'nope' } });
   // Outside the tree push publishes: its README alone is MIN_WORK_FOR_WORKERS of bytes, so a list holding it
   // is worth starting workers (validation only checks that the README exists).
@@ -114,8 +117,7 @@ describe('packpub push with validation overlapped with building', () => {
     // Archives built while the verdicts came in are gone with the run's work folder.
     expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
 
-    // One pack pushed at a time: the valid packs are built ahead of the verdicts beyond the upload slots
-    // (a byte budget, not the slots, bounds them), and still nothing reaches the registry.
+    // One pack pushed at a time: still nothing reaches the registry.
     const one = await runCli(['push', world.tree, '--recursive', '--registry', `${w.proxy.host}/${w.P}/pool`, '--concurrency', '1', '--json'], { env: { PACKPUB_CACHE_DIR: join(world.root, 'cache-one') }, tmpdir: tmp });
     expect(one.code, one.stderr).toBe(1);
     const oneReport = JSON.parse(one.stdout) as typeof report;
@@ -133,6 +135,60 @@ describe('packpub push with validation overlapped with building', () => {
       Array.from({ length: VALID }, (_, i) => `/v2/${w.P}/pool/spectro-packs/archive/pool-${i}/manifests/1.0.${i}`).sort(),
     );
     expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
+  });
+
+  it('does not publish a pack whose folder changed after its check on a worker, before its build from that check\'s listing', async () => {
+    // The library of dist/ (its worker file beside it), in a process of its own: once the last verdict is in, a file
+    // is added to p00, checked on a worker whose listing its build uses. The build stats the listed entries again.
+    const dirs = [world.packDirs[0] as string, ...world.small.slice(0, 2)];
+    const edited = dirs[1] as string;
+    const layout = join(world.root, 'layout-edited');
+    const lib = pathToFileURL(fileURLToPath(new URL('../../dist/index.js', import.meta.url))).href;
+    const code = `
+      import { lstatSync, writeFileSync } from 'node:fs';
+      const { openTarget, pushPacks } = await import(${JSON.stringify(lib)});
+      const dirs = ${JSON.stringify(dirs)};
+      const target = await openTarget({ ociLayout: ${JSON.stringify(layout)} });
+      let verdicts = 0;
+      const report = await pushPacks(target, { packs: dirs, onEvent: (e) => {
+        if (e.type !== 'validated' || ++verdicts < dirs.length) return;
+        // A file time the kernel's coarse clock stamps past this moment (so past the check's start).
+        const now = Date.now();
+        do writeFileSync(${JSON.stringify(join(edited, 'added.txt'))}, 'added after the check');
+        while (lstatSync(${JSON.stringify(join(edited, 'added.txt'))}).ctimeMs < now + 1);
+      } });
+      await target.store.close();
+      process.stdout.write(JSON.stringify(report.results.map((r) => [r.name, r.status, r.error?.message ?? ''])));
+    `;
+    // A file, not `-e`: the workers inherit the process's flags, and --input-type stops a worker's start.
+    const script = join(world.root, 'push-edited.mjs');
+    await writeFile(script, code);
+    const child = spawnChild(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    const exit = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    expect(exit, Buffer.concat(err).toString('utf8')).toBe(0);
+    expect(JSON.parse(Buffer.concat(out).toString('utf8'))).toEqual([
+      ['pool-big', 'published', ''],
+      ['pool-0', 'failed', 'the pack folder changed while packpub was packing pool-0-1.0.0'],
+      ['pool-1', 'published', ''],
+    ]);
+    // The layout holds the two others and nothing of pool-0.
+    const target = await openTarget({ ociLayout: layout });
+    try {
+      const held = await listPacks(target);
+      expect(held.map((p) => [p.name, p.versions.map((v) => v.version)]).sort()).toEqual([
+        ['pool-1', ['1.0.1']],
+        ['pool-big', ['1.0.0']],
+      ]);
+    } finally {
+      await target.store.close();
+    }
   });
 
   it('builds the archives on the validation workers, the same bytes as a build on the calling thread, and the registry holds them', async () => {

@@ -10,11 +10,11 @@ import { sharedRegistry } from '../support/registry.js';
 import { stage } from '../support/stage.js';
 
 /*
- * push builds a pack that passed while the others are still being checked (push.ts, the builds ahead of
- * the verdicts). A run stopped as the last verdict comes must touch no registry, report every pack as not
- * started, and leave no archive behind: a build still running then (here the first pack's, 8 MiB that do
- * not compress, so its archive goes to a file in the run's work folder) ends before the work folder is
- * removed, or it would put the folder back with its archive in it.
+ * A run stopped as the last verdict comes must touch no registry, report every pack as not started, and leave
+ * no archive behind (the first pack's, 8 MiB that do not compress, would go to a file in the run's work folder).
+ * push builds archives only once every pack has its verdict (push.ts); until 2026-12-07 it built packs that
+ * passed while the others were still being checked, and a build still running then had to end before the
+ * work folder was removed.
  */
 
 const stack = stage();
