@@ -227,6 +227,18 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails, ser
       message: `Palette registry ${name} ${mismatch.says}, and ${target.host} speaks ${mismatch.speaks}: the two disagree, and which one Palette's sync follows is not documented; make both say ${mismatch.speaks} (edit ${d.summary.metadata.name}: ${mismatch.fix})`,
     });
   }
+  // A Basic registry's API base path (spec.basePath, "OCI registry api base path"; Terraform's endpoint_suffix, given for
+  // JFrog): Palette reads the registry's OCI API under it, not at the host's /v2/, where packpub publishes. Such a
+  // registry matched the target, and its sync read another tree than packpub wrote (or none); doctor said nothing of it.
+  const apiPath = d.flavour === 'ecr' ? '' : trimSlashes((spec as { basePath?: unknown } | undefined)?.basePath as string | undefined);
+  if (apiPath !== '' && theirs === base) {
+    out.push({
+      check: 'palette-endpoint',
+      ok: false,
+      message: `Palette registry ${name} has an API base path (basePath ${apiPath}): Palette reads the registry's OCI API under ${target.host}/${apiPath}/v2/, while packpub publishes through ${target.host}/v2/`,
+      fix: `edit ${d.summary.metadata.name}: clear its API base path (Terraform's endpoint_suffix), or publish to the registry its API base path serves`,
+    });
+  }
   if (spec?.isSyncSupported === false && theirs === base) {
     out.push({ check: 'palette-sync', ok: false, message: `Palette registry ${name} has sync off`, fix: `edit ${d.summary.metadata.name}: turn sync on (Pack registries need it)` });
   }

@@ -105,3 +105,31 @@ describe('a Pack registry whose Endpoint carries a user name and password', () =
     expect(w.palette.registries.get(uid)?.spec['endpoint']).toBe(`http://robot:${password}@${w.registry.host}`);
   });
 });
+
+/*
+ * A Basic registry with an API base path (basePath, "OCI registry api base path"; Terraform's endpoint_suffix, given for
+ * JFrog): Palette reads the registry's OCI API under it, while packpub publishes through the host's /v2/. It matched the
+ * target; its sync read another tree (here none: the registry serves nothing there) and push ended 3 with Palette's
+ * message alone; doctor said nothing of it. Now doctor names it, with what to edit.
+ */
+describe('a Pack registry with an API base path', () => {
+  it('doctor: FAIL palette-endpoint naming it, exit 1 (was: not named); push --palette-sync: exit 3 with the failed sync Palette reports', async () => {
+    const base = w.under('apipath');
+    const uid = w.palette.addRegistry('basic', 'api-path', { endpoint: `http://${w.registry.host}`, basePath: 'artifactory/api/docker/packs', baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const target = ['--registry', `${w.registry.host}/${base}`];
+    const doctor = await runCli(['palette', 'doctor', ...target, '--json'], { env: env() });
+    expect(doctor.code, doctor.stderr).toBe(1);
+    const report = JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; message: string; fix?: string }[] };
+    expect(report.findings).toContainEqual({
+      check: 'palette-endpoint',
+      ok: false,
+      message: `Palette registry api-path (${uid}) has an API base path (basePath artifactory/api/docker/packs): Palette reads the registry's OCI API under ${w.registry.host}/artifactory/api/docker/packs/v2/, while packpub publishes through ${w.registry.host}/v2/`,
+      fix: "edit api-path: clear its API base path (Terraform's endpoint_suffix), or publish to the registry its API base path serves",
+    });
+    const pack = await writePack(join(w.root, 'api-path'), { name: 'api-a', version: '1.0.0' });
+    const run = await runCli(['push', pack, ...target, '--palette-sync', '--palette-poll-interval', '0.02'], { env: env() });
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stdout).toMatch(/NOT VISIBLE in Palette api-a:1\.0\.0: Palette's sync of api-path failed: listing repositories of http:\/\/[^ ]+ failed: 404/);
+    expect(w.palette.registries.get(uid)?.index.size).toBe(0);
+  });
+});

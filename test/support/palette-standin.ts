@@ -354,12 +354,15 @@ async function defaultAuthorize(spec: StoredSpec, scope: string, challenge: stri
 
 async function registryGet(lab: PaletteLab, spec: StoredSpec, path: string, scope: string, accept?: string): Promise<Response> {
   const headers: Record<string, string> = accept === undefined ? {} : { accept };
-  const first = await fetch(`${lab.url}${path}`, { headers });
+  // A Basic registry's API base path (basePath: "OCI registry api base path"): its OCI API is read under it.
+  const api = String(spec['basePath'] ?? '').replace(/^\/+|\/+$/g, '');
+  const root = api === '' ? lab.url : `${lab.url}/${api}`;
+  const first = await fetch(`${root}${path}`, { headers });
   if (first.status !== 401) return first;
   await first.arrayBuffer();
   const challenge = first.headers.get('www-authenticate') ?? '';
   const auth = await (lab.authorize ?? defaultAuthorize)(spec, scope, challenge);
-  return fetch(`${lab.url}${path}`, { headers: { ...headers, ...auth } });
+  return fetch(`${root}${path}`, { headers: { ...headers, ...auth } });
 }
 
 const MANIFEST_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
