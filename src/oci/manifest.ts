@@ -273,32 +273,44 @@ function refuseOtherReading(facts: JsonTextFacts): void {
   }
 }
 
+/**
+ * The first field of `obj` (a manifest, an index, or a descriptor in one) that Go's encoding/json refuses the whole
+ * document for, being of another JSON type than its Go field (null is none: Go leaves the field as it is), said as
+ * `annotations "n" is not a string`; undefined when none. `descriptor`: its mediaType, digest and size too.
+ */
+export function goTypeFault(obj: Record<string, unknown>, descriptor: boolean): string | undefined {
+  if (descriptor) {
+    const field = (['mediaType', 'digest', 'size'] as const).find((f) => obj[f] !== undefined && obj[f] !== null && typeof obj[f] !== (f === 'size' ? 'number' : 'string'));
+    if (field !== undefined) return `${field} is not a ${field === 'size' ? 'number' : 'string'}`;
+  }
+  const annotations = obj['annotations'];
+  if (annotations !== undefined && annotations !== null) {
+    if (typeof annotations !== 'object' || Array.isArray(annotations)) return 'annotations is not an object';
+    const key = Object.keys(annotations).find((k) => (annotations as Record<string, unknown>)[k] !== null && typeof (annotations as Record<string, unknown>)[k] !== 'string');
+    if (key !== undefined) return `annotations ${JSON.stringify(key.slice(0, 100))} is not a string`;
+  }
+  const artifactType = obj['artifactType'];
+  if (artifactType !== undefined && artifactType !== null && typeof artifactType !== 'string') return 'artifactType is not a string';
+  const urls = obj['urls'];
+  if (urls !== undefined && urls !== null && !(Array.isArray(urls) && urls.every((u) => u === null || typeof u === 'string'))) return 'urls is not a list of strings';
+  const platform = obj['platform'];
+  if (descriptor && platform !== undefined && platform !== null && (typeof platform !== 'object' || Array.isArray(platform))) return 'platform is not an object';
+  return undefined;
+}
+
 /** The fields of a manifest and its descriptors Go refuses the manifest for when they are of another JSON type (null is none). */
 function refuseGoTypes(m: Record<string, unknown>): void {
-  const check = (obj: Record<string, unknown>, where: string): void => {
-    const wrong = (field: string, want: string) => new PackpubError('REGISTRY', `${where}${field} is not ${want}: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest`, { hint: GO_REFUSES_HINT });
-    const annotations = obj['annotations'];
-    if (annotations !== undefined && annotations !== null) {
-      if (typeof annotations !== 'object' || Array.isArray(annotations)) throw wrong('annotations', 'an object');
-      const key = Object.keys(annotations).find((k) => (annotations as Record<string, unknown>)[k] !== null && typeof (annotations as Record<string, unknown>)[k] !== 'string');
-      if (key !== undefined) throw wrong(`annotations ${JSON.stringify(key.slice(0, 100))}`, 'a string');
-    }
-    const artifactType = obj['artifactType'];
-    if (artifactType !== undefined && artifactType !== null && typeof artifactType !== 'string') throw wrong('artifactType', 'a string');
-    const urls = obj['urls'];
-    if (urls !== undefined && urls !== null && !(Array.isArray(urls) && urls.every((u) => u === null || typeof u === 'string'))) throw wrong('urls', 'a list of strings');
+  const check = (obj: Record<string, unknown>, where: string, descriptor: boolean): void => {
+    const fault = goTypeFault(obj, descriptor);
+    if (fault !== undefined) throw new PackpubError('REGISTRY', `${where}${fault}: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest`, { hint: GO_REFUSES_HINT });
   };
-  check(m, "manifest's ");
-  const layers = m['layers'] as Array<Record<string, unknown>>;
-  check(m['config'] as Record<string, unknown>, "manifest's config.");
-  layers.forEach((layer, i) => check(layer, `manifest's layers[${i}].`));
+  check(m, "manifest's ", false);
+  check(m['config'] as Record<string, unknown>, "manifest's config.", true);
+  (m['layers'] as Array<Record<string, unknown>>).forEach((layer, i) => check(layer, `manifest's layers[${i}].`, true));
   const subject = m['subject'];
   if (subject !== undefined && subject !== null) {
     if (typeof subject !== 'object' || Array.isArray(subject)) throw new PackpubError('REGISTRY', "manifest's subject is not an object: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest", { hint: GO_REFUSES_HINT });
-    const d = subject as Record<string, unknown>;
-    const field = (['mediaType', 'digest', 'size'] as const).find((f) => d[f] !== undefined && d[f] !== null && typeof d[f] !== (f === 'size' ? 'number' : 'string'));
-    if (field !== undefined) throw new PackpubError('REGISTRY', `manifest's subject.${field} is not a ${field === 'size' ? 'number' : 'string'}: Go's JSON reader (Palette's, ORAS's, the registry's) refuses the manifest`, { hint: GO_REFUSES_HINT });
-    check(d, "manifest's subject.");
+    check(subject as Record<string, unknown>, "manifest's subject.", true);
   }
 }
 

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackpubError } from '../errors.js';
 import { DigestStream, digestStream, isDigest, sha256Digest, verified, type Digest } from '../oci/digest.js';
-import { manifestMediaType, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/manifest.js';
+import { goTypeFault, manifestMediaType, MAX_MANIFEST_BYTES, type Descriptor } from '../oci/manifest.js';
+import { jsonTextFacts, shownPath } from '../oci/json-text.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
 import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushBlobOptions, type PushManifestOptions } from './artifact-store.js';
@@ -241,12 +242,19 @@ export class OciLayoutStore implements ArtifactStore {
       // Each entry is read as a descriptor (its digest, its annotations): one that is no object was a crash.
       const odd = index.manifests.findIndex((m) => typeof m !== 'object' || m === null || Array.isArray(m));
       if (odd >= 0) throw new Error(`manifests[${odd}] is not an object`);
+      // An entry Go's JSON reader (skopeo's, ORAS's) refuses the index for (annotations that are a number, a size of
+      // 467.0 or "x"): the entry was read as untagged, list said nothing of it (exit 0) where skopeo refuses the layout.
+      const faults = index.manifests.map((m) => goTypeFault(m as unknown as Record<string, unknown>, true));
+      const wrong = faults.findIndex((f) => f !== undefined);
+      if (wrong >= 0) throw new Error(`manifests[${wrong}].${faults[wrong] ?? ''}, which Go's JSON reader (skopeo's, ORAS's) refuses`);
+      const size = jsonTextFacts(bytes.toString('utf8')).nonIntegers.find((f) => f.path.length === 3 && f.path[0] === 'manifests' && f.path[2] === 'size');
+      if (size !== undefined) throw new Error(`${shownPath(size.path)} is ${size.literal.slice(0, 40)}, not an integer, which Go's JSON reader (skopeo's, ORAS's) refuses`);
       if (lookup) this.lookups.set(repository, { identity, bytes, index });
       return index;
     } catch (err) {
       // The tags live only here; the blobs are still there (chaos s22 F10: a host crash, or a copy of the layout killed
       // mid-file, empties or cuts it short): say how to go on, not only what is wrong.
-      throw new PackpubError('REGISTRY', `${path} is not a valid OCI index`, {
+      throw new PackpubError('REGISTRY', `${path} is not a valid OCI index: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}`, {
         cause: err,
         hint: `the layout's index is damaged (a crash, or a copy of the layout cut short?) and its tags with it: restore it from where the layout came from, or move it aside and push or copy the versions again (the blobs already there are not written twice)`,
       });

@@ -71,9 +71,26 @@ describe('a layout index with entries no OCI tool writes', () => {
     }
   });
 
-  it('tags that are a number, no valid tag, or named twice: listed and copied once each, valid ones only (was: list crashed, "c.padEnd is not a function"; copy wrote ESC [2J into its output and the copy)', async () => {
+  // Go's JSON reader (skopeo's, ORAS's) refuses such an index whole: the entry was left out, list and copy --all exit 0.
+  it.each<[string, (entry: Record<string, unknown>) => Record<string, unknown>, string]>([
+    ['a tag that is a number (was: list crashed, "c.padEnd is not a function"; then left out, exit 0)', (entry) => ({ ...entry, annotations: { 'org.opencontainers.image.ref.name': 5 } }), 'manifests[1].annotations "org.opencontainers.image.ref.name" is not a string'],
+    ['annotations that are a number (was: left out, exit 0: "no packs")', (entry) => ({ ...entry, annotations: 5 }), 'manifests[1].annotations is not an object'],
+    ['a size that is a string', (entry) => ({ ...entry, size: 'x' }), 'manifests[1].size is not a number'],
+  ])('an entry with %s: the index is refused as invalid, as skopeo refuses it', async (_what, make, says) => {
+    const root = await pushedThenEdited((index, entry) => index.manifests.push(make(entry)));
+    const dest = join(w.root, `copy-${n++}`);
+    for (const argv of [['list', '--oci-layout', root], ['copy', 'hl', '--all', '--from', `oci:${root}`, '--to', `oci:${dest}`]]) {
+      const run = await runCli(argv);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`spectro-packs/archive/hl/index.json is not a valid OCI index: ${says}, which Go's JSON reader (skopeo's, ORAS's) refuses`);
+      expect(run.stderr).not.toContain('a bug in packpub');
+    }
+    await expect(readFile(join(dest, 'spectro-packs/archive/hl/index.json'))).rejects.toThrow();
+  });
+
+  it('tags that are no valid tag, or named twice: listed and copied once each, valid ones only (was: copy wrote ESC [2J into its output and the copy)', async () => {
     const root = await pushedThenEdited((index, entry) => {
-      for (const name of [5, '1.0.0', '2.0.0\u001b[2J', '../x']) index.manifests.push({ ...entry, annotations: { 'org.opencontainers.image.ref.name': name } });
+      for (const name of ['1.0.0', '2.0.0\u001b[2J', '../x']) index.manifests.push({ ...entry, annotations: { 'org.opencontainers.image.ref.name': name } });
     });
     const list = await runCli(['list', '--oci-layout', root]);
     expect(list.code, list.stderr).toBe(0);
