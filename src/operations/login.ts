@@ -18,7 +18,7 @@ import { validateHost } from '../oci/reference.js';
 import { tokenSubject } from '../registry/auth/token.js';
 import { RegistryClient } from '../registry/client.js';
 import { discardBody } from '../registry/http.js';
-import { plainHttpRealm } from '../registry/errors.js';
+import { plainHttpRealm, tokenRedirectHint } from '../registry/errors.js';
 import type { RegistryConnectionOptions } from '../targets/options.js';
 
 /*
@@ -125,7 +125,9 @@ export async function verifyCredentials(options: LoginOptions): Promise<boolean>
         hint:
           auth.withheld === 'plain-http'
             ? 'pass --plain-http explicitly to send credentials over HTTP'
-            : `the token service ${auth.realmHost ?? ''} is on another host; pass --allow-cross-host-auth if you trust it`,
+            : auth.withheld === 'redirect'
+              ? `the token service ${auth.realmHost ?? ''} redirected them to ${auth.redirectedTo ?? ''}, where they do not go: ${tokenRedirectHint(auth.realmHost ?? '')}`
+              : `the token service ${auth.realmHost ?? ''} is on another host; pass --allow-cross-host-auth if you trust it`,
       });
     }
     // Harbor's token service (and others like it) answers wrong credentials with a 200 and a token for no one,

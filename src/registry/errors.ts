@@ -202,6 +202,11 @@ export function errorBodyOf(body: Buffer): string | undefined {
   return errors.map((e) => `${e.code}${e.message === '' ? '' : `: ${e.message}`}`).join('; ');
 }
 
+/** What to do about credentials a token service's redirect to another origin (host, port or scheme) left behind. */
+export function tokenRedirectHint(realmHost: string): string {
+  return `credentials go only to the address the registry's challenge names, not where ${realmHost} redirects (another host, port or scheme): make the registry name the token service's final address (Harbor: its external_url), or report it to the registry owner`;
+}
+
 /** What the auth layer did for a request; lets error mapping tell "wrong password" from "no permission". */
 export interface AuthOutcome {
   scheme: 'none' | 'basic' | 'bearer';
@@ -212,9 +217,11 @@ export interface AuthOutcome {
   /** The user name sent (never the secret): hints read a Harbor robot name a shell cut short (mangledRobotHint). */
   username?: string | undefined;
   /** Credentials existed but were deliberately not sent, and why (`token-only`: an identity token, and a Basic challenge). */
-  withheld?: 'plain-http' | 'cross-host' | 'token-only' | undefined;
+  withheld?: 'plain-http' | 'cross-host' | 'token-only' | 'redirect' | undefined;
   /** Host name of the token realm, when a token service was involved. */
   realmHost?: string | undefined;
+  /** `redirect`: the origin (`https://host[:port]`) the token service's redirect took the token request to, without them. */
+  redirectedTo?: string | undefined;
   /** A 401 asked for authentication packpub cannot give: the challenge, in words (`Negotiate`, `no WWW-Authenticate`). */
   unanswerable?: string | undefined;
   /** The refused token was one the token service answered the credentials with for no one (an empty `sub`): not taken. */
@@ -416,6 +423,14 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       return new RegistryError('AUTH', `credentials rejected by ${ctx.host}: its token service answered them with a token for no one (an empty subject)${repo === undefined ? '' : `, which it refuses for ${repo}`}`, {
         ...base,
         hint: mangledRobotHint(auth.username, auth.source) ?? `${passwordHint(auth)}; Harbor answers so a wrong user name or secret, and a robot account that has expired or is disabled (see the project's Robot Accounts)`,
+      });
+    }
+    if (auth.withheld === 'redirect') {
+      // The token request went to another origin by the token service's redirect, without the credentials; the token given
+      // there was refused: it read "credentials rejected or no push permission", for credentials that never arrived.
+      return new RegistryError('AUTH', `credentials were not sent to ${auth.redirectedTo ?? ''}, where the token service ${auth.realmHost ?? ''} redirected the token request, and ${ctx.host} refuses the token given there without them${repo === undefined ? '' : ` for ${repo}`}`, {
+        ...base,
+        hint: tokenRedirectHint(auth.realmHost ?? ''),
       });
     }
     if (auth.withheld === 'cross-host') {

@@ -38,10 +38,20 @@ const w = setup(async (stack) => {
     ),
   );
   const registry = stack.add(await startRegistry({ auth: 'token', token: { ...token, realm: `${realm.url}/service/token` } }));
+  // A realm that redirects the token request to the token service on another origin (another port here; another host or
+  // https:// in the field): the credentials do not follow the redirect.
+  const redirector = stack.add(
+    await listenOnLoopback(
+      createServer((req, res) => {
+        res.writeHead(307, { location: `${token.realm}${new URL(req.url ?? '/', 'http://realm.invalid').search}` }).end();
+      }),
+    ),
+  );
+  const redirected = stack.add(await startRegistry({ auth: 'token', token: { ...token, realm: `${redirector.url}/service/token` } }));
   const root = await stack.tempDir('packpub-token-403-');
   await writePack(join(root, 'v1'), { name: 'hello', version: '1.0.0' });
   await writePack(join(root, 'v2'), { name: 'hello', version: '2.0.0' });
-  return { token, realm, registry, root };
+  return { token, realm, registry, root, redirector, redirected };
 });
 
 const as = (user: string, password: string) => ({ env: { PACKPUB_USERNAME: user, PACKPUB_PASSWORD: password, DOCKER_CONFIG: join(w.root, 'no-docker') } });
@@ -90,6 +100,30 @@ describe('a token service refusing the access asked (403) to credentials it take
     const allowed = await runCli(['push', join(w.root, 'v2'), '--registry', target, '--allow-cross-host-auth'], as('writer', 'writer-password-1'));
     expectRun(allowed, { code: 0, stdout: ['published hello:2.0.0'] });
     expect(await held()).toContain('base/spectro-packs/archive/hello:2.0.0');
+  });
+
+  // The realm redirects the token request to another origin: the credentials stay behind (as they do for a blob's
+  // storage), the token service answers the anonymous request with a token for no access, which the registry refuses. It
+  // read "credentials rejected or no push permission on <repo>", for credentials that never arrived.
+  it('a token service redirecting to another origin: why the credentials did not arrive (push and login, exit 1), nothing written', async () => {
+    const to = `${new URL(w.token.realm).origin}/`;
+    const before = w.token.requests.length;
+    const push = await runCli(['push', join(w.root, 'v2'), '--registry', `${w.redirected.host}/moved`], as('writer', 'writer-password-1'));
+    expectRun(push, {
+      code: 1,
+      stderr: [
+        `FAILED hello:2.0.0: credentials were not sent to ${to}, where the token service ${w.redirector.host} redirected the token request, and ${w.redirected.host} refuses the token given there without them for moved/spectro-packs/archive/hello`,
+        "make the registry name the token service's final address",
+      ],
+    });
+    expect(push.stderr).not.toContain('credentials rejected');
+    const login = await runCli(['login', w.redirected.host, '-u', 'writer', '--password-stdin'], { ...as('writer', 'writer-password-1'), stdin: 'writer-password-1' });
+    expectRun(login, { code: 1, stderr: [`credentials for ${w.redirected.host} were not sent, so they could not be checked`, `redirected them to ${to}`] });
+    for (const run of [push, login]) expect(run.stdout + run.stderr).not.toContain('writer-password-1');
+    // The token service was asked, without the credentials.
+    expect(w.token.requests.slice(before).length).toBeGreaterThan(0);
+    expect(w.token.requests.slice(before).filter((r) => r.user !== undefined || r.authenticated)).toEqual([]);
+    expect(await tokenHoldings(w.redirected.url, w.token.tokenFor, 'moved')).toEqual({ tags: new Map(), problems: [] });
   });
 
   // A Docker config naming a credential helper that is not installed: packpub goes on without credentials until asked

@@ -104,6 +104,8 @@ export class AuthSession extends TransportLayer {
   private renewedCredential: Credential | undefined;
   /** Why the credential source gave none (a credential helper that could not answer): the answer to a 401 or 403. */
   private unanswered: unknown;
+  /** Tokens a token service gave where its redirect took the request without the credentials: token -> that origin. */
+  private readonly leftBehind = new Map<string, string>();
 
   constructor(options: AuthSessionOptions) {
     super(options.transport);
@@ -228,20 +230,26 @@ export class AuthSession extends TransportLayer {
           signal,
           attempt,
         });
-        if (withheld !== undefined) return fetched.catch((err: unknown) => Promise.reject(this.refusedWithout(err, withheld, bearer.realm)));
+        const noted = fetched.then((answer) => {
+          if (answer.credentialsLeftBehind !== undefined) this.leftBehind.set(answer.token, answer.credentialsLeftBehind);
+          return answer;
+        });
+        if (withheld !== undefined) return noted.catch((err: unknown) => Promise.reject(this.refusedWithout(err, withheld, bearer.realm)));
         // A credential source that could not answer (a helper not installed): a token service refusing the anonymous
         // request asks for credentials as a 401 would, and the helper's error is the answer (askedWithoutAnswer).
-        return this.unanswered === undefined ? fetched : fetched.catch((err: unknown) => Promise.reject(asksCredentials(err) && this.unanswered !== undefined ? this.unanswered : err));
+        return this.unanswered === undefined ? noted : noted.catch((err: unknown) => Promise.reject(asksCredentials(err) && this.unanswered !== undefined ? this.unanswered : err));
       }));
+    const redirectedTo = this.leftBehind.get(token);
     return {
       header: `Bearer ${token}`,
       outcome: {
         scheme: 'bearer',
-        credentialSent: tokenCreds !== undefined,
+        credentialSent: tokenCreds !== undefined && redirectedTo === undefined,
         source: cred.source,
         username: tokenCreds?.username,
-        withheld,
+        withheld: withheld ?? (redirectedTo === undefined ? undefined : 'redirect'),
         realmHost: bearer.realm.host,
+        ...(redirectedTo === undefined ? {} : { redirectedTo }),
       },
       tokenKey,
       token,

@@ -1,5 +1,5 @@
 import { PackpubError } from '../../errors.js';
-import { errorFromNetwork, errorFromResponse, mangledRobotHint, parseOciErrors, readBounded, RegistryError, unreachableHandedOut } from '../errors.js';
+import { errorFromNetwork, errorFromResponse, mangledRobotHint, parseOciErrors, readBounded, RegistryError, tokenRedirectHint, unreachableHandedOut } from '../errors.js';
 import type { HttpResponse, HttpTransport } from '../http.js';
 import { redactText, redactUrl, registerSecret } from '../../util/redact.js';
 import { parseRetryAfter } from '../retry.js';
@@ -22,6 +22,8 @@ export interface TokenResponse {
   issuedAt?: Date;
   /** A new refresh token, when the OAuth2 endpoint rotates it. */
   refreshToken?: string;
+  /** The origin a redirect of the token service took a request with credentials to, which they did not follow. */
+  credentialsLeftBehind?: string;
 }
 
 /** Read a token service's JSON answer. */
@@ -148,8 +150,19 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   } finally {
     clearTimeout(timer);
   }
+  const givenCredentials = credentials !== undefined && (credentials.identityToken !== undefined || credentials.username !== undefined);
+  // A redirect to another origin (host, port or scheme) drops the credentials (http.ts): what answered never had them.
+  const leftBehind = givenCredentials && res.url.origin !== url.origin ? `${res.url.origin}/` : undefined;
+  if (leftBehind !== undefined && (res.status === 401 || res.status === 403)) {
+    throw new RegistryError('AUTH', `credentials were not sent to ${leftBehind}, where the token service ${realm.host} redirected the token request, and it refuses requests without them`, {
+      method,
+      url: res.url,
+      status: res.status,
+      hint: tokenRedirectHint(realm.host),
+    });
+  }
   if (res.status !== 200) {
-    const sentCredentials = credentials !== undefined && (credentials.identityToken !== undefined || credentials.username !== undefined);
+    const sentCredentials = givenCredentials;
     if (res.status === 403 && sentCredentials) throw tokenRefused(realm, scopes, body, method, res.url);
     if (credentials?.identityToken !== undefined) {
       const refused = identityTokenRefused(realm, res.status, body, credentials.source, res.url);
@@ -207,7 +220,7 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
   const parsed = parseTokenResponse(doc, realm.host);
   registerSecret(parsed.token);
   registerSecret(parsed.refreshToken);
-  return parsed;
+  return leftBehind === undefined ? parsed : { ...parsed, credentialsLeftBehind: leftBehind };
 }
 
 /**
