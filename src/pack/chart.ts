@@ -326,8 +326,8 @@ interface ChartSlot {
   /** The top chart's: the template names its templates define, and those they run whatever the values (checkTemplateRuns). */
   defineNames?: Set<string>;
   topRuns?: Array<{ name: string; file: string; line: number }>;
-  /** What each define of its templates does at its own top level (goTemplateRead bodies), null for a name defined twice. */
-  defineBodies?: Map<string, (DefineBody & { file: string }) | null>;
+  /** Per name, each file of its templates defining it: what the define does at its own top level (goTemplateRead bodies). */
+  defineBodies?: Map<string, DefineSite[]>;
   /** A template of the top chart was too large to be read: what it defines is not known. */
   unreadTemplate?: boolean;
 }
@@ -781,7 +781,7 @@ class ArchiveCollector {
     if (defines !== undefined && this.depth > 0) archiveDefines.set(chart, defines);
     if (defines !== undefined && this.depth === 0) {
       checkTemplateRuns(this.slots.get('') ?? { archives: [] }, chart, defines, label);
-      checkDefineCalls(this.slots.get('') ?? { archives: [] }, label);
+      checkDefineCalls(chart, label);
       markUndefinedRuns(chart, defines);
       markSubchartDefineCalls(chart);
     }
@@ -825,9 +825,15 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
   if (slot !== undefined && sub && refused !== undefined) (slot.templateRefusals ??= []).push({ file: rel, line: refused.line, message: refused.message });
   if (slot !== undefined && sub && read.miscall !== undefined && executed(rel)) (slot.renderFailures ??= []).push({ file: rel, why: `${wrongCall(read.miscall, ' on every render')}` });
   if (slot !== undefined && read.defines.length > 0) {
-    // Every name defined, with actions or not: one defined twice (in two files, or twice in one) is not judged.
+    // Every name defined, with actions or not, once per file (Go refuses a file defining a name twice, bar empty defines).
     const bodies = (slot.defineBodies ??= new Map());
-    for (const name of read.defines) bodies.set(name, bodies.has(name) ? null : { ...(read.bodies?.get(name) ?? { runs: [] }), file: rel });
+    const empty = read.emptyDefines ?? [];
+    for (const name of new Set(read.defines)) {
+      const site = { ...(read.bodies?.get(name) ?? { runs: [] }), file: rel, empty: empty.includes(name) };
+      const sites = bodies.get(name);
+      if (sites === undefined) bodies.set(name, [site]);
+      else sites.push(site);
+    }
   }
   if (slot !== undefined && executed(rel)) for (const run of read.runs) if ((slot.topRuns ??= []).length < 1000) slot.topRuns.push({ ...run, file: rel });
   if (!sub && read.miscall !== undefined && executed(rel)) {
@@ -843,21 +849,22 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
 }
 
 /**
- * Refuses a chart whose template (not a partial; NOTES.txt too) runs at its top level, by a literal name, a define of
- * the top chart that, at its own top level or through the defines it runs there, calls a function with the wrong
- * number of arguments (`{{ include "web.selectorLabels" }}` in the "web.labels" helper): every render stops there.
- * Only through defines written once in the top chart's templates (Helm parses the top chart's last, so its define of a
- * name wins over a subchart's; two files defining one name are left alone).
+ * Refuses a chart whose template (not a partial; NOTES.txt too) runs at its top level, by a literal name, a define
+ * that, at its own top level or through the defines it runs there, calls a function with the wrong number of arguments
+ * (`{{ include "web.selectorLabels" }}` in the "web.labels" helper): every render stops there. The define a name
+ * resolves to is the one Helm's render keeps (DefineSpace): judged only when that one is certain whatever the values.
  */
-function checkDefineCalls(top: ChartSlot, label: string): void {
-  const bodies = top.defineBodies;
-  if (bodies === undefined) return;
-  for (const run of top.topRuns ?? []) {
-    const found = miscallThrough(run.name, bodies);
+function checkDefineCalls(chart: HelmChart, label: string): void {
+  const space = new DefineSpace(chart);
+  const top = space.copies[0];
+  if (top === undefined) return;
+  for (const run of chartRuns.get(chart) ?? []) {
+    const found = miscallThrough(run.name, (name) => space.resolve(name, top));
     if (found === undefined) continue;
-    const { name, body } = found;
-    const call = body.miscall;
-    const where = name === run.name ? `it (${body.file})` : `"${name}" (${body.file}), which it runs,`;
+    const { name, site } = found;
+    const call = site.miscall;
+    const file = space.fileOf(site, top, found.copy);
+    const where = name === run.name ? `it (${file})` : `"${name}" (${file}), which it runs,`;
     const helm = call.want === -1 ? 'execution error at (...): ...' : `... at <${call.name}>: ${goWrongArgs(call)}`;
     throw new ChartError('PACK_FILE', 'helm-refuses', false, `${label}: Helm cannot install this chart: ${run.file} runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(call, '')}, so every install stops there (Helm: "${helm}")`, {
       hint: callHint(call.name, 'define'),
@@ -865,50 +872,129 @@ function checkDefineCalls(top: ChartSlot, label: string): void {
   }
 }
 
-type FoundBody<B> = { name: string; body: B & { miscall: NonNullable<DefineBody['miscall']> } };
+/** A file's define of a name (ChartSlot.defineBodies): what it does at its own top level, and whether it holds only space. */
+type DefineSite = DefineBody & { file: string; empty: boolean };
+
+type Resolved = { site: DefineSite; copy: ChartCopy };
 
 /** The first define (`start`, or one it runs at its own top level, directly or through others) that makes a wrong call at its own top level. */
-function miscallThrough<B extends DefineBody>(start: string, bodies: ReadonlyMap<string, B | null>): FoundBody<B> | undefined {
+function miscallThrough(start: string, resolve: (name: string) => Resolved | undefined): { name: string; site: DefineSite & { miscall: WrongCall }; copy: ChartCopy } | undefined {
   const seen = new Set<string>([start]);
   const queue = [start];
   for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-    const body = bodies.get(name);
-    if (body === undefined || body === null) continue;
-    if (body.miscall !== undefined) return { name, body: body as FoundBody<B>['body'] };
-    for (const next of body.runs) if (!seen.has(next) && seen.size < 200) (seen.add(next), queue.push(next));
+    const found = resolve(name);
+    if (found === undefined) continue;
+    const { site, copy } = found;
+    if (site.miscall !== undefined) return { name, site: site as DefineSite & { miscall: WrongCall }, copy };
+    for (const next of site.runs) if (!seen.has(next) && seen.size < 200) (seen.add(next), queue.push(next));
   }
   return undefined;
 }
 
 /**
- * Adds to HelmChart.renderFailures of every subchart below `chart` (not a library) whose template (not a partial) runs at
- * its top level, by a literal name, a define that makes a wrong call at its own top level or through the defines it
- * runs there (checkDefineCalls' rule for the top chart). The templates of Helm's one render share one namespace: only
- * names defined once in the whole chart are followed (which of two defines of a name wins is left alone).
+ * A chart of Helm's render, under the name its parent's dependencies give it: `path` is its ChartFullPath (`web`,
+ * `web/charts/redis`, an alias for a name), the start of its templates' names; `sure`: kept whenever its parent is (no
+ * condition or tags on a dependency of its name: processDependencyEnabled removes a disabled one by that name).
  */
-function markSubchartDefineCalls(chart: HelmChart): void {
-  const all = new Map<string, (DefineBody & { file: string; owner: HelmChart }) | null>();
-  const collect = (c: HelmChart, depth: number): void => {
-    for (const [name, body] of chartBodies.get(c) ?? []) all.set(name, all.has(name) || body === null ? null : { ...body, owner: c });
-    if (depth < 16) for (const sub of c.subcharts) collect(sub, depth + 1);
-  };
-  collect(chart, 0);
-  const visit = (c: HelmChart, depth: number): void => {
-    for (const sub of c.subcharts) {
-      if (depth < 16) visit(sub, depth + 1);
-      if (sub.metadata['type'] === 'library') continue;
-      for (const run of chartRuns.get(sub) ?? []) {
-        if ((sub.renderFailures ?? []).length >= 5) break;
-        const found = miscallThrough(run.name, all);
-        if (found === undefined || sub.renderFailures?.some((f) => f.file === run.file) === true) continue;
-        const { name, body } = found;
-        const file = body.owner === sub ? body.file : `${body.file} of ${body.owner.name}`;
-        const where = name === run.name ? `it (${file})` : `"${name}" (${file}), which it runs,`;
-        sub.renderFailures = [...(sub.renderFailures ?? []), { file: run.file, why: `runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(body.miscall, '')}` }];
+interface ChartCopy {
+  chart: HelmChart;
+  path: string;
+  parent: ChartCopy | undefined;
+  sure: boolean;
+}
+
+/**
+ * The one namespace of Helm's render (pkg/engine render): every template file of the chart and of each subchart it
+ * keeps (a library's partials only: isTemplateValid) is parsed into one text/template set, file after file, in
+ * sortTemplates' order: most `/` in `<ChartFullPath>/<file>` first, then the larger name first. A file's define of a
+ * name replaces the one before it unless it holds only space (text/template associate: parse.IsEmptyTree), so the
+ * define kept is the last non-empty one: the fewest `/`, then the smallest name (bytes). It is certain for a template
+ * of a chart when the chart holding it is kept whenever that chart is (every subchart between their common parent and
+ * it kept unconditionally); whatever else is left out, it stays the last. Not judged: two subcharts of one name under a
+ * parent, a chart copied under more than one alias holding the name, and more than 500 charts.
+ */
+class DefineSpace {
+  readonly copies: ChartCopy[] = [];
+  private unsure = false;
+
+  constructor(chart: HelmChart) {
+    const walk = (copy: ChartCopy, depth: number): void => {
+      if (this.copies.length >= 500) return void (this.unsure = true);
+      this.copies.push(copy);
+      const { chart: c } = copy;
+      const names = c.subcharts.map((sub) => sub.name);
+      if (new Set(names).size !== names.length) this.unsure = true;
+      if (depth >= 16) return void (this.unsure = this.unsure || c.subcharts.length > 0);
+      for (const sub of c.subcharts) {
+        // No dependencies in Chart.yaml: Helm keeps charts/ as it is (processDependencyEnabled returns at once).
+        const keys = c.dependencies.length === 0 ? [sub.name] : subchartValueKeys(c, sub);
+        for (const key of keys) {
+          const sure = !c.dependencies.some((d) => (d.alias ?? d.name) === key && ((d.condition ?? '') !== '' || (d.tags ?? []).length > 0));
+          walk({ chart: sub, path: `${copy.path}/charts/${key}`, parent: copy, sure }, depth + 1);
+        }
+      }
+    };
+    walk({ chart, path: chart.name, parent: undefined, sure: true }, 0);
+  }
+
+  /**
+   * The define Helm's render keeps for `name`, when it is certain for a template of `from` and holds more than space;
+   * undefined otherwise (none, only empty ones, or not certain).
+   */
+  resolve(name: string, from: ChartCopy): Resolved | undefined {
+    if (this.unsure) return undefined;
+    let best: { site: DefineSite; copy: ChartCopy; key: Buffer; slashes: number } | undefined;
+    for (const copy of this.copies) {
+      const sites = chartBodies.get(copy.chart)?.get(name);
+      if (sites === undefined) continue;
+      const library = copy.chart.metadata['type'] === 'library';
+      for (const site of sites) {
+        if (site.empty || (library && !posix.basename(site.file).startsWith('_'))) continue;
+        const path = `${copy.path}/${site.file}`;
+        const slashes = path.split('/').length - 1;
+        const key = Buffer.from(path);
+        if (best === undefined || slashes < best.slashes || (slashes === best.slashes && Buffer.compare(key, best.key) < 0)) best = { site, copy, key, slashes };
       }
     }
-  };
-  visit(chart, 0);
+    if (best === undefined || !this.keptWith(best.copy, from)) return undefined;
+    return { site: best.site, copy: best.copy };
+  }
+
+  /** Whether `copy` is in every render `from` is in: each chart below their common parent down to it is kept unconditionally. */
+  private keptWith(copy: ChartCopy, from: ChartCopy): boolean {
+    const above = new Set<ChartCopy>();
+    for (let c: ChartCopy | undefined = from; c !== undefined; c = c.parent) above.add(c);
+    for (let c: ChartCopy | undefined = copy; c !== undefined && !above.has(c); c = c.parent) if (!c.sure) return false;
+    return true;
+  }
+
+  /** A define's file as a message names it from `from`'s chart: `templates/_helpers.tpl`, or `... of <chart>` when another chart holds it. */
+  fileOf(site: DefineSite, copy: ChartCopy, holder?: ChartCopy): string {
+    return holder === undefined || holder.chart === copy.chart ? site.file : `${site.file} of ${holder.chart.name}`;
+  }
+}
+
+/**
+ * Adds to HelmChart.renderFailures of every subchart below `chart` (not a library) whose template (not a partial) runs at
+ * its top level, by a literal name, a define that makes a wrong call at its own top level or through the defines it
+ * runs there (checkDefineCalls' rule for the top chart), the define each name resolves to being the one Helm's render
+ * keeps, when certain (DefineSpace).
+ */
+function markSubchartDefineCalls(chart: HelmChart): void {
+  const space = new DefineSpace(chart);
+  for (const copy of space.copies.slice(1)) {
+    const sub = copy.chart;
+    if (sub.metadata['type'] === 'library') continue;
+    for (const run of chartRuns.get(sub) ?? []) {
+      if ((sub.renderFailures ?? []).length >= 5) break;
+      if (sub.renderFailures?.some((f) => f.file === run.file) === true) continue;
+      const found = miscallThrough(run.name, (name) => space.resolve(name, copy));
+      if (found === undefined) continue;
+      const file = space.fileOf(found.site, copy, found.copy);
+      const where = found.name === run.name ? `it (${file})` : `"${found.name}" (${file}), which it runs,`;
+      sub.renderFailures = [...(sub.renderFailures ?? []), { file: run.file, why: `runs the template "${run.name}" (line ${run.line}) on every render; ${where} ${wrongCall(found.site.miscall, '')}` }];
+    }
+  }
 }
 
 /** A call that stops every render, in words: a wrong number of arguments, or Helm's `fail` (want -1). */
@@ -947,7 +1033,7 @@ function rendered(rel: string): boolean {
 /** The runs of each chart's templates (ChartSlot.topRuns), for the top chart's verdict on its subcharts' (markUndefinedRuns). */
 const chartRuns = new WeakMap<HelmChart, ReadonlyArray<{ name: string; file: string; line: number }>>();
 /** What each chart's defines do at their own top level (ChartSlot.defineBodies), for the same (markSubchartDefineCalls). */
-const chartBodies = new WeakMap<HelmChart, ReadonlyMap<string, (DefineBody & { file: string }) | null>>();
+const chartBodies = new WeakMap<HelmChart, ReadonlyMap<string, readonly DefineSite[]>>();
 
 /**
  * Sets HelmChart.undefinedRuns on every subchart below `chart` whose templates run a template none of `defines` (every

@@ -92,6 +92,17 @@ const CASES = [
     },
     says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.meta" (line 3) on every render; "web.labels" (templates/_helpers.tpl), which it runs, calls include with 1 argument (line 5), and include takes 2, so every install stops there (Helm: "... at <include>: wrong number of args for include: want 2 got 1")',
   },
+  // Two files define the helper: Helm parses the chart's files most `/` first, then the larger name first, and keeps the
+  // last define holding more than space (templates/_helpers.tpl over templates/_legacy.tpl).
+  {
+    name: 'a helper two files define, the one Helm keeps calling include without its context',
+    files: {
+      'web/templates/_helpers.tpl': '{{- define "web.selectorLabels" -}}\napp: web\n{{- end }}\n{{- define "web.labels" -}}\n{{ include "web.selectorLabels" }}\n{{- end }}\n',
+      'web/templates/_legacy.tpl': '{{- define "web.labels" -}}\n{{ include "web.selectorLabels" . }}\n{{- end }}\n',
+      'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  labels:\n    {{- include "web.labels" . | nindent 4 }}\n',
+    },
+    says: 'Helm cannot install this chart: templates/deployment.yaml runs the template "web.labels" (line 4) on every render; it (templates/_helpers.tpl) calls include with 1 argument (line 5), and include takes 2, so every install stops there (Helm: "... at <include>: wrong number of args for include: want 2 got 1")',
+  },
   // A chart renamed after `helm create`: its templates still include the old name, which no template defines.
   {
     name: 'a template running a template no file defines',
@@ -159,11 +170,24 @@ describe("a pack's own values.yaml that Go's YAML reader refuses", () => {
 describe('a chart running the defines of its subcharts', () => {
   const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-helm-subdefines-') }));
 
+  /** validate passes, push publishes, and the pulled pack holds `chart` as written. */
+  async function expectPublished(name: string, chart: Buffer): Promise<void> {
+    const dir = await writeValidPack(join(w.root, name));
+    await putFile(dir, 'charts/web-1.0.0.tgz', chart);
+    const layout = join(w.root, `${name}-layout`);
+    const { validate, push } = await validateThenPush(dir, layout);
+    expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 pack checked: 1 passed, 0 failed (0 errors, 0 warnings)'] });
+    expect(push.code, push.stderr).toBe(0);
+    const out = join(w.root, `${name}-pulled`);
+    const pull = await runCli(['pull', 'web:1.0.0', '--oci-layout', layout, '-o', out]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect((await readFile(join(out, 'charts/web-1.0.0.tgz'))).equals(chart)).toBe(true);
+  }
+
   // Helm's one render holds the templates of the chart and of every subchart it keeps: a define of a library
   // subchart's partial (in an archive in a subchart folder) is found. A disabled subchart's defines are counted too
   // (packpub judges no values here): that include is left to Helm.
   it('validate passes, push publishes, and the pulled pack holds the chart as written', async () => {
-    const dir = await writeValidPack(join(w.root, 'pack'));
     const chart = await tgz({
       ...CHART_FILES,
       'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n  condition: redis.enabled\n',
@@ -173,15 +197,21 @@ describe('a chart running the defines of its subcharts', () => {
       'web/charts/redis/charts/common-2.0.0.tgz': COMMON_TGZ,
       'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  name: {{ include "redis.fullname" . }}\n  labels: {{ include "common.labels" . }}\n',
     });
-    await putFile(dir, 'charts/web-1.0.0.tgz', chart);
-    const layout = join(w.root, 'layout');
-    const { validate, push } = await validateThenPush(dir, layout);
-    expectRun(validate, { code: 0, stdout: [`${dir}: web:1.0.0 OK\n`, '1 pack checked: 1 passed, 0 failed (0 errors, 0 warnings)'] });
-    expect(push.code, push.stderr).toBe(0);
-    const out = join(w.root, 'pulled');
-    const pull = await runCli(['pull', 'web:1.0.0', '--oci-layout', layout, '-o', out]);
-    expect(pull.code, pull.stderr).toBe(0);
-    expect((await readFile(join(out, 'charts/web-1.0.0.tgz'))).equals(chart)).toBe(true);
+    await expectPublished('pack', chart);
+  });
+
+  // A helper the chart and a subchart define: Helm parses web/charts/redis/templates/_h.tpl after
+  // web/templates/old/v1/_h.tpl (as many `/`, the smaller name last) and keeps its define; the chart's own, which
+  // calls include without its context, never runs.
+  it("a helper the chart and a subchart define, Helm keeping the subchart's: validate passes, push publishes", async () => {
+    const chart = await tgz({
+      ...CHART_FILES,
+      'web/templates/old/v1/_h.tpl': '{{- define "web.labels" -}}\n{{ include "web.name" }}\n{{- end }}\n{{- define "web.name" -}}web{{- end }}\n',
+      'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  labels:\n    {{- include "web.labels" . | nindent 4 }}\n',
+      'web/charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n',
+      'web/charts/redis/templates/_h.tpl': '{{- define "web.labels" -}}\napp: web\n{{- end }}\n',
+    });
+    await expectPublished('kept', chart);
   });
 });
 

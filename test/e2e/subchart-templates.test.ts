@@ -147,6 +147,21 @@ describe('a subchart template running a template no file defines', () => {
  * wrong number of arguments at its top level), as the top chart's are refused: an enabled subchart's refuses the
  * pack, a disabled one's is a warning (a library chart renders none).
  */
+/** web, redis (enabled) running "common.labels", and a library common in web/charts and in redis/charts: the wrong call in web's copy (`inParent`) or in redis's. */
+function commonCopies(inParent: boolean): Record<string, string> {
+  const common = 'apiVersion: v2\nname: common\nversion: 2.0.0\ntype: library\n';
+  const wrong = '{{- define "common.labels" -}}\n{{ include "common.name" }}\n{{- end }}\n{{- define "common.name" -}}web{{- end }}\n';
+  const right = '{{- define "common.labels" -}}\napp: {{ include "common.name" . }}\n{{- end }}\n{{- define "common.name" -}}web{{- end }}\n';
+  return {
+    'web/Chart.yaml': webChart(''),
+    'web/charts/common/Chart.yaml': common,
+    'web/charts/common/templates/_labels.tpl': inParent ? wrong : right,
+    'web/charts/redis/charts/common/Chart.yaml': common,
+    'web/charts/redis/charts/common/templates/_labels.tpl': inParent ? right : wrong,
+    'web/charts/redis/templates/cm.yaml': 'kind: ConfigMap\nmetadata:\n  labels: {{ include "common.labels" . | nindent 4 }}\n',
+  };
+}
+
 const FAILS_CASES: Array<{ name: string; chart: Record<string, string>; says?: string; warns?: string }> = [
   { name: 'an enabled subchart with a README.md among its templates: refused', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/templates/README.md': '# Redis\n\nprose\n' }, says: `the subchart's templates/README.md holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object` },
   { name: 'a disabled subchart calling include without its context: a warning', chart: { ...gated, 'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n', 'web/charts/redis/templates/cm.yaml': 'kind: ConfigMap\nmetadata:\n  labels: {{ include "redis.labels" | nindent 4 }}\n', 'web/charts/redis/templates/_h.tpl': '{{- define "redis.labels" -}}a: b{{- end }}\n' }, warns: `the subchart's templates/cm.yaml calls include with 1 argument (line 3) on every render, and include takes 2.` },
@@ -163,6 +178,10 @@ const FAILS_CASES: Array<{ name: string; chart: Record<string, string>; says?: s
   // Helm executes a subchart's NOTES.txt too (its output is dropped unless --render-subchart-notes), and fails on its error.
   { name: 'an enabled subchart whose NOTES.txt calls include without its context: refused', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/templates/NOTES.txt': 'Redis is at {{ include "redis.host" | quote }}\n', 'web/charts/redis/templates/_h.tpl': '{{- define "redis.host" -}}redis{{- end }}\n' }, says: `the subchart's templates/NOTES.txt calls include with 1 argument (line 1) on every render, and include takes 2` },
   { name: 'a library subchart', chart: { 'web/Chart.yaml': webChart(''), 'web/charts/redis/Chart.yaml': `${REDIS_CHART}type: library\n`, 'web/charts/redis/templates/README.md': '# Redis\n' } },
+  // Two copies of a library define the helper (bitnami charts vendor common in the chart and in each subchart): Helm's
+  // render keeps the one with the fewest `/` in its name, web/charts/common's, for redis's template too.
+  { name: "an enabled subchart running a helper two library copies define, the parent's copy (which Helm keeps) calling include without its context: refused", chart: commonCopies(true), says: `the subchart's templates/cm.yaml runs the template "common.labels" (line 3) on every render; it (templates/_labels.tpl of common) calls include with 1 argument (line 2), and include takes 2` },
+  { name: "the same with the subchart's own copy calling include without its context: Helm never runs it", chart: commonCopies(false) },
 ];
 
 describe('a subchart template that fails every render', () => {
