@@ -102,11 +102,16 @@ async function checkHelm(valuesText: string, dir = helmPack, packJson: Record<st
   return deepCheckPack({ dir, packJson, valuesText });
 }
 
-/** A pack folder (under the work folder) holding chart `name` 0.1.0 with `values`, and its pack.json. */
-async function chartPack(name: string, values: string): Promise<{ dir: string; packJson: Record<string, unknown> }> {
+/** A pack folder (under the work folder) holding chart `name` 0.1.0 made of `files` (paths under `name/`), and its pack.json. */
+async function packOfChart(name: string, files: Record<string, string | Buffer>): Promise<{ dir: string; packJson: Record<string, unknown> }> {
   const dir = join(work, name);
-  await writeTgz(join(dir, `charts/${name}-0.1.0.tgz`), { [`${name}/Chart.yaml`]: `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`, [`${name}/values.yaml`]: values });
+  await writeTgz(join(dir, `charts/${name}-0.1.0.tgz`), files);
   return { dir, packJson: { name, displayName: name, version: '0.1.0', layer: 'addon', charts: [`charts/${name}-0.1.0.tgz`] } };
+}
+
+/** A pack folder (under the work folder) holding chart `name` 0.1.0 with `values`, and its pack.json. */
+function chartPack(name: string, values: string): Promise<{ dir: string; packJson: Record<string, unknown> }> {
+  return packOfChart(name, { [`${name}/Chart.yaml`]: `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`, [`${name}/values.yaml`]: values });
 }
 
 const brief = (f: Finding[]) => f.map((x) => ({ rule: x.rule, severity: x.severity, path: x.path, line: x.line }));
@@ -116,8 +121,7 @@ const brief = (f: Finding[]) => f.map((x) => ({ rule: x.rule, severity: x.severi
  * app-template: an empty values.yaml and `{{ include "lib.all" . }}`): the library reads the chart's values.
  */
 async function libraryPack(): Promise<{ dir: string; packJson: Record<string, unknown> }> {
-  const dir = join(work, 'thin');
-  await writeTgz(join(dir, 'charts/thin-0.1.0.tgz'), {
+  return packOfChart('thin', {
     'thin/Chart.yaml': 'apiVersion: v2\nname: thin\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n',
     'thin/values.yaml': '',
     'thin/templates/all.yaml': '{{ include "lib.all" . }}\n',
@@ -130,7 +134,6 @@ async function libraryPack(): Promise<{ dir: string; packJson: Record<string, un
       }),
     }),
   });
-  return { dir, packJson: { name: 'thin', displayName: 'thin', version: '0.1.0', layer: 'addon', charts: ['charts/thin-0.1.0.tgz'] } };
 }
 
 describe('deep checks: Helm packs', () => {
@@ -397,15 +400,13 @@ charts:
 
 describe("deep checks: values compared first without the templates' paths (issue 16)", () => {
   /** Chart `lazy`: `feature` is a dependency's condition and a map its template reads below; `extra.*` only a template reads, in a file of its own. */
-  async function lazyPack(): Promise<{ dir: string; packJson: Record<string, unknown> }> {
-    const dir = join(work, 'lazy');
-    await writeTgz(join(dir, 'charts/lazy-0.1.0.tgz'), {
+  function lazyPack(): Promise<{ dir: string; packJson: Record<string, unknown> }> {
+    return packOfChart('lazy', {
       'lazy/Chart.yaml': 'apiVersion: v2\nname: lazy\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 1.x.x\n    condition: feature\n',
       'lazy/values.yaml': 'replicas: 1\n',
       'lazy/templates/a.yaml': 'replicas: {{ .Values.replicas }}\nmode: {{ .Values.feature.mode }}\n',
       'lazy/templates/b.yaml': 'data: {{ toYaml .Values.extra.settings }}\n',
     });
-    return { dir, packJson: { name: 'lazy', displayName: 'lazy', version: '0.1.0', layer: 'addon', charts: ['charts/lazy-0.1.0.tgz'] } };
   }
 
   it('accepts a key missing from the chart\'s values.yaml that a template reads, and flags one no template reads', async () => {

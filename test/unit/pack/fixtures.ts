@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createGzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
+import type { NextChunk } from '../../../src/pack/chart-archive.js';
 
 /** A gzip'd tar with one entry of `size` zero bytes: a small file that inflates hugely. */
 export async function zeroBombTgz(size: number): Promise<Buffer> {
@@ -50,4 +51,15 @@ export async function v7Tgz(files: Record<string, string>): Promise<Buffer> {
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return gzipSync(bytes);
+}
+
+/** `bytes` handed over in chunks of at most `size` bytes each, then undefined (chart-archive.ts's NextChunk). */
+export function chunksOf(bytes: Buffer, size: number): NextChunk {
+  let at = 0;
+  return async () => {
+    if (at >= bytes.length) return undefined;
+    const chunk = bytes.subarray(at, at + size);
+    at += chunk.length;
+    return chunk;
+  };
 }

@@ -2,7 +2,8 @@ import { deflateRawSync, gzipSync } from 'node:zlib';
 import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ByteReader, gunzipChunks, type NextChunk, readTar } from '../../../src/pack/chart-archive.js';
+import { ByteReader, gunzipChunks, readTar } from '../../../src/pack/chart-archive.js';
+import { chunksOf } from './fixtures.js';
 import { Prng } from '../../support/prng.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, readChart } from '../../../src/pack/chart.js';
@@ -27,17 +28,6 @@ describe('chart-archive', () => {
    * anything else goes through the streaming inflater. Both must give the same bytes, the same counts and
    * the same error, for every shape of input, read whole or in small chunks.
    */
-
-  /** Chunks of `bytes` of at most `size` bytes each. */
-  function chunksOf(bytes: Buffer, size: number): NextChunk {
-    let at = 0;
-    return async () => {
-      if (at >= bytes.length) return undefined;
-      const chunk = bytes.subarray(at, at + size);
-      at += chunk.length;
-      return chunk;
-    };
-  }
 
   interface Outcome {
     bytes: string;
@@ -312,13 +302,7 @@ describe('tar-reader', () => {
 
   /** `tar` in chunks of `size` bytes. */
   function chunked(tar: Buffer, size: number): ByteReader {
-    let at = 0;
-    return new ByteReader(async () => {
-      if (at >= tar.length) return undefined;
-      const chunk = tar.subarray(at, at + size);
-      at += chunk.length;
-      return chunk;
-    });
+    return new ByteReader(chunksOf(tar, size));
   }
 
   /** What readTar hands over for `tar` read in chunks of `size`: each entry's name, size and (when `read`) data; or its error. */

@@ -21,7 +21,7 @@ import { validatePack } from '../../../src/pack/validate.js';
 import { goTemplateRead } from '../../../src/pack/go-template.js';
 import { Prng } from '../../support/prng.js';
 import { checkYamlText } from '../../../src/pack/yaml-source.js';
-import type { NextChunk } from '../../../src/pack/chart-archive.js';
+import { chunksOf } from './fixtures.js';
 import { helmYamlFile, helmYamlRefusal, helmYamlRefusalOfChunks, type HelmYamlFile } from '../../../src/pack/chart-manifests.js';
 import { templatePathTree } from '../../../src/pack/deep-checks.js';
 import { compareToScope, editDistance, lookupDotted, pathAllowed, type RefRoot } from '../../../src/pack/values-paths.js';
@@ -511,17 +511,6 @@ describe('template-refs-indirect', () => {
 });
 
 describe('chart-manifests', () => {
-  /** `bytes` handed over in chunks of `size` bytes. */
-  function chunked(bytes: Buffer, size: number): NextChunk {
-    let at = 0;
-    return async () => {
-      if (at >= bytes.length) return undefined;
-      const chunk = bytes.subarray(at, at + size);
-      at += size;
-      return chunk;
-    };
-  }
-
   describe('the files a chart install parses as YAML', () => {
     it('are the rendered templates (not partials, not NOTES.txt) and the CRD files', () => {
       const kinds = Object.fromEntries(
@@ -593,7 +582,7 @@ describe('chart-manifests', () => {
     it.each(cases)("%s: Go's YAML reader's first complaint, whatever the chunks", async (_name, bytes, kind, expected) => {
       expect(helmYamlRefusal(bytes, kind)).toBe(expected);
       for (let size = 1; size <= bytes.length + 1; size++) {
-        expect([size, await helmYamlRefusalOfChunks(chunked(bytes, size), kind)]).toEqual([size, expected]);
+        expect([size, await helmYamlRefusalOfChunks(chunksOf(bytes, size), kind)]).toEqual([size, expected]);
       }
     });
   });
