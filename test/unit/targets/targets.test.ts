@@ -427,19 +427,32 @@ describe('oci-layout-atomic', () => {
       await expectWholeWriteWorks(l);
     });
 
-    it.each([
-      ['other bytes of the same size', Buffer.alloc(CONTENT.length, 'PACKPUB LAYER BYTES ')],
-      ['a shorter body', CONTENT.subarray(0, HALF)],
-      ['a longer body', Buffer.concat([CONTENT, Buffer.from('!')])],
-    ])('a source whose bytes do not match the digest (%s): DIGEST_MISMATCH, nothing at the final name, no temp file', async (_what, body) => {
-      const l = await layout();
-      await expect(l.store.pushBlob(l.repo, DESC, () => Readable.from([body]))).rejects.toMatchObject({
-        code: 'DIGEST_MISMATCH',
-        message: expect.stringContaining(`expected ${DESC.digest} (${DESC.size} bytes), got ${sha256Digest(body)} (${body.length} bytes)`),
+    /**
+     * `title` for each of `sources`, bytes that do not match `desc`'s digest: refused (DIGEST_MISMATCH naming what came),
+     * the layout as it was, and the blob's own bytes written afterwards (`thenWorks`).
+     */
+    function refusesMismatchedSources(title: string, desc: typeof DESC, sources: Array<[string, Buffer]>, thenWorks: (l: Awaited<ReturnType<typeof layout>>) => Promise<void>): void {
+      it.each(sources)(title, async (_what, body) => {
+        const l = await layout();
+        await expect(l.store.pushBlob(l.repo, desc, () => Readable.from([body]))).rejects.toMatchObject({
+          code: 'DIGEST_MISMATCH',
+          message: expect.stringContaining(`expected ${desc.digest} (${desc.size} bytes), got ${sha256Digest(body)} (${body.length} bytes)`),
+        });
+        await expectUntouched(l);
+        await thenWorks(l);
       });
-      await expectUntouched(l);
-      await expectWholeWriteWorks(l);
-    });
+    }
+
+    refusesMismatchedSources(
+      'a source whose bytes do not match the digest (%s): DIGEST_MISMATCH, nothing at the final name, no temp file',
+      DESC,
+      [
+        ['other bytes of the same size', Buffer.alloc(CONTENT.length, 'PACKPUB LAYER BYTES ')],
+        ['a shorter body', CONTENT.subarray(0, HALF)],
+        ['a longer body', Buffer.concat([CONTENT, Buffer.from('!')])],
+      ],
+      expectWholeWriteWorks,
+    );
 
     it('index.json is replaced by rename: the old file (held by a hard link) keeps its bytes', async () => {
       const l = await layout();
@@ -520,20 +533,17 @@ describe('oci-layout-atomic', () => {
         await expectSmallWriteWorks(l);
       });
 
-      it.each([
-        ['other bytes of the same size', Buffer.alloc(64 * 1024, 'PACKPUB LAYER BYTES ')],
-        ['a shorter body', SMALL.subarray(0, HALF)],
-        ['a longer body', Buffer.concat([SMALL, Buffer.from('!')])],
-        ['a body far longer than said', CONTENT],
-      ])('a source whose bytes do not match the digest (%s): DIGEST_MISMATCH naming what came, nothing written', async (_what, body) => {
-        const l = await layout();
-        await expect(l.store.pushBlob(l.repo, SMALL_DESC, () => Readable.from([body]))).rejects.toMatchObject({
-          code: 'DIGEST_MISMATCH',
-          message: expect.stringContaining(`expected ${SMALL_DESC.digest} (${SMALL_DESC.size} bytes), got ${sha256Digest(body)} (${body.length} bytes)`),
-        });
-        await expectUntouched(l);
-        await expectSmallWriteWorks(l);
-      });
+      refusesMismatchedSources(
+        'a source whose bytes do not match the digest (%s): DIGEST_MISMATCH naming what came, nothing written',
+        SMALL_DESC,
+        [
+          ['other bytes of the same size', Buffer.alloc(64 * 1024, 'PACKPUB LAYER BYTES ')],
+          ['a shorter body', SMALL.subarray(0, HALF)],
+          ['a longer body', Buffer.concat([SMALL, Buffer.from('!')])],
+          ['a body far longer than said', CONTENT],
+        ],
+        expectSmallWriteWorks,
+      );
     });
   });
 });
