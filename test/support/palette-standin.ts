@@ -380,11 +380,27 @@ interface FoundVersion {
  */
 async function readValues(lab: PaletteLab, spec: StoredSpec, repo: string, layerDigest: string | undefined, scope: string): Promise<string> {
   if (layerDigest === undefined) return '';
+  // A layer's bytes never change under its digest: what a sync read of it stands for every later sync of the lab
+  // (each sync re-reads every tag's manifest, which is where a version changes).
+  const read = valuesRead.get(lab) ?? new Map<string, string>();
+  valuesRead.set(lab, read);
+  const known = read.get(`${repo}@${layerDigest}`);
+  if (known !== undefined) return known;
+  const values = await fetchValues(lab, spec, repo, layerDigest, scope);
+  if (values !== undefined) read.set(`${repo}@${layerDigest}`, values);
+  return values ?? '';
+}
+
+/** The values.yaml of the layers each lab's syncs read (readValues): repo@digest -> values. */
+const valuesRead = new WeakMap<PaletteLab, Map<string, string>>();
+
+/** readValues' read of the layer: undefined when it could not be read (read again by the next sync). */
+async function fetchValues(lab: PaletteLab, spec: StoredSpec, repo: string, layerDigest: string, scope: string): Promise<string | undefined> {
   try {
     const res = await registryGet(lab, spec, `/v2/${repo}/blobs/${layerDigest}`, scope);
     if (res.status !== 200) {
       await res.arrayBuffer();
-      return '';
+      return undefined;
     }
     const extract = tarExtract();
     // A layer that is no gzip or tar (a hostile test's) fails the pipeline: handled here, never an unhandled rejection.
@@ -408,7 +424,7 @@ async function readValues(lab: PaletteLab, spec: StoredSpec, repo: string, layer
     await done;
     return failed ? '' : values;
   } catch {
-    return '';
+    return undefined;
   }
 }
 
