@@ -7,6 +7,7 @@ import { baseRepository, packNameOf, packRepository } from '../pack/naming.js';
 import { isValidRepositoryPath } from '../oci/reference.js';
 import { isOversizedManifest, isRegistryError } from '../registry/errors.js';
 import { RETRY_DEFAULTS, backoffDelayMs, currentRetryClock } from '../registry/retry.js';
+import { isAmbiguousTag } from '../targets/artifact-store.js';
 import type { ReadableTarget } from '../targets/open.js';
 import { mapConcurrent } from '../util/concurrency.js';
 import { cosignAttachment, heldManifest } from './resolve-pack.js';
@@ -55,6 +56,9 @@ export interface ListLimits {
 }
 
 const DEFAULT_LIMITS: ListLimits = { packs: MAX_PACKS, versions: MAX_VERSIONS, detailsPerPack: MAX_DETAILS, detailsPerRun: MAX_DETAILS_PER_RUN, rereads: MAX_REREADS };
+
+/** `notPack` of a tag an OCI layout's index.json names for several manifests (skopeo reads the first, ORAS the last). */
+export const TWICE = "a tag the layout's index.json names for more than one manifest: skopeo reads the first, ORAS the last";
 
 /** `notPack` of a tag whose manifest answer is over the 4 MiB limit. */
 export const TOO_LARGE = 'a manifest larger than 4 MiB';
@@ -277,6 +281,11 @@ async function readDetails(store: ReadableTarget['store'], repository: string, l
     // the whole listing, exit 1.
     if (isOversizedManifest(err)) {
       listed.notPack = TOO_LARGE;
+      return true;
+    }
+    // An OCI layout's index naming the tag for several manifests: noted, the rest listed (was: the first taken, exit 0).
+    if (isAmbiguousTag(err)) {
+      listed.notPack = TWICE;
       return true;
     }
     if (!refusedByPolicy(err)) throw err;

@@ -5,6 +5,17 @@ import type { Descriptor, FetchedManifest } from '../oci/manifest.js';
 
 export type { FetchedManifest } from '../oci/manifest.js';
 
+const ambiguous = new WeakSet<object>();
+/** `err`, marked as a tag an OCI layout's index names for several manifests (isAmbiguousTag). */
+export function ambiguousTag<E extends object>(err: E): E {
+  ambiguous.add(err);
+  return err;
+}
+/** Whether `err` refused a tag the layout's index names for several manifests: list notes it, the rest listed. */
+export function isAmbiguousTag(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && ambiguous.has(err);
+}
+
 /** What to do when another publisher wrote the same tag while this run was writing it. */
 export const TAG_RACE_HINT =
   'two runs published this version at the same time; check which content it holds now (packpub inspect), and publish different content under a new version';

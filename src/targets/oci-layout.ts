@@ -10,7 +10,7 @@ import { goTypeFault, manifestMediaType, MAX_MANIFEST_BYTES, type Descriptor } f
 import { jsonTextFacts, shownPath } from '../oci/json-text.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX } from '../oci/media-types.js';
 import { isValidTag, shown, validateRepositoryPath } from '../oci/reference.js';
-import { DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushBlobOptions, type PushManifestOptions } from './artifact-store.js';
+import { ambiguousTag, DELETE_RACE_HINT, TAG_RACE_HINT, type ArtifactStore, type DeleteTagRequest, type FetchedManifest, type PushBlobOptions, type PushManifestOptions } from './artifact-store.js';
 import { isDeadTempName, localWriteError, makeDirs, readWhole, removeOldFiles, tempPathFor, trackTemp, writeFileAtomic } from '../util/fs.js';
 import { withLockFile, type HeldLock } from '../util/lock-file.js';
 
@@ -293,8 +293,23 @@ export class OciLayoutStore implements ArtifactStore {
     return index.manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === reference);
   }
 
+  /**
+   * findEntry for a read: a tag named by several entries of other manifests (a hand-edited index; no tool writes one)
+   * is refused, as skopeo reads the first and ORAS the last (its tag map): packpub read the first, exit 0, where an
+   * `oras cp` of the layout sends the other.
+   */
+  private readEntry(index: IndexFile | undefined, repository: string, reference: string): Descriptor | undefined {
+    const entry = this.findEntry(index, reference);
+    if (entry === undefined || isDigest(reference) || index === undefined) return entry;
+    const other = index.manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === reference && m.digest !== entry.digest);
+    if (other === undefined) return entry;
+    throw ambiguousTag(new PackpubError('REGISTRY', `${this.dir(repository)}/index.json names the tag ${reference} twice, for ${entry.digest} and ${other.digest}: skopeo reads the first, ORAS the last, so packpub reads neither`, {
+      hint: "remove the wrong entry from that index.json (the one that does not name the manifest you published): packpub reads, writes and deletes nothing of this tag until then",
+    }));
+  }
+
   async headManifest(repository: string, reference: string): Promise<Descriptor | undefined> {
-    const entry = this.findEntry(await this.readIndex(repository, true), reference);
+    const entry = this.readEntry(await this.readIndex(repository, true), repository, reference);
     if (entry === undefined) return undefined;
     if (SHA512_DIGEST.test(String(entry.digest))) return (await this.sha512Manifest(repository, entry))?.descriptor;
     if (!(await held(this.blobPath(repository, entry.digest), entry.size))) return undefined;
@@ -325,7 +340,7 @@ export class OciLayoutStore implements ArtifactStore {
   }
 
   async getManifest(repository: string, reference: string): Promise<FetchedManifest | undefined> {
-    const entry = this.findEntry(await this.readIndex(repository, true), reference);
+    const entry = this.readEntry(await this.readIndex(repository, true), repository, reference);
     if (entry === undefined) return undefined;
     if (SHA512_DIGEST.test(String(entry.digest))) return this.sha512Manifest(repository, entry);
     let bytes: Buffer;

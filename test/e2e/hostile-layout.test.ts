@@ -88,6 +88,28 @@ describe('a layout index with entries no OCI tool writes', () => {
     await expect(readFile(join(dest, 'spectro-packs/archive/hl/index.json'))).rejects.toThrow();
   });
 
+  it('a tag named for two manifests: list notes it, pull and copy refuse it (was: the first entry taken, exit 0, where ORAS takes the last)', async () => {
+    const other = `sha256:${'0'.repeat(64)}`;
+    const root = await pushedThenEdited((index, entry) => index.manifests.push({ ...entry, digest: other }));
+    const first = (JSON.parse(await readFile(join(root, 'spectro-packs/archive/hl/index.json'), 'utf8')) as { manifests: Array<{ digest: string }> }).manifests[0]?.digest ?? '';
+    const says = `spectro-packs/archive/hl/index.json names the tag 1.0.0 twice, for ${first} and ${other}: skopeo reads the first, ORAS the last, so packpub reads neither`;
+    const list = await runCli(['list', '--oci-layout', root, '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { packs: Array<{ versions: Array<{ version: string; notPack?: string; digest?: string }> }> }).packs[0]?.versions).toEqual([
+      expect.objectContaining({ version: '1.0.0', notPack: "a tag the layout's index.json names for more than one manifest: skopeo reads the first, ORAS the last" }),
+    ]);
+    const out = join(w.root, `pulled-${n++}`);
+    const pull = await runCli(['pull', 'hl:1.0.0', '--oci-layout', root, '-o', out]);
+    expect(pull.code, pull.stderr).toBe(1);
+    expect(pull.stderr).toContain(says);
+    await expect(readdir(out)).rejects.toThrow();
+    const dest = join(w.root, `copy-${n++}`);
+    const copy = await runCli(['copy', 'hl', '--all', '--from', `oci:${root}`, '--to', `oci:${dest}`]);
+    expect(copy.code, copy.stderr).toBe(1);
+    expect(copy.stdout + copy.stderr).toContain(says);
+    await expect(readFile(join(dest, 'spectro-packs/archive/hl/index.json'))).rejects.toThrow();
+  });
+
   it('tags that are no valid tag, or named twice: listed and copied once each, valid ones only (was: copy wrote ESC [2J into its output and the copy)', async () => {
     const root = await pushedThenEdited((index, entry) => {
       for (const name of ['1.0.0', '2.0.0\u001b[2J', '../x']) index.manifests.push({ ...entry, annotations: { 'org.opencontainers.image.ref.name': name } });
