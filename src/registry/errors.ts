@@ -226,6 +226,8 @@ export interface AuthOutcome {
   unanswerable?: string | undefined;
   /** The refused token was one the token service answered the credentials with for no one (an empty `sub`): not taken. */
   tokenForNoOne?: true | undefined;
+  /** The refused token, just issued, had expired (`exp`) or was not valid yet (`nbf`) by this machine's clock (`now`), in seconds. */
+  tokenTimeOff?: { exp?: number; nbf?: number; now: number } | undefined;
 }
 
 export type Intent = 'push' | 'pull' | 'delete' | 'list';
@@ -410,6 +412,16 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
       return new RegistryError('AUTH', `${ctx.host} asks for authentication packpub cannot give (${auth.unanswerable})${repo === undefined ? '' : ` for ${repo}`}`, {
         ...base,
         hint: 'packpub answers Basic and Bearer (token service) challenges; check that the address is the registry and not a proxy or sign-in page in front of it',
+      });
+    }
+    if (auth?.tokenTimeOff !== undefined) {
+      // A token just issued that the registry refuses, expired or not valid yet by this machine's clock: clocks disagree.
+      const { exp, nbf, now } = auth.tokenTimeOff;
+      const iso = (s: number) => new Date(s * 1000).toISOString();
+      const when = exp !== undefined ? `had expired at ${iso(exp)}` : `is valid only from ${iso(nbf ?? now)}`;
+      return new RegistryError('AUTH', `${ctx.host} refuses the token its token service ${auth.realmHost ?? ''} just issued${repo === undefined ? '' : ` for ${repo}`}, which ${when} by this machine's clock (${iso(now)})`, {
+        ...base,
+        hint: "the clocks of the token service, the registry and this machine disagree (a token service's clock behind issues tokens already expired, one ahead tokens not valid yet): set them right (NTP), or report it to the registry owner",
       });
     }
     if (auth === undefined || (!auth.credentialSent && auth.withheld === undefined)) {

@@ -126,6 +126,24 @@ describe('a token service refusing the access asked (403) to credentials it take
     expect(await tokenHoldings(w.redirected.url, w.token.tokenFor, 'moved')).toEqual({ tags: new Map(), problems: [] });
   });
 
+  // A token service whose clock is behind the registry's issues tokens the registry finds expired (here: issued expired).
+  // It read "credentials rejected or no push permission on <repo>", for a password that was good.
+  it('a token service issuing tokens already expired: the clocks are said to disagree (push exit 1), nothing written', async () => {
+    const lifetime = w.token.expiresIn;
+    w.token.expiresIn = -5;
+    try {
+      const push = await runCli(['push', join(w.root, 'v2'), '--registry', `${w.registry.host}/stale`], as('writer', 'writer-password-1'));
+      expectRun(push, {
+        code: 1,
+        stderr: [`FAILED hello:2.0.0: ${w.registry.host} refuses the token its token service ${w.realm.host} just issued for stale/spectro-packs/archive/hello, which had expired at `, "by this machine's clock", 'set them right (NTP)'],
+      });
+      expect(push.stderr).not.toContain('credentials rejected');
+    } finally {
+      w.token.expiresIn = lifetime;
+    }
+    expect(await tokenHoldings(w.registry.url, w.token.tokenFor, 'stale')).toEqual({ tags: new Map(), problems: [] });
+  });
+
   // A Docker config naming a credential helper that is not installed: packpub goes on without credentials until asked
   // (3ccaa68), and a token service refusing the anonymous request asks, as a 401 does. It said "token service <realm>
   // requires credentials; pass --username ...", the helper's error (the cause) lost.

@@ -3,7 +3,7 @@ import { parseOciErrors, plainHttpRealm, readErrorBody, RegistryError, type Auth
 import { discardBody, TransportLayer, withBufferedBody, type HttpRequest, type HttpResponse, type HttpTransport } from '../http.js';
 import { redactUrl, registerSecret } from '../../util/redact.js';
 import { findBearer, hasBasic, mergeScopes, parseWwwAuthenticate } from './challenge.js';
-import { basicAuthorization, fetchToken, TokenCache, tokenSubject, type TokenCredentials } from './token.js';
+import { basicAuthorization, fetchToken, TokenCache, tokenClaims, type TokenCredentials } from './token.js';
 import { ANONYMOUS, isUnanswered, type Credential, type CredentialProvider } from '../../credentials/types.js';
 
 /*
@@ -66,15 +66,30 @@ function ownTokenService(registry: string, realm: URL): boolean {
 }
 
 /**
- * What went with a request the registry refused (401, 403): marked when it was a token its token service answered the
- * credentials with for no one (a JWT with an empty `sub`), Harbor's answer to a wrong user name or secret and to a robot
- * account that has expired or is disabled. It read "credentials rejected or no push permission", sending the user after
- * permissions. Only refusals are looked at: a token is decoded on that path only.
+ * What went with a request the registry refused (401, 403), from the claims of the token sent when it is a JWT (decoded
+ * on that path only: no cost on the common one):
+ * - a token already expired, or not valid yet, by this machine's clock, though just issued (the token sent last is a
+ *   fresh one: a refused cached token is renewed first): the clocks of the token service, the registry and this machine
+ *   disagree. It read "credentials rejected or no push permission", sending the user after a password that was good;
+ * - a token the token service answered the credentials with for no one (an empty `sub`), Harbor's answer to a wrong user
+ *   name or secret and to a robot account that has expired or is disabled. It read "credentials rejected or no push
+ *   permission", sending the user after permissions.
  */
-function refusedOutcome(status: number, prepared: Prepared): AuthOutcome {
-  if ((status !== 401 && status !== 403) || !prepared.outcome.credentialSent || prepared.token === undefined || tokenSubject(prepared.token) !== '') return prepared.outcome;
-  return { ...prepared.outcome, tokenForNoOne: true };
+function refusedOutcome(status: number, prepared: Prepared, now: number): AuthOutcome {
+  if ((status !== 401 && status !== 403) || prepared.token === undefined) return prepared.outcome;
+  const claims = tokenClaims(prepared.token);
+  if (claims === undefined) return prepared.outcome;
+  const at = now / 1000;
+  const exp = typeof claims['exp'] === 'number' && Number.isFinite(claims['exp']) ? claims['exp'] : undefined;
+  const nbf = typeof claims['nbf'] === 'number' && Number.isFinite(claims['nbf']) ? claims['nbf'] : undefined;
+  if (exp !== undefined && exp <= at) return { ...prepared.outcome, tokenTimeOff: { exp, now: at } };
+  if (nbf !== undefined && nbf > at + TOKEN_CLOCK_SLACK_S) return { ...prepared.outcome, tokenTimeOff: { nbf, now: at } };
+  if (prepared.outcome.credentialSent && claims['sub'] === '') return { ...prepared.outcome, tokenForNoOne: true };
+  return prepared.outcome;
 }
+
+/** A token's `nbf` this far ahead of this machine's clock is said (distribution's registry allows 60 s of leeway). */
+const TOKEN_CLOCK_SLACK_S = 60;
 
 function hasSecret(c: Credential): boolean {
   return c.username !== undefined || c.identityToken !== undefined || c.registryToken !== undefined;
@@ -296,7 +311,7 @@ export class AuthSession extends TransportLayer {
     const res = await this.send1(req, prepared);
     if (res.status !== 401) {
       if (prepared.outcome.scheme === 'basic' && prepared.outcome.credentialSent) this.authScheme = 'basic';
-      return { ...res, auth: res.status === 403 ? refusedOutcome(res.status, prepared) : prepared.outcome };
+      return { ...res, auth: res.status === 403 ? refusedOutcome(res.status, prepared, this.now()) : prepared.outcome };
     }
     // A 401 from where a redirect led (a blob's storage, ECR -> S3) is that server's, not the registry's: answering
     // its challenge sent the registry's credentials to the token service it named (client.ts refuse names it).
@@ -340,7 +355,7 @@ export class AuthSession extends TransportLayer {
     await discardBody(res);
     const retried = await this.send1(req, next);
     if (retried.status !== 401 && next.outcome.scheme === 'basic') this.authScheme = 'basic';
-    return { ...retried, auth: refusedOutcome(retried.status, next) };
+    return { ...retried, auth: refusedOutcome(retried.status, next, this.now()) };
   }
 
   /**

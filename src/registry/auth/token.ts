@@ -393,18 +393,23 @@ export class TokenCache {
   }
 }
 
+/** The claims of a token that is a JWT (distribution's token spec), or undefined when it is not one: an opaque token says nothing. */
+export function tokenClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1] === undefined) return undefined;
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The `sub` claim of a token that is a JWT (distribution's token spec: the user it was issued to), or undefined
  * when it is not one or has none: an opaque token says nothing, and nothing is concluded from it.
  */
 export function tokenSubject(token: string): string | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[1] === undefined) return undefined;
-  try {
-    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    const sub = typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>)['sub'] : undefined;
-    return typeof sub === 'string' ? sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const sub = tokenClaims(token)?.['sub'];
+  return typeof sub === 'string' ? sub : undefined;
 }

@@ -383,6 +383,22 @@ describe('session', () => {
       expect(await sentTo('registry.example.com', 'https://com/token')).toBeUndefined();
     });
 
+    it('a refused token just issued that is not valid yet by this clock (nbf ahead): the clocks are said to disagree', async () => {
+      const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+      const now = Date.UTC(2026, 11, 8);
+      const token = jwt({ sub: USER, nbf: now / 1000 + 3600, exp: now / 1000 + 7200 });
+      const handler = (req: HttpRequest): Answer =>
+        req.url.pathname === '/token'
+          ? { status: 200, body: JSON.stringify({ token }) }
+          : { status: 401, headers: { 'www-authenticate': 'Bearer realm="https://registry.example.com/token",service="s",error="invalid_token"' } };
+      const session = new AuthSession({ host: 'registry.example.com', transport: scripted(handler).transport, credentials: creds(), now: () => now });
+      const res = await session.send(get('https://registry.example.com/v2/p/r/manifests/1', ['repository:p/r:pull']));
+      expect(res.status).toBe(401);
+      const err = errorFromResponse({ method: 'GET', url: res.url, status: 401, host: 'registry.example.com', body: Buffer.alloc(0), auth: res.auth, repository: 'p/r' });
+      expect(err.message).toBe("registry.example.com refuses the token its token service registry.example.com just issued for p/r, which is valid only from 2026-12-08T01:00:00.000Z by this machine's clock (2026-12-08T00:00:00.000Z)");
+      expect(err.hint).toContain('set them right (NTP)');
+    });
+
     it('sends no credentials to a plain-HTTP realm on a non-loopback host', async () => {
       const reg = bearerRegistry('http://registry.example.com:8080/token');
       const { transport } = scripted(reg.handler);
