@@ -774,12 +774,19 @@ export class PaletteClient {
       });
     }
     if (status === 401) {
+      // A secret saved with the header's scheme or name before the key ("ApiKey <key>", "Bearer <token>", copied from a
+      // curl line): sent whole, rejected, and "check SPECTROCLOUD_APIKEY" did not say what was wrong with it.
+      const prefixed = /^(apikey|api-key|bearer|basic|token)\s*[:\s]\s*(\S+)$/i.exec(this.apiKey);
+      const key = prefixed?.[2] ?? this.apiKey;
+      const before = prefixed === null ? '' : `the key given starts with "${prefixed[1] ?? ''}", a header's name or scheme, not part of a key: `;
       // Palette also takes a session token (a JWT, 15 minutes) in an Authorization header; packpub sends API keys only.
-      const jwt = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(this.apiKey);
+      const jwt = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key);
       return new PackpubError('AUTH', `Palette at ${this.host} rejected the API key (401)${detail}`, {
         hint: jwt
-          ? 'the key given looks like a Palette session token (a JWT, which Palette takes in an Authorization header and expires after 15 minutes), not an API key: packpub sends an API key (ApiKey header); create one in Palette under Profile > My API Keys and set SPECTROCLOUD_APIKEY to it'
-          : 'check SPECTROCLOUD_APIKEY (or --palette-api-key-stdin): create a key in Palette under Profile > My API Keys; for a self-hosted Palette set --palette-endpoint',
+          ? `${before}the key given looks like a Palette session token (a JWT, which Palette takes in an Authorization header and expires after 15 minutes), not an API key: packpub sends an API key (ApiKey header); create one in Palette under Profile > My API Keys and set SPECTROCLOUD_APIKEY to it`
+          : before !== ''
+            ? `${before}set SPECTROCLOUD_APIKEY (or what --palette-api-key-stdin reads) to the key alone; packpub sends it in the ApiKey header itself`
+            : 'check SPECTROCLOUD_APIKEY (or --palette-api-key-stdin): create a key in Palette under Profile > My API Keys; for a self-hosted Palette set --palette-endpoint',
       });
     }
     if (status === 403 && path.startsWith('/v1/registries') && this.accepted) {

@@ -47,4 +47,22 @@ describe('a Palette API key that is not one', () => {
     expect(made.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /v1/registries/oci/summary 401']);
     expect(made.every((r) => r.apiKeyId === paletteKeyId(jwt) && !r.authorization)).toBe(true);
   });
+
+  it('the key saved with the header\'s name or scheme before it ("ApiKey <key>", "Bearer <JWT>"): 401, and the hint says to give the key alone (was: "check SPECTROCLOUD_APIKEY")', async () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl';
+    for (const [secret, hint] of [
+      [`ApiKey ${KEY}`, 'hint: the key given starts with "ApiKey", a header\'s name or scheme, not part of a key: set SPECTROCLOUD_APIKEY (or what --palette-api-key-stdin reads) to the key alone; packpub sends it in the ApiKey header itself'],
+      [`Bearer ${jwt}`, 'hint: the key given starts with "Bearer", a header\'s name or scheme, not part of a key: the key given looks like a Palette session token (a JWT'],
+    ] as const) {
+      const asked = w.palette.requests.length;
+      const run = await runCli(['push', w.pack, ...w.at, '--palette-sync'], { env: { ...w.env, SPECTROCLOUD_APIKEY: secret } });
+      expect(run.code, run.stdout + run.stderr).toBe(1);
+      expect(run.stderr).toContain('rejected the API key (401)');
+      expect(run.stderr).toContain(hint);
+      expect(run.stdout + run.stderr).not.toContain(secret.split(' ')[1]);
+      // Refused at the check before publishing: nothing published, one call made.
+      expect(await registryAdmin(w.registry).digestOf(REPO(), '1.0.0')).toBeUndefined();
+      expect(w.palette.requests.slice(asked).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /v1/registries/oci/summary 401']);
+    }
+  });
 });
