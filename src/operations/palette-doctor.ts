@@ -230,7 +230,9 @@ function registryChecks(target: PaletteTargetRef, d: PaletteRegistryDetails, ser
   // A Basic registry's API base path (spec.basePath, "OCI registry api base path"; Terraform's endpoint_suffix, given for
   // JFrog): Palette reads the registry's OCI API under it, not at the host's /v2/, where packpub publishes. Such a
   // registry matched the target, and its sync read another tree than packpub wrote (or none); doctor said nothing of it.
-  const apiPath = d.flavour === 'ecr' ? '' : trimSlashes((spec as { basePath?: unknown } | undefined)?.basePath as string | undefined);
+  // (One that is not text, from an odd Palette, tells nothing: it crashed doctor, "replace is not a function".)
+  const said: unknown = (spec as { basePath?: unknown } | undefined)?.basePath;
+  const apiPath = d.flavour === 'ecr' || typeof said !== 'string' ? '' : trimSlashes(said);
   if (apiPath !== '' && theirs === base) {
     out.push({
       check: 'palette-endpoint',

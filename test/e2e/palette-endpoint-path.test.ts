@@ -132,4 +132,14 @@ describe('a Pack registry with an API base path', () => {
     expect(run.stdout).toMatch(/NOT VISIBLE in Palette api-a:1\.0\.0: Palette's sync of api-path failed: listing repositories of http:\/\/[^ ]+ failed: 404/);
     expect(w.palette.registries.get(uid)?.index.size).toBe(0);
   });
+
+  it('one that is not text (an odd Palette): doctor tells nothing of it, and does not crash (review38: was exit 1, "replace is not a function")', async () => {
+    const base = w.under('apinum');
+    const uid = w.palette.addRegistry('basic', 'api-num', { endpoint: `http://${w.registry.host}`, basePath: 5, baseContentPath: base, providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } });
+    const doctor = await runCli(['palette', 'doctor', '--registry', `${w.registry.host}/${base}`, '--json'], { env: env() });
+    expect(doctor.stderr).not.toContain('bug in packpub');
+    const report = JSON.parse(doctor.stdout) as { findings: { check: string; ok: boolean; message: string }[] };
+    expect(report.findings).toContainEqual(expect.objectContaining({ check: 'palette-registry', ok: true, message: `Palette registry api-num (${uid}) serves ${w.registry.host}/${base}` }));
+    expect(report.findings.filter((f) => f.message.includes('API base path'))).toEqual([]);
+  });
 });
