@@ -81,7 +81,7 @@ describe('copy and delete abandoned after an interrupt', () => {
       // Each version not copied is an annotation, as when the run ends by itself.
       expect(done.stderr.match(/^::error title=packpub failed::failed abcd-/gm)).toHaveLength(3);
       // The destination holds no tag.
-      expect((await w.dst.reader.holdings('cpab')).tags.size).toBe(0);
+      expect((await w.dst.reader.tagDigests('cpab')).size).toBe(0);
     } finally {
       release();
       w.dst.proxy.onRequest = undefined;
@@ -112,7 +112,7 @@ describe('copy and delete abandoned after an interrupt', () => {
         [`${b.name}:${b.version}`, 'cancelled', 'CANCELLED', 'interrupted before this version was tried'],
       ]);
       // The registry acted on the DELETE it received (its answer was held): the first is gone, the second is not.
-      const tags = [...(await w.dst.reader.holdings('delab')).tags.keys()].map((t) => t.replace(/^.*\/archive\//, ''));
+      const tags = [...(await w.dst.reader.tagDigests('delab')).keys()].map((t) => t.replace(/^.*\/archive\//, ''));
       expect(tags).not.toContain(`${a.name}:${a.version}`);
       expect(tags).toContain(`${b.name}:${b.version}`);
     } finally {
@@ -141,7 +141,7 @@ describe('copy and delete abandoned after an interrupt', () => {
       const report = JSON.parse(done.stdout) as Report;
       expect(report.ok).toBe(true);
       expect(report.results.map((r) => r.status)).toEqual(['deleted']);
-      expect((await w.dst.reader.holdings('dellast')).tags.size).toBe(0);
+      expect((await w.dst.reader.tagDigests('dellast')).size).toBe(0);
     } finally {
       release();
       w.dst.proxy.onRequest = undefined;

@@ -155,7 +155,7 @@ describe('push abandoned after an interrupt', () => {
     // (manifests are put to the pack's own repository; blobs go to a shared one)
     // The first pack's manifest reaches the registry, which writes the tag; its answer is held.
     const s = await start('tagging', (path, kind) => kind === 'manifest-put' && path.includes(`/archive/${first.name}/`), 2, ['--json']);
-    const tagged = async () => [...(await w.reg.reader.holdings(`${w.reg.registry.base}/tagging`)).tags.keys()].map((t) => t.replace(/^.*\/archive\//, ''));
+    const tagged = async () => [...(await w.reg.reader.tagDigests(`${w.reg.registry.base}/tagging`)).keys()].map((t) => t.replace(/^.*\/archive\//, ''));
     try {
       await waitFor(() => s.holding.length > 0, 'the manifest to be held');
       // The registry wrote the tag (the proxy saw the PUT come: its body may still be on its way); packpub waits for the answer.
@@ -255,7 +255,7 @@ describe('push --palette-sync abandoned while Palette does not answer', () => {
       expect(report).toMatchObject({ ok: false, aborted: true });
       expect(report.results.map((r) => [r.status, r.error.code, r.error.message])).toEqual([['failed', 'ABORTED', 'not started: the run was stopped']]);
       expect(await readFile(junit, 'utf8')).toContain('<error message="interrupted: SIGTERM: interrupted before the first pack started; nothing was published" type="INTERRUPTED">');
-      expect((await w.reg.reader.holdings(`${w.reg.registry.base}/palab-early`)).tags.size).toBe(0);
+      expect((await w.reg.reader.tagDigests(`${w.reg.registry.base}/palab-early`)).size).toBe(0);
     } finally {
       run.child.kill('SIGKILL');
     }

@@ -136,7 +136,7 @@ describe('the action\'s push step, cancelled', () => {
     const json = JSON.parse(await readFile(report, 'utf8')) as { ok: boolean; aborted: boolean; results: Array<{ status: string }> };
     expect(json).toMatchObject({ ok: false, aborted: true });
     expect(json.results.map((r) => r.status)).toEqual(['published', 'failed', 'failed']);
-    expect((await w.reg.reader.holdings(`${w.reg.registry.base}/group`)).tags.size).toBe(1);
+    expect((await w.reg.reader.tagDigests(`${w.reg.registry.base}/group`)).size).toBe(1);
   });
 });
 

@@ -81,7 +81,7 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
     const report = s.report();
     expect(report).toMatchObject({ ok: false, aborted: true });
     expect(report.results.map((r) => r.status)).toEqual(['published', 'failed', 'failed']);
-    expect((await w.reg.reader.holdings(`${w.reg.registry.base}/${base}`)).tags.size).toBe(1);
+    expect((await w.reg.reader.tagDigests(`${w.reg.registry.base}/${base}`)).size).toBe(1);
   });
 
   it('Jenkins\' abort with the Jenkinsfile\'s PACKPUB_INTERRUPT_GRACE: SIGTERM to every process, SIGKILL 5 s later; the reports are written before it', async () => {
@@ -114,7 +114,7 @@ describe('examples/ci/run-packpub.sh, signalled as a cancelled job is', () => {
     const xml = await readFile(junit, 'utf8');
     expect(xml).toContain('<testsuite name="interrupted"');
     expect(xml).not.toContain('UNFINISHED');
-    expect((await w.reg.reader.holdings(`${w.reg.registry.base}/jenkins`)).tags.size).toBe(0);
+    expect((await w.reg.reader.tagDigests(`${w.reg.registry.base}/jenkins`)).size).toBe(0);
   });
 
   it('passes packpub\'s exit code and stdin through: a run that finishes exits 0 with its report', async () => {

@@ -121,7 +121,7 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
         'hint: fix the file (docs/configuration.md lists every key), or point --config at another file\n',
     );
     const reader = new RegistryReader(w.http.url);
-    expect((await reader.holdings(`${w.http.base}/yaml`)).tags.size).toBe(0);
+    expect((await reader.tagDigests(`${w.http.base}/yaml`)).size).toBe(0);
 
     // PACKPUB_REGISTRY: the message says where the value came from; there the flag is the setting.
     const fromEnv = await runCli(['push', w.pack], { cwd: w.root, env: { PACKPUB_REGISTRY: `http://${hostPort}/${w.http.base}/yaml` } });
@@ -134,6 +134,6 @@ describe('copy: hints about plain HTTP name the flag of the side that failed', (
     expect(pushed.code, pushed.stderr).toBe(0);
     const published = (JSON.parse(pushed.stdout) as { results: Array<{ status: string; digest: string }> }).results[0];
     expect(published?.status).toBe('published');
-    expect((await reader.holdings(`${w.http.base}/yaml`)).tags.get(`${w.http.base}/yaml/spectro-packs/archive/hinted:1.0.0`)).toBe(published?.digest);
+    expect((await reader.tagDigests(`${w.http.base}/yaml`)).get(`${w.http.base}/yaml/spectro-packs/archive/hinted:1.0.0`)).toBe(published?.digest);
   });
 });

@@ -79,7 +79,7 @@ describe('copy refuses what pull refuses', () => {
       expect(report.results.find((r) => r.version === version)?.error).toMatchObject({ code: 'REGISTRY' });
       expect(report.results.find((r) => r.version === version)?.error?.message).toContain(message);
     }
-    const held = (await new RegistryReader(w.registry.url).holdings(dst)).tags;
+    const held = (await new RegistryReader(w.registry.url).tagDigests(dst));
     expect([...held.keys()].map((k) => k.slice(k.lastIndexOf(':') + 1)).sort()).toEqual(['1.1.0', '1.1.0-ci.1']);
   });
 
@@ -89,7 +89,7 @@ describe('copy refuses what pull refuses', () => {
     expect(alone.code, alone.stderr).toBe(1);
     expect(alone.stderr).toContain(`hello:1.1.0-ci.1 is a tag of version 1.1.0 (its tag holds the same manifest there), and ${dst}/spectro-packs/archive/hello:1.1.0 does not exist: pull would refuse ${dst}/spectro-packs/archive/hello:1.1.0-ci.1`);
     expect(alone.stderr).toContain('hint: copy hello:1.1.0 first');
-    expect((await new RegistryReader(w.registry.url).holdings(`${w.registry.base}/dst-ci`)).tags.size).toBe(0);
+    expect((await new RegistryReader(w.registry.url).tagDigests(`${w.registry.base}/dst-ci`)).size).toBe(0);
     for (const ref of ['hello:1.1.0', 'hello:1.1.0-ci.1']) {
       const run = await runCli(['copy', ref, '--from', w.src, '--to', dst]);
       expect(run.code, run.stderr).toBe(0);
@@ -103,12 +103,12 @@ describe('copy refuses what pull refuses', () => {
     const run = await runCli(['copy', 'other', '--all', '--from', w.src, '--to', `${w.registry.host}/${dst}`]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`skipped other:notes: ${w.src}/spectro-packs/archive/other:notes is not a pack (an archive pull refuses: its archive holds no pack.json in its folder "notes"); --all leaves it out`);
-    const held = (await new RegistryReader(w.registry.url).holdings(dst)).tags;
+    const held = (await new RegistryReader(w.registry.url).tagDigests(dst));
     expect([...held.keys()].map((k) => k.slice(k.lastIndexOf(':') + 1))).toEqual(['1.0.0']);
     const named = await runCli(['copy', 'other:notes', '--from', w.src, '--to', `${w.registry.host}/${dst}`]);
     expect(named.code).toBe(1);
     expect(named.stderr).toContain('other:notes is not a pack: its archive holds no pack.json in its folder "notes"');
-    expect((await new RegistryReader(w.registry.url).holdings(dst)).tags.size).toBe(1);
+    expect((await new RegistryReader(w.registry.url).tagDigests(dst)).size).toBe(1);
   });
 });
 

@@ -98,7 +98,7 @@ describe('a Docker config named the wrong way round: DOCKER_CONFIG a file, --reg
     const list = await runCli(['list', 'hello', '--registry', `${w.registry.host}/place`, '--registry-config', folder], {});
     expectRun(list, { code: 1, stderr: [`docker config ${folder} is a folder, not a file`, `--registry-config takes the file (such as ${file}); DOCKER_CONFIG takes the folder`] });
     for (const run of [push, login, list]) expect(run.stderr).not.toMatch(/ENOTDIR|EISDIR|permissions/);
-    expect((await new RegistryReader(w.registry.url).holdings('place')).tags.size).toBe(0);
+    expect((await new RegistryReader(w.registry.url).tagDigests('place')).size).toBe(0);
     expect(await readFile(file, 'utf8')).toBe('{"auths": {}}\n');
   });
 });

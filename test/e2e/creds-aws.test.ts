@@ -62,7 +62,7 @@ describe('AWS answers that quote the signed request', () => {
       delete process.env['AWS_SESSION_TOKEN'];
       w.standin.allow('GetAuthorizationToken');
     }
-    expect((await new RegistryReader(w.registry.url).holdings('creds')).tags.size).toBe(0);
+    expect((await new RegistryReader(w.registry.url).tagDigests('creds')).size).toBe(0);
   });
 });
 
@@ -115,14 +115,14 @@ describe('an ECR token a docker login left in the Docker config', () => {
     expect(run.stderr).toContain(`credentials for ${w.host} have expired`);
     expect(run.stderr).toContain(`the ECR token in docker config ${join(docker, 'config.json')} has expired: packpub logout ${w.host} removes it`);
     expect(run.stderr).not.toContain('log in again (packpub login)'); // packpub login has nothing to do for ECR hosts
-    expect((await new RegistryReader(w.registry.url).holdings('stale')).tags.size).toBe(0);
+    expect((await new RegistryReader(w.registry.url).tagDigests('stale')).size).toBe(0);
     // The way out the hint gives: logout removes the entry, and the next push mints its own token.
     const logout = await runCli(['logout', w.host], { env });
     expect(logout.code, logout.stderr).toBe(0);
     expect(await readFile(join(docker, 'config.json'), 'utf8')).not.toContain(Buffer.from(`AWS:${password}`).toString('base64'));
     const again = await runCli(['push', w.pack, ...args], { env });
     expect(again.code, again.stderr).toBe(0);
-    expect([...(await new RegistryReader(w.registry.url).holdings('stale')).tags.keys()]).toContain('stale/spectro-packs/archive/hello:1.0.0');
+    expect([...(await new RegistryReader(w.registry.url).tagDigests('stale')).keys()]).toContain('stale/spectro-packs/archive/hello:1.0.0');
   });
 });
 

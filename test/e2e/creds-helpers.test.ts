@@ -54,7 +54,7 @@ describe('credential helpers that answer oddly', () => {
     const env = await helper('good', `printf '%s' '${answer(`https://${w.registry.host}/`)}'`);
     const run = await runCli(['push', w.pack, '--registry', `${w.registry.host}/${w.registry.base}/good`], { env });
     expect(run.code, run.stderr).toBe(0);
-    expect([...(await w.reader.holdings(`${w.registry.base}/good`)).tags.keys()]).toContain(`${w.registry.base}/good/spectro-packs/archive/web:1.0.0`);
+    expect([...(await w.reader.tagDigests(`${w.registry.base}/good`)).keys()]).toContain(`${w.registry.base}/good/spectro-packs/archive/web:1.0.0`);
   });
 
   it('minting a new wrong secret per call: asked again once in the run (not for every request refused), exit 1, nothing pushed', async () => {
@@ -64,7 +64,7 @@ describe('credential helpers that answer oddly', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`credentials rejected by ${w.registry.host}`);
     expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['get', 'get']);
-    expect((await w.reader.holdings(`${w.registry.base}/mints`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/mints`)).size).toBe(0);
   });
 
   it('prints its credential JSON and exits 1: refused, the secret not shown (not even with --debug), nothing pushed', async () => {
@@ -76,7 +76,7 @@ describe('credential helpers that answer oddly', () => {
       expect(run.stderr).toContain('it printed a credential (not shown) but exited with code 1');
       expect(leaks(run.stdout + run.stderr, secretForms('password', PASSWORD, USER))).toEqual([]);
     }
-    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/packs`)).size).toBe(0);
   });
 
   it('exits 1 with a token on standard error: its standard error is not quoted; the hint says how to read it', async () => {
@@ -87,7 +87,7 @@ describe('credential helpers that answer oddly', () => {
     expect(run.stderr).toContain('exit code 1; what it wrote to standard error is not shown');
     expect(run.stderr).toContain('docker-credential-stderrfail get" by hand');
     expect(run.stderr).not.toContain(STDERR_TOKEN);
-    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/packs`)).size).toBe(0);
   });
 
   it('answers `null` (JSON for nothing, which Docker reads as no credential): the registry asks for credentials, exit 1, nothing pushed (was: a crash, "bug in packpub")', async () => {
@@ -96,7 +96,7 @@ describe('credential helpers that answer oddly', () => {
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`authentication required by ${w.registry.host}`);
     expect(run.stderr).not.toContain('bug in packpub');
-    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/packs`)).size).toBe(0);
   });
 
   it('answers with the credential of another server: not sent (exit 1, names both), nothing pushed', async () => {
@@ -106,7 +106,7 @@ describe('credential helpers that answer oddly', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`credential helper docker-credential-otherserver get answered for harbor.other.example when asked for ${w.registry.host}: its credential was not used`);
     expect(leaks(run.stdout + run.stderr, secretForms('password', PASSWORD, USER))).toEqual([]);
-    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/packs`)).size).toBe(0);
   });
 
   it('still running (a passphrase prompt) when packpub is interrupted: killed with its children as packpub exits 130', async () => {
@@ -133,7 +133,7 @@ describe('credential helpers that answer oddly', () => {
     } finally {
       for (const pid of [helperPid, childPid]) if (stillRunning(pid)) process.kill(pid, 'SIGKILL');
     }
-    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/packs`)).size).toBe(0);
   });
 
   it('store fails at login with the password in its error: not printed, nothing saved', async () => {
@@ -170,7 +170,7 @@ describe('credential helpers that answer oddly', () => {
     expect(run.stderr).not.toContain('AAAAAAAA');
     // Before: read for the helper's whole 60 s time limit, ~6 GB held (measured), then "did not answer".
     expect((cpu.user + cpu.system) / 1e6).toBeLessThan(10);
-    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/packs`)).size).toBe(0);
   });
 });
 
@@ -183,7 +183,7 @@ describe('a credential helper that never answers', () => {
     expect(run.stderr).toContain(`credential helper docker-credential-hung get did not answer within 2 s (configured in credsStore of ${join(w.root, 'docker-hung', 'config.json')}) (it was stopped)`);
     expect(run.stderr).toContain('--request-timeout sets how long packpub waits for it');
     expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['get']);
-    expect((await w.reader.holdings(`${w.registry.base}/hung`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/hung`)).size).toBe(0);
   });
 });
 
@@ -195,7 +195,7 @@ describe('an identity token for a registry that asks for Basic credentials', () 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${w.registry.host} asks for a user name and password (Basic): the identity token from flags is exchanged at a token service only`);
     expect(run.stderr).not.toContain(token);
-    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+    expect((await w.reader.tagDigests(`${w.registry.base}/packs`)).size).toBe(0);
   });
 });
 

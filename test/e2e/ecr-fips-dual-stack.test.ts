@@ -49,7 +49,7 @@ describe('FIPS and dual-stack ECR hosts with the ECR API endpoint given', () => 
       expect(file.code, file.stderr).toBe(0);
       expect(w.standin.calls.slice(calls).filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(3);
       for (const base of [`${kind}-flag`, `${kind}-env`, `${kind}-file`]) {
-        expect([...(await new RegistryReader(w.registry.url).holdings(base)).tags.keys()]).toEqual([`${base}/spectro-packs/archive/hello:1.0.0`]);
+        expect([...(await new RegistryReader(w.registry.url).tagDigests(base)).keys()]).toEqual([`${base}/spectro-packs/archive/hello:1.0.0`]);
       }
     });
   }

@@ -41,7 +41,7 @@ describe('an ECR push with the AWS identity named, and a Docker config token for
       // Was: no token asked for at all (the Docker config's was sent); the role only created the repositories.
       expect(w.standin.calls.some((c) => c.op === 'sts:AssumeRole' && c.body['RoleArn'] === ROLE)).toBe(true);
       expect(minted.map((c) => c.accessKeyId)).toEqual(['testASIAASSUMED']);
-      expect([...(await new RegistryReader(w.registry.url).holdings('role')).tags.keys()]).toEqual(['role/spectro-packs/archive/hello:1.0.0']);
+      expect([...(await new RegistryReader(w.registry.url).tagDigests('role')).keys()]).toEqual(['role/spectro-packs/archive/hello:1.0.0']);
 
       // No identity named: the Docker config's token comes first, as documented (no token minted).
       w.standin.calls.length = 0;

@@ -82,6 +82,6 @@ describe("a non-root user whose HOME is a folder it may not search (root's)", ()
     const named = await runAsUser(['push', world.pack, '--registry', at], { HOME: world.seenHome, DOCKER_CONFIG: join(world.rootHome, '.docker') });
     expect(named.code).toBe(1);
     expect(named.stderr).toContain(`docker config ${join(world.rootHome, '.docker', 'config.json')} cannot be read: EACCES`);
-    expect((await new RegistryReader(registry.url).holdings(`${registry.base}/unreadable`)).tags.size).toBe(0);
+    expect((await new RegistryReader(registry.url).tagDigests(`${registry.base}/unreadable`)).size).toBe(0);
   });
 });

@@ -87,6 +87,6 @@ describe('push interrupted by a signal', () => {
     const again = await runCli(args('echo'), { env: w.work.env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`${published.length} unchanged`);
-    expect((await w.reg.reader.holdings('echo')).tags.size).toBe(w.work.packs.length);
+    expect((await w.reg.reader.tagDigests('echo')).size).toBe(w.work.packs.length);
   });
 });

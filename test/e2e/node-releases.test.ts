@@ -48,7 +48,7 @@ describe.each(NODE_RELEASES)('the built CLI on Node.js %s', (version) => {
     expect(push.code).toBe(0);
     const results = new Map((JSON.parse(push.stdout) as { results: Array<{ name: string; status: string; digest: string }> }).results.map((r) => [r.name, r]));
     expect([...results.keys()].sort()).toEqual(['hello-helm', 'hello-manifests']);
-    const held = (await new RegistryReader(w.registry.url).holdings(repo)).tags;
+    const held = (await new RegistryReader(w.registry.url).tagDigests(repo));
     for (const [name, result] of results) {
       expect(result.status).toBe('published');
       expect(held.get(`${repo}/spectro-packs/archive/${name}:1.0.0`)).toBe(result.digest);

@@ -33,7 +33,7 @@ describe('push --tag <version-like> --allow-other-version', () => {
     expect(tagReads).toHaveLength(2); // was 3
     // Written once, and holding the version's manifest, as the label does.
     expect(w.proxy.count((r) => r.kind === 'manifest-put' && r.path.endsWith('/manifests/9.9.9'))).toBe(1);
-    const tags = (await new RegistryReader(w.registry.url).holdings(repo)).tags;
+    const tags = (await new RegistryReader(w.registry.url).tagDigests(repo));
     const held = new Map([...tags.entries()].map(([k, v]) => [k.slice(k.lastIndexOf(':') + 1), v]));
     expect(held.get('9.9.9')).toBe(result[0]?.digest);
     expect(held.get('stable')).toBe(result[0]?.digest);

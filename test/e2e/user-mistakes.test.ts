@@ -70,7 +70,7 @@ describe('mistakes get a clear answer', () => {
     // true and false stay accepted, as the parser reads them: a dry run publishes nothing and exits 0.
     const dry = await runCli(['push', w.pack, '--dry-run=true', '--json=false', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
     expect(dry.code, dry.stderr).toBe(0);
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/switch`)).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/switch`)).keys()]).toEqual([]);
   });
 
   it('a negated switch given a value (--no-cache=true) says what to write, for every switch of every command; nothing is pushed', async () => {
@@ -78,7 +78,7 @@ describe('mistakes get a clear answer', () => {
     const push = await runCli(['push', w.pack, '--no-cache=true', '--registry', registry, '--username', 'ci', '--password-stdin'], { stdin: password, env: env() });
     expect(push.code, push.stderr).toBe(2);
     expect(push.stderr).toBe('error: --no-cache is a switch and takes no value, got "true"\nhint: write --no-cache alone to turn it off, or --cache=true / --cache=false\n');
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/negated`)).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/negated`)).keys()]).toEqual([]);
     // A value after a negated credential switch is never echoed either.
     const typed = `pw-${Math.random().toString(36).slice(2)}`;
     const secret = await runCli(['push', w.pack, '--registry', registry, `--no-password-stdin=${typed}`]);
@@ -167,7 +167,7 @@ describe('mistakes get a clear answer', () => {
         expect(run.stderr).toContain('hint: it takes one value, and packpub does not pick one of several for you: drop the others');
       }
       expect(await readdir(dir)).toEqual([]); // no layout was written
-      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/twice`)).tags.keys()]).toEqual([]);
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/twice`)).keys()]).toEqual([]);
       // The repeatable ones stay repeatable: two -H and two --tag publish once, with both tags.
       const both = await runCli(['push', w.pack, '--registry', `${registry}/ok`, '-H', 'X-A: 1', '-H', 'X-B: 2', '--tag', 'x', '--tag', 'y', ...login], {
         stdin: password,
@@ -175,7 +175,7 @@ describe('mistakes get a clear answer', () => {
         cwd: dir,
       });
       expect(both.code, both.stderr).toBe(0);
-      const tags = [...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/twice/ok`)).tags.keys()].sort();
+      const tags = [...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/twice/ok`)).keys()].sort();
       expect(tags).toEqual([`${w.registry.base}/twice/ok/spectro-packs/archive/hello:1.0.0`, `${w.registry.base}/twice/ok/spectro-packs/archive/hello:x`, `${w.registry.base}/twice/ok/spectro-packs/archive/hello:y`]);
     } finally {
       await cleanup();
@@ -195,14 +195,14 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: ${name} is set, but packpub reads no environment variable for --${flag}\n`);
       expect(run.stderr).toContain(`hint: give --${flag} on the command line instead, and unset ${name} (the variables packpub reads: docs/configuration.md, "Environment variables")`);
     }
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/envflag`)).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/envflag`)).keys()]).toEqual([]);
     // The variables that do stand for a flag, and unrelated PACKPUB_ names, are read as before.
     const ok = await runCli(['push', w.pack, '--password-stdin'], {
       stdin: password,
       env: { ...env(), PACKPUB_REGISTRY: registry, PACKPUB_USERNAME: 'ci', PACKPUB_RELEASE_NOTES: 'x' },
     });
     expect(ok.code, ok.stderr).toBe(0);
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/envflag`)).tags.keys()]).toEqual([`${w.registry.base}/envflag/spectro-packs/archive/hello:1.0.0`]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/envflag`)).keys()]).toEqual([`${w.registry.base}/envflag/spectro-packs/archive/hello:1.0.0`]);
   });
 
   it('--target "" is refused: it was dropped and the run published to defaults.target', async () => {
@@ -282,7 +282,7 @@ describe('mistakes get a clear answer', () => {
       expect(run.stderr).toContain(`error: ${message}\n`);
       expect(run.stdout + run.stderr).not.toContain(typed);
     }
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/halfpair`)).tags.keys()]).toEqual([]);
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/halfpair`)).keys()]).toEqual([]);
     // A whole pair is used; so is a flag completed by the environment.
     const whole = await runCli(['push', w.pack, '--registry', registry], { env: { ...home, PACKPUB_USERNAME: 'ci', PACKPUB_PASSWORD: password } });
     expect(whole.code, whole.stderr).toBe(0);
@@ -292,7 +292,7 @@ describe('mistakes get a clear answer', () => {
       env: { DOCKER_CONFIG: join(w.root, 'no-docker'), PACKPUB_TO_PASSWORD: password },
     });
     expect(copied.code, copied.stderr).toBe(0);
-    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/halfpair`)).tags.keys()].sort()).toEqual([
+    expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/halfpair`)).keys()].sort()).toEqual([
       `${w.registry.base}/halfpair/copied/spectro-packs/archive/hello:1.0.0`,
       `${w.registry.base}/halfpair/spectro-packs/archive/hello:1.0.0`,
     ]);
@@ -365,7 +365,7 @@ describe('mistakes get a clear answer', () => {
         expect(run.code, run.stderr).toBe(2);
         expect(run.stderr).toContain(`error: ${message}`);
       }
-      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/tlsnames`)).tags.keys()]).toEqual([]);
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/tlsnames`)).keys()]).toEqual([]);
     } finally {
       await cleanup();
     }
@@ -387,7 +387,7 @@ describe('mistakes get a clear answer', () => {
         expect(run.stderr).toContain(`hint: give a value (an unset CI variable often leaves it empty), or leave --${flag} out`);
       }
       expect(await readdir(dir)).toEqual([]); // no layout in the working directory
-      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).holdings(`${w.registry.base}/emptypaths`)).tags.keys()]).toEqual([]);
+      expect([...(await new RegistryReader(w.registry.url, { username: 'ci', password }).tagDigests(`${w.registry.base}/emptypaths`)).keys()]).toEqual([]);
     } finally {
       await cleanup();
     }

@@ -37,7 +37,7 @@ describe('copy does not overwrite a version another publisher wrote during the c
       'a registry',
       () => ({
         option: { registry: `${w.registry.host}/${w.registry.base}` },
-        held: async () => (await new RegistryReader(w.registry.url).holdings(w.registry.base)).tags.get(`${packRepository(w.registry.base, 'hello')}:1.0.0`),
+        held: async () => (await new RegistryReader(w.registry.url).tagDigests(w.registry.base)).get(`${packRepository(w.registry.base, 'hello')}:1.0.0`),
       }),
     ],
     [

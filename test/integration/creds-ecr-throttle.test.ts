@@ -43,7 +43,7 @@ describe('a throttled GetAuthorizationToken', () => {
     } finally {
       w.standin.allow('GetAuthorizationToken');
     }
-    expect((await new RegistryReader(w.registry.url).holdings('thr')).tags.size).toBe(0);
+    expect((await new RegistryReader(w.registry.url).tagDigests('thr')).size).toBe(0);
   });
 
   it('a token call that stalls: one call, over within one --request-timeout, not one per wave of packs', async () => {
@@ -59,7 +59,7 @@ describe('a throttled GetAuthorizationToken', () => {
     } finally {
       w.standin.stall = undefined;
     }
-    expect((await new RegistryReader(w.registry.url).holdings('stall')).tags.size).toBe(0);
+    expect((await new RegistryReader(w.registry.url).tagDigests('stall')).size).toBe(0);
   });
 
   it('a failed token call is the answer for a minute, not for the rest of a long run: asked again after, and used', async () => {

@@ -37,6 +37,6 @@ describe('an unusable ECR token answer', () => {
     );
     expect(lines[1]).toBe("  hint: check this machine's clock (ECR tokens last 12 hours), and that --ecr-endpoint / AWS_ENDPOINT_URL_ECR points at the ECR API");
     expect(w.standin.calls.slice(since).filter((c) => c.op === 'GetAuthorizationToken')).toHaveLength(1);
-    expect((await new RegistryReader(w.registry.url).holdings('old')).tags.size).toBe(0);
+    expect((await new RegistryReader(w.registry.url).tagDigests('old')).size).toBe(0);
   });
 });

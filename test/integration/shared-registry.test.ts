@@ -29,8 +29,8 @@ describe('sharedRegistry', () => {
     expect(b.base).not.toBe(a.base);
     await holdVersions(a, [{ repository: `${a.base}/spectro-packs/archive/mine`, tag: '1.0.0' }]);
     const reader = new RegistryReader(a.url);
-    expect([...(await reader.holdings(a.base)).tags.keys()]).toEqual([`${a.base}/spectro-packs/archive/mine:1.0.0`]);
-    expect((await reader.holdings(b.base)).tags.size).toBe(0);
+    expect([...(await reader.tagDigests(a.base)).keys()]).toEqual([`${a.base}/spectro-packs/archive/mine:1.0.0`]);
+    expect((await reader.tagDigests(b.base)).size).toBe(0);
     await a.stop();
     const again = await sharedRegistry();
     expect(again.port).toBe(a.port);
