@@ -246,7 +246,7 @@ export async function readChart(source: string, options: ChartReadOptions = {}):
     throw new PackpubError('NOT_FOUND', `chart ${source} does not exist`, { hint: 'give a chart .tgz (from `helm package`) or an unpacked chart directory', cause: err });
   }
   const budget: Budget = { ...DEFAULTS, ...options, entries: 0, bytes: 0, oversized: [], removedApiCrds: [], links: { first: [], count: 0 } };
-  if (info.isDirectory()) return readChartDirectory(source, budget);
+  if (info.isDirectory()) return withOversized(await readChartDirectory(source, budget), budget);
   return withOversized(await readArchiveFile(source, budget, 0), budget);
 }
 
@@ -1831,8 +1831,17 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
     await readTemplateDirectory(templates, slot, 0, { ignore, prefix: `${prefix}templates/`, chain: await folderEntered(templates, chain, depth > 0) }, budget, depth === 0);
   }
   const crds = join(dir, 'crds');
-  if (depth > 0 && !ignore.ignores(`${prefix}crds`, true) && (await statOf(crds).catch(() => undefined))?.isDirectory() === true) {
-    await noteSubchartCrdFolder(crds, slot, { ignore, prefix: `${prefix}crds/`, chain: await folderEntered(crds, chain, true) }, budget);
+  if (!ignore.ignores(`${prefix}crds`, true) && (await statOf(crds).catch(() => undefined))?.isDirectory() === true) {
+    // The top chart's are refused as the archive reader refuses them (checkHelmYaml, checkCrd); a subchart's noted.
+    const visit =
+      depth > 0
+        ? (rel: string, path: string, bytes: Buffer) => noteSubchartCrd({ kind: 'subchart-crd', rel, slot, label: path }, bytes)
+        : (rel: string, path: string, bytes: Buffer) => {
+            const use = { kind: 'yaml', file: 'crd', rel, slot, label: path, refs: false } as const;
+            checkHelmYaml(use, helmYamlRefusal(bytes, 'crd'));
+            checkCrd(use, bytes, budget);
+          };
+    await eachCrdFile(crds, { ignore, prefix: `${prefix}crds/`, chain: await folderEntered(crds, chain, depth > 0) }, budget, depth > 0, visit);
   }
   const metadata = chartMetadata(chartYaml, join(dir, 'Chart.yaml'), depth > 0);
   const subcharts: HelmChart[] = [];
@@ -1874,7 +1883,17 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
       throw unpacking(name, 'Chart.yaml file is missing');
     }
   }
-  return makeChart(dir, metadata, slot, subcharts, depth > 0);
+  const chart = makeChart(dir, metadata, slot, subcharts, depth > 0);
+  // The define checks of the archive reader (ArchiveCollector.finish), over the folder's charts.
+  const defines = definesOf(new Map([['', { ...slot, archives: subcharts }]]));
+  if (defines !== undefined && depth > 0) archiveDefines.set(chart, defines);
+  if (defines !== undefined && depth === 0) {
+    checkTemplateRuns(slot, chart, defines, dir);
+    checkDefineCalls(chart, dir);
+    markUndefinedRuns(chart, defines);
+    markSubchartDefineCalls(chart);
+  }
+  return chart;
 }
 
 /**
@@ -1899,19 +1918,19 @@ async function firstLoadedFile(dir: string, scope: FolderScope, budget: Budget, 
 }
 
 /**
- * A subchart folder's crds/ files Helm's install cannot apply, noted as the archive reader notes them (noteSubchartCrd):
- * every .yaml/.yml/.json file below crds/ (Helm's CRDObjects), up to Helm's file size. `inChart`: the folder's path in
- * its chart.
+ * Hands `visit` each crds/ file of a chart folder Helm's install applies, as the archive reader hands them over: every
+ * .yaml/.yml/.json file below crds/ (Helm's CRDObjects), up to Helm's file size, with its path in its chart (`rel`).
+ * `nested`: a subchart's folder. `inChart`: the folder's path in its chart.
  */
-async function noteSubchartCrdFolder(dir: string, slot: ChartSlot, scope: FolderScope, budget: Budget, depth = 0, inChart = 'crds/'): Promise<void> {
+async function eachCrdFile(dir: string, scope: FolderScope, budget: Budget, nested: boolean, visit: (rel: string, path: string, bytes: Buffer) => void, depth = 0, inChart = 'crds/'): Promise<void> {
   const { ignore, prefix, chain } = scope;
-  for (const name of (await readableFolderNames(dir, budget, true)) ?? []) {
+  for (const name of (await readableFolderNames(dir, budget, nested)) ?? []) {
     const path = join(dir, name);
     const info = await statOf(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
     const rel = `${inChart}${name}`;
-    if (info.isDirectory() && depth < 8) await noteSubchartCrdFolder(path, slot, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, true) }, budget, depth + 1, `${rel}/`);
-    else if (info.isFile() && info.size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') noteSubchartCrd({ kind: 'subchart-crd', rel, slot, label: path }, await readFileOf(path));
+    if (info.isDirectory() && depth < 8) await eachCrdFile(path, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, nested) }, budget, nested, visit, depth + 1, `${rel}/`);
+    else if (info.isFile() && info.size <= HELM_MAX_FILE_BYTES && helmYamlFile(rel) === 'crd') visit(rel, path, await readFileOf(path));
   }
 }
 
@@ -1926,10 +1945,19 @@ async function readTemplateDirectory(dir: string, slot: ChartSlot, depth: number
     const info = await statOf(path).catch(() => undefined);
     if (info === undefined || ignore.ignores(`${prefix}${name}`, info.isDirectory())) continue;
     if (info.isDirectory() && depth < 8) await readTemplateDirectory(path, slot, depth + 1, { ignore, prefix: `${prefix}${name}/`, chain: await folderEntered(path, chain, false) }, budget, top, `${inChart}${name}/`);
-    else if (info.isFile() && info.size <= MAX_TEMPLATE_BYTES) {
+    else if (info.isFile() && info.size > MAX_TEMPLATE_BYTES) slot.unreadTemplate = true;
+    else if (info.isFile()) {
       const bytes = await readFileOf(path);
-      const checked = top ? checkTemplateSyntax(path, `${prefix}${name}`, bytes) : checkTemplateSyntax(path, `${inChart}${name}`, bytes, slot, true);
-      if (!top) noteStaticSubchartTemplate(`${inChart}${name}`, bytes, slot);
+      const rel = `${inChart}${name}`;
+      // The top chart's: what the archive reader refuses (checkHelmYaml, checkStaticTemplate) refused the same way.
+      const yaml = top && info.size <= HELM_MAX_FILE_BYTES ? helmYamlFile(rel) : undefined;
+      if (yaml !== undefined) {
+        const use = { kind: 'yaml', file: yaml, rel, slot, label: path, refs: false } as const;
+        checkHelmYaml(use, helmYamlRefusal(bytes, yaml));
+        checkStaticTemplate(use, bytes);
+      }
+      const checked = checkTemplateSyntax(path, rel, bytes, slot, !top);
+      if (!top) noteStaticSubchartTemplate(rel, bytes, slot);
       addTemplateRefs(slot, checked?.made ?? bytes.toString('utf8'), path, checked?.actions, () => bytes.toString('utf8'));
     }
   }

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPackpubError } from '../../../src/errors.js';
+import { isPackpubError, PackpubError } from '../../../src/errors.js';
 import { packChartDirectory } from '../../../src/archive/chart-package.js';
 import { ChartError, chartValuesParse, helmEntryPath, missingDependencies, readChart, subchartValueKeys, type HelmChart } from '../../../src/pack/chart.js';
 import { parseYamlTree, yamlTreeOf } from '../../../src/pack/yaml-tree.js';
@@ -238,6 +238,39 @@ describe('readChart', () => {
       { file: 'templates/README.md', why: 'holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object' },
     ]);
     expect(chart.subcharts[0]?.crdRefusals?.map((r) => [r.file, r.why])).toEqual([['crds/v1/widgets.yaml', "the document at line 1 has no kind (Kubernetes: \"Object 'Kind' is missing\")"]]);
+  });
+
+  // The folder reader refuses what the archive reader refuses (was: readChart(dir) of the top folder returned the chart):
+  // a crds/ file Helm cannot apply, a template without actions that is no Kubernetes object, a template running a
+  // template nothing defines, or a helper that calls include without its context; and a subchart's helper call is noted.
+  it.each<[string, Record<string, string>, string]>([
+    ['a crds/ file without kind', { 'crds/v1/widgets.yaml': 'metadata:\n  name: widgets.example.com\n', 'crds/README.md': 'not a CRD file\n' }, 'crds/v1/widgets.yaml: Helm cannot install this chart: it applies crds/v1/widgets.yaml as it is, never rendered, and cannot read it ("failed to install CRD crds/v1/widgets.yaml"): the document at line 1 has no kind'],
+    ['a README.md among the templates', { 'templates/docs/README.md': '# Top\n\nprose\n' }, 'templates/docs/README.md: Helm cannot install this chart: templates/docs/README.md holds no template action, so every render outputs it as it is'],
+    ['a template running a template nothing defines', { 'templates/cm.yaml': 'kind: ConfigMap\nname: {{ include "top.fullname" . }}\n' }, ': Helm cannot install this chart: templates/cm.yaml runs the template "top.fullname" (line 2) on every render, and no template of the chart defines it'],
+    ['a helper calling include without its context', { 'templates/cm.yaml': 'kind: ConfigMap\nname: {{ include "top.name" . }}\n', 'templates/_h.tpl': '{{- define "top.name" -}}{{ include "top.x" }}{{- end }}{{- define "top.x" -}}x{{- end }}\n' }, ': Helm cannot install this chart: templates/cm.yaml runs the template "top.name" (line 2) on every render; it (templates/_h.tpl) calls include with 1 argument (line 1), and include takes 2'],
+  ])('refuses a top chart folder with %s, as the archive reader does', async (name, files, says) => {
+    const dir = join(work, `folder-top-${name.replaceAll(' ', '-').replaceAll('/', '')}`);
+    await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: top\nversion: 1.0.0\n', ...files });
+    const err = await readChart(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PackpubError);
+    expect((err as PackpubError).message).toContain(says);
+    expect((err as PackpubError).message.startsWith(dir)).toBe(true);
+  });
+
+  it("notes a subchart folder's template running a helper that calls include without its context, as for an archive (was: not noted)", async () => {
+    const dir = join(work, 'folder-sub-helper');
+    await put(dir, {
+      'Chart.yaml': 'apiVersion: v2\nname: top\nversion: 1.0.0\n',
+      'crds/old.yaml': 'apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\nmetadata:\n  name: olds.example.com\n',
+      'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
+      'charts/sub/templates/cm.yaml': 'kind: ConfigMap\nname: {{ include "sub.name" . }}\n',
+      'charts/sub/templates/_h.tpl': '{{- define "sub.name" -}}{{ include "sub.x" }}{{- end }}{{- define "sub.x" -}}x{{- end }}\n',
+    });
+    const chart = await readChart(dir);
+    expect(chart.subcharts[0]?.renderFailures).toEqual([
+      { file: 'templates/cm.yaml', why: 'runs the template "sub.name" (line 2) on every render; it (templates/_h.tpl) calls include with 1 argument (line 1), and include takes 2' },
+    ]);
+    expect(chart.removedApiCrdFiles).toEqual(['crds/old.yaml']);
   });
 
   // helm/helm pkg/chart/loader/directory.go + load.go LoadFiles: every file the walk loads under charts/<name>/
