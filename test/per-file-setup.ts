@@ -10,6 +10,8 @@ import { startFile } from './support/per-file.js';
  * - the secrets registered for redaction (src/util/redact.ts): forgotten, so a secret of one file never
  *   masks another file's output (which could let a secrets test pass for the wrong reason);
  * - the retry clock tests install (src/registry/retry.ts useRetryClock): back to the system clock;
+ * - how pack files are read (src/pack/files.ts useBlockingReads, which push and validate switch on): with promises
+ *   again, so a file testing that path (test/unit/pack/pack.test.ts files-blocking) meets it;
  * - process.env: what the file changed is put back as it was when the file started;
  * - the CLI runs' archive cache (TEST_CACHE_DIR of support/cli.ts): emptied, so no file finds archives
  *   another file's runs remembered;

@@ -15,11 +15,13 @@ let blocking = false;
 
 /**
  * Read pack files with blocking calls from now on, in this thread: for a thread that only validates (a
- * validation worker, the validate command). A pack's files are small and mostly cached, and each
- * non-blocking call costs a round trip through libuv's thread pool, several times the read itself (issue 16).
+ * validation worker, the validate command) or validates and builds small packs (push). A pack's files are small and
+ * mostly cached, and each non-blocking call costs a round trip through libuv's thread pool, several times the read
+ * itself (issue 16). `on` false: non-blocking again, as a fresh thread reads (the test runner, between test files
+ * sharing a process: test/support/per-file.ts).
  */
-export function useBlockingReads(): void {
-  blocking = true;
+export function useBlockingReads(on = true): void {
+  blocking = on;
 }
 
 /** Whether this thread reads pack files with blocking calls (useBlockingReads). */

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { vi } from 'vitest';
 import { forgetSecrets } from '../../src/util/redact.js';
+import { useBlockingReads } from '../../src/pack/files.js';
 import { systemClock, useRetryClock } from '../../src/registry/retry.js';
 import { TEST_CACHE_DIR, watchEnvForFile } from './cli.js';
 import { meterFile } from './cpu-meter.js';
@@ -14,6 +15,8 @@ function resetShared(): void {
   forgetSecrets();
   newFileForCertificates();
   useRetryClock(systemClock);
+  // Pack files read with promises, as a fresh process does until push or validate asks for blocking reads.
+  useBlockingReads(false);
   rmSync(TEST_CACHE_DIR, { recursive: true, force: true });
 }
 
