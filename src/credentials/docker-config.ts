@@ -3,6 +3,7 @@ import { access, lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { noHomeReason, systemHome } from '../util/home.js';
 import { dirname, join } from 'node:path';
 import { isEcrHost, isEcrPublicHost } from '../aws/ecr-host.js';
+import { registerSecret } from '../util/redact.js';
 import { PackpubError, isPackpubError } from '../errors.js';
 import type { CredentialHelperOptions } from './cred-helper.js';
 import { normalizeRegistryKey } from './registry-key.js';
@@ -22,6 +23,8 @@ import { withLockFile, type HeldLock } from '../util/lock-file.js';
 export interface DockerAuthEntry {
   auth?: string;
   identitytoken?: string;
+  /** A bearer token sent to the registry as it is (Docker's and ORAS's `registrytoken`). */
+  registrytoken?: string;
   username?: string;
   password?: string;
   [key: string]: unknown;
@@ -362,6 +365,18 @@ export function dockerConfigProvider(options: DockerConfigProviderOptions = {}):
         }
         if (typeof entry.username === 'string' && entry.username !== '' && typeof entry.password === 'string') {
           return { username: entry.username, password: entry.password, source: name };
+        }
+        // A registry (access) token, sent to the registry as the Bearer token it is, as Docker and ORAS send it: it read
+        // as no credential, "authentication required ... pass --username".
+        if (typeof entry.registrytoken === 'string' && entry.registrytoken !== '') {
+          registerSecret(entry.registrytoken);
+          // RFC 6750 b64token: visible ASCII; a line break would end the Authorization header and start another.
+          if (!/^[\x21-\x7e]+$/.test(entry.registrytoken)) {
+            throw new PackpubError('CREDENTIALS', `the "registrytoken" of "${key}" in ${path} holds a space, a control or a non-ASCII character, which no header can carry`, {
+              hint: `write the token again without it, or log in again with: packpub login ${host}`,
+            });
+          }
+          return { registryToken: entry.registrytoken, source: name };
         }
         // `{}`: Docker writes this placeholder when the secret went to a credential helper.
       }

@@ -144,6 +144,19 @@ describe('a token service refusing the access asked (403) to credentials it take
     expect(await tokenHoldings(w.registry.url, w.token.tokenFor, 'stale')).toEqual({ tags: new Map(), problems: [] });
   });
 
+  // A Docker config entry holding a registry (access) token, `registrytoken`, which Docker and ORAS send to the registry as
+  // the Bearer token it is: it read as no credential, "authentication required ... pass --username".
+  it("a Docker config's registrytoken is sent as the registry's Bearer token: list reads the pack (exit 0)", async () => {
+    expectRun(await runCli(['push', join(w.root, 'v1'), '--registry', `${w.registry.host}/tokread`], as('writer', 'writer-password-1')), { code: 0 });
+    const docker = join(w.root, 'registrytoken-docker');
+    await mkdir(docker, { recursive: true });
+    const token = w.token.tokenFor([{ type: 'repository', name: 'tokread/spectro-packs/archive/hello', actions: ['pull'] }]);
+    await writeFile(join(docker, 'config.json'), JSON.stringify({ auths: { [w.registry.host]: { registrytoken: token } } }));
+    const list = await runCli(['list', 'hello', '--registry', `${w.registry.host}/tokread`], { env: { DOCKER_CONFIG: docker } });
+    expectRun(list, { code: 0, stdout: ['1.0.0'] });
+    expect(list.stdout + list.stderr).not.toContain(token);
+  });
+
   // A Docker config naming a credential helper that is not installed: packpub goes on without credentials until asked
   // (3ccaa68), and a token service refusing the anonymous request asks, as a 401 does. It said "token service <realm>
   // requires credentials; pass --username ...", the helper's error (the cause) lost.

@@ -257,6 +257,14 @@ describe('docker-config', () => {
       }
     });
 
+    it('reads registrytoken (a Bearer token for the registry itself); one a header cannot carry is refused', async () => {
+      const path = await configFile({ auths: { 'registry.example.com': { registrytoken: 'access-token-1' }, 'bad.example.com': { registrytoken: 'tok\r\nX-Injected: 1' } } });
+      expect(await dockerConfigProvider({ registryConfig: path }).resolve('registry.example.com')).toEqual({ registryToken: 'access-token-1', source: `docker config ${path}` });
+      const err = await dockerConfigProvider({ registryConfig: path }).resolve('bad.example.com').catch((e: unknown) => e);
+      expect(isPackpubError(err, 'CREDENTIALS')).toBe(true);
+      expect((err as Error).message).toBe(`the "registrytoken" of "bad.example.com" in ${path} holds a space, a control or a non-ASCII character, which no header can carry`);
+    });
+
     it('reads identitytoken', async () => {
       const path = await configFile({ auths: { 'registry.example.com': { auth: encodeAuth('me', ''), identitytoken: 'refresh-token' } } });
       expect(await dockerConfigProvider({ registryConfig: path }).resolve('registry.example.com')).toEqual({
