@@ -369,6 +369,7 @@ function cpuSplitMarkdown(m: Measurements): string[] {
     row('all three', main + other + registry),
     '',
     ...otherThreadsLine(splits),
+    ...idleCoresLine(splits, m.machine.cores),
     ...cpuReading(m, main, other, registry),
   ];
 }
@@ -386,6 +387,38 @@ function otherThreadsLine(splits: CpuSplit[]): string[] {
   const text = `${shown.map((s) => s.toFixed(2)).join(', ')}${small === 0 ? '' : `${shown.length === 0 ? '' : ', '}${small} more under 0.05`} s`;
   return [
     `- The other threads one by one (${runs.length === 1 ? 'the run' : 'the run with the median'}): ${text}. Node names them all "node": where push runs its validation workers (one per core, for a tree worth them) those are the busiest (they validate, tar and deflate each pack); the rest are V8's helper threads (TurboFan compiles, garbage collection) and libuv's thread pool (zlib, hashing, file reads when the main thread builds).`,
+  ];
+}
+
+/**
+ * Where the cores were not all busy, of the run with the median wall among those with a timeline: the core-seconds
+ * left unused (cores x wall minus the CPU of all three, sample by sample), the time with under one core busy, and
+ * how long packpub worked before its first request (the checks: every upload waits for every verdict).
+ */
+export function idleCoresLine(splits: CpuSplit[], cores: number): string[] {
+  const runs = splits.filter((c) => c.timeline !== undefined && c.timeline.length > 1);
+  const run = runs.sort((a, b) => (a.timeline?.at(-1)?.[0] ?? 0) - (b.timeline?.at(-1)?.[0] ?? 0))[Math.floor((runs.length - 1) / 2)];
+  const timeline = run?.timeline;
+  if (run === undefined || timeline === undefined) return [];
+  let unused = 0;
+  let underOne = 0;
+  for (let i = 1; i < timeline.length; i++) {
+    const [t0, c0] = timeline[i - 1] as [number, number];
+    const [t1, c1] = timeline[i] as [number, number];
+    const dt = t1 - t0;
+    if (dt <= 0) continue;
+    const busy = (c1 - c0) / dt;
+    unused += Math.max(0, cores - busy) * dt;
+    if (busy < 1) underOne += dt;
+  }
+  const span = (timeline.at(-1) as [number, number])[0];
+  const first = run.firstRequest;
+  const before =
+    first === undefined
+      ? ''
+      : ` Before its first request (the registry's first CPU: every upload waits for every verdict) packpub worked ${first.atS.toFixed(2)} s: main thread ${first.mainS.toFixed(2)} CPU-s, other threads ${first.otherThreadsS.toFixed(2)} CPU-s.`;
+  return [
+    `- Cores left idle (${runs.length === 1 ? 'the run' : 'the run with the median wall'}, /proc samples every 50 ms, all three together): ${unused.toFixed(2)} of ${(cores * span).toFixed(2)} core-seconds (${cores} cores x ${span.toFixed(2)} s sampled); under one core busy for ${underOne.toFixed(2)} s.${before}`,
   ];
 }
 

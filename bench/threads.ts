@@ -22,6 +22,16 @@ export interface CpuSplit {
   otherEachS?: number[];
   /** Seconds of CPU the registry process used during the run. */
   registryS: number;
+  /**
+   * The samples over time: [seconds since the first sample of packpub, CPU seconds so far of all three (packpub's
+   * threads and the registry)], for the cores left idle (report.ts). Absent in runs before 2026-12-08.
+   */
+  timeline?: Array<[number, number]>;
+  /**
+   * When the registry first used CPU (packpub's first request: the uploads wait for every verdict), seconds since
+   * the first sample, and packpub's CPU until then. Absent when the registry was never seen busy.
+   */
+  firstRequest?: { atS: number; mainS: number; otherThreadsS: number };
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -97,6 +107,14 @@ export async function watchCpu(): Promise<CpuWatch> {
   let timePid: number | undefined;
   let nodePid: number | undefined;
   let stopped = false;
+  const timeline: Array<[number, number]> = [];
+  let firstAt: number | undefined;
+  let firstRequest: CpuSplit['firstRequest'];
+  const registryTicks = (): number => {
+    let sum = 0;
+    for (const [pid, ticks] of registryLast) sum += ticks - (registryStart.get(pid) ?? 0);
+    return sum;
+  };
 
   const sample = async (): Promise<void> => {
     if (nodePid === undefined && timePid !== undefined) nodePid = (await childrenOf(timePid))[0]?.pid;
@@ -116,6 +134,18 @@ export async function watchCpu(): Promise<CpuWatch> {
       const ticks = await processTicks(pid);
       if (ticks !== undefined) registryLast.set(pid, ticks);
     }
+    if (nodePid === undefined || threads.size === 0) return;
+    const now = performance.now() / 1000;
+    firstAt ??= now;
+    let main = 0;
+    let other = 0;
+    for (const [tid, ticks] of threads) {
+      if (tid === nodePid) main += ticks;
+      else other += ticks;
+    }
+    const registry = registryTicks();
+    timeline.push([now - firstAt, (main + other + registry) / TICKS]);
+    if (firstRequest === undefined && registry > 0) firstRequest = { atS: now - firstAt, mainS: main / TICKS, otherThreadsS: other / TICKS };
   };
   const loop = (async () => {
     while (!stopped) {
@@ -141,9 +171,15 @@ export async function watchCpu(): Promise<CpuWatch> {
           if (ticks > 0) each.push(ticks / TICKS);
         }
       }
-      let registry = 0;
-      for (const [pid, ticks] of registryLast) registry += ticks - (registryStart.get(pid) ?? 0);
-      return { mainS: main / TICKS, otherThreadsS: other / TICKS, otherEachS: each.sort((a, b) => b - a), registryS: registry / TICKS };
+      const registry = registryTicks();
+      return {
+        mainS: main / TICKS,
+        otherThreadsS: other / TICKS,
+        otherEachS: each.sort((a, b) => b - a),
+        registryS: registry / TICKS,
+        timeline,
+        ...(firstRequest === undefined ? {} : { firstRequest }),
+      };
     },
   };
 }

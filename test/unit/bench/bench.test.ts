@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { summariseProfiles } from '../../../bench/profile.js';
-import { evaluate, type Measurements } from '../../../bench/report.js';
+import { evaluate, idleCoresLine, type Measurements } from '../../../bench/report.js';
 import { median } from '../../../bench/stats.js';
 import { ensureCorpus, type Corpus } from '../../../bench/corpus.js';
 import { atPercentile, countsList, Stratified } from '../../../bench/sample.js';
@@ -154,6 +154,16 @@ describe('profile', () => {
     it('takes the median', () => {
       expect(median([3, 1, 2])).toBe(2);
       expect(median([4, 1, 2, 3])).toBe(2.5);
+    });
+
+    it('says how many core-seconds the first publish left idle, and how long packpub worked before its first request', () => {
+      // 2 cores: one busy for the first second, both for the next, none for half a second.
+      const split = { mainS: 0, otherThreadsS: 0, registryS: 0, timeline: [[0, 0], [1, 1], [2, 3], [2.5, 3]] as Array<[number, number]>, firstRequest: { atS: 1, mainS: 0.1, otherThreadsS: 0.9 } };
+      expect(idleCoresLine([split], 2)).toEqual([
+        '- Cores left idle (the run, /proc samples every 50 ms, all three together): 2.00 of 5.00 core-seconds (2 cores x 2.50 s sampled); under one core busy for 0.50 s. Before its first request (the registry\'s first CPU: every upload waits for every verdict) packpub worked 1.00 s: main thread 0.10 CPU-s, other threads 0.90 CPU-s.',
+      ]);
+      // Runs recorded before the timeline was kept say nothing.
+      expect(idleCoresLine([{ mainS: 1, otherThreadsS: 1, registryS: 1 }], 2)).toEqual([]);
     });
   });
 });
