@@ -291,7 +291,7 @@ await build({
         // the registry's errors and retry rules, the CI outputs). Their modules (and what they import, unless
         // already in a chunk above) run only declarations and constant tables when loaded; nothing lazy
         // (test/e2e/bundle.test.ts: yaml, tar-stream, undici, the AWS SDK, pack checks) is among them.
-        { name: 'core', test: sources(['pack/naming', 'oci/reference', 'archive/stat-tree', 'util/shell-word', 'util/fs', 'util/pid', 'cli/own-files']), priority: 2 },
+        { name: 'core', test: sources(['pack/naming', 'pack/read-flavour', 'oci/reference', 'archive/stat-tree', 'util/shell-word', 'util/fs', 'util/pid', 'cli/own-files']), priority: 2 },
         {
           name: 'target',
           test: sources([

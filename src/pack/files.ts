@@ -3,6 +3,7 @@ import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, re
 import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { PackpubError, errorMessage } from '../errors.js';
+import { blockingReads } from './read-flavour.js';
 
 /**
  * Largest pack.json / values.yaml / schema.yaml / presets.yaml we read (4 MiB). Real ones are far
@@ -11,36 +12,20 @@ import { PackpubError, errorMessage } from '../errors.js';
  */
 export const MAX_PACK_TEXT_BYTES = 4 * 1024 * 1024;
 
-let blocking = false;
-
-/**
- * Read pack files with blocking calls from now on, in this thread: for a thread that only validates (a
- * validation worker, the validate command) or validates and builds small packs (push). A pack's files are small and
- * mostly cached, and each non-blocking call costs a round trip through libuv's thread pool, several times the read
- * itself (issue 16). `on` false: non-blocking again, as a fresh thread reads (the test runner, between test files
- * sharing a process: test/support/per-file.ts).
- */
-export function useBlockingReads(on = true): void {
-  blocking = on;
-}
-
-/** Whether this thread reads pack files with blocking calls (useBlockingReads). */
-export function blockingReads(): boolean {
-  return blocking;
-}
+export { blockingReads, useBlockingReads } from './read-flavour.js';
 
 /** The file-system calls of this module, blocking or not. */
 const fsCalls = {
-  lstat: (path: string): Promise<Stats> | Stats => (blocking ? lstatSync(path) : lstat(path)),
-  realpath: (path: string): Promise<string> | string => (blocking ? realpathSync.native(path) : realpath(path)),
-  stat: (path: string): Promise<Stats> | Stats => (blocking ? statSync(path) : stat(path)),
-  readdir: (path: string): Promise<string[]> | string[] => (blocking ? readdirSync(path) : readdir(path)),
+  lstat: (path: string): Promise<Stats> | Stats => (blockingReads() ? lstatSync(path) : lstat(path)),
+  realpath: (path: string): Promise<string> | string => (blockingReads() ? realpathSync.native(path) : realpath(path)),
+  stat: (path: string): Promise<Stats> | Stats => (blockingReads() ? statSync(path) : stat(path)),
+  readdir: (path: string): Promise<string[]> | string[] => (blockingReads() ? readdirSync(path) : readdir(path)),
   /**
    * lstat, or undefined when nothing is there (ENOENT; ENOTDIR too where Node says so): blocking, without the
    * error Node would make and throw for it (a pack without schema.yaml, presets.yaml or README.md: ~400 on the
    * bench tree, issue 16). Other failures throw, as lstat's.
    */
-  lstatIfThere: (path: string): Promise<Stats> | Stats | undefined => (blocking ? lstatSync(path, { throwIfNoEntry: false }) : lstat(path)),
+  lstatIfThere: (path: string): Promise<Stats> | Stats | undefined => (blockingReads() ? lstatSync(path, { throwIfNoEntry: false }) : lstat(path)),
 };
 
 /** The real path of `path` (blocking when useBlockingReads was called). */
@@ -60,7 +45,7 @@ export async function readdirOf(path: string): Promise<string[]> {
 
 /** The whole file at `path` (blocking when useBlockingReads was called); callers bound its size first. */
 export async function readFileOf(path: string): Promise<Buffer> {
-  return blocking ? readFileSync(path) : readFile(path);
+  return blockingReads() ? readFileSync(path) : readFile(path);
 }
 
 /** An open file: size, positioned reads, close. */
@@ -74,7 +59,7 @@ interface ReadHandle {
 /** Open for reading; O_NONBLOCK: if the path was swapped for a FIFO after statInPack, open must not hang. */
 async function openForRead(path: string): Promise<ReadHandle> {
   const flags = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
-  if (blocking) {
+  if (blockingReads()) {
     const fd = openSync(path, flags);
     let info: Stats | undefined;
     const fstat = (): Stats => (info ??= fstatSync(fd));

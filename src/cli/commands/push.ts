@@ -143,7 +143,7 @@ async function runPush(args: Args, ctx: CliContext, renderer: PushRenderer | und
     import('../signals.js'),
     import('../ci-output/index.js'),
     import('../../operations/precheck.js'),
-    import('../../pack/files.js'),
+    import('../../pack/read-flavour.js'),
   ]);
   // Packs too little work for the validation workers (validate-pool.ts) are validated and built on this thread: their
   // files read with blocking calls, as validate's and the workers' are, at far less CPU than thread-pool round trips
