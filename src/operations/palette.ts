@@ -807,9 +807,12 @@ async function syncOnce(client: PaletteClient, target: PaletteTargetRef, options
   }
   const before = await untilAnswered('', () => client.syncStatus(registry.uid, registry.flavour, deadline));
   if (before.isSyncSupported === false) {
-    const packs = notVisible(await syncOffReasonOf(client, registry, deadline, untilAnswered));
+    const why = await syncOffReasonOf(client, registry, deadline, untilAnswered);
+    const packs = notVisible(why);
     for (const p of packs) options.onEvent?.({ type: 'palette-pack', pack: p });
-    return report('not-supported', packs);
+    const off = report('not-supported', packs);
+    offReasons.set(off, why);
+    return off;
   }
   let previousRun = before.lastRunTime ?? before.lastSyncedTime;
   let syncedBefore = before.lastSyncedTime;
@@ -1159,13 +1162,16 @@ function namesPack(message: string, ref: PalettePackRef): boolean {
   return new RegExp(`(?:^|[^A-Za-z0-9._-])(?:${version})|${repository}`, 'i').test(message);
 }
 
+/** Why the sync of a report was not asked for, sync being off (syncOffReasonOf): told with no pack to carry it too. */
+const offReasons = new WeakMap<PaletteSyncReport, string>();
+
 /** Why a sync report is not `visible` when it names no pack (an empty base path): what the sync itself did. */
 export function syncNotDone(report: PaletteSyncReport): string {
   const name = report.registry.name;
   const said = report.sync.message === undefined ? '' : `: ${report.sync.message}`;
   if (report.sync.outcome === 'failed') return `Palette's sync of ${name} failed${said === '' ? ': no message' : said}`;
   if (report.sync.outcome === 'timeout') return `Palette's sync of ${name} did not finish within --palette-timeout (last status ${report.sync.status ?? 'none'})`;
-  if (report.sync.outcome === 'not-supported') return syncOffReason(report.registry);
+  if (report.sync.outcome === 'not-supported') return offReasons.get(report) ?? syncOffReason(report.registry);
   return `Palette's sync of ${name} ended ${report.sync.outcome}`;
 }
 

@@ -73,6 +73,17 @@ describe('palette sync of a base path holding no pack version', () => {
     expect(w.palette.registries.get(w.off)?.index.size).toBe(0);
   });
 
+  it('a registry whose settings say sync on and whose sync status says off: exit 3, said as it is (was: "turn it on")', async () => {
+    const statusOff = w.palette.addRegistry('basic', 'status-off', { endpoint: `http://${w.registry.host}`, baseContentPath: w.under('status-off'), providerType: 'pack', isSyncSupported: true, auth: { type: 'noAuth' } }, { isSyncSupported: false });
+    const run = await runCli(['palette', 'sync', ...at('status-off'), ...fast], { env: w.env });
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stderr).toContain(
+      `palette: no pack version under ${w.registry.host}/${w.under('status-off')} to confirm, and Palette's sync status of registry status-off says sync is off (isSyncSupported false), though its settings say on: Palette lists no pack from it; edit status-off in Palette`,
+    );
+    expect(run.stderr).not.toContain('turn it on');
+    expect(syncs(statusOff)).toBe(0);
+  });
+
   // review34 (s35): its --junit report held a suite of no test case, on which Jenkins' junit step fails the build
   // ("None of the test reports contained any result") though the run exits 0.
   it('a sync that succeeds, --junit: exit 0, one passing case saying there was no version to confirm', async () => {
