@@ -5,7 +5,7 @@ import type { CommandSpec } from '../context.js';
 import { declareFlags, refuseEmptyFlag, refuseEmptyPackFolders, type OwnFlags } from '../target-flags.js';
 import { EXIT_OK, standardOutputAt, userPath, writeLine } from '../io.js';
 import { formatBytes } from '../render.js';
-import { resolvePackDir } from '../../pack/files.js';
+import { resolvePackDir, useBlockingReads } from '../../pack/files.js';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { localWriteError, makeDirs, outputPlace, pathWithin, realAsFarAsItExists } from '../../util/fs.js';
@@ -25,6 +25,9 @@ export const buildCommand: CommandSpec = {
   builder: (y) => declareFlags(y, ['output'], BUILD_FLAGS),
   run: async (args, ctx) => {
     const [{ PackInvalidError, buildPack }, { envRegistry, registryArgs }] = await Promise.all([import('../../operations/build.js'), import('../target-options.js')]);
+    // This run validates one pack and has nothing else to do meanwhile: its files read with blocking calls, as
+    // validate's and push's are (a small pack: ~20 thread-pool round trips fewer).
+    useBlockingReads();
     // The rules of every other command: --registry "" and a set-but-empty PACKPUB_REGISTRY are refused,
     // a flag beats the variable, one registry only, and never the packs repository itself.
     const given = registryArgs(args);
