@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createWriteStream, fstatSync, openSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, createWriteStream, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -182,6 +182,8 @@ export class OciLayoutStore implements ArtifactStore {
   private lookups = new Map<string, { identity: string; bytes: Buffer; index: IndexFile }>();
   /** Repositories whose temp files of dead runs this store has looked for (once per repository it writes). */
   private swept = new Set<string>();
+  /** Repositories whose `oci-layout` file was read (checkLayoutVersion). */
+  private versionChecked = new Set<string>();
 
   constructor(root: string) {
     this.location = root;
@@ -213,7 +215,34 @@ export class OciLayoutStore implements ArtifactStore {
   }
 
   /** `lookup`: the caller only reads the result, so an unchanged file's earlier parse may be returned. */
+  /**
+   * A repository folder whose `oci-layout` file names another layout version than 1.0.0 (the one image-spec defines,
+   * which packpub writes) is refused for reads and writes, as ORAS refuses it (ErrUnsupportedVersion): packpub read
+   * it as 1.0.0 and wrote its 1.0.0 files into it, exit 0. Read once a run per repository; a file that is no JSON
+   * object naming a version is left to the rest of the checks (packpub writes it whole, with a rename).
+   */
+  private checkLayoutVersion(repository: string): void {
+    if (this.versionChecked.has(repository)) return;
+    const path = join(this.dir(repository), LAYOUT_FILE);
+    let version: unknown;
+    const info = statOrNone(path);
+    if (info?.isFile() === true && info.size <= 64 * 1024) {
+      try {
+        version = (JSON.parse(readFileSync(path, 'utf8')) as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion;
+      } catch {
+        version = undefined;
+      }
+    }
+    if (typeof version === 'string' && version !== '1.0.0') {
+      throw new PackpubError('REGISTRY', `${path} says the layout is of version ${JSON.stringify(shown(version.slice(0, 100)))}: packpub reads and writes OCI layouts of version 1.0.0 only, as ORAS does`, {
+        hint: 'give packpub another folder (--oci-layout, oci:DIR): a layout of another version is for the tool that wrote it',
+      });
+    }
+    this.versionChecked.add(repository);
+  }
+
   private async readIndex(repository: string, lookup = false): Promise<IndexFile | undefined> {
+    this.checkLayoutVersion(repository);
     const path = join(this.dir(repository), 'index.json');
     const earlier = lookup ? this.lookups.get(repository) : undefined;
     let identity = '';
@@ -270,6 +299,7 @@ export class OciLayoutStore implements ArtifactStore {
     } catch (err) {
       throw localWriteError(err, dir);
     }
+    this.checkLayoutVersion(repository);
     // A repository's folder this call made holds no temp file of a dead run: nothing to look for (two folder reads).
     if (made !== undefined && isWithin(made, resolve(dir))) this.swept.add(repository);
     if (!this.swept.has(repository)) {

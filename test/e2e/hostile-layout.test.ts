@@ -88,6 +88,24 @@ describe('a layout index with entries no OCI tool writes', () => {
     await expect(readFile(join(dest, 'spectro-packs/archive/hl/index.json'))).rejects.toThrow();
   });
 
+  it('an oci-layout file naming another layout version: list, pull and push refuse it, as ORAS does, and write nothing (was: read as 1.0.0, and written into, exit 0)', async () => {
+    const root = await pushedThenEdited(() => undefined);
+    const repo = join(root, 'spectro-packs/archive/hl');
+    await writeFile(join(repo, 'oci-layout'), '{"imageLayoutVersion":"2.0.0"}');
+    const index = await readFile(join(repo, 'index.json'));
+    const blobs = await readdir(join(repo, 'blobs/sha256'));
+    const says = `${repo}/oci-layout says the layout is of version "2.0.0": packpub reads and writes OCI layouts of version 1.0.0 only, as ORAS does`;
+    const pack = await writePack(join(w.root, `hl-${n++}`), { name: 'hl', version: '2.0.0' });
+    for (const argv of [['list', '--oci-layout', root], ['pull', 'hl:1.0.0', '--oci-layout', root, '-o', join(w.root, `pulled-${n++}`)], ['push', pack, '--oci-layout', root]]) {
+      const run = await runCli(argv);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout + run.stderr).toContain(says);
+      expect(stackLines(run.stderr)).toEqual([]);
+    }
+    expect(await readFile(join(repo, 'index.json'))).toEqual(index);
+    expect(await readdir(join(repo, 'blobs/sha256'))).toEqual(blobs);
+  });
+
   it('a tag named for two manifests: list notes it, pull and copy refuse it (was: the first entry taken, exit 0, where ORAS takes the last)', async () => {
     const other = `sha256:${'0'.repeat(64)}`;
     const root = await pushedThenEdited((index, entry) => index.manifests.push({ ...entry, digest: other }));
