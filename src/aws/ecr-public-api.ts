@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackHost } from '../oci/reference.js';
 import { PackpubError } from '../errors.js';
-import { awsFilesOf, awsHandlerOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome, refusePlainHttpSts, resolvingCounter, withinCallTimeout, type AwsConnection } from './ecr-sdk.js';
+import { awsFilesOf, awsHandlerOf, DEFAULT_ECR_CALL_TIMEOUT_MS, mapAwsError, refuseAwsWithoutHome, refusePlainHttpSts, registerEndpointSecrets, resolvingCounter, withinCallTimeout, type AwsConnection } from './ecr-sdk.js';
 
 /*
  * The two ECR Public API calls packpub makes to create a missing repository (ECR Public API reference): DescribeRegistries,
@@ -196,6 +196,7 @@ export class EcrPublicApi {
 
   /** As refusePlainHttpEcrEndpoint for ECR's: request signatures, the session token, in clear text to whatever answers. */
   private refusePlainHttp(): void {
+    registerEndpointSecrets([this.endpoint?.url, this.options.env['AWS_ENDPOINT_URL_STS']]);
     if (this.options.plainHttp === true) return;
     refusePlainHttpSts(this.options.env, undefined);
     if (this.endpoint === undefined) return;

@@ -39,6 +39,7 @@ export interface EcrAwsOptions {
  * network). As the Palette endpoint and Basic auth over plain HTTP are refused.
  */
 export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: NodeJS.ProcessEnv, plainHttp: boolean, roleArn?: string): void {
+  registerEndpointSecrets([endpoint, ...AWS_ENDPOINT_VARIABLES.map((name) => env[name])]);
   if (!plainHttp) refusePlainHttpSts(env, roleArn);
   const given = [
     ['--ecr-endpoint / ecr.endpoint / AWS_ENDPOINT_URL_ECR', endpoint],
@@ -57,6 +58,31 @@ export function refusePlainHttpEcrEndpoint(endpoint: string | undefined, env: No
   throw new PackpubError('USAGE', `refusing to call the ECR API at ${url.origin} over plain HTTP (${name}): the AWS request signatures and session token, and the registry password it answers with, would cross the network in clear text`, {
     hint: 'use https:// (the regional endpoint, a VPC endpoint); a stand-in of the ECR API may use http:// on a loopback address, or with --plain-http given for a registry that is plain HTTP as well (copy: --from-plain-http or --to-plain-http for that side)',
   });
+}
+
+/** The endpoint variables the SDK reads for the services packpub calls (ECR, ECR Public, STS). */
+const AWS_ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_ECR_PUBLIC', 'AWS_ENDPOINT_URL_STS'];
+
+/**
+ * The password of an endpoint URL with user:password@ (a gateway in front of the API taking Basic credentials, which the
+ * SDK sends), registered as a secret: messages name the endpoint ("cannot reach the ECR API at <endpoint>"), and showed it.
+ */
+export function registerEndpointSecrets(endpoints: ReadonlyArray<string | undefined>): void {
+  for (const endpoint of endpoints) {
+    if (endpoint === undefined || !endpoint.includes('@')) continue;
+    try {
+      const { password } = new URL(endpoint.trim());
+      registerSecret(password);
+      registerSecret(decodeURIComponent(password));
+    } catch {
+      // not a URL (the SDK says so) or a bad escape: nothing to register
+    }
+  }
+}
+
+/** An endpoint as messages name it: without the user name and password of a user:password@ in it. */
+function shownEndpoint(endpoint: string): string {
+  return endpoint.includes('@') ? redactText(endpoint) : endpoint;
 }
 
 /**
@@ -460,8 +486,10 @@ const NO_CREDENTIALS_HINT =
  * Turn an SDK error into a PackpubError that says what to do. `action` is the IAM action the call needs
  * (e.g. `ecr:CreateRepository`): a missing permission often surfaces vaguely, so name it.
  */
-export function mapAwsError(err: unknown, action: string, context: { host: string; endpoint?: string; roleArn?: string; profile?: string; repository?: string; api?: { name: string; setting: string } }): PackpubError {
+export function mapAwsError(err: unknown, action: string, given: { host: string; endpoint?: string; roleArn?: string; profile?: string; repository?: string; api?: { name: string; setting: string } }): PackpubError {
   if (err instanceof PackpubError) return err;
+  // An endpoint with user:password@ (a gateway taking Basic credentials) is named without them: messages are printed as made.
+  const context = given.endpoint === undefined ? given : { ...given, endpoint: shownEndpoint(given.endpoint) };
   // Which API answered, and the settings that point at it: ECR's, unless the caller names another (ECR Public's).
   const api = context.api?.name ?? 'the ECR API';
   const setting = context.api?.setting ?? '--ecr-endpoint / AWS_ENDPOINT_URL_ECR';
@@ -510,7 +538,7 @@ export function mapAwsError(err: unknown, action: string, context: { host: strin
     });
   }
   if (name_(err) === STS_TIMEOUT) {
-    const sts = process.env['AWS_ENDPOINT_URL_STS'];
+    const sts = shownEndpoint(process.env['AWS_ENDPOINT_URL_STS'] ?? '');
     return new PackpubError('NETWORK', `STS at ${sts === undefined || sts === '' ? 'the regional STS endpoint' : sts} did not answer sts:AssumeRole for role ${context.roleArn ?? '(none)'}: ${firstLine(err)}`, {
       hint: 'STS (or a proxy or VPC endpoint in front of it) accepts connections but stalls; check AWS_ENDPOINT_URL_STS and the network, or raise --request-timeout',
       cause: err,

@@ -4,6 +4,7 @@ import { startEcrWorld } from '../support/ecr-proxy.js';
 import { runCli } from '../support/cli.js';
 import { setup } from '../support/stage.js';
 import { helloPack } from '../support/published.js';
+import { freePort } from '../support/registry.js';
 
 /*
  * `--ecr-endpoint http://<host>` (or AWS_ENDPOINT_URL_ECR) of a host off this machine was taken as given: every ECR
@@ -61,6 +62,17 @@ describe('an ECR API endpoint of plain HTTP off this machine', () => {
     expect(w.standin.calls).toEqual([]);
     expect(w.standin.repositories.size).toBe(0);
     expect(w.proxy.requests).toEqual([]);
+  });
+
+  // An endpoint with user:password@ (a gateway in front of the API taking Basic credentials, which the SDK sends): the
+  // messages naming the endpoint printed the password ("cannot reach the ECR API at http://user:<password>@...").
+  it('an endpoint with user:password@ is named without them in messages, --debug and --json (exit 1)', async () => {
+    const port = await freePort();
+    const password = 'gw-pass-5e1f';
+    const run = await runCli(['list', '--registry', `${w.host}/plain`, '--resolve', w.resolve, '--ecr-endpoint', `http://gw-user:${password}@127.0.0.1:${port}`, '--request-timeout', '5', '--retry-attempts', '1', '--json', '--debug'], { env: env() });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`cannot reach the ECR API at http://***@127.0.0.1:${port}/ (ECONNREFUSED)`);
+    expect(run.stdout + run.stderr).not.toContain(password);
   });
 
   it('a loopback stand-in over http://, or --plain-http given, is not refused', async () => {
