@@ -223,17 +223,20 @@ describe('readChart', () => {
     expect(chart.templateValuePaths).toEqual([['replicas']]);
   });
 
+  /** readChart of folder `name` (under the work folder) holding chart top 1.0.0 with its subchart folder charts/sub (sub 1.0.0) and `files`. */
+  async function readTopWithSubFolder(name: string, files: Record<string, string>): Promise<HelmChart> {
+    const dir = join(work, name);
+    await put(dir, { 'Chart.yaml': 'apiVersion: v2\nname: top\nversion: 1.0.0\n', 'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n', ...files });
+    return readChart(dir);
+  }
+
   it('notes a subchart folder\'s template without actions that is no Kubernetes object, and its crds/ file Helm cannot apply, as for an archive (was: not noted)', async () => {
-    const dir = join(work, 'folder-sub-readme');
-    await put(dir, {
-      'Chart.yaml': 'apiVersion: v2\nname: top\nversion: 1.0.0\n',
-      'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
+    const chart = await readTopWithSubFolder('folder-sub-readme', {
       'charts/sub/templates/README.md': '# Sub\n\nprose\n',
       'charts/sub/templates/NOTES.txt': 'Thanks for installing.\n',
       'charts/sub/crds/v1/widgets.yaml': 'metadata:\n  name: widgets.example.com\n',
       'charts/sub/crds/README.md': 'not a CRD file: Helm leaves it alone\n',
     });
-    const chart = await readChart(dir);
     expect(chart.subcharts[0]?.renderFailures).toEqual([
       { file: 'templates/README.md', why: 'holds no template action, so every render outputs it as it is, and Helm reads that as Kubernetes objects: the document at line 1 is a string, not a Kubernetes object' },
     ]);
@@ -258,15 +261,11 @@ describe('readChart', () => {
   });
 
   it("notes a subchart folder's template running a helper that calls include without its context, as for an archive (was: not noted)", async () => {
-    const dir = join(work, 'folder-sub-helper');
-    await put(dir, {
-      'Chart.yaml': 'apiVersion: v2\nname: top\nversion: 1.0.0\n',
+    const chart = await readTopWithSubFolder('folder-sub-helper', {
       'crds/old.yaml': 'apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\nmetadata:\n  name: olds.example.com\n',
-      'charts/sub/Chart.yaml': 'apiVersion: v2\nname: sub\nversion: 1.0.0\n',
       'charts/sub/templates/cm.yaml': 'kind: ConfigMap\nname: {{ include "sub.name" . }}\n',
       'charts/sub/templates/_h.tpl': '{{- define "sub.name" -}}{{ include "sub.x" }}{{- end }}{{- define "sub.x" -}}x{{- end }}\n',
     });
-    const chart = await readChart(dir);
     expect(chart.subcharts[0]?.renderFailures).toEqual([
       { file: 'templates/cm.yaml', why: 'runs the template "sub.name" (line 2) on every render; it (templates/_h.tpl) calls include with 1 argument (line 1), and include takes 2' },
     ]);
