@@ -170,8 +170,12 @@ describe("a pack's own values.yaml that Go's YAML reader refuses", () => {
 describe('a chart running the defines of its subcharts', () => {
   const w = setup(async (stack) => ({ root: await stack.tempDir('packpub-e2e-helm-subdefines-') }));
 
-  /** validate passes, push publishes, and the pulled pack holds `chart` as written. */
-  async function expectPublished(name: string, chart: Buffer): Promise<void> {
+  /**
+   * web's chart (CHART_FILES) with a subchart folder redis and `files` over them: validate passes, push publishes, and
+   * the pulled pack holds the chart archive as written.
+   */
+  async function expectPublished(name: string, files: Record<string, string | Buffer>): Promise<void> {
+    const chart = await tgz({ ...CHART_FILES, 'web/charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n', ...files });
     const dir = await writeValidPack(join(w.root, name));
     await putFile(dir, 'charts/web-1.0.0.tgz', chart);
     const layout = join(w.root, `${name}-layout`);
@@ -188,30 +192,24 @@ describe('a chart running the defines of its subcharts', () => {
   // subchart's partial (in an archive in a subchart folder) is found. A disabled subchart's defines are counted too
   // (packpub judges no values here): that include is left to Helm.
   it('validate passes, push publishes, and the pulled pack holds the chart as written', async () => {
-    const chart = await tgz({
-      ...CHART_FILES,
+    await expectPublished('pack', {
       'web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.0.0\ndependencies:\n- name: redis\n  version: 1.x\n  condition: redis.enabled\n',
       'web/values.yaml': 'replicas: 1\nredis:\n  enabled: false\n',
-      'web/charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n',
       'web/charts/redis/templates/_helpers.tpl': '{{- define "redis.fullname" -}}redis{{- end }}\n',
       'web/charts/redis/charts/common-2.0.0.tgz': COMMON_TGZ,
       'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  name: {{ include "redis.fullname" . }}\n  labels: {{ include "common.labels" . }}\n',
     });
-    await expectPublished('pack', chart);
   });
 
   // A helper the chart and a subchart define: Helm parses web/charts/redis/templates/_h.tpl after
   // web/templates/old/v1/_h.tpl (as many `/`, the smaller name last) and keeps its define; the chart's own, which
   // calls include without its context, never runs.
   it("a helper the chart and a subchart define, Helm keeping the subchart's: validate passes, push publishes", async () => {
-    const chart = await tgz({
-      ...CHART_FILES,
+    await expectPublished('kept', {
       'web/templates/old/v1/_h.tpl': '{{- define "web.labels" -}}\n{{ include "web.name" }}\n{{- end }}\n{{- define "web.name" -}}web{{- end }}\n',
       'web/templates/deployment.yaml': 'kind: Deployment\nmetadata:\n  labels:\n    {{- include "web.labels" . | nindent 4 }}\n',
-      'web/charts/redis/Chart.yaml': 'apiVersion: v2\nname: redis\nversion: 1.2.0\n',
       'web/charts/redis/templates/_h.tpl': '{{- define "web.labels" -}}\napp: web\n{{- end }}\n',
     });
-    await expectPublished('kept', chart);
   });
 });
 

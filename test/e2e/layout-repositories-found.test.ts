@@ -22,6 +22,18 @@ describe('packs an OCI layout holds in folders the walk for repositories skipped
     return { root, packs, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
   });
 
+  /** list of `layout` names blobs and hello (exit 0), copy --all copies both, and hello 2.0.0 pulled from the copy is the pack. */
+  const expectListedAndCopied = async (layout: string, name: string): Promise<void> => {
+    const list = await runCli(['list', '--oci-layout', layout, '--json'], { env: w.env });
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { packs: { name: string }[] }).packs.map((p) => p.name)).toEqual(['blobs', 'hello']);
+    const copied = join(w.root, `copied-${name}`);
+    expectRun(await runCli(['copy', '--all', '--from', `oci:${layout}`, '--to', `oci:${copied}`], { env: w.env }), { code: 0, stdout: ['2 copied'] });
+    const out = join(w.root, `pulled-${name}`);
+    expectRun(await runCli(['pull', 'hello:2.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
+    expect(await treeOf(out)).toEqual(await treeOf(w.packs[1]!));
+  };
+
   it('is listed and copied with --all like any other (was: left out, exit 0)', async () => {
     const layout = join(w.root, 'layout');
     expectRun(await runCli(['push', ...w.packs, '--oci-layout', layout], { env: w.env }), { code: 0, stdout: ['2 published'] });
@@ -48,26 +60,13 @@ describe('packs an OCI layout holds in folders the walk for repositories skipped
     await symlink(join(elsewhere, 'spectro-packs', 'archive', 'hello'), join(layout, 'spectro-packs', 'archive', 'hello'));
     // A link to a folder that is no repository is not one, and is never walked into.
     await symlink('/', join(layout, 'spectro-packs', 'archive', 'root'));
-    const list = await runCli(['list', '--oci-layout', layout, '--json'], { env: w.env });
-    expect((JSON.parse(list.stdout) as { packs: { name: string }[] }).packs.map((p) => p.name)).toEqual(['blobs', 'hello']);
-    const copied = join(w.root, 'copied-linked');
-    expectRun(await runCli(['copy', '--all', '--from', `oci:${layout}`, '--to', `oci:${copied}`], { env: w.env }), { code: 0, stdout: ['2 copied'] });
-    const out = join(w.root, 'pulled-linked');
-    expectRun(await runCli(['pull', 'hello:2.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
-    expect(await treeOf(out)).toEqual(await treeOf(w.packs[1]!));
+    await expectListedAndCopied(layout, 'linked');
   });
 
   it('a repository folder without its oci-layout file (lost, or left out by another tool) is listed and copied too (was: list said nothing, exit 0; copy --all "nothing to copy")', async () => {
     const layout = join(w.root, 'no-layout-file');
     expectRun(await runCli(['push', ...w.packs, '--oci-layout', layout], { env: w.env }), { code: 0 });
     await rm(join(layout, 'spectro-packs', 'archive', 'hello', 'oci-layout'));
-    const list = await runCli(['list', '--oci-layout', layout, '--json'], { env: w.env });
-    expect(list.code, list.stderr).toBe(0);
-    expect((JSON.parse(list.stdout) as { packs: { name: string }[] }).packs.map((p) => p.name)).toEqual(['blobs', 'hello']);
-    const copied = join(w.root, 'copied-no-layout-file');
-    expectRun(await runCli(['copy', '--all', '--from', `oci:${layout}`, '--to', `oci:${copied}`], { env: w.env }), { code: 0, stdout: ['2 copied'] });
-    const out = join(w.root, 'pulled-no-layout-file');
-    expectRun(await runCli(['pull', 'hello:2.0.0', '--oci-layout', copied, '-o', out], { env: w.env }), { code: 0 });
-    expect(await treeOf(out)).toEqual(await treeOf(w.packs[1]!));
+    await expectListedAndCopied(layout, 'no-layout-file');
   });
 });
