@@ -21,8 +21,6 @@ export interface JsonTextFacts {
 
 type Frame = { keys: Set<string>; key: string | undefined; expectKey: boolean } | { index: number };
 
-const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
-
 /** The facts of `text`, a document JSON.parse took (its syntax is not checked again). */
 export function jsonTextFacts(text: string): JsonTextFacts {
   const facts: JsonTextFacts = { duplicates: [], nonIntegers: [] };
@@ -53,20 +51,22 @@ export function jsonTextFacts(text: string): JsonTextFacts {
       if (top !== undefined && 'keys' in top) top.expectKey = false;
       i++;
     } else if (c === 0x22 /* " */) {
-      let end = i + 1;
-      let escaped = false;
-      while (end < n) {
-        const d = text.charCodeAt(end);
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          end += 2;
-        } else if (d === 0x22) break;
-        else end++;
+      // The closing quote: the next one not escaped (an odd run of backslashes before it escapes it).
+      let end = text.indexOf('"', i + 1);
+      for (;;) {
+        if (end < 0) {
+          end = n;
+          break;
+        }
+        let b = end - 1;
+        while (b > i && text.charCodeAt(b) === 0x5c /* \ */) b--;
+        if ((end - 1 - b) % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
       }
       const top = frames[frames.length - 1];
       if (top !== undefined && 'keys' in top && top.expectKey) {
         const raw = text.slice(i + 1, end);
-        const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         if (top.keys.has(key)) facts.duplicates.push({ path: path().slice(0, -1), key });
         top.keys.add(key);
         top.key = key;
@@ -75,9 +75,15 @@ export function jsonTextFacts(text: string): JsonTextFacts {
     } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       valueStarts();
       let end = i + 1;
-      while (end < n && /[0-9eE.+-]/.test(text[end] as string)) end++;
-      const literal = text.slice(i, end);
-      if (!INTEGER.test(literal)) facts.nonIntegers.push({ path: path(), literal });
+      let integer = true;
+      for (; end < n; end++) {
+        const d = text.charCodeAt(end);
+        if (d >= 0x30 && d <= 0x39) continue;
+        if (d === 0x2e /* . */ || d === 0x65 /* e */ || d === 0x45 /* E */ || d === 0x2b /* + */ || d === 0x2d /* - */) integer = false;
+        else break;
+      }
+      // A leading zero before more digits is no JSON: JSON.parse refused the document before.
+      if (!integer) facts.nonIntegers.push({ path: path(), literal: text.slice(i, end) });
       i = end;
     } else if (c === 0x74 /* t */ || c === 0x66 /* f */ || c === 0x6e /* n */) {
       valueStarts();
