@@ -214,7 +214,6 @@ export class OciLayoutStore implements ArtifactStore {
     return join(this.dir(repository), 'blobs', 'sha256', digest.slice('sha256:'.length));
   }
 
-  /** `lookup`: the caller only reads the result, so an unchanged file's earlier parse may be returned. */
   /**
    * A repository folder whose `oci-layout` file names another layout version than 1.0.0 (the one image-spec defines,
    * which packpub writes) is refused for reads and writes, as ORAS refuses it (ErrUnsupportedVersion): packpub read
@@ -241,6 +240,7 @@ export class OciLayoutStore implements ArtifactStore {
     this.versionChecked.add(repository);
   }
 
+  /** `lookup`: the caller only reads the result, so an unchanged file's earlier parse may be returned. */
   private async readIndex(repository: string, lookup = false): Promise<IndexFile | undefined> {
     this.checkLayoutVersion(repository);
     const path = join(this.dir(repository), 'index.json');
