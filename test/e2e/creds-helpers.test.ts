@@ -187,6 +187,20 @@ describe('a credential helper that never answers', () => {
   });
 });
 
+describe('a user name holding a colon', () => {
+  // "user:password" pasted as the user name: Basic cannot carry a colon in it (RFC 7617), the registry split at it and
+  // answered 401: "credentials rejected by <host>", sending the user after a password that may be right.
+  it('is refused before it is sent, without showing it (exit 1), nothing pushed', async () => {
+    const run = await push({ PACKPUB_USERNAME: `${USER}:${PASSWORD}`, PACKPUB_PASSWORD: PASSWORD, DOCKER_CONFIG: join(w.root, 'no-docker') });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('the user name from environment holds a colon, which Basic authentication cannot carry');
+    expect(run.stderr).toContain('give the user name alone');
+    expect(run.stderr).not.toContain('credentials rejected');
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+    expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+  });
+});
+
 describe('an identity token for a registry that asks for Basic credentials', () => {
   it('says the registry wants a user name and password, not "authentication required" as if none was given; nothing pushed', async () => {
     const token = 'identity-refresh-token-0a1b2c3d4e5f';

@@ -202,7 +202,7 @@ export class AuthSession extends TransportLayer {
     const withheld = this.withheldFor(url);
     if (withheld !== undefined) return { outcome: { scheme: 'basic', credentialSent: false, source: cred.source, withheld } };
     return {
-      header: basicAuthorization(cred.username, cred.password ?? ''),
+      header: basicAuthorization(cred.username, cred.password ?? '', cred.source),
       outcome: { scheme: 'basic', credentialSent: true, source: cred.source, username: cred.username },
     };
   }

@@ -77,7 +77,15 @@ export interface FetchTokenOptions {
   attempt?: number | undefined;
 }
 
-export function basicAuthorization(username: string, password: string): string {
+export function basicAuthorization(username: string, password: string, source?: string): string {
+  if (username.includes(':')) {
+    // RFC 7617: a user-id holding a colon is invalid; the server splits at the first one and takes the rest, with the
+    // password, for the password: it read "credentials rejected". Not shown: "user:password" pasted as the user name.
+    registerSecret(username);
+    throw new PackpubError('CREDENTIALS', `the user name${source === undefined ? '' : ` from ${source}`} holds a colon, which Basic authentication cannot carry (the server would take what follows it as part of the password)`, {
+      hint: 'give the user name alone (a colon often means "user:password" went into the user name) and the password apart: --password-stdin, PACKPUB_PASSWORD, or packpub login',
+    });
+  }
   const value = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
   registerSecret(value);
   return `Basic ${value}`;
@@ -123,7 +131,7 @@ export async function fetchToken(options: FetchTokenOptions): Promise<TokenRespo
     for (const scope of scopes) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (credentials?.username !== undefined && credentials.password !== undefined) {
-      headers['authorization'] = basicAuthorization(credentials.username, credentials.password);
+      headers['authorization'] = basicAuthorization(credentials.username, credentials.password, credentials.source);
     }
     res = await transport.request({ method: 'GET', url, headers, signal: options.signal, attempt: options.attempt }).catch((err: unknown) => {
       throw unreachableTokenService(url, err);
