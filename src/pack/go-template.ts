@@ -498,7 +498,8 @@ export interface TemplateRead {
   emptyDefines?: string[];
   /**
    * The templates it runs by a literal name (`include "x" ...`, `{{ template "x" }}`) in actions at its top level
-   * (outside every if/range/with/define/block), whose pipeline holds no `and` / `or` (which may skip an argument):
+   * (outside every if/range/with/define/block body; an if/range/with's own pipeline there counts), whose pipeline holds
+   * no `and` / `or` (which may skip an argument):
    * every render of the file runs them. A name holding `/` (a file's own template name) is left out.
    */
   runs: Array<{ name: string; line: number }>;
@@ -787,6 +788,8 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
         stack.push({ kind: word, at, close, sawElse: false, mark: vars.length });
         if (word === 'range') ranges++;
         pipeline(1, close, word);
+        // Its pipeline is evaluated whenever the action is reached, as a command's is (not an else if's).
+        everyRun(stack.length - 1);
         return;
       }
       case 'define':
@@ -820,19 +823,27 @@ function check(text: string | Buffer, defines: string[], runs: Array<{ name: str
       default:
         pipeline(0, close, 'command');
         fill();
-        if (stack.length === 0) topRuns();
-        if (stack.length === 0 && miscalls.length === 0) miscall(miscalls);
-        else if (stack.length === 1 && inDefine !== undefined) {
-          const body = bodyOf(stack[0] as Block);
-          if (body === undefined || andOr()) return;
-          for (let i = 0; i + 1 < count; i++) if (kinds[i] === IDENT && words[i] === 'include' && kinds[i + 1] === STRING && words[i + 1] !== '') body.runs.push(words[i + 1] as string);
-          if (body.miscall === undefined) {
-            const found: Found[] = [];
-            miscall(found);
-            const first = found[0];
-            if (first !== undefined) body.miscall = wrongCallAt(text, first);
-          }
-        }
+        everyRun(stack.length);
+    }
+  }
+
+  /**
+   * The action's pipeline, evaluated whenever its context runs, `depth` blocks deep: at the text's top level, its runs
+   * and first wrong call; at a define's own, the define's.
+   */
+  function everyRun(depth: number): void {
+    if (depth === 0) topRuns();
+    if (depth === 0 && miscalls.length === 0) miscall(miscalls);
+    else if (depth === 1 && inDefine !== undefined) {
+      const body = bodyOf(stack[0] as Block);
+      if (body === undefined || andOr()) return;
+      for (let i = 0; i + 1 < count; i++) if (kinds[i] === IDENT && words[i] === 'include' && kinds[i + 1] === STRING && words[i + 1] !== '') body.runs.push(words[i + 1] as string);
+      if (body.miscall === undefined) {
+        const found: Found[] = [];
+        miscall(found);
+        const first = found[0];
+        if (first !== undefined) body.miscall = wrongCallAt(text, first);
+      }
     }
   }
 

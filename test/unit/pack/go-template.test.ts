@@ -142,6 +142,15 @@ describe('goTemplateRead', () => {
   });
 });
 
+describe('goTemplateRead runs in if/with/range pipelines', () => {
+  // The pipeline of an if/with/range at the top level (of the text, of a define) runs whenever its context does.
+  it('counts the templates they run by literal name', () => {
+    const read = goTemplateRead('{{ if include "web.enabled" . }}{{ include "web.in" . }}{{ end }}\n{{ define "web.d" }}{{ with include "web.w" . }}{{ end }}{{ end }}');
+    expect(read.runs).toEqual([{ name: 'web.enabled', line: 1 }]);
+    expect(read.bodies).toEqual(new Map([['web.d', { runs: ['web.w'] }]]));
+  });
+});
+
 describe('goTemplateRead emptyDefines', () => {
   // Go's parse.IsEmptyTree: a body of space and comments only; any action or other text fills it (a block fills the define holding it).
   it('names the defines holding nothing but space', () => {
@@ -170,6 +179,10 @@ describe('goTemplateRead miscall', () => {
     ['{{ toYaml (merge) }}', { name: 'merge', want: 1, got: 0, atLeast: true, line: 1 }],
     ['{{ list default }}', { name: 'default', want: 1, got: 0, atLeast: true, line: 1 }],
     ['{{ printf "%s" .a }}{{ "x" | printf }}{{ .a | default }}{{ index .a }}{{ round 1.5 0 }}{{ .a | round 2 }}{{ print }}{{ list }}{{ dict | merge (dict) }}', undefined],
+    // An if/with/range pipeline at the top level is evaluated on every render too (an else if's only when reached).
+    ['{{ if include "x" }}{{ end }}', { name: 'include', want: 2, got: 1, line: 1 }],
+    ['a: 1\n{{- range $i, $v := splitList .Values.csv }}{{ $v }}{{ end }}', { name: 'splitList', want: 2, got: 1, line: 2 }],
+    ['{{ if .a }}{{ else if include "x" }}{{ end }}{{ if .a }}{{ with include "x" }}{{ end }}{{ end }}{{ if or .a (include "x") }}{{ end }}', undefined],
     // Helm's fail stops the render whatever it is given (want -1); its arguments are evaluated first, so also as one.
     ['kind: x\n{{ default (fail "retired: use example.com/charts") .Values.a }}', { name: 'fail', want: -1, got: 1, line: 2 }],
     ['{{ if .Values.old }}{{ fail "old" }}{{ end }}{{ or .Values.a (fail "a") }}', undefined],
