@@ -1,5 +1,5 @@
 import { existsSync, fstatSync, readlinkSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { firstPlaceInPacks, type PlaceInPack } from '../operations/place-in-pack.js';
 
 /**
@@ -45,8 +45,9 @@ export async function refuseOwnFilesInPacks(
   // The cache folders packpub uses under other settings (without PACKPUB_CACHE_DIR, without XDG_CACHE_HOME): one an
   // earlier run left in the pack (the built CLI writes compiled code to it before any command decides, so even the
   // refused run above leaves it) would be archived by the run that followed the hint and set PACKPUB_CACHE_DIR.
+  // A relative XDG_CACHE_HOME is ignored (defaultCacheDir), but a packpub before that used it in the working folder.
   const xdg = place.env['XDG_CACHE_HOME'];
-  for (const other of [xdg && isAbsolute(xdg) ? join(xdg, 'packpub') : undefined, home ? join(home, '.cache', 'packpub') : undefined]) {
+  for (const other of [xdg ? join(xdg, 'packpub') : undefined, home ? join(home, '.cache', 'packpub') : undefined]) {
     if (other === undefined || files.some((file) => file.path === resolve(place.cwd, other))) continue;
     files.push({ path: resolve(place.cwd, other), what: "packpub's cache folder", fix: 'remove that folder from the pack (an earlier run with other cache settings left it there; set PACKPUB_CACHE_DIR to a folder outside the pack)', when: 'exists' });
   }

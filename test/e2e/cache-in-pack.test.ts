@@ -69,6 +69,25 @@ describe("packpub's cache folder inside the pack folder being pushed", () => {
     expect(await readdir(out)).not.toContain('.cache');
   });
 
+  it('a cache folder an earlier packpub left under a relative XDG_CACHE_HOME (now ignored): still refused, exit 2, until removed', async () => {
+    const pack = await writePack(join(w.root, 'left-by-xdg'), { name: 'leftxdg', version: '1.0.0' });
+    const layout = join(w.root, 'left-xdg-layout');
+    await mkdir(join(pack, 'xdg', 'packpub', 'v8-code'), { recursive: true });
+    await writeFile(join(pack, 'xdg', 'packpub', 'v8-code', 'code.bin'), 'compiled');
+    const env = { HOME: join(w.root, 'home-xdg'), PACKPUB_CACHE_DIR: undefined, XDG_CACHE_HOME: 'xdg' };
+    expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: pack, env }), {
+      code: 2,
+      stdout: '',
+      stderr: [`packpub's cache folder ${join(pack, 'xdg', 'packpub')} is inside the pack folder ${pack}: every push would put it into the pack's archive`, 'remove that folder from the pack (an earlier run with other cache settings left it there'],
+    });
+    expect(existsSync(layout)).toBe(false);
+    await rm(join(pack, 'xdg'), { recursive: true });
+    expectRun(await runCli(['push', '.', '--oci-layout', layout], { cwd: pack, env }), { code: 0, stdout: ['published leftxdg:1.0.0'] });
+    // The relative XDG_CACHE_HOME is not used: the cache is HOME's.
+    expect(existsSync(join(pack, 'xdg'))).toBe(false);
+    expect(existsSync(join(w.root, 'home-xdg', '.cache', 'packpub'))).toBe(true);
+  });
+
   it('left out by .packignore: published without it, and the next push finds the pack unchanged', async () => {
     const layout = join(w.root, 'ignored');
     const env = { HOME: w.pack, PACKPUB_CACHE_DIR: undefined };
