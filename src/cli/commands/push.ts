@@ -48,7 +48,7 @@ const PUSH_FLAGS: OwnFlags = {
       type: 'boolean',
       default: true,
       describe:
-        'Remember archive digests, validation verdicts and the manifest each tag held, so unchanged packs skip validation and compression and the registry only confirms their manifests; the folder also keeps the compiled code of packpub itself (--no-cache: the folder is neither read nor written; dir: PACKPUB_CACHE_DIR, else $XDG_CACHE_HOME/packpub, else ~/.cache/packpub)',
+        'Remember archive digests, validation verdicts and the manifest each tag held, so unchanged packs skip validation and compression and the registry only confirms their manifests; the folder also keeps the compiled code of packpub itself (--no-cache: the folder is neither read nor written; dir: PACKPUB_CACHE_DIR, else $XDG_CACHE_HOME/packpub when absolute, else ~/.cache/packpub)',
     },
     'palette-sync': {
       type: 'boolean',
