@@ -700,7 +700,8 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       const layer = safeLayer(bytes)?.digest;
       return layer !== undefined && (layer === cached?.digest || (cached?.held?.includes(layer) === true && heldShapeDiffers(bytes, fileName) === undefined));
     };
-    const allSame = cached !== undefined && live.every((l) => l.manifest !== undefined && sameLayer(l.manifest.bytes));
+    // --force builds it: a version found unchanged then has its blobs checked, and the layer sent again if lost (resendLost).
+    const allSame = ctx.force !== true && cached !== undefined && live.every((l) => l.manifest !== undefined && sameLayer(l.manifest.bytes));
     if (allSame && cached !== undefined) {
       built = { digest: cached.digest, size: cached.size, ...(key === undefined ? {} : { contentKey: key }) };
       ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
@@ -923,6 +924,8 @@ async function publishTo(
         if ((ctx.extraTags ?? []).length > 0) refuseWrites(store, where.repo);
         return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0, ...same });
       }
+      // --force asks for the blobs too (a registry that lost one serves the tag, and pull fails): those it lacks are sent again.
+      if (ctx.force === true && store.kind !== 'oci-layout') uploadedBytes += await resendLost(store, where.repo, where.reference, held.bytes, built);
       const tagFailed = await extraTagsOn(held.bytes, held.descriptor.mediaType, digest, uploadedBytes, false);
       if (tagFailed !== undefined) return tagFailed;
       const result = done({ status: 'unchanged', digest, uploadedBytes, ...same });
@@ -1226,6 +1229,32 @@ function heldContent(bytes: Buffer, layer: Descriptor | undefined, reference: st
 
 /** safeLayer's answers by manifest bytes: a looked-up manifest is read twice (every target holds it? what does it hold?). */
 const LAYERS = new WeakMap<Buffer, Descriptor | null>();
+
+/**
+ * `push --force` onto a version that already holds this pack (unchanged): each blob its manifest names is asked for,
+ * and one the registry lacks (lost, garbage-collected, deleted by hand) is sent again, the config and this build's
+ * layer, so the tag keeps its digest and pull works again. A blob this build cannot send (another build's layer) is
+ * an error. The bytes sent.
+ */
+async function resendLost(store: WritableStore, repo: string, reference: string, held: Buffer, built: Built): Promise<number> {
+  const manifest = parseManifest(held);
+  let sent = 0;
+  for (const blob of [manifest.config, ...manifest.layers]) {
+    if (await store.hasBlob(repo, blob.digest, blob.size)) continue;
+    if (blob.digest === EMPTY_CONFIG.digest) {
+      await store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
+    } else if (blob.digest === built.digest && (built.bytes !== undefined || built.path !== undefined)) {
+      const { bytes, path } = built;
+      await store.pushBlob(repo, blob, () => (bytes !== undefined ? Readable.from([bytes], { objectMode: false }) : createReadStream(path ?? '')));
+    } else {
+      throw new PackpubError('NOT_FOUND', `${reference} names blob ${blob.digest}, which the registry does not hold, and this build does not have it to send again`, {
+        hint: 'delete the version (packpub delete) and push it again',
+      });
+    }
+    sent += blob.size;
+  }
+  return sent;
+}
 
 function safeLayer(bytes: Buffer): Descriptor | undefined {
   const seen = LAYERS.get(bytes);

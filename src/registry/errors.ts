@@ -490,7 +490,7 @@ export function errorFromResponse(ctx: ResponseErrorContext): RegistryError {
     if (codes.has('BLOB_UNKNOWN')) {
       return new RegistryError('NOT_FOUND', `${ctx.subject ?? 'blob'} not found in ${repo ?? ctx.host}`, {
         ...base,
-        hint: 'the registry lost or never received this content (a blob a manifest names is read again after pauses, in case a replica lags): delete the version (packpub delete) and push it again, which a push alone would find unchanged; report it to the registry owner',
+        hint: 'the registry lost or never received this content (a blob a manifest names is read again after pauses, in case a replica lags): push it again with --force, which sends the blobs the registry lacks (the version keeps its digest; a push without --force finds it unchanged); report it to the registry owner',
       });
     }
     return new RegistryError('NOT_FOUND', `${ctx.subject ?? redactUrl(ctx.url)} not found${repo === undefined ? ` on ${ctx.host}` : ` in ${repo}`}`, {

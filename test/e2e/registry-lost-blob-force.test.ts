@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectRun, runCli } from '../support/cli.js';
+import { writePack } from '../support/packs.js';
+import { skopeoInspectRaw, skopeoSyncManifests, startRegistry } from '../support/registry.js';
+import { setup } from '../support/stage.js';
+
+/*
+ * A registry that lost a blob of a published version (garbage collection run while a push was between its upload and
+ * its manifest, a blob deleted by hand, storage restored from an older backup): the tag still resolves, pull fails
+ * "blob ... not found". A re-run of push finds the version unchanged (one request per pack: its blobs are not asked
+ * for), and so did `push --force`, exit 0 with the registry still lacking the layer; the only repair was delete and
+ * push again, which moves the version to a new digest (Palette caches digests). `push --force` now asks for each blob
+ * of a version it finds unchanged and sends the ones the registry lacks: exit 0, the tag keeps its digest, pullable.
+ */
+
+const NAME = 'lostblob';
+
+describe('push --force onto an unchanged version whose blobs the registry lost', () => {
+  const w = setup(async (stack) => {
+    const registry = stack.add(await startRegistry());
+    const root = await stack.tempDir();
+    const pack = await writePack(join(root, 'pack'), { name: NAME, version: '1.0.0', files: { 'payload.bin': randomBytes(20_000) } });
+    return { registry, root, pack, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
+  });
+
+  it('sends the layer and config again, exit 0, the same manifest digest, every blob served', async () => {
+    const base = `${w.registry.host}/lost`;
+    const repo = `lost/spectro-packs/archive/${NAME}`;
+    const push = (...extra: string[]) => runCli(['push', w.pack, '--registry', base, '--json', ...extra], { env: w.env });
+    expectRun(await push(), { code: 0 });
+    const manifestBytes = await skopeoInspectRaw(`${w.registry.host}/${repo}:1.0.0`);
+    const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config: { digest: string; size: number }; layers: Array<{ digest: string; size: number }> };
+    const layer = manifest.layers[0]!;
+    for (const blob of [manifest.config, layer]) {
+      const deleted = await fetch(`${w.registry.url}/v2/${repo}/blobs/${blob.digest}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(202);
+    }
+    const pulled = await runCli(['pull', `${NAME}:1.0.0`, '--registry', base, '-o', join(w.root, 'pulled-before')], { env: w.env });
+    expectRun(pulled, { code: 1, stderr: [`not found in ${repo}`, 'push it again with --force'] });
+
+    // A plain re-run still trusts the tag (documented: one request per pack).
+    const rerun = await push();
+    expectRun(rerun, { code: 0 });
+    expect((JSON.parse(rerun.stdout) as { results: Array<{ status: string }> }).results[0]?.status).toBe('unchanged');
+
+    const forced = await push('--force');
+    // Was: exit 0, "unchanged", uploadedBytes 0, the registry still without the layer.
+    expectRun(forced, { code: 0 });
+    const result = (JSON.parse(forced.stdout) as { results: Array<{ status: string; digest: string; uploadedBytes: number }> }).results[0];
+    expect(result?.status).toBe('unchanged');
+    expect(result?.uploadedBytes).toBe(layer.size + manifest.config.size);
+    expect((await skopeoInspectRaw(`${w.registry.host}/${repo}:1.0.0`)).equals(manifestBytes)).toBe(true);
+    const synced = await skopeoSyncManifests(w.registry.host, [{ repo, tag: '1.0.0' }], w.root);
+    expect(synced.get(`${repo}:1.0.0`)?.equals(manifestBytes)).toBe(true);
+    expectRun(await runCli(['pull', `${NAME}:1.0.0`, '--registry', base, '-o', join(w.root, 'pulled-after')], { env: w.env }), { code: 0 });
+
+    // Once whole, --force sends nothing more.
+    const again = await push('--force');
+    expectRun(again, { code: 0 });
+    expect((JSON.parse(again.stdout) as { results: Array<{ uploadedBytes: number }> }).results[0]?.uploadedBytes).toBe(0);
+  });
+});
