@@ -276,8 +276,13 @@ export class OciLayoutStore implements ArtifactStore {
       const faults = index.manifests.map((m) => goTypeFault(m as unknown as Record<string, unknown>, true));
       const wrong = faults.findIndex((f) => f !== undefined);
       if (wrong >= 0) throw new Error(`manifests[${wrong}].${faults[wrong] ?? ''}, which Go's JSON reader (skopeo's, ORAS's) refuses`);
-      const size = jsonTextFacts(bytes.toString('utf8')).nonIntegers.find((f) => f.path.length === 3 && f.path[0] === 'manifests' && f.path[2] === 'size');
+      const facts = jsonTextFacts(bytes.toString('utf8'));
+      const size = facts.nonIntegers.find((f) => f.path.length === 3 && f.path[0] === 'manifests' && f.path[2] === 'size');
       if (size !== undefined) throw new Error(`${shownPath(size.path)} is ${size.literal.slice(0, 40)}, not an integer, which Go's JSON reader (skopeo's, ORAS's) refuses`);
+      // A key given twice in the index or an entry (`"annotations":{tag},"annotations":{...}`): Go merges the two (the
+      // tag kept), JSON.parse keeps the last (no tag): the version was left out, exit 0, where skopeo and ORAS read it.
+      const twice = facts.duplicates.find((d) => d.path.length === 0 || (d.path.length === 2 && d.path[0] === 'manifests'));
+      if (twice !== undefined) throw new Error(`${twice.path.length === 0 ? 'the index' : shownPath(twice.path)} has the key ${JSON.stringify(twice.key.slice(0, 100))} twice, which Go's JSON reader (skopeo's, ORAS's) merges where packpub keeps the last`);
       if (lookup) this.lookups.set(repository, { identity, bytes, index });
       return index;
     } catch (err) {

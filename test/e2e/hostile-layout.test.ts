@@ -88,6 +88,22 @@ describe('a layout index with entries no OCI tool writes', () => {
     await expect(readFile(join(dest, 'spectro-packs/archive/hl/index.json'))).rejects.toThrow();
   });
 
+  it('an entry with "annotations" given twice (Go keeps the tag of the first, JSON.parse only the second): the index is refused as invalid (was: the version left out, exit 0)', async () => {
+    const root = await pushedThenEdited(() => undefined);
+    const path = join(root, 'spectro-packs/archive/hl/index.json');
+    const text = await readFile(path, 'utf8');
+    const tagged = '"annotations":{"org.opencontainers.image.ref.name":"1.0.0"}';
+    expect(text).toContain(tagged);
+    await writeFile(path, text.replace(tagged, `${tagged},"annotations":{"x":"y"}`));
+    const dest = join(w.root, `copy-${n++}`);
+    for (const argv of [['list', '--oci-layout', root], ['copy', 'hl', '--all', '--from', `oci:${root}`, '--to', `oci:${dest}`]]) {
+      const run = await runCli(argv);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`spectro-packs/archive/hl/index.json is not a valid OCI index: manifests[0] has the key "annotations" twice, which Go's JSON reader (skopeo's, ORAS's) merges where packpub keeps the last`);
+    }
+    await expect(readFile(join(dest, 'spectro-packs/archive/hl/index.json'))).rejects.toThrow();
+  });
+
   it('an oci-layout file naming another layout version: list, pull and push refuse it, as ORAS does, and write nothing (was: read as 1.0.0, and written into, exit 0)', async () => {
     const root = await pushedThenEdited(() => undefined);
     const repo = join(root, 'spectro-packs/archive/hl');
