@@ -343,14 +343,42 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
     listings.delete(pack.dir);
     return { ...run, contentKey: contentKeys.get(pack.dir), checkedSince: checkedSince.get(pack.dir), ...(entries === undefined ? {} : { entries }) };
   };
+  /**
+   * Archives built after the verdicts ahead of their pack's upload slot, by pack (undefined: the build failed, and is
+   * made again in the slot, where its error is reported): up to `concurrency` of them not yet taken by a slot, so
+   * the workers keep compressing while the slots upload (a slot that builds its own pack first left a worker idle
+   * whenever most slots were waiting on the registry). A pack whose slot started first is built there.
+   */
+  const builtAhead = new Map<number, Promise<Built | undefined>>();
+  const slotStarted = new Set<number>();
+  let nextAhead = 0;
+  let aheadUntaken = 0;
+  const buildAhead = (reports: ValidationReportLike[]): void => {
+    while (aheadUntaken < concurrency && nextAhead < reports.length && !stop && options.signal?.aborted !== true) {
+      const j = nextAhead++;
+      const report = reports[j];
+      if (slotStarted.has(j) || report?.pack === undefined || isFailing(report, strict)) continue;
+      const pack = validPack({ ...report, pack: report.pack });
+      const key = contentKeys.get(pack.dir);
+      // Content the cache knows may need no build at all (pushOnePack: every target holds its archive).
+      if (key !== undefined && cache?.get(key) !== undefined) continue;
+      builtAhead.set(j, buildPack(pack, contextOf(pack)).catch(() => undefined));
+      aheadUntaken++;
+    }
+  };
   try {
     pushed = await mapConcurrent(options.packs, concurrency, async (_dir, i) => {
+      slotStarted.add(i);
       const report = await (reportOf[i] as Deferred<ValidationReportLike>).promise;
       if (report.pack === undefined || isFailing(report, strict)) return [];
       const pack = validPack({ ...report, pack: report.pack });
       const ctx = contextOf(pack);
       const verdict = await verdicts;
+      const prebuilt = builtAhead.get(i);
+      if (prebuilt !== undefined) aheadUntaken--;
       if (verdict.usage !== undefined || verdict.blockAll || stop || options.signal?.aborted === true) {
+        const unused = await prebuilt;
+        if (unused?.path !== undefined) await rm(unused.path, { force: true });
         if (verdict.usage !== undefined) return [];
         const error = verdict.blockAll
           ? { code: 'PACK_INVALID', message: 'not pushed because other packs are invalid', hint: 'fix them, or pass --continue-on-error' }
@@ -367,15 +395,19 @@ export async function pushPacks(targetOrTargets: PackTarget | PackTarget[], opti
           error,
         }));
       }
-      const pushedResults = await pushOnePack(states, pack, { ...ctx, lookups: earlyLookups.get(pack.dir) });
+      const pushedResults = await pushOnePack(states, pack, { ...ctx, prebuilt, lookups: earlyLookups.get(pack.dir) });
       // A pack that passes with warnings carries them in its result: a silent warning is a rule nobody sees.
       const results = pack.findings.length === 0 ? pushedResults : pushedResults.map((r) => sameConfirmation(r, { ...r, findings: pack.findings }));
       for (const result of results) emit({ type: 'pack-done', result });
       if (options.failFast === true && results.some((r) => r.status === 'failed' || r.status === 'conflict')) stop = true;
+      // This slot takes the next pack now: the packs after it are built meanwhile (after the slots' own first builds).
+      buildAhead(await validation);
       return results;
     });
     decided = await verdicts;
   } finally {
+    // Builds ahead still running write into the work folder: it is removed after them (a run stopped early).
+    await Promise.all(builtAhead.values());
     process.off('exit', removeWorkDir);
     // Lookups no pack used are not left in flight when the caller closes the targets (lookUp never rejects),
     // unless the run was stopped: it ends at once, and closing the targets ends them.
@@ -477,6 +509,8 @@ interface RunContext extends PushOptions {
   checkedSince: CheckedFolder | undefined;
   /** buildArchive, on a validation worker when the run has them (validate-pool.ts). */
   build: ValidatePool['build'];
+  /** The archive built ahead of this pack's upload slot (undefined in it: that build failed; built again here). */
+  prebuilt?: Promise<Built | undefined> | undefined;
   /** The entries of the pack's archive, listed by its check (validateListing): its build walks the folder no second time. */
   entries?: PackEntry[];
   /** What every target holds under the pack's version, when it was read while other packs were being validated. */
@@ -706,10 +740,12 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
       built = { digest: cached.digest, size: cached.size, ...(key === undefined ? {} : { contentKey: key }) };
       ctx.emit({ type: 'archive-built', name, version, digest: cached.digest, size: cached.size, cached: true });
     } else {
-      built = await buildPack(pack, ctx);
+      built = (await ctx.prebuilt) ?? (await buildPack(pack, ctx));
       ctx.emit({ type: 'archive-built', name, version, digest: built.digest, size: built.size, cached: false });
     }
   } catch (err) {
+    const unused = built === undefined ? await ctx.prebuilt : undefined;
+    if (unused?.path !== undefined) await rm(unused.path, { force: true });
     return fail(err, built);
   }
 
@@ -738,8 +774,8 @@ const HUNCHES_PER_TURN = 16;
 /**
  * An archive up to this size stays in memory from its build to its upload (most packs: 88 KB median on the
  * pack-central-shaped corpus), instead of a file written into the work folder and read back. In memory at
- * once: one per pack being uploaded (the run's concurrency, 16 at most): 16 MiB at worst; larger archives
- * stream through a file.
+ * once: one per pack being uploaded and one per pack built ahead of its upload (the run's concurrency each, 16 at
+ * most): 32 MiB at worst; larger archives stream through a file.
  */
 const IN_MEMORY_ARCHIVE_BYTES = 1024 * 1024;
 

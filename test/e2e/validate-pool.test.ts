@@ -137,12 +137,18 @@ describe('packpub push with validation overlapped with building', () => {
     expect(await readdir(join(tmp, 'packpub-work'))).toEqual([]);
   });
 
-  it('does not publish a pack whose folder changed after its check on a worker, before its build from that check\'s listing', async () => {
+  it.each([
+    ['in its upload slot', undefined],
+    // One slot: the packs after the first are built ahead of their slot while it uploads; a build that fails there is
+    // made again in the slot, which reports why.
+    ['ahead of its upload slot (--concurrency 1)', 1],
+  ])('does not publish a pack whose folder changed after its check on a worker, before its build %s from that check\'s listing', async (_, concurrency) => {
     // The library of dist/ (its worker file beside it), in a process of its own: once the last verdict is in, a file
-    // is added to p00, checked on a worker whose listing its build uses. The build stats the listed entries again.
+    // is added to p00 (a new one per case), checked on a worker whose listing its build uses. The build stats the listed
+    // entries again.
     const dirs = [world.packDirs[0] as string, ...world.small.slice(0, 2)];
     const edited = dirs[1] as string;
-    const layout = join(world.root, 'layout-edited');
+    const layout = join(world.root, `layout-edited-${concurrency ?? 'default'}`);
     const lib = pathToFileURL(fileURLToPath(new URL('../../dist/index.js', import.meta.url))).href;
     const code = `
       import { lstatSync, writeFileSync } from 'node:fs';
@@ -150,18 +156,18 @@ describe('packpub push with validation overlapped with building', () => {
       const dirs = ${JSON.stringify(dirs)};
       const target = await openTarget({ ociLayout: ${JSON.stringify(layout)} });
       let verdicts = 0;
-      const report = await pushPacks(target, { packs: dirs, onEvent: (e) => {
+      const report = await pushPacks(target, { packs: dirs, ${concurrency === undefined ? '' : `concurrency: ${concurrency}, `}onEvent: (e) => {
         if (e.type !== 'validated' || ++verdicts < dirs.length) return;
         // A file time the kernel's coarse clock stamps past this moment (so past the check's start).
         const now = Date.now();
-        do writeFileSync(${JSON.stringify(join(edited, 'added.txt'))}, 'added after the check');
-        while (lstatSync(${JSON.stringify(join(edited, 'added.txt'))}).ctimeMs < now + 1);
+        do writeFileSync(${JSON.stringify(join(edited, `added-${concurrency ?? 'default'}.txt`))}, 'added after the check');
+        while (lstatSync(${JSON.stringify(join(edited, `added-${concurrency ?? 'default'}.txt`))}).ctimeMs < now + 1);
       } });
       await target.store.close();
       process.stdout.write(JSON.stringify(report.results.map((r) => [r.name, r.status, r.error?.message ?? ''])));
     `;
     // A file, not `-e`: the workers inherit the process's flags, and --input-type stops a worker's start.
-    const script = join(world.root, 'push-edited.mjs');
+    const script = join(world.root, `push-edited-${concurrency ?? 'default'}.mjs`);
     await writeFile(script, code);
     const child = spawnChild(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -178,7 +184,7 @@ describe('packpub push with validation overlapped with building', () => {
       ['pool-0', 'failed', 'the pack folder changed while packpub was packing pool-0-1.0.0'],
       ['pool-1', 'published', ''],
     ]);
-    // The layout holds the two others and nothing of pool-0.
+    // The layout holds the two others and nothing of pool-0; the run's work folder is gone (checked by the CLI tests).
     const target = await openTarget({ ociLayout: layout });
     try {
       const held = await listPacks(target);
