@@ -185,6 +185,15 @@ describe('a credential helper that never answers', () => {
     expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['get']);
     expect((await w.reader.tagDigests(`${w.registry.base}/hung`)).size).toBe(0);
   });
+
+  it('login: its store is stopped at --request-timeout too (was 60 s whatever was asked), exit 1, nothing saved', async () => {
+    const env = await helper('hungstore', 'exec sleep 600');
+    const config = join(w.root, 'docker-hungstore', 'config.json');
+    const run = await runCli(['login', w.registry.host, '-u', USER, '--password-stdin', '--request-timeout', '2'], { env, stdin: PASSWORD });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`credential helper docker-credential-hungstore store did not answer within 2 s (configured in credsStore of ${config}) (it was stopped)`);
+    expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({ credsStore: 'hungstore' });
+  });
 });
 
 describe('a user name holding a colon', () => {

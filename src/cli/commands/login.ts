@@ -70,7 +70,7 @@ export const loginCommand: CommandSpec = {
   builder: (y) =>
     declareOwnFlags(
       declareNamedFlags(y, ['cert-file', 'key-file', 'header', 'retry-attempts', 'request-timeout', 'retry-deadline', 'retry-delay'], {
-        'request-timeout': 'Seconds to wait for a response or body progress from the registry or its token service (default 60)',
+        'request-timeout': 'Seconds to wait for a response or body progress from the registry or its token service, and for the credential helper that saves them (default 60)',
         'retry-delay': 'Seconds to wait before the first retry, doubling per retry up to 3 s, with jitter; Retry-After answers still win when they ask longer, up to 60 s (default 0.25; 0 to 60)',
       }),
       LOGIN_FLAGS,
@@ -123,6 +123,8 @@ export const loginCommand: CommandSpec = {
       ...(args['resolve'] === undefined ? {} : { resolve: args['resolve'] as string[] }),
       allowCrossHostAuth: args['allowCrossHostAuth'] === true,
       ...(retry === undefined ? {} : { retry }),
+      // The credential helper that saves them gets one --request-timeout too, as every helper a target asks does.
+      ...(retry?.requestTimeoutMs === undefined ? {} : { helper: { timeoutMs: retry.requestTimeoutMs } }),
       ...(debugOn ? { debug: (line: string) => writeLine(io.stderr, `debug: ${line}`) } : {}),
     });
     if (!result.checked) {
