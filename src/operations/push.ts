@@ -731,8 +731,9 @@ async function pushOnePack(states: TargetState[], pack: ValidPack, ctx: RunConte
     // Or a layer an earlier run found holding this very tar, compressed by another zlib (held-layer.ts): judged in publishTo.
     // Under the manifest this build writes, as publishTo judges it: anything else is built, and judged there as before.
     const sameLayer = (bytes: Buffer) => {
-      const layer = safeLayer(bytes)?.digest;
-      return layer !== undefined && (layer === cached?.digest || (cached?.held?.includes(layer) === true && heldShapeDiffers(bytes, fileName) === undefined));
+      const held = safeLayer(bytes);
+      const layer = held?.digest;
+      return layer !== undefined && (isLayer(held, cached) || (cached?.held?.includes(layer) === true && heldShapeDiffers(bytes, fileName) === undefined));
     };
     // --force builds it: a version found unchanged then has its blobs checked, and the layer sent again if lost (resendLost).
     const allSame = ctx.force !== true && cached !== undefined && live.every((l) => l.manifest !== undefined && sameLayer(l.manifest.bytes));
@@ -952,7 +953,7 @@ async function publishTo(
     }
     // What the comparison found is remembered: a re-run here knows the layer without building or reading (allSame).
     if (judged?.same === true && judged.known !== true && built.contentKey !== undefined) ctx.cache?.rememberHeld(built.contentKey, judged.layer.digest);
-    if (heldLayer?.digest === built.digest || judged?.same === true) {
+    if (isLayer(heldLayer, built) || judged?.same === true) {
       // Reported as held: the layer Palette pulls, and why it is not this build's.
       const same = judged?.same === true ? { layerDigest: judged.layer.digest, size: judged.layer.size, warnings: [otherZlibNote(where.reference, judged.layer.digest, built.digest)] } : {};
       if (ctx.dryRun === true) {
@@ -978,7 +979,7 @@ async function publishTo(
       if (readFailure !== undefined) throw unreadHeld(where.reference, heldLayer?.digest, built.digest, readFailure);
       if (ctx.dryRun === true) return done({ status: 'planned', plan: 'conflict', digest, bytesToUpload: 0 });
       const damaged = state.damaged.get(`${where.repo}\0${version}`) === held ? ', some of whose blobs are missing from the layout' : '';
-      const why = judged?.same === false ? (judged.why ?? '') : '';
+      const why = judged?.same === false ? (judged.why ?? '') : heldLayer?.digest === built.digest ? `, whose descriptor says ${heldLayer.size} bytes where the layer is ${built.size}: pull refuses it` : '';
       throw new PackpubError(
         'CONFLICT',
         `${where.reference} already holds different content (${heldContent(held.bytes, heldLayer, where.reference)}${why}${damaged}, this build ${built.digest})`,
@@ -1066,7 +1067,7 @@ async function publishTo(
    */
   const samePackOr = async (race: PackpubError): Promise<PackResult> => {
     const now = await store.getManifest(where.repo, version);
-    const ours = now !== undefined && (safeLayer(now.bytes)?.digest === built.digest || (await judgeHeld(now)?.catch(unlessAborted))?.same === true);
+    const ours = now !== undefined && (isLayer(safeLayer(now.bytes), built) || (await judgeHeld(now)?.catch(unlessAborted))?.same === true);
     const same = ours ? await holding(now, uploadedBytes) : undefined;
     if (same === undefined) throw race;
     return same;
@@ -1215,7 +1216,7 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
           // manifest made at another time): it holds what this run published, as a re-run finds it (review s21 F1).
           // Its extra tags then hold either manifest of the pack (the other run wrote them too, or not yet).
           const eitherManifest = () => tags.every((t, k) => t === r.version || held[k] === h0 || kept(t, held[k]));
-          if (tag === r.version && typeof h0 === 'string' && eitherManifest() && (await holdsLayer(store, repo, tag, h0, r.layerDigest))) {
+          if (tag === r.version && typeof h0 === 'string' && eitherManifest() && (await holdsLayer(store, repo, tag, h0, r.layerDigest, r.size))) {
             const same: PackResult = { ...r, status: 'unchanged', digest: h0 };
             emit({ type: 'pack-done', result: same });
             return same;
@@ -1233,10 +1234,18 @@ async function confirmHeld(states: TargetState[], pushed: PackResult[][], extraT
 }
 
 /** Whether `tag` holds the manifest `digest` (read again, bytes hashed) whose one pack layer is `layer`. */
-async function holdsLayer(store: ArtifactStore, repo: string, tag: string, digest: Digest, layer: Digest | undefined): Promise<boolean> {
-  if (layer === undefined) return false;
+async function holdsLayer(store: ArtifactStore, repo: string, tag: string, digest: Digest, layer: Digest | undefined, size: number | undefined): Promise<boolean> {
+  if (layer === undefined || size === undefined) return false;
   const now = await store.getManifest(repo, tag).catch(() => undefined);
-  return now !== undefined && now.descriptor.digest === digest && sha256Digest(now.bytes) === digest && safeLayer(now.bytes)?.digest === layer;
+  return now !== undefined && now.descriptor.digest === digest && sha256Digest(now.bytes) === digest && isLayer(safeLayer(now.bytes), { digest: layer, size });
+}
+
+/**
+ * Whether a held manifest's pack layer is `ours` (this build's, or the archive the cache remembers): its digest and the
+ * size its descriptor says (a manifest naming this layer with another size, which a registry takes, is one pull refuses).
+ */
+function isLayer(held: Descriptor | undefined, ours: { digest: Digest; size: number } | undefined): boolean {
+  return held !== undefined && ours !== undefined && held.digest === ours.digest && held.size === ours.size;
 }
 
 /** A tag this run wrote (the registry accepted it) that holds nothing, or another digest, at the end of the run. */

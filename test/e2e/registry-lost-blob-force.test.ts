@@ -17,7 +17,7 @@ import { setup } from '../support/stage.js';
 
 const NAME = 'lostblob';
 
-describe('push --force onto an unchanged version whose blobs the registry lost', () => {
+describe('a version the registry holds broken: blobs lost, or a manifest naming this layer with another size', () => {
   const w = setup(async (stack) => {
     const registry = stack.add(await startRegistry());
     const root = await stack.tempDir();
@@ -25,7 +25,7 @@ describe('push --force onto an unchanged version whose blobs the registry lost',
     return { registry, root, pack, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
   });
 
-  it('sends the layer and config again, exit 0, the same manifest digest, every blob served', async () => {
+  it('push --force onto the unchanged version whose blobs were lost sends the layer and config again, exit 0, the same manifest digest, every blob served', async () => {
     const base = `${w.registry.host}/lost`;
     const repo = `lost/spectro-packs/archive/${NAME}`;
     const push = (...extra: string[]) => runCli(['push', w.pack, '--registry', base, '--json', ...extra], { env: w.env });
@@ -60,5 +60,35 @@ describe('push --force onto an unchanged version whose blobs the registry lost',
     const again = await push('--force');
     expectRun(again, { code: 0 });
     expect((JSON.parse(again.stdout) as { results: Array<{ uploadedBytes: number }> }).results[0]?.uploadedBytes).toBe(0);
+  });
+
+  /*
+   * A manifest naming this build's layer digest with another size in its descriptor (a tool that wrote it wrong; a registry
+   * takes it, docker-registry does): pull refuses it ("its descriptor says"), and Palette reads the size from it. push took
+   * the version as unchanged, exit 0 (the layer digest alone was compared); now it is other content than this build's.
+   */
+  it('a manifest naming this layer with another size: a conflict saying so, exit 1, kept; --force replaces it, pullable (was: unchanged, exit 0)', async () => {
+    const base = `${w.registry.host}/sized`;
+    const repo = `sized/spectro-packs/archive/${NAME}`;
+    const push = (...extra: string[]) => runCli(['push', w.pack, '--registry', base, ...extra], { env: w.env });
+    expectRun(await push(), { code: 0 });
+    const manifest = JSON.parse((await skopeoInspectRaw(`${w.registry.host}/${repo}:1.0.0`)).toString('utf8')) as { layers: Array<{ digest: string; size: number }> };
+    const layer = { ...manifest.layers[0]! };
+    manifest.layers[0]!.size += 5;
+    const wrong = Buffer.from(JSON.stringify(manifest));
+    const put = await fetch(`${w.registry.url}/v2/${repo}/manifests/1.0.0`, { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: wrong });
+    expect(put.status).toBe(201);
+
+    expectRun(await push(), {
+      code: 1,
+      stderr: [`CONFLICT ${NAME}:1.0.0`, `published layer ${layer.digest}, whose descriptor says ${layer.size + 5} bytes where the layer is ${layer.size}: pull refuses it`, 'pass --force to replace it'],
+    });
+    expect((await skopeoInspectRaw(`${w.registry.host}/${repo}:1.0.0`)).equals(wrong)).toBe(true);
+
+    expectRun(await push('--force'), { code: 0, stdout: [`overwritten ${NAME}:1.0.0`] });
+    const synced = (await skopeoSyncManifests(w.registry.host, [{ repo, tag: '1.0.0' }], w.root)).get(`${repo}:1.0.0`);
+    expect((JSON.parse(synced?.toString('utf8') ?? '{}') as { layers: unknown[] }).layers).toEqual([expect.objectContaining(layer)]);
+    expectRun(await runCli(['pull', `${NAME}:1.0.0`, '--registry', base, '-o', join(w.root, 'pulled-sized')], { env: w.env }), { code: 0 });
+    expectRun(await push(), { code: 0, stdout: [`unchanged ${NAME}:1.0.0`] });
   });
 });
