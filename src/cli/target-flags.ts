@@ -119,7 +119,7 @@ export const FLAGS: readonly FlagSpec[] = [
     type: 'string',
     describe: 'Docker config file with credentials (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json)',
   },
-  { name: 'allow-cross-host-auth', group: 'credentials', type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry' },
+  { name: 'allow-cross-host-auth', group: 'credentials', type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry (not needed for one on a domain above its name: gitlab.com for registry.gitlab.com)' },
   {
     name: 'plain-http',
     group: 'network',

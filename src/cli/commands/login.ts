@@ -57,7 +57,7 @@ const LOGIN_FLAGS: OwnFlags = {
     'ca-file': { type: 'string', group: NET_GROUP, describe: 'PEM file of CA certificates to trust for the registry' },
     insecure: { type: 'boolean', default: false, group: NET_GROUP, describe: 'Skip TLS certificate verification (warns)' },
     resolve: { type: 'string', array: true, group: NET_GROUP, describe: 'Connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable); not for a host reached through a proxy (HTTPS_PROXY), which resolves it' },
-    'allow-cross-host-auth': { type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry' },
+    'allow-cross-host-auth': { type: 'boolean', default: false, describe: 'Send credentials to a token service on another host than the registry (not needed for one on a domain above its name: gitlab.com for registry.gitlab.com)' },
   },
   examples: [["echo \"$HARBOR_TOKEN\" | $0 login harbor.example.com -u 'robot$spectro+ci' --password-stdin", 'Log in with a Harbor robot account']],
 };
