@@ -781,9 +781,10 @@ class ArchiveCollector {
     if (defines !== undefined && this.depth > 0) archiveDefines.set(chart, defines);
     if (defines !== undefined && this.depth === 0) {
       checkTemplateRuns(this.slots.get('') ?? { archives: [] }, chart, defines, label);
-      checkDefineCalls(chart, label);
+      const space = new DefineSpace(chart);
+      checkDefineCalls(chart, label, space);
       markUndefinedRuns(chart, defines);
-      markSubchartDefineCalls(chart);
+      markSubchartDefineCalls(space);
     }
     return chart;
   }
@@ -854,8 +855,7 @@ function checkTemplateSyntax(label: string, rel: string, given: Buffer | string 
  * (`{{ include "web.selectorLabels" }}` in the "web.labels" helper): every render stops there. The define a name
  * resolves to is the one Helm's render keeps (DefineSpace): judged only when that one is certain whatever the values.
  */
-function checkDefineCalls(chart: HelmChart, label: string): void {
-  const space = new DefineSpace(chart);
+function checkDefineCalls(chart: HelmChart, label: string, space: DefineSpace): void {
   const top = space.copies[0];
   if (top === undefined) return;
   for (const run of chartRuns.get(chart) ?? []) {
@@ -943,6 +943,15 @@ class DefineSpace {
    */
   resolve(name: string, from: ChartCopy): Resolved | undefined {
     if (this.unsure) return undefined;
+    let kept = this.kept.get(name);
+    if (kept === undefined) this.kept.set(name, (kept = this.keptDefine(name) ?? null));
+    return kept === null || !this.keptWith(kept.copy, from) ? undefined : kept;
+  }
+
+  /** Per name, the define Helm's render keeps when every chart is kept (null: none holding more than space). */
+  private readonly kept = new Map<string, Resolved | null>();
+
+  private keptDefine(name: string): Resolved | undefined {
     let best: { site: DefineSite; copy: ChartCopy; key: Buffer; slashes: number } | undefined;
     for (const copy of this.copies) {
       const sites = chartBodies.get(copy.chart)?.get(name);
@@ -956,8 +965,7 @@ class DefineSpace {
         if (best === undefined || slashes < best.slashes || (slashes === best.slashes && Buffer.compare(key, best.key) < 0)) best = { site, copy, key, slashes };
       }
     }
-    if (best === undefined || !this.keptWith(best.copy, from)) return undefined;
-    return { site: best.site, copy: best.copy };
+    return best === undefined ? undefined : { site: best.site, copy: best.copy };
   }
 
   /** Whether `copy` is in every render `from` is in: each chart below their common parent down to it is kept unconditionally. */
@@ -975,13 +983,12 @@ class DefineSpace {
 }
 
 /**
- * Adds to HelmChart.renderFailures of every subchart below `chart` (not a library) whose template (not a partial) runs at
+ * Adds to HelmChart.renderFailures of every subchart of `space`'s chart (not a library) whose template (not a partial) runs at
  * its top level, by a literal name, a define that makes a wrong call at its own top level or through the defines it
  * runs there (checkDefineCalls' rule for the top chart), the define each name resolves to being the one Helm's render
  * keeps, when certain (DefineSpace).
  */
-function markSubchartDefineCalls(chart: HelmChart): void {
-  const space = new DefineSpace(chart);
+function markSubchartDefineCalls(space: DefineSpace): void {
   for (const copy of space.copies.slice(1)) {
     const sub = copy.chart;
     if (sub.metadata['type'] === 'library') continue;
@@ -1889,9 +1896,10 @@ async function readChartDirectory(dir: string, budget: Budget, depth = 0, scope?
   if (defines !== undefined && depth > 0) archiveDefines.set(chart, defines);
   if (defines !== undefined && depth === 0) {
     checkTemplateRuns(slot, chart, defines, dir);
-    checkDefineCalls(chart, dir);
+    const space = new DefineSpace(chart);
+    checkDefineCalls(chart, dir, space);
     markUndefinedRuns(chart, defines);
-    markSubchartDefineCalls(chart);
+    markSubchartDefineCalls(space);
   }
   return chart;
 }
