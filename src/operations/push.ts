@@ -959,10 +959,11 @@ async function publishTo(
       if (ctx.dryRun === true) {
         // Extra tags are written even onto an unchanged version: a store refusing writes (Harbor read-only) refuses those.
         if ((ctx.extraTags ?? []).length > 0) refuseWrites(store, where.repo);
-        return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: 0, ...same });
+        const lost = ctx.force === true && store.kind !== 'oci-layout' ? await resendLost(store, where.repo, where.reference, held.bytes, built, false) : 0;
+        return (await tagRefusal(held.bytes)) ?? done({ status: 'planned', plan: 'unchanged', digest, bytesToUpload: lost, ...same });
       }
       // --force asks for the blobs too (a registry that lost one serves the tag, and pull fails): those it lacks are sent again.
-      if (ctx.force === true && store.kind !== 'oci-layout') uploadedBytes += await resendLost(store, where.repo, where.reference, held.bytes, built);
+      if (ctx.force === true && store.kind !== 'oci-layout') uploadedBytes += await resendLost(store, where.repo, where.reference, held.bytes, built, true);
       const tagFailed = await extraTagsOn(held.bytes, held.descriptor.mediaType, digest, uploadedBytes, false);
       if (tagFailed !== undefined) return tagFailed;
       const result = done({ status: 'unchanged', digest, uploadedBytes, ...same });
@@ -1279,14 +1280,16 @@ const LAYERS = new WeakMap<Buffer, Descriptor | null>();
  * `push --force` onto a version that already holds this pack (unchanged): each blob its manifest names is asked for,
  * and one the registry lacks (lost, garbage-collected, deleted by hand) is sent again, the config and this build's
  * layer, so the tag keeps its digest and pull works again. A blob this build cannot send (another build's layer) is
- * an error. The bytes sent.
+ * an error. The bytes sent (`send` false: a dry run's plan, the bytes it would send, nothing written).
  */
-async function resendLost(store: WritableStore, repo: string, reference: string, held: Buffer, built: Built): Promise<number> {
+async function resendLost(store: WritableStore, repo: string, reference: string, held: Buffer, built: Built, send: boolean): Promise<number> {
   const manifest = parseManifest(held);
   let sent = 0;
   for (const blob of [manifest.config, ...manifest.layers]) {
     if (await store.hasBlob(repo, blob.digest, blob.size)) continue;
-    if (blob.digest === EMPTY_CONFIG.digest) {
+    if (!send && (blob.digest === EMPTY_CONFIG.digest || blob.digest === built.digest)) {
+      // planned: sent by the real run
+    } else if (blob.digest === EMPTY_CONFIG.digest) {
       await store.pushBlob(repo, EMPTY_CONFIG, () => Readable.from([EMPTY_CONFIG_BYTES]));
     } else if (blob.digest === built.digest && (built.bytes !== undefined || built.path !== undefined)) {
       const { bytes, path } = built;

@@ -45,6 +45,12 @@ describe('a version the registry holds broken: blobs lost, or a manifest naming 
     expectRun(rerun, { code: 0 });
     expect((JSON.parse(rerun.stdout) as { results: Array<{ status: string }> }).results[0]?.status).toBe('unchanged');
 
+    // Its plan says what the real run sends (was: 0 B to upload), and writes nothing.
+    const plan = await push('--force', '--dry-run');
+    expectRun(plan, { code: 0 });
+    expect((JSON.parse(plan.stdout) as { results: Array<{ plan: string; bytesToUpload: number }> }).results[0]).toMatchObject({ plan: 'unchanged', bytesToUpload: layer.size + manifest.config.size });
+    expect((await fetch(`${w.registry.url}/v2/${repo}/blobs/${layer.digest}`, { method: 'HEAD' })).status).toBe(404);
+
     const forced = await push('--force');
     // Was: exit 0, "unchanged", uploadedBytes 0, the registry still without the layer.
     expectRun(forced, { code: 0 });
