@@ -1282,11 +1282,14 @@ const LAYERS = new WeakMap<Buffer, Descriptor | null>();
  * layer, so the tag keeps its digest and pull works again. A blob this build cannot send (another build's layer) is
  * an error. The bytes sent (`send` false: a dry run's plan, the bytes it would send, nothing written).
  */
-async function resendLost(store: WritableStore, repo: string, reference: string, held: Buffer, built: Built, send: boolean): Promise<number> {
+async function resendLost(store: WritableStore & Pick<ArtifactStore, 'fetchBlob'>, repo: string, reference: string, held: Buffer, built: Built, send: boolean): Promise<number> {
   const manifest = parseManifest(held);
   let sent = 0;
   for (const blob of [manifest.config, ...manifest.layers]) {
-    if (await store.hasBlob(repo, blob.digest, blob.size)) continue;
+    if (await store.hasBlob(repo, blob.digest, blob.size)) {
+      await readWhole(store, repo, reference, blob);
+      continue;
+    }
     if (!send && (blob.digest === EMPTY_CONFIG.digest || blob.digest === built.digest)) {
       // planned: sent by the real run
     } else if (blob.digest === EMPTY_CONFIG.digest) {
@@ -1302,6 +1305,29 @@ async function resendLost(store: WritableStore, repo: string, reference: string,
     sent += blob.size;
   }
   return sent;
+}
+
+/**
+ * Read a blob `resendLost` found there whole (its size and digest checked as it arrives): a registry's copy cut short or
+ * damaged (its storage's file truncated by a crash) is a failure, not "unchanged". Sending it again would not mend it: a
+ * registry keeps a blob it already holds (distribution does), so only its owner can.
+ */
+async function readWhole(store: Pick<ArtifactStore, 'fetchBlob'>, repo: string, reference: string, blob: Descriptor): Promise<void> {
+  try {
+    for await (const chunk of await store.fetchBlob(repo, blob)) void chunk;
+  } catch (err) {
+    if (isPackpubError(err, 'ABORTED') || !(err instanceof PackpubError)) throw err;
+    if (err.code !== 'DIGEST_MISMATCH') {
+      // A body cut short against its announced length (a registry whose blob cache remembers the size its file lost)
+      // is told as the transport saw it, naming the blob this check was reading.
+      throw new PackpubError(err.code, `${reference} names blob ${blob.digest}, which could not be read whole (push --force reads each blob of a version it finds unchanged): ${err.message}`, {
+        ...(err.hint === undefined ? {} : { hint: err.hint }),
+      });
+    }
+    throw new PackpubError('DIGEST_MISMATCH', `${reference} names blob ${blob.digest}, which the registry holds damaged: ${errorMessage(err)}`, {
+      hint: 'the registry keeps a blob it holds when it is sent again: report it to the registry owner, who can remove the damaged copy (then push --force sends it again)',
+    });
+  }
 }
 
 function safeLayer(bytes: Buffer): Descriptor | undefined {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectRun, runCli } from '../support/cli.js';
@@ -19,7 +20,7 @@ const NAME = 'lostblob';
 
 describe('a version the registry holds broken: blobs lost, or a manifest naming this layer with another size', () => {
   const w = setup(async (stack) => {
-    const registry = stack.add(await startRegistry());
+    const registry = stack.add(await startRegistry({ storage: 'filesystem' }));
     const root = await stack.tempDir();
     const pack = await writePack(join(root, 'pack'), { name: NAME, version: '1.0.0', files: { 'payload.bin': randomBytes(20_000) } });
     return { registry, root, pack, env: { PACKPUB_CACHE_DIR: join(root, 'cache'), SOURCE_DATE_EPOCH: '1700000000' } };
@@ -96,5 +97,28 @@ describe('a version the registry holds broken: blobs lost, or a manifest naming 
     expect((JSON.parse(synced?.toString('utf8') ?? '{}') as { layers: unknown[] }).layers).toEqual([expect.objectContaining(layer)]);
     expectRun(await runCli(['pull', `${NAME}:1.0.0`, '--registry', base, '-o', join(w.root, 'pulled-sized')], { env: w.env }), { code: 0 });
     expectRun(await push(), { code: 0, stdout: [`unchanged ${NAME}:1.0.0`] });
+  });
+
+  /*
+   * A blob the registry holds damaged (its storage's file cut short by a crash): a HEAD still answers 200, with the short
+   * length. push --force took the version as unchanged, exit 0, over a layer pull refuses. It now reads each blob of the
+   * version whole: exit 1, naming the blob and its length. Sending it again would not mend it (distribution keeps a blob
+   * whose file is there), so the version is left as it is and the hint sends the user to the registry's owner.
+   */
+  it('push --force onto the unchanged version whose layer the registry holds cut short: exit 1 naming it, the version kept (was: unchanged, exit 0)', async () => {
+    const base = `${w.registry.host}/cut`;
+    const repo = `cut/spectro-packs/archive/${NAME}`;
+    expectRun(await runCli(['push', w.pack, '--registry', base], { env: w.env }), { code: 0 });
+    const manifestBytes = await skopeoInspectRaw(`${w.registry.host}/${repo}:1.0.0`);
+    const layer = (JSON.parse(manifestBytes.toString('utf8')) as { layers: Array<{ digest: string; size: number }> }).layers[0]!;
+    const hex = layer.digest.slice('sha256:'.length);
+    await truncate(join(w.registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data'), 1000);
+
+    expectRun(await runCli(['push', w.pack, '--registry', base, '--force'], { env: w.env }), {
+      code: 1,
+      // docker-registry's blob descriptor cache still announces the length the file had: the body ends short.
+      stderr: [`FAILED ${NAME}:1.0.0: ${base}/spectro-packs/archive/${NAME}:1.0.0 names blob ${layer.digest}, which could not be read whole (push --force reads each blob of a version it finds unchanged): connection to ${w.registry.host} was closed unexpectedly`],
+    });
+    expect((await skopeoInspectRaw(`${w.registry.host}/${repo}:1.0.0`)).equals(manifestBytes)).toBe(true);
   });
 });

@@ -21,7 +21,7 @@ const PUSH_FLAGS: OwnFlags = {
   },
   options: {
     recursive: { type: 'boolean', describe: 'Publish every folder holding a pack.json below the given roots (symbolic links to folders are not followed; node_modules, oci-packs and folders whose name starts with "." are not searched)' },
-    force: { type: 'boolean', describe: 'Replace a version that holds different content (Palette caches digests: avoid); of a version found unchanged, send again the blobs the registry lost' },
+    force: { type: 'boolean', describe: 'Replace a version that holds different content (Palette caches digests: avoid); of a version found unchanged, send again the blobs the registry lost and read the others whole' },
     'skip-existing': { type: 'boolean', describe: 'Keep a version that holds different content and report it as skipped' },
     'dry-run': { type: 'boolean', default: false, describe: 'Print the plan (new / unchanged / conflict, bytes to upload), with the refusals the real run would meet (Harbor read-only mode or no push permission, an immutable tag, ECR settings); write nothing to the target' },
     strict: { type: 'boolean', describe: 'Validation warnings fail too' },
