@@ -58,7 +58,7 @@ describe("login --help's network flags", () => {
     expect(help.code, help.stderr).toBe(0);
     // yargs wraps the descriptions: read the text as one line.
     const text = help.stdout.replace(/\s+/g, ' ');
-    expect(text).toContain('--request-timeout Seconds to wait for a response or body progress from the registry or its token service (default 60)');
+    expect(text).toContain('--request-timeout Seconds to wait for a response or body progress from the registry or its token service, and for the credential helper that saves them (default 60)');
     expect(text).not.toMatch(/ECR|STS|AssumeRole|Palette/);
     // Commands that do call ECR keep the table's words.
     const list = await runCli(['list', '--help']);
