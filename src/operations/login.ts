@@ -15,7 +15,7 @@ import {
 import { parseEcrHost } from '../aws/ecr-host.js';
 import { PackpubError } from '../errors.js';
 import { validateHost } from '../oci/reference.js';
-import { tokenSubject } from '../registry/auth/token.js';
+import { refuseColonUserName, tokenSubject } from '../registry/auth/token.js';
 import { RegistryClient } from '../registry/client.js';
 import { discardBody } from '../registry/http.js';
 import { plainHttpRealm, tokenRedirectHint } from '../registry/errors.js';
@@ -154,6 +154,8 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const notNeeded = loginNotNeeded(host);
   if (notNeeded !== undefined) throw new PackpubError('USAGE', notNeeded, { hint: 'run packpub push directly; no login is needed for ECR' });
   if (options.username === '') throw new PackpubError('USAGE', 'login needs a user name', { hint: 'pass -u USER' });
+  // Before anything is sent: a registry that asks for no credentials would never see the Basic header that refuses it.
+  refuseColonUserName(options.username);
   if (options.password === '') {
     throw new PackpubError('USAGE', 'login needs a password or token', { hint: 'pipe it in: echo "$TOKEN" | packpub login HOST -u USER --password-stdin' });
   }

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitFor } from '../support/cli.js';
@@ -207,6 +207,16 @@ describe('a user name holding a colon', () => {
     expect(run.stderr).not.toContain('credentials rejected');
     expect(run.stdout + run.stderr).not.toContain(PASSWORD);
     expect((await w.reader.holdings(`${w.registry.base}/packs`)).tags.size).toBe(0);
+  });
+
+  it('login -u user:password to a registry that asks for no credentials: refused before anything is sent, nothing saved (was: saved, exit 0, read back split at the colon)', async () => {
+    const open = await sharedRegistry();
+    const docker = join(w.root, 'docker-colon-login');
+    const run = await runCli(['login', open.host, '-u', `${USER}:${PASSWORD}`, '--password-stdin'], { stdin: PASSWORD, env: { DOCKER_CONFIG: docker, HOME: w.root } });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('the user name holds a colon, which Basic authentication cannot carry');
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+    await expect(stat(join(docker, 'config.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 

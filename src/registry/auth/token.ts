@@ -77,15 +77,22 @@ export interface FetchTokenOptions {
   attempt?: number | undefined;
 }
 
+/**
+ * Refuse a user name holding a colon. RFC 7617: a user-id holding a colon is invalid; the server splits at the first
+ * one and takes the rest, with the password, for the password: it read "credentials rejected". Not shown:
+ * "user:password" pasted as the user name. Also used by login, which would otherwise save such an entry for a registry
+ * that asks for no credentials (Docker and ORAS read it back split at the colon).
+ */
+export function refuseColonUserName(username: string, source?: string): void {
+  if (!username.includes(':')) return;
+  registerSecret(username);
+  throw new PackpubError('CREDENTIALS', `the user name${source === undefined ? '' : ` from ${source}`} holds a colon, which Basic authentication cannot carry (the server would take what follows it as part of the password)`, {
+    hint: 'give the user name alone (a colon often means "user:password" went into the user name) and the password apart: --password-stdin, PACKPUB_PASSWORD, or packpub login',
+  });
+}
+
 export function basicAuthorization(username: string, password: string, source?: string): string {
-  if (username.includes(':')) {
-    // RFC 7617: a user-id holding a colon is invalid; the server splits at the first one and takes the rest, with the
-    // password, for the password: it read "credentials rejected". Not shown: "user:password" pasted as the user name.
-    registerSecret(username);
-    throw new PackpubError('CREDENTIALS', `the user name${source === undefined ? '' : ` from ${source}`} holds a colon, which Basic authentication cannot carry (the server would take what follows it as part of the password)`, {
-      hint: 'give the user name alone (a colon often means "user:password" went into the user name) and the password apart: --password-stdin, PACKPUB_PASSWORD, or packpub login',
-    });
-  }
+  refuseColonUserName(username, source);
   const value = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
   registerSecret(value);
   return `Basic ${value}`;
