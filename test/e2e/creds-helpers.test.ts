@@ -194,6 +194,16 @@ describe('a credential helper that never answers', () => {
     expect(run.stderr).toContain(`credential helper docker-credential-hungstore store did not answer within 2 s (configured in credsStore of ${config}) (it was stopped)`);
     expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({ credsStore: 'hungstore' });
   });
+
+  it('logout: its erase is stopped at --request-timeout too (was 60 s, and no such flag), exit 1, the config kept', async () => {
+    const env = await helper('hungerase', 'exec sleep 600');
+    const config = join(w.root, 'docker-hungerase', 'config.json');
+    const before = await readFile(config, 'utf8');
+    const run = await runCli(['logout', w.registry.host, '--request-timeout', '2'], { env });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`credential helper docker-credential-hungerase erase did not answer within 2 s (configured in credsStore of ${config}) (it was stopped)`);
+    expect(await readFile(config, 'utf8')).toBe(before);
+  });
 });
 
 describe('a user name holding a colon', () => {

@@ -19,8 +19,9 @@ describe('--help tells each flag as it is read', () => {
     const text = run.stdout;
     expect(text).not.toContain('[default: []]');
     // Each flag's entry: from its switch (indented two spaces) to the next one; the type label ends the entry. A
-    // wrapped line of a description that starts with a flag it names ("copy\n --all also waits") is no new entry.
-    const entries = text.split(/\n(?=  (?:-[A-Za-z], )?--[a-z])/);
+    // wrapped line of a description that starts with a flag it names ("copy\n --all also waits") is no new entry. A
+    // group's last entry ends at the blank line before the next group (logout's Network group, then Positionals).
+    const entries = text.split(/\n(?=  (?:-[A-Za-z], )?--[a-z])|\n\n/);
     for (const name of Object.keys(NUMBER_RANGES)) {
       for (const entry of entries.filter((e) => new RegExp(`^\\s+(?:-[A-Za-z], )?--(?:from-|to-)?${name}\\s`).test(e))) {
         expect(entry, `${command} --${name}`).toMatch(/\[number\]\s*$/m);
